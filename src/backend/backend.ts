@@ -1,0 +1,157 @@
+import type { DType, TypedArray } from '../dtype.js';
+import type { ReduceLayout, Shape } from '../shape.js';
+
+/**
+ * The contract every backend implements: storage plus kernels. Ops (src/ops/) do all argument
+ * checking and shape arithmetic before calling in, so a kernel may assume valid arguments.
+ *
+ * Every tensor is contiguous row-major. Kernels return fresh storage unless they say "in place".
+ * A kernel never keeps a reference to its inputs past the call: the caller may release them
+ * right after (a GPU backend must defer reuse of a released buffer until work using it is
+ * submitted, which is its own business).
+ */
+export interface Storage {
+  readonly dtype: DType;
+  readonly numel: number;
+}
+
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'sigmoid' | 'tanh' | 'relu' | 'abs' | 'pow';
+
+/** Arithmetic keeps the input dtype; comparisons write 1 or 0 in `outDtype`. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+export interface MatmulArgs {
+  /** out[b] = op(A[b]) · op(B[b]), out is [batch, m, n] contiguous. */
+  readonly batch: number;
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  /** A is stored [k, m] (read transposed) instead of [m, k]; likewise B as [n, k]. */
+  readonly transA: boolean;
+  readonly transB: boolean;
+  /** Elements between consecutive batch matrices; 0 broadcasts one matrix to every batch. */
+  readonly aBatchStride: number;
+  readonly bBatchStride: number;
+}
+
+export interface SgdArgs {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+  /** First step with momentum: the buffer is set to the gradient (PyTorch), not blended. */
+  readonly firstStep: boolean;
+}
+
+export interface AdamArgs {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  /** 1-based step count, for bias correction. */
+  readonly step: number;
+}
+
+export interface BackendInfo {
+  readonly name: 'cpu' | 'webgpu';
+  readonly adapter?: { vendor: string; architecture: string; device: string; description: string };
+  readonly limits?: Record<string, number>;
+}
+
+export interface MemoryInfo {
+  /** Bytes held by live storages. */
+  readonly bytesInUse: number;
+  /** Bytes kept in the pool for reuse. */
+  readonly poolBytes: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  info(): BackendInfo;
+  /** False for float64 on WebGPU; ops turn that into a clear error before calling in. */
+  supports(dtype: DType): boolean;
+
+  // ---- storage ----
+  /** Copies `data` (its dtype must match) into new storage. */
+  upload(data: TypedArray, dtype: DType): Storage;
+  full(numel: number, dtype: DType, value: number): Storage;
+  /** Resolves with a copy of the contents; the only place a GPU backend waits. */
+  read(s: Storage): Promise<TypedArray>;
+  release(s: Storage): void;
+  memory(): MemoryInfo;
+
+  // ---- data movement ----
+  /** In place: dst <- src, same numel and dtype. */
+  copy(src: Storage, dst: Storage): void;
+  /** In place: every element of dst <- value. */
+  fill(dst: Storage, value: number): void;
+  /** Numeric conversion (float -> int truncates toward zero, like PyTorch). */
+  cast(x: Storage, dtype: DType): Storage;
+  /**
+   * out[i0..ir] = x[offset + Σ i_d * strides[d]] for the contiguous `outShape`: transpose
+   * (permuted strides), expand (stride 0) and slicing (offset) are all this one gather.
+   */
+  strided(x: Storage, outShape: Shape, strides: readonly number[], offset: number): Storage;
+
+  // ---- elementwise ----
+  /** `param` is the exponent for 'pow' and ignored otherwise. Same dtype out (float only). */
+  unary(op: UnaryOp, x: Storage, param: number): Storage;
+  /**
+   * dx for y = op(x) given dy. Each op reads what its derivative needs: exp, sqrt, sigmoid,
+   * tanh use y; log, relu, abs, pow use x; neg neither. relu'(0) = 0, abs'(0) = 0.
+   */
+  unaryGrad(op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): Storage;
+  /** min/max may be ±Infinity for "no bound". NaN in x stays NaN. */
+  clamp(x: Storage, min: number, max: number): Storage;
+  /** dy where min <= x <= max (inclusive, so the bounds pass the gradient), else 0; NaN x gives 0. */
+  clampGrad(x: Storage, dy: Storage, min: number, max: number): Storage;
+  /** Broadcasting through strides (0 on broadcast dims) into the contiguous `outShape`. */
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    b: Storage,
+    outShape: Shape,
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+    outDtype: DType,
+  ): Storage;
+  /** Sums x (shape xShape) down to outShape, which has xShape's rank with 1 on summed dims. */
+  sumTo(x: Storage, xShape: Shape, outShape: Shape): Storage;
+
+  // ---- reductions, along the middle axis of [outer, size, inner]; out has outer*inner ----
+  /** max/min propagate NaN; sum of size 0 is 0; max/min of size 0 are never requested. */
+  reduce(op: ReduceOp, x: Storage, layout: ReduceLayout): Storage;
+  /** int32 index of the first extreme element; NaN counts as the extreme (PyTorch). */
+  argReduce(op: ArgReduceOp, x: Storage, layout: ReduceLayout): Storage;
+  /** Backward of a reduction that picked one index: dx = 0 except dx[o, idx[o,i], i] = dy[o,i]. */
+  scatterIndex(dy: Storage, idx: Storage, layout: ReduceLayout): Storage;
+
+  // ---- matmul ----
+  matmul(a: Storage, b: Storage, args: MatmulArgs): Storage;
+
+  // ---- fused softmax family, along the middle axis ----
+  /** softmax or (log=true) logSoftmax, numerically stable (max subtracted). */
+  softmax(x: Storage, layout: ReduceLayout, log: boolean): Storage;
+  /** From the saved output y: softmax dx = y*(dy - Σdy*y); logSoftmax dx = dy - exp(y)*Σdy. */
+  softmaxGrad(y: Storage, dy: Storage, layout: ReduceLayout, log: boolean): Storage;
+  /** Per-row loss logsumexp(x) - x[target] for logits [rows, classes], int32 targets [rows]. */
+  crossEntropy(logits: Storage, targets: Storage, rows: number, classes: number): Storage;
+  /** dlogits = (softmax(x) - onehot(target)) * dloss[row]. */
+  crossEntropyGrad(logits: Storage, targets: Storage, dloss: Storage, rows: number, classes: number): Storage;
+
+  // ---- optimizers, in place on param (and state) ----
+  /** PyTorch SGD; `buf` is the momentum buffer (null when momentum is 0). */
+  sgdStep(param: Storage, grad: Storage, buf: Storage | null, args: SgdArgs): void;
+  /** PyTorch Adam (L2 weight decay added to the gradient). */
+  adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void;
+
+  /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
+  flush(): void;
+  /** Release the device; the backend is unusable afterwards. */
+  destroy(): void;
+}
