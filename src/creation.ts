@@ -1,0 +1,132 @@
+import type { DType, TypedArray } from './dtype.js';
+import { dtypeOfArray, typedArrayFor } from './dtype.js';
+import { WebgradError, fmtShape } from './errors.js';
+import { requireSupported } from './ops/util.js';
+import { globalRng } from './random.js';
+import { getBackend } from './runtime.js';
+import { type Shape, checkShape, numelOf } from './shape.js';
+import { type NestedArray, Tensor } from './tensor.js';
+
+export interface CreateOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+function make(op: string, data: TypedArray, shape: Shape, opts: CreateOptions, dtype: DType): Tensor {
+  const backend = getBackend();
+  requireSupported(op, backend, dtype);
+  const t = Tensor.fromStorage(backend.upload(data, dtype), backend, shape, dtype);
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function dtypeOpt(op: string, opts: CreateOptions, fallback: DType): DType {
+  const d = opts.dtype ?? fallback;
+  if (d !== 'float32' && d !== 'int32' && d !== 'float64') throw new WebgradError(op, `unknown dtype '${String(d)}' (expected float32, int32 or float64)`);
+  return d;
+}
+
+function shapeArg(op: string, shape: Shape | number): number[] {
+  const s = typeof shape === 'number' ? [shape] : [...shape];
+  if (!Array.isArray(s)) throw new WebgradError(op, `shape must be an array of sizes, got ${typeof shape}`);
+  checkShape(op, s);
+  return s;
+}
+
+/** Shape of a nested array, checking that it is not ragged. */
+function nestedShape(data: NestedArray, path = 'data'): number[] {
+  if (!Array.isArray(data)) {
+    if (typeof data !== 'number' && typeof data !== 'boolean') {
+      throw new WebgradError('tensor', `${path} is ${typeof data}, expected a number`);
+    }
+    return [];
+  }
+  if (data.length === 0) return [0];
+  const inner = nestedShape(data[0], `${path}[0]`);
+  data.forEach((d, i) => {
+    const s = nestedShape(d, `${path}[${i}]`);
+    if (s.length !== inner.length || s.some((v, j) => v !== inner[j])) {
+      throw new WebgradError('tensor', `ragged nested array: ${path}[${i}] has shape ${fmtShape(s)} but ${path}[0] has shape ${fmtShape(inner)}`);
+    }
+  });
+  return [data.length, ...inner];
+}
+
+/**
+ * A tensor from a number, nested arrays or a typed array (1-D). The dtype defaults to the
+ * typed array's, else float32 (PyTorch would infer int64 from integers; we have no int64).
+ */
+export function tensor(data: NestedArray | TypedArray, opts: CreateOptions = {}): Tensor {
+  if (ArrayBuffer.isView(data)) {
+    const arr = data as TypedArray;
+    const dtype = dtypeOpt('tensor', opts, dtypeOfArray(arr));
+    return make('tensor', dtypeOfArray(arr) === dtype ? arr : typedArrayFor(dtype, arr), [arr.length], opts, dtype);
+  }
+  const shape = nestedShape(data);
+  const flat: number[] = [];
+  const walk = (d: NestedArray): void => {
+    if (Array.isArray(d)) d.forEach(walk);
+    else flat.push(Number(d));
+  };
+  walk(data);
+  const dtype = dtypeOpt('tensor', opts, 'float32');
+  return make('tensor', typedArrayFor(dtype, flat), shape, opts, dtype);
+}
+
+export function full(shape: Shape | number, value: number, opts: CreateOptions = {}): Tensor {
+  const s = shapeArg('full', shape);
+  const dtype = dtypeOpt('full', opts, 'float32');
+  const backend = getBackend();
+  requireSupported('full', backend, dtype);
+  const t = Tensor.fromStorage(backend.full(numelOf(s), dtype, value), backend, s, dtype);
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+export const zeros = (shape: Shape | number, opts: CreateOptions = {}): Tensor => full(shape, 0, opts);
+export const ones = (shape: Shape | number, opts: CreateOptions = {}): Tensor => full(shape, 1, opts);
+export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => full(t.shape, 0, { dtype: t.dtype, ...opts });
+export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => full(t.shape, 1, { dtype: t.dtype, ...opts });
+
+function random(op: string, shape: Shape | number, opts: CreateOptions, draw: () => number): Tensor {
+  const s = shapeArg(op, shape);
+  const dtype = dtypeOpt(op, opts, 'float32');
+  if (dtype === 'int32') throw new WebgradError(op, 'random tensors must be floating point');
+  const data = typedArrayFor(dtype, numelOf(s));
+  for (let i = 0; i < data.length; i++) data[i] = draw();
+  return make(op, data, s, opts, dtype);
+}
+
+/** Standard normal samples, reproducible with `manualSeed` on every backend. */
+export function randn(shape: Shape | number, opts: CreateOptions = {}): Tensor {
+  const rng = globalRng();
+  return random('randn', shape, opts, () => rng.normal());
+}
+
+/** Uniform samples in [0, 1). */
+export function rand(shape: Shape | number, opts: CreateOptions = {}): Tensor {
+  const rng = globalRng();
+  return random('rand', shape, opts, () => rng.uniform());
+}
+
+/** arange(end) or arange(start, end, step); int32 when all arguments are integers. */
+export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+  const [lo, hi] = end === undefined ? [0, start] : [start, end];
+  if (step === 0 || !Number.isFinite(step)) throw new WebgradError('arange', `step must be a non-zero finite number, got ${step}`);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new WebgradError('arange', `start and end must be finite, got ${lo} and ${hi}`);
+  const n = Math.max(0, Math.ceil((hi - lo) / step));
+  const ints = [lo, hi, step].every(Number.isInteger);
+  const dtype = dtypeOpt('arange', opts, ints ? 'int32' : 'float32');
+  const data = typedArrayFor(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = lo + i * step;
+  return make('arange', data, [n], opts, dtype);
+}
+
+/** Identity matrix n×m (m defaults to n). */
+export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
+  const s = shapeArg('eye', [n, m]);
+  const dtype = dtypeOpt('eye', opts, 'float32');
+  const data = typedArrayFor(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return make('eye', data, s, opts, dtype);
+}

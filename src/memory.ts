@@ -1,0 +1,118 @@
+import type { Backend, Storage } from './backend/backend.js';
+import { getBackend } from './runtime.js';
+
+/**
+ * Storage shared by a tensor and its reshaped views. In-place ops swap `storage` for the new
+ * result, so every view sees the write without a copy kernel; `version` counts those writes so
+ * backward can tell that a saved tensor was modified (as PyTorch's version counter does).
+ */
+export class StorageRef {
+  refs = 1;
+  version = 0;
+  constructor(public storage: Storage, readonly backend: Backend) {}
+
+  replace(next: Storage): void {
+    this.backend.release(this.storage);
+    this.storage = next;
+    this.version++;
+  }
+
+  decref(): void {
+    if (--this.refs === 0) this.backend.release(this.storage);
+  }
+}
+
+interface Disposable {
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
+
+let liveTensors = 0;
+const scopes: Set<Disposable>[] = [];
+
+// Safety net only: GPU memory is invisible to the JS garbage collector, so tensors dropped
+// without dispose() may be reclaimed late. scope() and dispose() are the reliable tools.
+const finalizer = new FinalizationRegistry<StorageRef>((ref) => {
+  liveTensors--;
+  ref.decref();
+});
+
+export function trackTensor(t: Disposable, ref: StorageRef): void {
+  liveTensors++;
+  finalizer.register(t, ref, t);
+  scopes.at(-1)?.add(t);
+}
+
+export function untrackTensor(t: Disposable): void {
+  liveTensors--;
+  finalizer.unregister(t);
+}
+
+/** Takes `t` out of every enclosing scope, so it survives them (e.g. a new `.grad`). */
+export function keep<T extends Disposable>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collectKept(value: unknown, out: Set<unknown>, depth = 0): void {
+  if (value === null || typeof value !== 'object' || depth > 3) return;
+  if ('dispose' in value && 'isDisposed' in value) {
+    out.add(value);
+    return;
+  }
+  const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+  for (const v of items) collectKept(v, out, depth + 1);
+}
+
+function closeScope(own: Set<Disposable>, result: unknown): void {
+  const kept = new Set<unknown>();
+  collectKept(result, kept);
+  scopes.splice(scopes.lastIndexOf(own), 1);
+  for (const t of own) {
+    if (kept.has(t)) scopes.at(-1)?.add(t);
+    else if (!t.isDisposed) t.dispose();
+  }
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it, except those it returns (a tensor, or
+ * tensors inside a returned array/object) and those kept with `keep()`. Works with async `fn`:
+ * the scope closes when the promise settles (tensors created meanwhile by unrelated async
+ * work would be counted in, so do not interleave scopes across tasks).
+ */
+export function scope<T>(fn: () => T): T {
+  const own = new Set<Disposable>();
+  scopes.push(own);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    closeScope(own, undefined);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (v) => (closeScope(own, v), v),
+      (e) => {
+        closeScope(own, undefined);
+        throw e;
+      },
+    ) as T;
+  }
+  closeScope(own, result);
+  return result;
+}
+
+export interface MemoryReport {
+  liveTensors: number;
+  /** Bytes of device (or CPU) storage held by live tensors. */
+  bytesInUse: number;
+  /** Bytes cached by the backend's buffer pool for reuse. */
+  poolBytes: number;
+  backend: string;
+}
+
+export function memory(): MemoryReport {
+  const b = getBackend();
+  return { liveTensors, ...b.memory(), backend: b.name };
+}

@@ -1,0 +1,80 @@
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import type { ArgReduceOp, ReduceOp } from '../backend/backend.js';
+import { WebgradError, fmtShape } from '../errors.js';
+import { type ReduceLayout, layoutAlong, normalizeDim } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { expandTo } from './shape-ops.js';
+import { record, wrap } from './util.js';
+
+interface Plan {
+  dim: number | null;
+  layout: ReduceLayout;
+  /** The output shape, and the same with the reduced dim kept as 1 (for broadcasting back). */
+  shape: number[];
+  keptShape: number[];
+}
+
+function plan(op: string, x: Tensor, dim: number | null | undefined, keepdim: boolean): Plan {
+  if (dim === null || dim === undefined) {
+    const kept = x.shape.map(() => 1);
+    return { dim: null, layout: layoutAlong(x.shape, null), shape: keepdim ? kept : [], keptShape: kept };
+  }
+  if (typeof dim !== 'number') throw new WebgradError(op, `dim must be a number, got ${typeof dim}`);
+  const d = normalizeDim(op, dim, x.ndim);
+  const kept = x.shape.map((s, i) => (i === d ? 1 : s));
+  const shape = keepdim ? kept : x.shape.filter((_, i) => i !== d);
+  return { dim: x.ndim === 0 ? null : d, layout: layoutAlong(x.shape, x.ndim === 0 ? null : d), shape, keptShape: kept };
+}
+
+/** sum's gradient is its incoming gradient broadcast back over the reduced dim. */
+export function sum(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  const p = plan('sum', x, dim, keepdim);
+  const out = wrap(x, x.backend.reduce('sum', x.storage, p.layout), p.shape, x.dtype);
+  return record('sum', out, [x], [], (dy) => [expandTo('sum', dy.reshape(p.keptShape), x.shape)]);
+}
+
+/** mean of an empty tensor is NaN (0/0), as in PyTorch. */
+export function mean(x: Tensor, dim?: number | null, keepdim = false): Tensor {
+  if (x.dtype === 'int32') throw new WebgradError('mean', 'expected a floating point tensor, got int32; cast with .to("float32")');
+  const p = plan('mean', x, dim, keepdim);
+  const total = x.backend.reduce('sum', x.storage, p.layout);
+  const n = p.layout.size;
+  const scale = x.backend.full(1, x.dtype, 1 / n);
+  const storage = x.backend.binary('mul', total, scale, [p.layout.outer * p.layout.inner], [1], [0], x.dtype);
+  x.backend.release(total);
+  x.backend.release(scale);
+  const out = wrap(x, storage, p.shape, x.dtype);
+  return record('mean', out, [x], [], (dy) => [expandTo('mean', dy.reshape(p.keptShape), x.shape).mul(1 / n)]);
+}
+
+function extreme(op: 'max' | 'min', x: Tensor, dim: number | null | undefined, keepdim: boolean): Tensor {
+  const p = plan(op, x, dim, keepdim);
+  if (p.layout.size === 0) {
+    throw new WebgradError(op, `cannot reduce an empty tensor of shape ${fmtShape(x.shape)}${p.dim === null ? '' : ` along dim ${p.dim}`}: the operation has no identity`);
+  }
+  const out = wrap(x, x.backend.reduce(op as ReduceOp, x.storage, p.layout), p.shape, x.dtype);
+  if (p.dim === null) {
+    // Full reduction: ties share the gradient equally (PyTorch's max()/min()).
+    return record(op, out, [x], [x, out], (dy) => {
+      const mask = x.eq(out.reshape(p.keptShape));
+      return [mask.mul(dy.reshape(p.keptShape).div(mask.sum()))];
+    });
+  }
+  // Along a dim: the gradient goes to the first extreme index (PyTorch's max(dim)).
+  if (!(isGradEnabled() && x.requiresGrad)) return out;
+  const idx = wrap(x, x.backend.argReduce(op === 'max' ? 'argmax' : 'argmin', x.storage, p.layout), p.shape, 'int32');
+  return record(op, out, [x], [idx], (dy) => [wrap(x, x.backend.scatterIndex(dy.storage, idx.storage, p.layout), x.shape, x.dtype)]);
+}
+
+export const max = (x: Tensor, dim?: number | null, keepdim = false): Tensor => extreme('max', x, dim, keepdim);
+export const min = (x: Tensor, dim?: number | null, keepdim = false): Tensor => extreme('min', x, dim, keepdim);
+
+function argReduce(op: ArgReduceOp, x: Tensor, dim: number | null | undefined, keepdim: boolean): Tensor {
+  const p = plan(op, x, dim, keepdim);
+  if (p.layout.size === 0) throw new WebgradError(op, `cannot take ${op} of an empty tensor of shape ${fmtShape(x.shape)}`);
+  return wrap(x, x.backend.argReduce(op, x.storage, p.layout), p.shape, 'int32');
+}
+
+/** Index of the first maximal element (of the flattened tensor when dim is omitted). */
+export const argmax = (x: Tensor, dim?: number | null, keepdim = false): Tensor => argReduce('argmax', x, dim, keepdim);
+export const argmin = (x: Tensor, dim?: number | null, keepdim = false): Tensor => argReduce('argmin', x, dim, keepdim);

@@ -1,0 +1,96 @@
+import type { DType } from '../dtype.js';
+import { WebgradError, check, fmtShape } from '../errors.js';
+import { type Shape, broadcastStrides, contiguousStrides, normalizeDim, numelOf, sameShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { record, wrap } from './util.js';
+
+/** Resolves one -1 and checks the element count. */
+function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
+  const free = shape.filter((d) => d === -1).length;
+  check(free <= 1, op, () => `only one dimension can be -1, got ${fmtShape(shape)}`);
+  for (const d of shape) {
+    check(Number.isInteger(d) && d >= -1, op, () => `sizes must be non-negative integers (or one -1), got ${fmtShape(shape)}`);
+  }
+  const known = numelOf(shape.filter((d) => d !== -1));
+  const out = shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.numel / known) : d));
+  check(numelOf(out) === x.numel && Number.isInteger(numelOf(out)), op, () =>
+    `shape ${fmtShape(shape)} is invalid for a tensor of shape ${fmtShape(x.shape)} (${x.numel} elements)`);
+  return out;
+}
+
+/** Shares storage with `x` (tensors are contiguous, so every reshape is a view). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const newShape = inferShape('reshape', x, shape);
+  return record('reshape', x.shareAs(newShape), [x], [], (dy) => [reshape(dy, x.shape)]);
+}
+
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.ndim === 0) return reshape(x, [1]);
+  const s = normalizeDim('flatten', startDim, x.ndim);
+  const e = normalizeDim('flatten', endDim, x.ndim);
+  check(s <= e, 'flatten', () => `startDim ${startDim} must not come after endDim ${endDim}`);
+  return reshape(x, [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+}
+
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim('unsqueeze', dim, x.ndim + 1);
+  return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
+}
+
+export function squeeze(x: Tensor, dim?: number): Tensor {
+  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  const d = normalizeDim('squeeze', dim, x.ndim);
+  return x.shape[d] === 1 ? reshape(x, [...x.shape.slice(0, d), ...x.shape.slice(d + 1)]) : reshape(x, x.shape);
+}
+
+/** Swaps two dims: a gather kernel writes the permuted copy. */
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  const d0 = normalizeDim('transpose', dim0, x.ndim);
+  const d1 = normalizeDim('transpose', dim1, x.ndim);
+  if (x.ndim < 2 || d0 === d1) return reshape(x, x.shape);
+  const shape = [...x.shape];
+  const strides = contiguousStrides(x.shape);
+  [shape[d0], shape[d1]] = [shape[d1], shape[d0]];
+  [strides[d0], strides[d1]] = [strides[d1], strides[d0]];
+  const out = wrap(x, x.backend.strided(x.storage, shape, strides, 0), shape, x.dtype);
+  return record('transpose', out, [x], [], (dy) => [transpose(dy, d0, d1)]);
+}
+
+export function t(x: Tensor): Tensor {
+  if (x.ndim > 2) throw new WebgradError('t', `expects a tensor with <= 2 dimensions, got shape ${fmtShape(x.shape)}`);
+  return transpose(x, 0, -1);
+}
+
+/** Sums a broadcast gradient back down to `shape` (the input's own shape). */
+export function reduceTo(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const padded = [...new Array<number>(g.ndim - shape.length).fill(1), ...shape];
+  return wrap(g, g.backend.sumTo(g.storage, g.shape, padded), shape, g.dtype);
+}
+
+/** Broadcast copy of `x` to `shape` (and optionally another dtype), recorded for autograd. */
+export function expandTo(op: string, x: Tensor, shape: Shape, dtype: DType = x.dtype): Tensor {
+  check(shape.length >= x.ndim, op, () => `cannot expand shape ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
+  const off = shape.length - x.ndim;
+  x.shape.forEach((d, i) => {
+    check(d === shape[i + off] || d === 1, op, () => `cannot expand shape ${fmtShape(x.shape)} to ${fmtShape(shape)} (dim ${i}: ${d} vs ${shape[i + off]})`);
+  });
+  let storage = x.backend.strided(x.storage, shape, broadcastStrides(x.shape, shape), 0);
+  if (dtype !== x.dtype) {
+    const cast = x.backend.cast(storage, dtype);
+    x.backend.release(storage);
+    storage = cast;
+  }
+  const out = wrap(x, storage, shape, dtype);
+  return record('expand', out, [x], [], (dy) => [reduceTo(dy, x.shape)]);
+}
+
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  // -1 keeps the existing size, as in PyTorch.
+  const off = shape.length - x.ndim;
+  const resolved = shape.map((d, i) => (d === -1 && i >= off ? x.shape[i - off] : d));
+  for (const d of resolved) {
+    check(Number.isInteger(d) && d >= 0, 'expand', () => `sizes must be non-negative integers, got ${fmtShape(shape)}`);
+  }
+  return expandTo('expand', x, resolved);
+}
