@@ -1,0 +1,195 @@
+import type { DType, TypedArray } from '../../dtype.js';
+import { WebgradError } from '../../errors.js';
+import type { ReduceLayout, Shape } from '../../shape.js';
+import type {
+  AdamArgs,
+  ArgReduceOp,
+  Backend,
+  BackendInfo,
+  BinaryOp,
+  MatmulArgs,
+  MemoryInfo,
+  ReduceOp,
+  SgdArgs,
+  Storage,
+  UnaryOp,
+} from '../backend.js';
+import { binary } from './binary.js';
+import { matmul } from './matmul.js';
+import { cast, strided, sumTo } from './movement.js';
+import { adamStep, sgdStep } from './optim.js';
+import { argReduce, reduce, scatterIndex } from './reduce.js';
+import { crossEntropy, crossEntropyGrad, softmax, softmaxGrad } from './softmax.js';
+import { alloc, CpuStorage } from './storage.js';
+import { clamp, clampGrad, unary, unaryGrad } from './unary.js';
+
+/**
+ * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
+ * GPU kernel is tested against. Kernels live in the sibling files as functions on typed arrays;
+ * this class only turns Storage handles into arrays and back and keeps the memory count.
+ */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  #bytesInUse = 0;
+  #destroyed = false;
+
+  info(): BackendInfo {
+    return { name: 'cpu' };
+  }
+
+  supports(_dtype: DType): boolean {
+    return true;
+  }
+
+  // ---- storage ----
+
+  upload(data: TypedArray, dtype: DType): Storage {
+    const copy = alloc(dtype, data.length);
+    copy.set(data);
+    return this.#wrap(copy);
+  }
+
+  full(numel: number, dtype: DType, value: number): Storage {
+    return this.#wrap(alloc(dtype, numel).fill(value));
+  }
+
+  read(s: Storage): Promise<TypedArray> {
+    this.#live();
+    return Promise.resolve(arr(s).slice());
+  }
+
+  release(s: Storage): void {
+    this.#bytesInUse -= cpu(s).drop();
+  }
+
+  memory(): MemoryInfo {
+    return { bytesInUse: this.#bytesInUse, poolBytes: 0 };
+  }
+
+  // ---- data movement ----
+
+  copy(src: Storage, dst: Storage): void {
+    arr(dst).set(arr(src));
+  }
+
+  fill(dst: Storage, value: number): void {
+    arr(dst).fill(value);
+  }
+
+  cast(x: Storage, dtype: DType): Storage {
+    return this.#wrap(cast(arr(x), dtype));
+  }
+
+  strided(x: Storage, outShape: Shape, strides: readonly number[], offset: number): Storage {
+    return this.#wrap(strided(arr(x), outShape, strides, offset));
+  }
+
+  // ---- elementwise ----
+
+  unary(op: UnaryOp, x: Storage, param: number): Storage {
+    return this.#wrap(unary(op, arr(x), param));
+  }
+
+  unaryGrad(op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): Storage {
+    return this.#wrap(unaryGrad(op, arr(x), arr(y), arr(dy), param));
+  }
+
+  clamp(x: Storage, min: number, max: number): Storage {
+    return this.#wrap(clamp(arr(x), min, max));
+  }
+
+  clampGrad(x: Storage, dy: Storage, min: number, max: number): Storage {
+    return this.#wrap(clampGrad(arr(x), arr(dy), min, max));
+  }
+
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    b: Storage,
+    outShape: Shape,
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+    outDtype: DType,
+  ): Storage {
+    return this.#wrap(binary(op, arr(a), arr(b), outShape, aStrides, bStrides, outDtype));
+  }
+
+  sumTo(x: Storage, xShape: Shape, outShape: Shape): Storage {
+    return this.#wrap(sumTo(arr(x), xShape, outShape));
+  }
+
+  // ---- reductions ----
+
+  reduce(op: ReduceOp, x: Storage, layout: ReduceLayout): Storage {
+    return this.#wrap(reduce(op, arr(x), layout));
+  }
+
+  argReduce(op: ArgReduceOp, x: Storage, layout: ReduceLayout): Storage {
+    return this.#wrap(argReduce(op, arr(x), layout));
+  }
+
+  scatterIndex(dy: Storage, idx: Storage, layout: ReduceLayout): Storage {
+    return this.#wrap(scatterIndex(arr(dy), arr(idx), layout));
+  }
+
+  // ---- matmul ----
+
+  matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
+    return this.#wrap(matmul(arr(a), arr(b), args));
+  }
+
+  // ---- softmax family ----
+
+  softmax(x: Storage, layout: ReduceLayout, log: boolean): Storage {
+    return this.#wrap(softmax(arr(x), layout, log));
+  }
+
+  softmaxGrad(y: Storage, dy: Storage, layout: ReduceLayout, log: boolean): Storage {
+    return this.#wrap(softmaxGrad(arr(y), arr(dy), layout, log));
+  }
+
+  crossEntropy(logits: Storage, targets: Storage, rows: number, classes: number): Storage {
+    return this.#wrap(crossEntropy(arr(logits), arr(targets), rows, classes));
+  }
+
+  crossEntropyGrad(logits: Storage, targets: Storage, dloss: Storage, rows: number, classes: number): Storage {
+    return this.#wrap(crossEntropyGrad(arr(logits), arr(targets), arr(dloss), rows, classes));
+  }
+
+  // ---- optimizers ----
+
+  sgdStep(param: Storage, grad: Storage, buf: Storage | null, args: SgdArgs): void {
+    sgdStep(arr(param), arr(grad), buf === null ? null : arr(buf), args);
+  }
+
+  adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void {
+    adamStep(arr(param), arr(grad), arr(m), arr(v), args);
+  }
+
+  flush(): void {}
+
+  /** Nothing to free (storages are GC'd), but new storage and reads fail from now on. */
+  destroy(): void {
+    this.#destroyed = true;
+  }
+
+  // Every kernel result and every upload passes through here, so this is where the memory count
+  // grows and where a destroyed backend refuses work.
+  #wrap(data: TypedArray): CpuStorage {
+    this.#live();
+    const s = new CpuStorage(data);
+    this.#bytesInUse += s.bytes;
+    return s;
+  }
+
+  #live(): void {
+    if (this.#destroyed) throw new WebgradError('cpu', 'the backend was destroyed');
+  }
+}
+
+function cpu(s: Storage): CpuStorage {
+  if (!(s instanceof CpuStorage)) throw new WebgradError('cpu', 'storage belongs to another backend');
+  return s;
+}
+
+const arr = (s: Storage): TypedArray => cpu(s).data;
