@@ -13,3 +13,4 @@ export { mm, matmul } from './ops/matmul.js';
 export { reshape, transpose, t, flatten, unsqueeze, squeeze, expand } from './ops/shape-ops.js';
 export { sum, mean, max, min, argmax, argmin } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';

@@ -13,6 +13,20 @@ export interface InitOptions {
 
 let current: Backend | null = null;
 
+/**
+ * @internal Runs `fn` with `backend` as the current one (gradcheck uses the CPU backend in
+ * float64 whatever the user chose).
+ */
+export async function withBackend<T>(backend: Backend, fn: () => Promise<T>): Promise<T> {
+  const prev = getBackend();
+  current = backend;
+  try {
+    return await fn();
+  } finally {
+    current = prev;
+  }
+}
+
 /** The backend new tensors are created on; the CPU backend until `init()` picks another. */
 export function getBackend(): Backend {
   current ??= new CpuBackend();
