@@ -1,0 +1,90 @@
+import { WebgradError, fmtShape } from '../errors.js';
+import { type ByteSource, gunzip, isGzip, readBytes } from './source.js';
+
+/**
+ * The IDX format (the MNIST files): 0x00 0x00, a type code, the number of dims; then each dim
+ * as a big-endian u32; then the elements, row-major, big-endian when wider than a byte.
+ */
+export type IdxDtype = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
+export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+export interface IdxArray {
+  dtype: IdxDtype;
+  shape: number[];
+  data: IdxData;
+}
+
+const OP = 'readIdx';
+
+interface IdxType {
+  dtype: IdxDtype;
+  size: number;
+  /** Decodes `n` big-endian elements starting at byte `off` of `dv`. */
+  read(dv: DataView, off: number, n: number): IdxData;
+}
+
+function wide<T extends Int16Array | Int32Array | Float32Array | Float64Array>(
+  make: (n: number) => T,
+  size: number,
+  get: (dv: DataView, at: number) => number,
+) {
+  return (dv: DataView, off: number, n: number): T => {
+    const out = make(n);
+    for (let i = 0; i < n; i++) out[i] = get(dv, off + i * size);
+    return out;
+  };
+}
+
+const TYPES: Record<number, IdxType> = {
+  0x08: { dtype: 'ubyte', size: 1, read: (dv, off, n) => new Uint8Array(dv.buffer.slice(dv.byteOffset + off, dv.byteOffset + off + n)) },
+  0x09: { dtype: 'byte', size: 1, read: (dv, off, n) => new Int8Array(dv.buffer.slice(dv.byteOffset + off, dv.byteOffset + off + n)) },
+  0x0b: { dtype: 'short', size: 2, read: wide((n) => new Int16Array(n), 2, (dv, at) => dv.getInt16(at, false)) },
+  0x0c: { dtype: 'int', size: 4, read: wide((n) => new Int32Array(n), 4, (dv, at) => dv.getInt32(at, false)) },
+  0x0d: { dtype: 'float', size: 4, read: wide((n) => new Float32Array(n), 4, (dv, at) => dv.getFloat32(at, false)) },
+  0x0e: { dtype: 'double', size: 8, read: wide((n) => new Float64Array(n), 8, (dv, at) => dv.getFloat64(at, false)) },
+};
+
+const hex = (b: number): string => `0x${b.toString(16).padStart(2, '0')}`;
+
+/**
+ * Parses an uncompressed IDX file held in memory. `name` is what error messages call it.
+ * The returned `data` is a copy, never a view of `bytes`.
+ */
+export function parseIdx(bytes: Uint8Array, name = '<buffer>'): IdxArray {
+  const fail = (msg: string) => new WebgradError(OP, `${name}: ${msg}`);
+  if (isGzip(bytes)) throw fail('is gzip-compressed; readIdx() decompresses it, parseIdx() takes raw IDX bytes');
+  if (bytes.length < 4) throw fail(`expected at least 4 bytes of IDX header, got ${bytes.length}`);
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    const magic = Array.from(bytes.subarray(0, 4), hex).join(' ');
+    throw fail(`bad magic number ${magic}: an IDX file starts with 0x00 0x00, a type code and the number of dims`);
+  }
+  const type = TYPES[bytes[2]];
+  if (type === undefined) {
+    throw fail(`unknown type code ${hex(bytes[2])} (expected 0x08 ubyte, 0x09 byte, 0x0b short, 0x0c int, 0x0d float or 0x0e double)`);
+  }
+  const ndims = bytes[3];
+  const dataStart = 4 + 4 * ndims;
+  if (bytes.length < dataStart) {
+    throw fail(`expected at least ${dataStart} bytes of header for ${ndims} dims, got ${bytes.length}`);
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape: number[] = [];
+  for (let i = 0; i < ndims; i++) shape.push(dv.getUint32(4 + 4 * i, false));
+  const numel = shape.reduce((a, b) => a * b, 1);
+  const expected = dataStart + numel * type.size;
+  if (!Number.isSafeInteger(expected)) throw fail(`shape ${fmtShape(shape)} is too large to be real (corrupt header?)`);
+  if (bytes.length !== expected) {
+    throw fail(`expected ${expected} bytes for shape ${fmtShape(shape)} of ${type.dtype}, got ${bytes.length}`);
+  }
+  return { dtype: type.dtype, shape, data: type.read(dv, dataStart, numel) };
+}
+
+/**
+ * Reads an IDX file, gzip-compressed or not (detected by its first two bytes): a path in Node,
+ * a URL (fetched, or read from disk if `file:`), or bytes. `name` overrides what errors call it.
+ */
+export async function readIdx(source: ByteSource, name?: string): Promise<IdxArray> {
+  const src = await readBytes(source, OP, name);
+  const bytes = isGzip(src.bytes) ? await gunzip(src.bytes, OP, src.name) : src.bytes;
+  return parseIdx(bytes, src.name);
+}
