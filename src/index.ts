@@ -14,3 +14,5 @@ export { reshape, transpose, t, flatten, unsqueeze, squeeze, expand } from './op
 export { sum, mean, max, min, argmax, argmin } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
+export { save, load } from './serialize.js';
+export * as data from './data/index.js';
