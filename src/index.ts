@@ -16,3 +16,4 @@ export { softmax, logSoftmax } from './ops/softmax.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { save, load } from './serialize.js';
 export * as data from './data/index.js';
+export * as nn from './nn/index.js';

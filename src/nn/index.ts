@@ -1,0 +1,3 @@
+export { Module, type ZeroGradOptions, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export { Linear, ReLU, Sigmoid, Tanh, Flatten, Sequential, type LinearOptions } from './layers.js';
+export * as functional from './functional.js';
