@@ -1,0 +1,89 @@
+// Broadcasting binary ops into a contiguous output.
+// Prepended by the host: `alias T = f32|i32;` (operands) and `alias U = f32|i32;` (output:
+// T for arithmetic, the requested dtype for comparisons, which write 1 or 0).
+// Operands are read through per-dim strides (0 on broadcast dims), up to rank 8 after the host
+// merges dims that are contiguous in all three tensors. CONTIG skips the index arithmetic
+// when both operands are laid out exactly like the output.
+
+override OP: u32 = 0u;   // 0 add, 1 sub, 2 mul, 3 div, 4 eq, 5 ne, 6 lt, 7 le, 8 gt, 9 ge
+override IS_FLOAT: bool = true;
+override CONTIG: bool = false;
+override WG: u32 = 256u;
+const ELEMS: u32 = 4u;
+
+struct Params {
+  shape: array<vec4<u32>, 2>,
+  a_strides: array<vec4<u32>, 2>,
+  b_strides: array<vec4<u32>, 2>,
+  rank: u32,
+  n: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> a: array<T>;
+@group(0) @binding(2) var<storage, read> b: array<T>;
+@group(0) @binding(3) var<storage, read_write> out: array<U>;
+
+// NaN and Inf as runtime values: WGSL rejects them in constant expressions.
+var<private> NAN_BITS: u32 = 0x7fc00000u;
+var<private> INF_BITS: u32 = 0x7f800000u;
+
+fn is_nan(v: T) -> bool { return IS_FLOAT && (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+
+fn div_(x: T, y: T) -> T {
+  if (!IS_FLOAT) {
+    // int32 division truncates; by zero it is 0 (the CPU stores ±Inf/NaN into an Int32Array).
+    if (y == T(0)) { return T(0); }
+    return x / y;
+  }
+  if (y == T(0) && !is_nan(x)) {
+    // IEEE, spelled out because WGSL leaves division by zero to the implementation.
+    let sign = (bitcast<u32>(x) ^ bitcast<u32>(y)) & 0x80000000u;
+    if (x == T(0)) { return bitcast<T>(NAN_BITS); }
+    return bitcast<T>(INF_BITS | sign);
+  }
+  return x / y;
+}
+
+fn op(x: T, y: T) -> U {
+  let nan = is_nan(x) || is_nan(y);   // comparisons with NaN: false, except 'ne'
+  switch (OP) {
+    case 0u: { return U(x + y); }
+    case 1u: { return U(x - y); }
+    case 2u: { return U(x * y); }
+    case 3u: { return U(div_(x, y)); }
+    case 4u: { return select(U(0), U(1), !nan && x == y); }
+    case 5u: { return select(U(0), U(1), nan || x != y); }
+    case 6u: { return select(U(0), U(1), !nan && x < y); }
+    case 7u: { return select(U(0), U(1), !nan && x <= y); }
+    case 8u: { return select(U(0), U(1), !nan && x > y); }
+    default: { return select(U(0), U(1), !nan && x >= y); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    if (CONTIG) {
+      out[e] = op(a[e], b[e]);
+    } else {
+      var rest = e;
+      var ai = 0u;
+      var bi = 0u;
+      for (var d = i32(P.rank) - 1; d >= 0; d--) {
+        let q = u32(d) >> 2u;
+        let r = u32(d) & 3u;
+        let size = P.shape[q][r];
+        let c = rest % size;
+        rest = rest / size;
+        ai += c * P.a_strides[q][r];
+        bi += c * P.b_strides[q][r];
+      }
+      out[e] = op(a[ai], b[bi]);
+    }
+  }
+}

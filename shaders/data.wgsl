@@ -1,0 +1,73 @@
+// Type-agnostic data movement on 32-bit words (float32 and int32 alike): fill, the strided
+// gather behind transpose/expand/slice, and scatterIndex (the backward of max/min along a dim).
+
+override WG: u32 = 256u;
+const ELEMS: u32 = 4u;
+
+struct Params {
+  shape: array<vec4<u32>, 2>,
+  strides: array<vec4<i32>, 2>,
+  rank: u32,
+  n: u32,
+  offset: i32,
+  value: u32,     // fill: the element's bits
+  size: u32,      // scatter_index: [outer, size, inner]
+  inner: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read> idx: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<u32>;
+
+fn first(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
+}
+
+@compute @workgroup_size(WG)
+fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let base = first(wid, nwg, lid);
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    out[e] = P.value;
+  }
+}
+
+// out[i0..ir] = src[offset + Σ i_d * strides[d]] (strides may be 0 or negative).
+@compute @workgroup_size(WG)
+fn strided(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let base = first(wid, nwg, lid);
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    var rest = e;
+    var at = P.offset;
+    for (var d = i32(P.rank) - 1; d >= 0; d--) {
+      let q = u32(d) >> 2u;
+      let r = u32(d) & 3u;
+      let size = P.shape[q][r];
+      at += i32(rest % size) * P.strides[q][r];
+      rest = rest / size;
+    }
+    out[e] = src[u32(at)];
+  }
+}
+
+// One pass over dx: dx[o, s, i] = (idx[o, i] == s) ? dy[o, i] : 0.
+@compute @workgroup_size(WG)
+fn scatter_index(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let base = first(wid, nwg, lid);
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    let i = e % P.inner;
+    let s = (e / P.inner) % P.size;
+    let o = e / (P.inner * P.size);
+    let j = o * P.inner + i;
+    out[e] = select(0u, src[j], u32(idx[j]) == s);   // 0u is +0 as float32 and 0 as int32
+  }
+}

@@ -1,0 +1,107 @@
+// Batched matmul out[b] = op(A[b]) · op(B[b]), out contiguous [batch, m, n].
+// Prepended by the host: `alias T = f32|i32;`.
+//
+// Register-tiled: a WG_X x WG_Y workgroup computes a BM x BN block of out (BM = WG_Y*TM,
+// BN = WG_X*TN); each invocation keeps a TM x TN block of accumulators in registers and, per
+// step of BK along k, reads TM values of A and TN of B from workgroup memory for TM*TN
+// multiply-adds. Invocation (tx, ty) owns rows ty + i*WG_Y and columns tx + j*WG_X, so stores
+// of neighbouring invocations are neighbours in memory.
+//
+// TRANS_A / TRANS_B read A stored [k, m] / B stored [n, k] directly (mm's backward needs no
+// materialised transpose); the tile loads pick their index order so that consecutive
+// invocations read consecutive addresses in either layout. Loads outside the matrices read
+// 0 and stores outside are skipped, so every shape works. Batch strides of 0 broadcast.
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override WG_X: u32 = 16u;
+override WG_Y: u32 = 16u;
+override BK: u32 = 16u;
+const TM: u32 = 4u;
+const TN: u32 = 4u;
+override BM: u32 = WG_Y * TM;
+override BN: u32 = WG_X * TN;
+override A_TILE: u32 = BM * BK;
+override B_TILE: u32 = BK * BN;
+
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  a_batch: u32,   // elements between batch matrices of A (0: broadcast)
+  b_batch: u32,
+  batch0: u32,    // first batch of this dispatch (grids are at most 65535 deep)
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> a: array<T>;
+@group(0) @binding(2) var<storage, read> b: array<T>;
+@group(0) @binding(3) var<storage, read_write> out: array<T>;
+
+var<workgroup> As: array<T, A_TILE>;   // [BK][BM]
+var<workgroup> Bs: array<T, B_TILE>;   // [BK][BN]
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let tx = l.x;
+  let ty = l.y;
+  let lid = ty * WG_X + tx;
+  let threads = WG_X * WG_Y;
+  let row0 = wid.y * BM;
+  let col0 = wid.x * BN;
+  let batch = P.batch0 + wid.z;
+  let a_off = batch * P.a_batch;
+  let b_off = batch * P.b_batch;
+  let M = P.m;
+  let N = P.n;
+  let K = P.k;
+
+  var acc: array<T, 16>;   // TM * TN, zero-initialised
+  for (var k0 = 0u; k0 < K; k0 += BK) {
+    for (var e = lid; e < A_TILE; e += threads) {
+      var r: u32;
+      var kk: u32;
+      if (TRANS_A) { r = e % BM; kk = e / BM; } else { kk = e % BK; r = e / BK; }
+      let gr = row0 + r;
+      let gk = k0 + kk;
+      var v = T(0);
+      if (gr < M && gk < K) {
+        if (TRANS_A) { v = a[a_off + gk * M + gr]; } else { v = a[a_off + gr * K + gk]; }
+      }
+      As[kk * BM + r] = v;
+    }
+    for (var e = lid; e < B_TILE; e += threads) {
+      var c: u32;
+      var kk: u32;
+      if (TRANS_B) { kk = e % BK; c = e / BK; } else { c = e % BN; kk = e / BN; }
+      let gc = col0 + c;
+      let gk = k0 + kk;
+      var v = T(0);
+      if (gc < N && gk < K) {
+        if (TRANS_B) { v = b[b_off + gc * K + gk]; } else { v = b[b_off + gk * N + gc]; }
+      }
+      Bs[kk * BN + c] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var ar: array<T, 4>;
+      var br: array<T, 4>;
+      for (var i = 0u; i < TM; i++) { ar[i] = As[kk * BM + ty + i * WG_Y]; }
+      for (var j = 0u; j < TN; j++) { br[j] = Bs[kk * BN + tx + j * WG_X]; }
+      for (var i = 0u; i < TM; i++) {
+        for (var j = 0u; j < TN; j++) { acc[i * TN + j] += ar[i] * br[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let o_off = batch * M * N;
+  for (var i = 0u; i < TM; i++) {
+    let r = row0 + ty + i * WG_Y;
+    if (r >= M) { break; }
+    for (var j = 0u; j < TN; j++) {
+      let c = col0 + tx + j * WG_X;
+      if (c < N) { out[o_off + r * N + c] = acc[i * TN + j]; }
+    }
+  }
+}

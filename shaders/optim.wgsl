@@ -1,0 +1,71 @@
+// In-place optimizer steps, one invocation per parameter element, term by term as
+// torch.optim (and the CPU backend, src/backend/cpu/optim.ts) writes them.
+
+override WG: u32 = 256u;
+override NESTEROV: bool = false;
+
+struct Params {
+  n: u32,
+  lr: f32,
+  weight_decay: f32,
+  momentum: f32,
+  dampening: f32,
+  first_step: u32,   // SGD: the momentum buffer starts as the gradient, undamped
+  beta1: f32,
+  beta2: f32,
+  eps: f32,
+  step_size: f32,    // Adam: lr / (1 - beta1^step)
+  bc2_sqrt: f32,     //       sqrt(1 - beta2^step)
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read_write> param: array<f32>;
+@group(0) @binding(2) var<storage, read> grad: array<f32>;
+@group(0) @binding(3) var<storage, read_write> buf: array<f32>;   // SGD momentum / Adam m
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;     // Adam second moment
+
+fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 { return (wid.x + wid.y * nwg.x) * WG + lid; }
+
+fn decayed(i: u32) -> f32 {
+  var g = grad[i];
+  if (P.weight_decay != 0.0) { g += P.weight_decay * param[i]; }   // skipped at 0: Inf*0 is NaN
+  return g;
+}
+
+@compute @workgroup_size(WG)
+fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+       @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= P.n) { return; }
+  param[i] -= P.lr * decayed(i);
+}
+
+@compute @workgroup_size(WG)
+fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= P.n) { return; }
+  var d = decayed(i);
+  var b: f32;
+  if (P.first_step != 0u) { b = d; } else { b = P.momentum * buf[i] + (1.0 - P.dampening) * d; }
+  buf[i] = b;
+  if (NESTEROV) { d = d + P.momentum * b; } else { d = b; }
+  param[i] -= P.lr * d;
+}
+
+@compute @workgroup_size(WG)
+fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= P.n) { return; }
+  let g = decayed(i);
+  // exp_avg.lerp_(grad, 1 - beta1), in the form PyTorch picks for the weight.
+  let w = 1.0 - P.beta1;
+  let m0 = buf[i];
+  var m: f32;
+  if (w < 0.5) { m = m0 + w * (g - m0); } else { m = g - (g - m0) * (1.0 - w); }
+  buf[i] = m;
+  let vv = P.beta2 * v[i] + (1.0 - P.beta2) * g * g;
+  v[i] = vv;
+  param[i] -= P.step_size * (m / (sqrt(vv) / P.bc2_sqrt + P.eps));
+}

@@ -1,0 +1,122 @@
+// Reductions along the middle axis of [outer, size, inner]: sum, max, min, argmax, argmin.
+// Prepended by the host: `alias T = f32|i32;`.
+//
+// A long axis is split into `chunks` pieces reduced by different workgroups/invocations; the
+// partial results form [outer, chunks, inner] (values and, for arg-reductions, indices), which
+// the host reduces again until one chunk is left. So a full reduction of 16M elements runs as
+// ~1000 workgroups and then one, not as one workgroup.
+//
+// Two entry points: `rows` gives each (line, chunk) a workgroup that strides through it and
+// tree-reduces in workgroup memory (for contiguous lines, inner = 1); `cols` gives each
+// (outer, chunk, inner) an invocation, so neighbouring invocations read neighbouring inner
+// positions (inner > 1, or lines too short to share).
+//
+// Ties keep the smaller index and NaN beats every number (the first NaN wins), so results
+// match the CPU's sequential scan whatever the split.
+
+override OP: u32 = 0u;          // 0 sum, 1 max, 2 min, 3 argmax, 4 argmin
+override IS_FLOAT: bool = true;
+override IDX_IN: bool = false;  // input is a partial result: read its indices from `xi`
+override VAL_OUT: bool = true;  // write values to `out`
+override IDX_OUT: bool = false; // write indices to `out_i`
+override WG: u32 = 256u;
+
+struct Params {
+  outer: u32,
+  size: u32,
+  inner: u32,
+  chunks: u32,
+  chunk_len: u32,
+  identity: T,   // 0 for sum, -Inf/+Inf (int32: min/max int) for max/min
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<T>;
+@group(0) @binding(2) var<storage, read> xi: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<T>;
+@group(0) @binding(4) var<storage, read_write> out_i: array<i32>;
+
+struct Acc { v: T, i: i32 }
+
+fn is_nan(v: T) -> bool { return IS_FLOAT && (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+
+// Combines a (earlier or equal-priority) with b.
+fn take(a: Acc, b: Acc) -> Acc {
+  if (OP == 0u) { return Acc(a.v + b.v, 0); }
+  let na = is_nan(a.v);
+  let nb = is_nan(b.v);
+  var b_wins: bool;
+  if (na || nb) {
+    b_wins = select(nb, b.i < a.i, na && nb);
+  } else if (a.v == b.v) {
+    b_wins = b.i < a.i;
+  } else if (OP == 1u || OP == 3u) {
+    b_wins = b.v > a.v;
+  } else {
+    b_wins = b.v < a.v;
+  }
+  if (b_wins) { return b; }
+  return a;
+}
+
+fn load(o: u32, s: u32, i: u32) -> Acc {
+  let at = (o * P.size + s) * P.inner + i;
+  if (IDX_IN) { return Acc(x[at], xi[at]); }
+  return Acc(x[at], i32(s));
+}
+
+fn store(o: u32, c: u32, i: u32, a: Acc) {
+  let at = (o * P.chunks + c) * P.inner + i;
+  if (VAL_OUT) { out[at] = a.v; }
+  if (IDX_OUT) { out_i[at] = a.i; }
+}
+
+var<workgroup> sv: array<T, WG>;
+var<workgroup> si: array<i32, WG>;
+
+@compute @workgroup_size(WG)
+fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;   // uniform across the workgroup, so the early return is too
+  if (g >= P.outer * P.inner * P.chunks) { return; }
+  let c = g % P.chunks;
+  let line = g / P.chunks;
+  let o = line / P.inner;
+  let i = line % P.inner;
+  let start = c * P.chunk_len;
+  let end = min(P.size, start + P.chunk_len);
+  var acc = Acc(P.identity, 0x7fffffff);
+  for (var s = start + lid; s < end; s += WG) {
+    acc = take(acc, load(o, s, i));
+  }
+  sv[lid] = acc.v;
+  si[lid] = acc.i;
+  workgroupBarrier();
+  for (var half = WG / 2u; half > 0u; half /= 2u) {
+    if (lid < half) {
+      let r = take(Acc(sv[lid], si[lid]), Acc(sv[lid + half], si[lid + half]));
+      sv[lid] = r.v;
+      si[lid] = r.i;
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { store(o, c, i, Acc(sv[0], si[0])); }
+}
+
+@compute @workgroup_size(WG)
+fn cols(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (t >= P.outer * P.chunks * P.inner) { return; }
+  let i = t % P.inner;
+  let oc = t / P.inner;
+  let c = oc % P.chunks;
+  let o = oc / P.chunks;
+  let start = c * P.chunk_len;
+  let end = min(P.size, start + P.chunk_len);
+  var acc = Acc(P.identity, 0x7fffffff);
+  for (var s = start; s < end; s++) {
+    acc = take(acc, load(o, s, i));
+  }
+  store(o, c, i, acc);
+}

@@ -1,0 +1,195 @@
+// Elementwise unary ops, their gradients, clamp and clamp's gradient.
+// Prepended by the host: `alias T = f32;` (or i32 for the ops that exist on integers:
+// neg, abs, relu, pow 2, clamp). Semantics follow the CPU backend (src/backend/cpu/unary.ts),
+// including NaN and Inf, which WGSL itself does not promise: NaN is tested by bit pattern and
+// the edge cases of log, sqrt, exp and pow are spelled out instead of left to the builtins.
+
+override OP: u32 = 0u;        // 0 neg, 1 exp, 2 log, 3 sqrt, 4 sigmoid, 5 tanh, 6 relu, 7 abs, 8 pow
+override IS_FLOAT: bool = true;
+override WG: u32 = 256u;
+const ELEMS: u32 = 4u;        // elements per invocation, WG apart so neighbours read neighbours
+
+struct Params {
+  n: u32,
+  p: f32,        // pow's exponent
+  lo: T,         // clamp: x < lo  -> lo_val
+  lo_val: T,
+  hi: T,         //        x > hi  -> hi_val
+  hi_val: T,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<T>;      // x, or the saved x/y of a gradient
+@group(0) @binding(2) var<storage, read> dy: array<T>;
+@group(0) @binding(3) var<storage, read_write> out: array<T>;
+
+// NaN and Inf as runtime values: WGSL rejects them in constant expressions.
+var<private> NAN_BITS: u32 = 0x7fc00000u;
+var<private> INF_BITS: u32 = 0x7f800000u;
+
+fn is_nan(v: T) -> bool { return IS_FLOAT && (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn f_is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn f_nan() -> f32 { return bitcast<f32>(NAN_BITS); }
+fn f_inf() -> f32 { return bitcast<f32>(INF_BITS); }
+fn is_odd_int(p: f32) -> bool { return abs(p) < 16777216.0 && (i32(p) & 1) != 0; }
+
+fn exp_(v: f32) -> f32 {
+  if (f_is_nan(v)) { return v; }
+  if (v > 88.8) { return f_inf(); }   // past ln(FLT_MAX) = 88.72: overflow is Inf, never NaN
+  if (v < -104.0) { return 0.0; }
+  return exp(v);
+}
+
+fn log_(v: f32) -> f32 {
+  if (f_is_nan(v) || v < 0.0) { return f_nan(); }
+  if (v == 0.0) { return -f_inf(); }
+  if (v == f_inf()) { return v; }
+  return log(v);
+}
+
+fn sqrt_(v: f32) -> f32 {
+  if (f_is_nan(v) || v < 0.0) { return f_nan(); }
+  if (v == 0.0 || v == f_inf()) { return v; }   // keeps -0 as -0, like Math.sqrt
+  return sqrt(v);
+}
+
+fn tanh_(v: f32) -> f32 {
+  if (f_is_nan(v)) { return v; }
+  if (abs(v) > 10.0) { return sign(v); }       // tanh(10) rounds to 1; avoids Inf/Inf inside
+  return tanh(v);
+}
+
+// Math.pow for a finite exponent (what the CPU backend uses), and C's pow for a non-finite one.
+fn pow_(v: f32, p: f32) -> f32 {
+  if (p == 2.0) { return v * v; }
+  let p_finite = (bitcast<u32>(p) & 0x7f800000u) != 0x7f800000u;
+  if (!p_finite) {
+    if (v == 1.0 || (v == -1.0 && !f_is_nan(p))) { return 1.0; }
+    if (f_is_nan(p) || f_is_nan(v)) { return f_nan(); }
+    let big = abs(v) > 1.0;
+    return select(select(f_inf(), 0.0, big), select(0.0, f_inf(), big), p > 0.0);
+  }
+  if (p == 0.0) { return 1.0; }
+  if (f_is_nan(v)) { return v; }
+  if (p == 1.0) { return v; }
+  let is_int = floor(p) == p;
+  let neg = v < 0.0 || (v == 0.0 && bitcast<u32>(v) == 0x80000000u);
+  if (v < 0.0 && !is_int) { return f_nan(); }
+  let flip = neg && is_odd_int(p);
+  let a = abs(v);
+  var r: f32;
+  if (a == 0.0) {
+    r = select(f_inf(), 0.0, p > 0.0);
+  } else if (a == f_inf()) {
+    r = select(0.0, f_inf(), p > 0.0);
+  } else if (p == 0.5) {
+    r = sqrt(a);
+  } else if (p == -1.0) {
+    r = 1.0 / a;
+  } else if (p == 3.0) {
+    r = a * a * a;
+  } else {
+    r = pow(a, p);
+  }
+  return select(r, -r, flip);
+}
+
+fn unary_op(v: T) -> T {
+  switch (OP) {
+    case 0u: { return -v; }
+    case 1u: { return T(exp_(f32(v))); }
+    case 2u: { return T(log_(f32(v))); }
+    case 3u: { return T(sqrt_(f32(v))); }
+    case 4u: {
+      let f = f32(v);
+      if (f_is_nan(f)) { return v; }
+      // Two branches so exp never overflows, as on the CPU.
+      if (f >= 0.0) { return T(1.0 / (1.0 + exp_(-f))); }
+      let e = exp_(f);
+      return T(e / (1.0 + e));
+    }
+    case 5u: { return T(tanh_(f32(v))); }
+    case 6u: { return select(T(0), v, v > T(0) || is_nan(v)); }   // NaN passes through
+    case 7u: {
+      if (IS_FLOAT) { return bitcast<T>(bitcast<u32>(v) & 0x7fffffffu); }
+      return abs(v);
+    }
+    default: {
+      if (!IS_FLOAT) { return v * v; }   // integers: the host only allows p = 2
+      return T(pow_(f32(v), P.p));
+    }
+  }
+}
+
+// s is x or y, whichever the derivative reads (Backend.unaryGrad).
+fn unary_grad_op(s: T, g: T) -> T {
+  switch (OP) {
+    case 0u: { return -g; }
+    case 1u: { return g * s; }
+    case 2u: { return g / s; }
+    case 3u: { return g / (T(2) * s); }
+    case 4u: { return g * (T(1) - s) * s; }
+    case 5u: { return g * (T(1) - s * s); }
+    case 6u: { return select(T(0), g, s > T(0)); }    // a select: x <= 0 gives 0 even if dy is NaN
+    case 7u: { return g * select(select(T(0), T(-1), s < T(0)), T(1), s > T(0)); }
+    default: {
+      if (P.p == 0.0) { return T(0); }   // PyTorch masks exponent 0 to a zero gradient
+      return T(f32(g) * P.p * pow_(f32(s), P.p - 1.0));
+    }
+  }
+}
+
+fn first(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
+}
+
+@compute @workgroup_size(WG)
+fn unary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+         @builtin(local_invocation_index) lid: u32) {
+  let base = first(wid, nwg, lid);
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    out[e] = unary_op(x[e]);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn unary_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let base = first(wid, nwg, lid);
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    out[e] = unary_grad_op(x[e], dy[e]);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn clamp_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+  let base = first(wid, nwg, lid);
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    var v = x[e];
+    if (!is_nan(v)) {                 // NaN stays NaN
+      if (v < P.lo) { v = P.lo_val; }
+      if (v > P.hi) { v = P.hi_val; }   // after the lower bound: lo > hi gives hi
+    }
+    out[e] = v;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn clamp_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let base = first(wid, nwg, lid);
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    let v = x[e];
+    let keep = !is_nan(v) && v >= P.lo && v <= P.hi;   // closed interval: bounds pass
+    out[e] = select(T(0), dy[e], keep);
+  }
+}

@@ -1,0 +1,146 @@
+import { WebgradError } from '../../errors.js';
+
+/** A GPU buffer with an id (for bind-group cache keys) and its size class in bytes. */
+export interface PooledBuffer {
+  readonly gpu: GPUBuffer;
+  readonly id: number;
+  readonly size: number;
+}
+
+interface Pending {
+  readonly buf: PooledBuffer;
+  readonly submit: number;
+}
+
+/** Every pooled buffer can be bound as storage and copied from/to (uploads, copy(), readback). */
+const USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
+
+/** Smallest size class: tiny tensors share one class instead of fragmenting the pool. */
+const MIN_BYTES = 256;
+
+/**
+ * Size classes 2^k and 1.5 * 2^k: at most 33% waste (25% on average), and few enough classes
+ * that a training loop's buffers recycle. Capped at `limit` so the largest allowed tensor fits.
+ */
+export function sizeClass(bytes: number, limit: number): number {
+  if (bytes <= MIN_BYTES) return MIN_BYTES;
+  const p = 2 ** Math.ceil(Math.log2(bytes));
+  const c = p * 0.75 >= bytes ? p * 0.75 : p;
+  // Near the binding limit the class may not fit; the exact size (checked against it) does.
+  return c <= limit ? c : Math.ceil(bytes / 4) * 4;
+}
+
+/**
+ * Storage buffers recycled by size class. A released buffer may still be read or written by
+ * work that is recorded but not yet submitted, so it waits in `pending` (tagged with the submit
+ * index it must see) and becomes reusable only once that submit has happened: from then on the
+ * queue orders any later use after the old work.
+ *
+ * The pool holds at most `maxPooledBytes`; beyond that the least recently freed buffers are
+ * destroyed (destroy() is safe for submitted work: the GPU frees it after that work ends).
+ */
+export class BufferPool {
+  readonly #device: GPUDevice;
+  readonly #limit: number;
+  readonly #free = new Map<number, PooledBuffer[]>();
+  /** Free buffers in the order they became reusable, for eviction (oldest first). */
+  #freeOrder: PooledBuffer[] = [];
+  #pending: Pending[] = [];
+  #nextId = 1;
+  #pooledBytes = 0;
+  maxPooledBytes: number;
+  created = 0;
+
+  constructor(device: GPUDevice, limit: number, maxPooledBytes: number) {
+    this.#device = device;
+    this.#limit = limit;
+    this.maxPooledBytes = maxPooledBytes;
+  }
+
+  get pooledBytes(): number {
+    return this.#pooledBytes;
+  }
+
+  /** A buffer of at least `bytes`; `onError` hears about an out-of-memory or validation error. */
+  acquire(bytes: number, op: string, onError: (err: WebgradError) => void): PooledBuffer {
+    const size = sizeClass(bytes, this.#limit);
+    const list = this.#free.get(size);
+    const reused = list?.pop();
+    if (reused !== undefined) {
+      this.#pooledBytes -= size;
+      // Lazy removal from #freeOrder: evict() skips buffers no longer in their free list.
+      return reused;
+    }
+    const device = this.#device;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const gpu = device.createBuffer({ size, usage: USAGE, label: `webgrad:${op}` });
+    const report = (e: GPUError | null): void => {
+      if (e) onError(new WebgradError(op, `could not allocate a ${size}-byte GPU buffer: ${e.message}`));
+    };
+    void device.popErrorScope().then(report, () => {});
+    void device.popErrorScope().then(report, () => {});
+    this.created++;
+    return { gpu, id: this.#nextId++, size };
+  }
+
+  /** `submitIndex`: the number of submits after which no recorded work uses the buffer. */
+  release(buf: PooledBuffer, submitIndex: number, submitted: number): void {
+    if (submitIndex <= submitted) this.#makeFree(buf);
+    else this.#pending.push({ buf, submit: submitIndex });
+  }
+
+  /** Called after each submit: buffers waiting for it become reusable. */
+  onSubmitted(submitted: number): void {
+    if (this.#pending.length === 0) return;
+    const still: Pending[] = [];
+    for (const p of this.#pending) {
+      if (p.submit <= submitted) this.#makeFree(p.buf);
+      else still.push(p);
+    }
+    this.#pending = still;
+    this.trim();
+  }
+
+  #makeFree(buf: PooledBuffer): void {
+    let list = this.#free.get(buf.size);
+    if (!list) this.#free.set(buf.size, (list = []));
+    list.push(buf);
+    this.#freeOrder.push(buf);
+    this.#pooledBytes += buf.size;
+    if (this.#pooledBytes > this.maxPooledBytes) this.trim();
+  }
+
+  /** Destroys the oldest free buffers until the pool is within `maxBytes`. */
+  trim(maxBytes = this.maxPooledBytes): void {
+    if (this.#pooledBytes <= maxBytes) {
+      // Keep the order list from growing without bound when buffers cycle through it.
+      if (this.#freeOrder.length > 4096) this.#freeOrder = this.#freeOrder.filter((b) => this.#isFree(b));
+      return;
+    }
+    let i = 0;
+    for (; i < this.#freeOrder.length && this.#pooledBytes > maxBytes; i++) {
+      const b = this.#freeOrder[i];
+      const list = this.#free.get(b.size);
+      const at = list ? list.indexOf(b) : -1;
+      if (at < 0) continue; // reused since it was freed
+      list!.splice(at, 1);
+      this.#pooledBytes -= b.size;
+      b.gpu.destroy();
+    }
+    this.#freeOrder = this.#freeOrder.slice(i);
+  }
+
+  #isFree(b: PooledBuffer): boolean {
+    return this.#free.get(b.size)?.includes(b) ?? false;
+  }
+
+  destroy(): void {
+    for (const list of this.#free.values()) for (const b of list) b.gpu.destroy();
+    for (const p of this.#pending) p.buf.gpu.destroy();
+    this.#free.clear();
+    this.#freeOrder = [];
+    this.#pending = [];
+    this.#pooledBytes = 0;
+  }
+}

@@ -1,0 +1,90 @@
+import castSrc from '../../../shaders/cast.wgsl';
+import dataSrc from '../../../shaders/data.wgsl';
+import type { DType } from '../../dtype.js';
+import { WebgradError } from '../../errors.js';
+import type { Shape } from '../../shape.js';
+import type { Storage } from '../backend.js';
+import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK, mergeDims } from './dims.js';
+import { defineKernel } from './pipelines.js';
+import type { GpuRuntime } from './runtime.js';
+import type { GPUStorage } from './storage.js';
+
+const FILL = defineKernel('fill', dataSrc, 'fill', [[3, 'w']]);
+const STRIDED = defineKernel('strided', dataSrc, 'strided', [[1, 'r'], [3, 'w']]);
+const CAST = defineKernel('cast', castSrc, 'convert', [[1, 'r'], [3, 'w']]);
+
+/** The 32 bits a store of `value` into a typed array of `dtype` would hold. */
+export function elementBits(dtype: DType, value: number): number {
+  return dtype === 'int32' ? new Uint32Array(Int32Array.of(value).buffer)[0] : new Uint32Array(Float32Array.of(value).buffer)[0];
+}
+
+export function fill(gpu: GpuRuntime, dst: Storage, value: number, op = 'fill'): void {
+  const buf = gpu.buf(dst, op);
+  const bits = elementBits(dst.dtype, value);
+  const n = dst.numel;
+  if (n === 0) return;
+  gpu.live(op);
+  // All-zero bits (0 and +0.0) is a clearBuffer, no kernel needed.
+  if (bits === 0) return gpu.recorder.clear(buf, n * 4, op);
+  gpu.run(FILL, {}, [buf], (p) => p.u32s([], 16).u32(0).u32(n).i32(0).u32(bits), groupsFor(n, EW_PER_GROUP), op);
+}
+
+export function full(gpu: GpuRuntime, numel: number, dtype: DType, value: number): GPUStorage {
+  const out = gpu.alloc(numel, dtype, 'full');
+  fill(gpu, out, value, 'full');
+  return out;
+}
+
+export function copy(gpu: GpuRuntime, src: Storage, dst: Storage): void {
+  const s = gpu.buf(src, 'copy');
+  const d = gpu.buf(dst, 'copy');
+  if (src.numel !== dst.numel || src.dtype !== dst.dtype) {
+    throw new WebgradError('copy', `source (${src.numel} ${src.dtype}) and destination (${dst.numel} ${dst.dtype}) differ`);
+  }
+  gpu.live('copy');
+  if (s === d || src.numel === 0) return;
+  gpu.recorder.copy(s.gpu, d.gpu, src.numel * 4, 'copy');
+}
+
+export function cast(gpu: GpuRuntime, x: Storage, dtype: DType): GPUStorage {
+  const xb = gpu.buf(x, 'cast');
+  const out = gpu.alloc(x.numel, dtype, 'cast');
+  const n = x.numel;
+  if (x.dtype === dtype) {
+    if (n > 0) gpu.recorder.copy(xb.gpu, out.buffer!.gpu, n * 4, 'cast');
+    return out;
+  }
+  gpu.run(
+    CAST,
+    { types: { S: elemType(x.dtype), D: elemType(dtype) }, constants: { TO_INT: dtype === 'int32' } },
+    [xb, out.buffer!],
+    (p) => p.u32(n),
+    groupsFor(n, EW_PER_GROUP),
+    'cast',
+  );
+  return out;
+}
+
+export function strided(gpu: GpuRuntime, x: Storage, outShape: Shape, strides: readonly number[], offset: number): GPUStorage {
+  const xb = gpu.buf(x, 'strided');
+  const n = outShape.reduce((s, d) => s * d, 1);
+  const out = gpu.alloc(n, x.dtype, 'strided');
+  const m = mergeDims(outShape, [strides]);
+  const rank = m.shape.length;
+  if (rank > MAX_RANK) throw new WebgradError('strided', `views with more than ${MAX_RANK} non-mergeable dims are not supported on WebGPU`);
+  if (n > 0 && (rank === 0 || (rank === 1 && m.strides[0][0] === 1))) {
+    // One contiguous run (a slice of whole rows, or a single element): a buffer copy.
+    gpu.live('strided');
+    gpu.recorder.copy(xb.gpu, out.buffer!.gpu, n * 4, 'strided', offset * 4);
+    return out;
+  }
+  gpu.run(
+    STRIDED,
+    {},
+    [xb, out.buffer!],
+    (p) => p.u32s(m.shape, 8).i32s(m.strides[0], 8).u32(rank).u32(n).i32(offset),
+    groupsFor(n, EW_PER_GROUP),
+    'strided',
+  );
+  return out;
+}

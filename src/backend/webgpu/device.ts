@@ -1,0 +1,51 @@
+import { isNode, nodeGPU } from './node-gpu.js';
+import { WebGPUBackend } from './webgpu-backend.js';
+
+export { WebGPUBackend } from './webgpu-backend.js';
+
+export interface WebGPUBackendOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Node only: options for Dawn's create(), e.g. ['backend=vulkan']. */
+  dawnOptions?: readonly string[];
+}
+
+/**
+ * Limits the kernels lean on, requested at the adapter's maximum instead of WebGPU's defaults
+ * (128 MiB bindings, 256 invocations, 16 KiB workgroup memory), so big tensors fit wherever
+ * the hardware allows.
+ */
+const WANTED_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+/**
+ * A WebGPU backend on the first adapter, or null when there is none: `navigator.gpu` in
+ * browsers, Dawn (the optional `webgpu` package) in Node.
+ */
+export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  const gpu = nav?.gpu ?? (isNode() ? await nodeGPU(opts.dawnOptions) : null);
+  if (!gpu) return null;
+  const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : {});
+  if (!adapter) return null;
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) {
+    const v = adapter.limits[name];
+    if (typeof v === 'number') requiredLimits[name] = v;
+  }
+  const device = await adapter.requestDevice({ requiredLimits, label: 'webgrad' });
+  const info = adapter.info;
+  return new WebGPUBackend(device, {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+  }, gpu);
+}

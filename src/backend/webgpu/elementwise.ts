@@ -1,0 +1,145 @@
+import binarySrc from '../../../shaders/binary.wgsl';
+import unarySrc from '../../../shaders/unary.wgsl';
+import type { DType } from '../../dtype.js';
+import { WebgradError } from '../../errors.js';
+import type { Shape } from '../../shape.js';
+import type { BinaryOp, Storage, UnaryOp } from '../backend.js';
+import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK, mergeDims } from './dims.js';
+import { defineKernel } from './pipelines.js';
+import type { GpuRuntime } from './runtime.js';
+import type { GPUStorage } from './storage.js';
+
+const UNARY = defineKernel('unary', unarySrc, 'unary', [[1, 'r'], [3, 'w']]);
+const UNARY_GRAD = defineKernel('unaryGrad', unarySrc, 'unary_grad', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const CLAMP = defineKernel('clamp', unarySrc, 'clamp_fwd', [[1, 'r'], [3, 'w']]);
+const CLAMP_GRAD = defineKernel('clampGrad', unarySrc, 'clamp_grad', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const BINARY = defineKernel('binary', binarySrc, 'binary', [[1, 'r'], [2, 'r'], [3, 'w']]);
+
+const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'abs', 'pow'];
+const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+/** The derivative of each op reads x ('x'), y ('y') or neither (Backend.unaryGrad). */
+const GRAD_READS: Record<UnaryOp, 'x' | 'y' | null> = {
+  neg: null, exp: 'y', log: 'x', sqrt: 'y', sigmoid: 'y', tanh: 'y', relu: 'x', abs: 'x', pow: 'x',
+};
+
+function intUnaryCheck(op: UnaryOp, dtype: DType, param: number): void {
+  const ok = op === 'neg' || op === 'abs' || op === 'relu' || (op === 'pow' && param === 2);
+  if (dtype === 'int32' && !ok) throw new WebgradError(op, 'is only defined for floating-point tensors on WebGPU');
+}
+
+export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): GPUStorage {
+  const xb = gpu.buf(x, op);
+  intUnaryCheck(op, x.dtype, param);
+  const out = gpu.alloc(x.numel, x.dtype, op);
+  const n = x.numel;
+  gpu.run(
+    UNARY,
+    { types: { T: elemType(x.dtype) }, constants: { OP: UNARY_OPS.indexOf(op), IS_FLOAT: x.dtype !== 'int32' } },
+    [xb, out.buffer!],
+    (p) => p.u32(n).f32(param),
+    groupsFor(n, EW_PER_GROUP),
+    op,
+  );
+  return out;
+}
+
+export function unaryGrad(gpu: GpuRuntime, op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): GPUStorage {
+  const name = `${op} backward`;
+  const reads = GRAD_READS[op];
+  const saved = gpu.buf(reads === 'x' ? x : reads === 'y' ? y : dy, name);
+  const dyb = gpu.buf(dy, name);
+  intUnaryCheck(op, dy.dtype, param);
+  const out = gpu.alloc(dy.numel, dy.dtype, name);
+  const n = dy.numel;
+  gpu.run(
+    UNARY_GRAD,
+    { types: { T: elemType(dy.dtype) }, constants: { OP: UNARY_OPS.indexOf(op), IS_FLOAT: dy.dtype !== 'int32' } },
+    [saved, dyb, out.buffer!],
+    (p) => p.u32(n).f32(param),
+    groupsFor(n, EW_PER_GROUP),
+    name,
+  );
+  return out;
+}
+
+/**
+ * clamp's bounds as the kernel compares them: for float32 the bound rounded to float32 (the
+ * clamped values come out identical to comparing in float64); for int32 an integer compare
+ * threshold (x < lo <=> x < ceil(lo) for integer x) and the value an Int32Array would store.
+ */
+function bounds(dtype: DType, min: number, max: number): [lo: number, loVal: number, hi: number, hiVal: number] {
+  if (dtype !== 'int32') return [min, min, max, max];
+  const i32 = (v: number): number => Math.min(2147483647, Math.max(-2147483648, v));
+  return [i32(Math.ceil(min)), min | 0, i32(Math.floor(max)), max | 0];
+}
+
+export function clamp(gpu: GpuRuntime, x: Storage, min: number, max: number): GPUStorage {
+  const xb = gpu.buf(x, 'clamp');
+  const out = gpu.alloc(x.numel, x.dtype, 'clamp');
+  const n = x.numel;
+  const f = x.dtype !== 'int32';
+  const [lo, loVal, hi, hiVal] = bounds(x.dtype, min, max);
+  gpu.run(
+    CLAMP,
+    { types: { T: elemType(x.dtype) }, constants: { IS_FLOAT: f } },
+    [xb, out.buffer!],
+    (p) => p.u32(n).f32(0).elem(lo, f).elem(loVal, f).elem(hi, f).elem(hiVal, f),
+    groupsFor(n, EW_PER_GROUP),
+    'clamp',
+  );
+  return out;
+}
+
+export function clampGrad(gpu: GpuRuntime, x: Storage, dy: Storage, min: number, max: number): GPUStorage {
+  const name = 'clamp backward';
+  const xb = gpu.buf(x, name);
+  const dyb = gpu.buf(dy, name);
+  if (x.dtype !== dy.dtype) throw new WebgradError(name, `x is ${x.dtype} but dy is ${dy.dtype}`);
+  const out = gpu.alloc(dy.numel, dy.dtype, name);
+  const n = dy.numel;
+  const f = x.dtype !== 'int32';
+  const [lo, , hi] = bounds(x.dtype, min, max);
+  gpu.run(
+    CLAMP_GRAD,
+    { types: { T: elemType(x.dtype) }, constants: { IS_FLOAT: f } },
+    [xb, dyb, out.buffer!],
+    (p) => p.u32(n).f32(0).elem(lo, f).elem(0, f).elem(hi, f).elem(0, f),
+    groupsFor(n, EW_PER_GROUP),
+    name,
+  );
+  return out;
+}
+
+export function binary(
+  gpu: GpuRuntime,
+  op: BinaryOp,
+  a: Storage,
+  b: Storage,
+  outShape: Shape,
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+  outDtype: DType,
+): GPUStorage {
+  const ab = gpu.buf(a, op);
+  const bb = gpu.buf(b, op);
+  if (a.dtype !== b.dtype) throw new WebgradError(op, `operands are ${a.dtype} and ${b.dtype}`);
+  const n = outShape.reduce((s, d) => s * d, 1);
+  const out = gpu.alloc(n, outDtype, op);
+  const merged = mergeDims(outShape, [aStrides, bStrides]);
+  const [as, bs] = merged.strides;
+  const rank = merged.shape.length;
+  if (rank > MAX_RANK) throw new WebgradError(op, `broadcasting over more than ${MAX_RANK} non-mergeable dims is not supported on WebGPU`);
+  const contig = rank === 0 ? a.numel === 1 && b.numel === 1 : rank === 1 && as[0] === 1 && bs[0] === 1;
+  gpu.run(
+    BINARY,
+    {
+      types: { T: elemType(a.dtype), U: elemType(outDtype) },
+      constants: { OP: BINARY_OPS.indexOf(op), IS_FLOAT: a.dtype !== 'int32', CONTIG: contig },
+    },
+    [ab, bb, out.buffer!],
+    (p) => p.u32s(merged.shape, 8).u32s(as, 8).u32s(bs, 8).u32(rank).u32(n),
+    groupsFor(n, EW_PER_GROUP),
+    op,
+  );
+  return out;
+}

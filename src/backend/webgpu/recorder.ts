@@ -1,0 +1,143 @@
+import type { PooledBuffer } from './buffer-pool.js';
+import { UNIFORM_SLOT_BYTES, type Kernel } from './pipelines.js';
+import { Params } from './uniforms.js';
+
+/**
+ * Dispatches recorded before a submit. 64 keeps the GPU busy without letting a long training
+ * step pile up seconds of work before the first submit (tfjs submits every 15; jax-js per op),
+ * amortises queue.submit's cost (~20-50 µs in Dawn) to under a µs per dispatch, and sizes the
+ * uniform arena (64 slots x 256 B = 16 KiB) so that a full arena and a full batch coincide.
+ */
+export const MAX_DISPATCHES_PER_SUBMIT = 64;
+
+/**
+ * Records compute dispatches and buffer copies into one command encoder (one compute pass,
+ * reopened after a copy), and submits them at a readback, at flush(), or every
+ * MAX_DISPATCHES_PER_SUBMIT dispatches.
+ *
+ * Each dispatch's parameters go in its own 256-byte slot of one uniform buffer, bound with a
+ * dynamic offset. The slots are written with queue.writeBuffer right before the submit that
+ * uses them: writeBuffer is ordered against submits (not against passes already encoded), so
+ * the next batch's writeBuffer lands after the previous batch has run, and one arena suffices.
+ */
+export class Recorder {
+  readonly #device: GPUDevice;
+  readonly #arena: GPUBuffer;
+  readonly #arenaData = new ArrayBuffer(MAX_DISPATCHES_PER_SUBMIT * UNIFORM_SLOT_BYTES);
+  readonly #params = new Params(this.#arenaData);
+  readonly #onSubmitted: (submitted: number) => void;
+  readonly #onError: (ops: string, message: string) => void;
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #slots = 0;
+  #commands = 0;
+  #ops = new Set<string>();
+  /** Number of submits so far. Work recorded now goes out with submit number `submitted + 1`. */
+  submitted = 0;
+  dispatches = 0;
+
+  constructor(
+    device: GPUDevice,
+    onSubmitted: (submitted: number) => void,
+    onError: (ops: string, message: string) => void,
+  ) {
+    this.#device = device;
+    this.#onSubmitted = onSubmitted;
+    this.#onError = onError;
+    this.#arena = device.createBuffer({
+      size: this.#arenaData.byteLength,
+      usage: 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */,
+      label: 'webgrad:uniform-arena',
+    });
+  }
+
+  get arena(): GPUBuffer {
+    return this.#arena;
+  }
+
+  /** Whether commands are recorded but not submitted. */
+  get hasWork(): boolean {
+    return this.#commands > 0;
+  }
+
+  /** The submit index after which nothing recorded so far still uses a buffer. */
+  get pendingSubmit(): number {
+    return this.#commands > 0 ? this.submitted + 1 : this.submitted;
+  }
+
+  /** Claims the next uniform slot (submitting first if the arena is full) and a writer for it. */
+  params(): { params: Params; offset: number } {
+    if (this.#slots === MAX_DISPATCHES_PER_SUBMIT) this.submit();
+    const offset = this.#slots++ * UNIFORM_SLOT_BYTES;
+    return { params: this.#params.reset(offset), offset };
+  }
+
+  dispatch(k: Kernel, bindGroup: GPUBindGroup, offset: number, x: number, y: number, z: number, op: string): void {
+    const pass = this.#computePass();
+    pass.setPipeline(k.pipeline);
+    pass.setBindGroup(0, bindGroup, [offset]);
+    pass.dispatchWorkgroups(x, y, z);
+    this.#ops.add(op);
+    this.#commands++;
+    this.dispatches++;
+    if (this.#slots >= MAX_DISPATCHES_PER_SUBMIT) this.submit();
+  }
+
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, op: string, srcOffset = 0): void {
+    const enc = this.#commandEncoder();
+    this.#endPass();
+    enc.copyBufferToBuffer(src, srcOffset, dst, 0, bytes);
+    this.#ops.add(op);
+    this.#commands++;
+  }
+
+  clear(dst: PooledBuffer, bytes: number, op: string): void {
+    const enc = this.#commandEncoder();
+    this.#endPass();
+    enc.clearBuffer(dst.gpu, 0, bytes);
+    this.#ops.add(op);
+    this.#commands++;
+  }
+
+  submit(): void {
+    if (this.#encoder === null) return;
+    this.#endPass();
+    const device = this.#device;
+    device.pushErrorScope('validation');
+    if (this.#slots > 0) device.queue.writeBuffer(this.#arena, 0, this.#arenaData, 0, this.#slots * UNIFORM_SLOT_BYTES);
+    device.queue.submit([this.#encoder.finish()]);
+    const ops = [...this.#ops].join(', ');
+    void device.popErrorScope().then(
+      (e) => e && this.#onError(ops, e.message),
+      () => {},
+    );
+    this.#encoder = null;
+    this.#slots = 0;
+    this.#commands = 0;
+    this.#ops.clear();
+    this.submitted++;
+    this.#onSubmitted(this.submitted);
+  }
+
+  destroy(): void {
+    this.#pass?.end();
+    this.#pass = null;
+    this.#encoder = null;
+    this.#arena.destroy();
+  }
+
+  #commandEncoder(): GPUCommandEncoder {
+    return (this.#encoder ??= this.#device.createCommandEncoder({ label: 'webgrad' }));
+  }
+
+  #computePass(): GPUComputePassEncoder {
+    return (this.#pass ??= this.#commandEncoder().beginComputePass());
+  }
+
+  #endPass(): void {
+    if (this.#pass !== null) {
+      this.#pass.end();
+      this.#pass = null;
+    }
+  }
+}

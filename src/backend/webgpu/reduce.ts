@@ -1,0 +1,188 @@
+import dataSrc from '../../../shaders/data.wgsl';
+import reduceSrc from '../../../shaders/reduce.wgsl';
+import sumToSrc from '../../../shaders/sum_to.wgsl';
+import type { DType } from '../../dtype.js';
+import { WebgradError } from '../../errors.js';
+import { contiguousStrides, type ReduceLayout, type Shape } from '../../shape.js';
+import type { ArgReduceOp, ReduceOp, Storage } from '../backend.js';
+import type { PooledBuffer } from './buffer-pool.js';
+import { fill } from './data.js';
+import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK, mergeDims } from './dims.js';
+import { defineKernel } from './pipelines.js';
+import type { GpuRuntime } from './runtime.js';
+import type { GPUStorage } from './storage.js';
+
+const REDUCE_BINDINGS = [[1, 'r'], [2, 'r'], [3, 'w'], [4, 'w']] as const;
+const ROWS = defineKernel('reduce', reduceSrc, 'rows', REDUCE_BINDINGS);
+const COLS = defineKernel('reduce', reduceSrc, 'cols', REDUCE_BINDINGS);
+const SUM_TO = defineKernel('sumTo', sumToSrc, 'sum_to', [[1, 'r'], [3, 'w']]);
+const SCATTER = defineKernel('scatterIndex', dataSrc, 'scatter_index', [[1, 'r'], [2, 'r'], [3, 'w']]);
+
+const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
+const WG = 256;
+/** Elements one workgroup of `rows` reduces per chunk: ~16 per invocation before the tree. */
+const ROW_CHUNK = WG * 16;
+/** Aim for at least this many invocations in `cols` before splitting lines into chunks. */
+const COL_THREADS = 16384;
+/** Lines this short go to `cols` even when contiguous: a workgroup per line would idle. */
+const SHORT_LINE = 64;
+
+function identity(op: ReduceOp | ArgReduceOp, dtype: DType): number {
+  if (op === 'sum') return 0;
+  const isMax = op === 'max' || op === 'argmax';
+  if (dtype === 'int32') return isMax ? -2147483648 : 2147483647;
+  return isMax ? -Infinity : Infinity;
+}
+
+/**
+ * Reduces [outer, size, inner] in as many passes as needed: each pass splits lines into
+ * chunks reduced in parallel and leaves [outer, chunks, inner] partials (values and, for
+ * arg-reductions, indices) for the next.
+ */
+function reducePasses(
+  gpu: GpuRuntime,
+  op: ReduceOp | ArgReduceOp,
+  x: PooledBuffer,
+  dtype: DType,
+  layout: ReduceLayout,
+  name: string,
+): GPUStorage {
+  const arg = op === 'argmax' || op === 'argmin';
+  const { outer, inner } = layout;
+  let size = layout.size;
+  let src = x;
+  let srcIdx: PooledBuffer | null = null;
+  let temps: GPUStorage[] = [];
+  const lines = outer * inner;
+  const isFloat = dtype !== 'int32';
+  const ident = identity(op, dtype);
+  for (let pass = 0; ; pass++) {
+    const rows = inner === 1 && size > SHORT_LINE;
+    let chunks = rows
+      ? Math.min(Math.ceil(size / ROW_CHUNK), lines >= 1024 ? 1 : 1024)
+      : Math.min(Math.ceil(size / 64), Math.max(1, Math.ceil(COL_THREADS / lines)));
+    chunks = Math.max(1, chunks);
+    const chunkLen = Math.max(1, Math.ceil(size / chunks));
+    chunks = Math.max(1, Math.ceil(size / chunkLen));
+    const last = chunks === 1;
+    const vals = !last || !arg ? gpu.alloc(lines * chunks, dtype, name) : null;
+    const idx = arg ? gpu.alloc(lines * chunks, 'int32', name) : null;
+    const n = size;
+    gpu.run(
+      rows ? ROWS : COLS,
+      {
+        types: { T: elemType(dtype) },
+        constants: { OP: OPS[op], IS_FLOAT: isFloat, IDX_IN: srcIdx !== null, VAL_OUT: vals !== null, IDX_OUT: idx !== null, WG },
+      },
+      [src, srcIdx ?? gpu.dummyRead, vals?.buffer ?? gpu.dummyWrite, idx?.buffer ?? gpu.dummyWrite],
+      (p) => p.u32(outer).u32(n).u32(inner).u32(chunks).u32(chunkLen).elem(ident, isFloat),
+      rows ? lines * chunks : groupsFor(lines * chunks, WG),
+      name,
+    );
+    for (const t of temps) gpu.release(t);
+    if (last) return (arg ? idx : vals)!;
+    temps = [vals!, ...(idx ? [idx] : [])];
+    src = vals!.buffer!;
+    srcIdx = idx?.buffer ?? null;
+    size = chunks;
+  }
+}
+
+export function reduce(gpu: GpuRuntime, op: ReduceOp, x: Storage, layout: ReduceLayout): GPUStorage {
+  const xb = gpu.buf(x, op);
+  const lines = layout.outer * layout.inner;
+  if (layout.size === 0 || lines === 0) {
+    const out = gpu.alloc(lines, x.dtype, op);
+    fill(gpu, out, 0, op);
+    return out;
+  }
+  return reducePasses(gpu, op, xb, x.dtype, layout, op);
+}
+
+export function argReduce(gpu: GpuRuntime, op: ArgReduceOp, x: Storage, layout: ReduceLayout): GPUStorage {
+  const xb = gpu.buf(x, op);
+  const lines = layout.outer * layout.inner;
+  if (layout.size === 0 || lines === 0) {
+    const out = gpu.alloc(lines, 'int32', op);
+    fill(gpu, out, 0, op);
+    return out;
+  }
+  return reducePasses(gpu, op, xb, x.dtype, layout, op);
+}
+
+export function scatterIndex(gpu: GpuRuntime, dy: Storage, idx: Storage, layout: ReduceLayout): GPUStorage {
+  const name = 'scatterIndex';
+  const dyb = gpu.buf(dy, name);
+  const ib = gpu.buf(idx, name);
+  const { outer, size, inner } = layout;
+  const n = outer * size * inner;
+  const out = gpu.alloc(n, dy.dtype, name);
+  gpu.run(
+    SCATTER,
+    {},
+    [dyb, ib, out.buffer!],
+    (p) => p.u32s([], 16).u32(0).u32(n).i32(0).u32(0).u32(size).u32(inner),
+    groupsFor(n, EW_PER_GROUP),
+    name,
+  );
+  return out;
+}
+
+/**
+ * Sums x down to outShape. After merging dims, most cases are one [outer, size, inner]
+ * reduction (bias gradients: [K, R] -> [1, K] or [R, K] -> [R, 1]) and go to the reduction
+ * kernels; interleaved patterns like [R, K, R, K] use sum_to.wgsl, one invocation per output.
+ */
+export function sumTo(gpu: GpuRuntime, x: Storage, xShape: Shape, outShape: Shape): GPUStorage {
+  const name = 'sumTo';
+  const xb = gpu.buf(x, name);
+  const nOut = outShape.reduce((s, d) => s * d, 1);
+  const reducedStrides = contiguousStrides(outShape).map((s, d) => (outShape[d] === 1 && xShape[d] !== 1 ? 0 : s));
+  const m = mergeDims(xShape, [contiguousStrides(xShape), reducedStrides]);
+  const [xs, os] = m.strides;
+  const kept: number[] = [];
+  const keptStrides: number[] = [];
+  const red: number[] = [];
+  const redStrides: number[] = [];
+  m.shape.forEach((size, d) => {
+    if (os[d] === 0) {
+      red.push(size);
+      redStrides.push(xs[d]);
+    } else {
+      kept.push(size);
+      keptStrides.push(xs[d]);
+    }
+  });
+  const nRed = red.reduce((s, d) => s * d, 1);
+  if (red.length === 0 || x.numel === 0) {
+    if (x.numel === 0) {
+      const out = gpu.alloc(nOut, x.dtype, name);
+      fill(gpu, out, 0, name);
+      return out;
+    }
+    const out = gpu.alloc(nOut, x.dtype, name);
+    gpu.live(name);
+    gpu.recorder.copy(xb.gpu, out.buffer!.gpu, nOut * 4, name);
+    return out;
+  }
+  if (red.length === 1) {
+    // [K_before, R, K_after]: one reduction.
+    const r = os.findIndex((s) => s === 0);
+    const outer = m.shape.slice(0, r).reduce((s, d) => s * d, 1);
+    const inner = m.shape.slice(r + 1).reduce((s, d) => s * d, 1);
+    return reducePasses(gpu, 'sum', xb, x.dtype, { outer, size: nRed, inner }, name);
+  }
+  if (kept.length > MAX_RANK || red.length > MAX_RANK) {
+    throw new WebgradError(name, `more than ${MAX_RANK} interleaved summed dims are not supported on WebGPU`);
+  }
+  const out = gpu.alloc(nOut, x.dtype, name);
+  gpu.run(
+    SUM_TO,
+    { types: { T: elemType(x.dtype) } },
+    [xb, out.buffer!],
+    (p) => p.u32s(kept, 8).u32s(keptStrides, 8).u32s(red, 8).u32s(redStrides, 8).u32(kept.length).u32(red.length).u32(nOut).u32(nRed),
+    groupsFor(nOut, 256),
+    name,
+  );
+  return out;
+}

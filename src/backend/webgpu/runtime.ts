@@ -1,0 +1,194 @@
+import type { DType } from '../../dtype.js';
+import { WebgradError } from '../../errors.js';
+import type { Storage } from '../backend.js';
+import { BufferPool, type PooledBuffer } from './buffer-pool.js';
+import { Pipelines, type KernelDef, type Variant } from './pipelines.js';
+import { Recorder } from './recorder.js';
+import { Staging } from './staging.js';
+import { GPUStorage } from './storage.js';
+import type { Params } from './uniforms.js';
+
+export interface GpuStats {
+  /** mapAsync calls: the only places JS waits for the GPU. */
+  readbacks: number;
+  submits: number;
+  dispatches: number;
+  buffersCreated: number;
+  pipelines: number;
+}
+
+/** Most workgroups per grid dimension WebGPU guarantees; larger 1-D grids fold into y. */
+export const MAX_GROUPS_PER_DIM = 65535;
+
+/**
+ * The device-facing core every launcher uses: allocation (with limit checks and error scopes),
+ * dispatch through the recorder and pipeline cache, readback, and the backend's error state.
+ */
+export class GpuRuntime {
+  readonly device: GPUDevice;
+  readonly limits: GPUSupportedLimits;
+  readonly pool: BufferPool;
+  readonly pipelines: Pipelines;
+  readonly recorder: Recorder;
+  readonly staging: Staging;
+  readonly stats: GpuStats = { readbacks: 0, submits: 0, dispatches: 0, buffersCreated: 0, pipelines: 0 };
+  /** Tiny buffers bound where a kernel declares a binding that this variant never touches. */
+  readonly dummyRead: PooledBuffer;
+  readonly dummyWrite: PooledBuffer;
+  bytesInUse = 0;
+  #error: WebgradError | null = null;
+  #lost: string | null = null;
+  #destroyed = false;
+
+  constructor(device: GPUDevice) {
+    this.device = device;
+    this.limits = device.limits;
+    const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    // Keep at most a quarter of the largest binding (>= 64 MiB) in the pool.
+    this.pool = new BufferPool(device, maxBinding, Math.max(64 << 20, Math.floor(maxBinding / 4)));
+    this.pipelines = new Pipelines(device, (kernel, msg) => this.fail(kernel, msg));
+    this.recorder = new Recorder(
+      device,
+      (submitted) => this.pool.onSubmitted(submitted),
+      (ops, msg) => this.fail(ops, `GPU validation error in work from [${ops}]: ${msg}`),
+    );
+    this.pipelines.setUniformBuffer(this.recorder.arena);
+    this.staging = new Staging(device);
+    const onAllocError = (e: WebgradError): void => this.fail(e.op, e.message.slice(e.op.length + 2));
+    this.dummyRead = this.pool.acquire(4, 'dummy', onAllocError);
+    this.dummyWrite = this.pool.acquire(4, 'dummy', onAllocError);
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => this.fail('webgpu', ev.error.message);
+    void device.lost.then((info) => {
+      if (this.#destroyed) return;
+      this.#lost = `${info.reason}: ${info.message}`;
+      console.error(`webgrad: the WebGPU device was lost (${this.#lost})`);
+    });
+  }
+
+  /** Records an asynchronous GPU error; the next call into the backend throws it. */
+  fail(op: string, message: string): void {
+    this.#error ??= new WebgradError(op, message);
+  }
+
+  /** Throws if the backend is destroyed, lost, or an earlier GPU error is pending. */
+  live(op: string): void {
+    if (this.#destroyed) throw new WebgradError(op, 'the WebGPU backend was destroyed');
+    if (this.#lost !== null) throw new WebgradError(op, `the WebGPU device was lost (${this.#lost})`);
+    if (this.#error !== null) {
+      const e = this.#error;
+      this.#error = null;
+      throw e;
+    }
+  }
+
+  alloc(numel: number, dtype: DType, op: string): GPUStorage {
+    this.live(op);
+    const bytes = numel * 4;
+    const lim = this.limits;
+    if (bytes > lim.maxStorageBufferBindingSize) {
+      throw new WebgradError(op, `a tensor of ${numel} elements needs ${bytes} bytes, more than this adapter's ` +
+        `maxStorageBufferBindingSize (${lim.maxStorageBufferBindingSize} bytes)`);
+    }
+    if (bytes > lim.maxBufferSize) {
+      throw new WebgradError(op, `a tensor of ${numel} elements needs ${bytes} bytes, more than this adapter's ` +
+        `maxBufferSize (${lim.maxBufferSize} bytes)`);
+    }
+    const buf = this.pool.acquire(bytes, op, (e) => this.fail(e.op, e.message.slice(e.op.length + 2)));
+    this.bytesInUse += buf.size;
+    return new GPUStorage(this, dtype, numel, buf);
+  }
+
+  release(s: Storage): void {
+    const st = this.storage(s, 'release', true);
+    const buf = st.take();
+    if (buf === null) return;
+    this.bytesInUse -= buf.size;
+    if (this.#destroyed) return;
+    this.pool.release(buf, this.recorder.pendingSubmit, this.recorder.submitted);
+  }
+
+  /** Checks that `s` is a live storage of this backend and returns it. */
+  storage(s: Storage, op: string, allowReleased = false): GPUStorage {
+    if (!(s instanceof GPUStorage) || s.owner !== this) throw new WebgradError(op, 'storage belongs to another backend');
+    if (!allowReleased && s.buffer === null) throw new WebgradError(op, 'storage was already released');
+    return s;
+  }
+
+  buf(s: Storage, op: string): PooledBuffer {
+    return this.storage(s, op).buffer!;
+  }
+
+  /**
+   * Records one dispatch of `def` specialised by `variant`, binding `buffers` in the order of
+   * def.storage. `groups` is a workgroup count (1-D grids over 65535 fold into y; kernels
+   * rebuild the linear id from num_workgroups) or an explicit [x, y, z].
+   */
+  run(
+    def: KernelDef,
+    variant: Variant,
+    buffers: readonly PooledBuffer[],
+    writeParams: (p: Params) => void,
+    groups: number | readonly [number, number, number],
+    op: string,
+  ): void {
+    this.live(op);
+    const [x, y, z] = typeof groups === 'number' ? fold(groups) : groups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const k = this.pipelines.get(def, variant);
+    const { params, offset } = this.recorder.params();
+    writeParams(params);
+    const bg = this.pipelines.bindGroup(k, buffers);
+    this.recorder.dispatch(k, bg, offset, x, y, z, op);
+  }
+
+  async read(s: Storage, op: string): Promise<ArrayBuffer> {
+    const buf = this.buf(s, op);
+    this.live(op);
+    const bytes = s.numel * 4;
+    const stage = this.staging.acquire(bytes);
+    this.recorder.copy(buf.gpu, stage.buffer, bytes, op);
+    this.recorder.submit();
+    this.stats.readbacks++;
+    try {
+      await stage.buffer.mapAsync(0x0001 /* GPUMapMode.READ */, 0, bytes);
+    } catch (e) {
+      this.live(op);
+      throw new WebgradError(op, `reading back from the GPU failed: ${(e as Error).message}`);
+    }
+    const out = stage.buffer.getMappedRange(0, bytes).slice(0);
+    stage.buffer.unmap();
+    this.staging.release(stage);
+    this.live(op);
+    return out;
+  }
+
+  flush(): void {
+    if (this.#destroyed || this.#lost !== null) return;
+    this.recorder.submit();
+  }
+
+  snapshot(): GpuStats {
+    this.stats.submits = this.recorder.submitted;
+    this.stats.dispatches = this.recorder.dispatches;
+    this.stats.buffersCreated = this.pool.created;
+    this.stats.pipelines = this.pipelines.count;
+    return this.stats;
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    if (this.#lost === null) this.recorder.submit();
+    this.#destroyed = true;
+    this.recorder.destroy();
+    this.pool.destroy();
+    this.staging.destroy();
+    this.device.destroy();
+  }
+}
+
+/** A 1-D grid of n workgroups as x * y >= n with both within the per-dimension limit. */
+export function fold(n: number): [number, number, number] {
+  if (n <= MAX_GROUPS_PER_DIM) return [n, 1, 1];
+  const y = Math.ceil(n / MAX_GROUPS_PER_DIM);
+  return [Math.ceil(n / y), y, 1];
+}

@@ -1,0 +1,234 @@
+import type { DType, TypedArray } from '../../dtype.js';
+import { typedArrayFor } from '../../dtype.js';
+import { WebgradError } from '../../errors.js';
+import type { ReduceLayout, Shape } from '../../shape.js';
+import type {
+  AdamArgs,
+  ArgReduceOp,
+  Backend,
+  BackendInfo,
+  BinaryOp,
+  MatmulArgs,
+  MemoryInfo,
+  ReduceOp,
+  SgdArgs,
+  Storage,
+  UnaryOp,
+} from '../backend.js';
+import * as data from './data.js';
+import * as ew from './elementwise.js';
+import { matmul } from './matmul.js';
+import { adamStep, sgdStep } from './optim.js';
+import * as red from './reduce.js';
+import { GpuRuntime, type GpuStats } from './runtime.js';
+import * as sm from './softmax.js';
+
+export type AdapterDescription = NonNullable<BackendInfo['adapter']>;
+
+/**
+ * The WebGPU backend: storage in pooled GPU buffers, kernels from shaders/*.wgsl recorded into
+ * batched command buffers. This class checks dtypes and forwards; the launchers (one file per
+ * shader family) pick kernels and grids, GpuRuntime owns the device-facing machinery.
+ */
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly #gpu: GpuRuntime;
+  readonly #adapter: AdapterDescription;
+  /**
+   * The GPU object the device came from. Dawn in Node tears the instance down when its GPU
+   * object is garbage-collected, even with a device alive, so the backend holds on to it.
+   */
+  readonly #instance: unknown;
+
+  constructor(device: GPUDevice, adapter: AdapterDescription, instance?: unknown) {
+    this.#gpu = new GpuRuntime(device);
+    this.#adapter = adapter;
+    this.#instance = instance;
+  }
+
+  /** Counters for tests and benchmarks; `readbacks` counts mapAsync calls (the only waits). */
+  get stats(): Readonly<GpuStats> {
+    return this.#gpu.snapshot();
+  }
+
+  /** The GPUDevice, for benchmarks that time with onSubmittedWorkDone. */
+  get device(): GPUDevice {
+    return this.#gpu.device;
+  }
+
+  info(): BackendInfo {
+    const l = this.#gpu.limits;
+    return {
+      name: 'webgpu',
+      adapter: this.#adapter,
+      limits: {
+        maxBufferSize: l.maxBufferSize,
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      },
+    };
+  }
+
+  supports(dtype: DType): boolean {
+    return dtype !== 'float64';
+  }
+
+  #dtype(op: string, dtype: DType): void {
+    if (dtype === 'float64') throw new WebgradError(op, 'float64 is not supported on WebGPU; use float32');
+  }
+
+  // ---- storage ----
+
+  upload(data: TypedArray, dtype: DType): Storage {
+    this.#dtype('upload', dtype);
+    const s = this.#gpu.alloc(data.length, dtype, 'upload');
+    if (data.length > 0) {
+      // A differently typed array is converted first, as a typed-array store would.
+      const src = data instanceof (dtype === 'int32' ? Int32Array : Float32Array) ? data : typedArrayFor(dtype, data);
+      // writeBuffer is ordered before the next submit, so kernels recorded after see the data.
+      this.#gpu.device.queue.writeBuffer(s.buffer!.gpu, 0, src.buffer, src.byteOffset, src.byteLength);
+    }
+    return s;
+  }
+
+  full(numel: number, dtype: DType, value: number): Storage {
+    this.#dtype('full', dtype);
+    return data.full(this.#gpu, numel, dtype, value);
+  }
+
+  async read(s: Storage): Promise<TypedArray> {
+    if (s.numel === 0) {
+      this.#gpu.buf(s, 'read');
+      return typedArrayFor(s.dtype, 0);
+    }
+    const bytes = await this.#gpu.read(s, 'read');
+    return s.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+  }
+
+  release(s: Storage): void {
+    this.#gpu.release(s);
+  }
+
+  memory(): MemoryInfo {
+    return { bytesInUse: this.#gpu.bytesInUse, poolBytes: this.#gpu.pool.pooledBytes };
+  }
+
+  // ---- data movement ----
+
+  copy(src: Storage, dst: Storage): void {
+    data.copy(this.#gpu, src, dst);
+  }
+
+  fill(dst: Storage, value: number): void {
+    data.fill(this.#gpu, dst, value);
+  }
+
+  cast(x: Storage, dtype: DType): Storage {
+    this.#dtype('cast', dtype);
+    return data.cast(this.#gpu, x, dtype);
+  }
+
+  strided(x: Storage, outShape: Shape, strides: readonly number[], offset: number): Storage {
+    return data.strided(this.#gpu, x, outShape, strides, offset);
+  }
+
+  // ---- elementwise ----
+
+  unary(op: UnaryOp, x: Storage, param: number): Storage {
+    return ew.unary(this.#gpu, op, x, param);
+  }
+
+  unaryGrad(op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): Storage {
+    return ew.unaryGrad(this.#gpu, op, x, y, dy, param);
+  }
+
+  clamp(x: Storage, min: number, max: number): Storage {
+    return ew.clamp(this.#gpu, x, min, max);
+  }
+
+  clampGrad(x: Storage, dy: Storage, min: number, max: number): Storage {
+    return ew.clampGrad(this.#gpu, x, dy, min, max);
+  }
+
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    b: Storage,
+    outShape: Shape,
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+    outDtype: DType,
+  ): Storage {
+    this.#dtype(op, outDtype);
+    return ew.binary(this.#gpu, op, a, b, outShape, aStrides, bStrides, outDtype);
+  }
+
+  sumTo(x: Storage, xShape: Shape, outShape: Shape): Storage {
+    return red.sumTo(this.#gpu, x, xShape, outShape);
+  }
+
+  // ---- reductions ----
+
+  reduce(op: ReduceOp, x: Storage, layout: ReduceLayout): Storage {
+    return red.reduce(this.#gpu, op, x, layout);
+  }
+
+  argReduce(op: ArgReduceOp, x: Storage, layout: ReduceLayout): Storage {
+    return red.argReduce(this.#gpu, op, x, layout);
+  }
+
+  scatterIndex(dy: Storage, idx: Storage, layout: ReduceLayout): Storage {
+    return red.scatterIndex(this.#gpu, dy, idx, layout);
+  }
+
+  // ---- matmul ----
+
+  matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
+    return matmul(this.#gpu, a, b, args);
+  }
+
+  // ---- softmax family ----
+
+  softmax(x: Storage, layout: ReduceLayout, log: boolean): Storage {
+    return sm.softmax(this.#gpu, x, layout, log);
+  }
+
+  softmaxGrad(y: Storage, dy: Storage, layout: ReduceLayout, log: boolean): Storage {
+    return sm.softmaxGrad(this.#gpu, y, dy, layout, log);
+  }
+
+  crossEntropy(logits: Storage, targets: Storage, rows: number, classes: number): Storage {
+    return sm.crossEntropy(this.#gpu, logits, targets, rows, classes);
+  }
+
+  crossEntropyGrad(logits: Storage, targets: Storage, dloss: Storage, rows: number, classes: number): Storage {
+    return sm.crossEntropyGrad(this.#gpu, logits, targets, dloss, rows, classes);
+  }
+
+  // ---- optimizers ----
+
+  sgdStep(param: Storage, grad: Storage, buf: Storage | null, args: SgdArgs): void {
+    sgdStep(this.#gpu, param, grad, buf, args);
+  }
+
+  adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void {
+    adamStep(this.#gpu, param, grad, m, v, args);
+  }
+
+  flush(): void {
+    this.#gpu.flush();
+  }
+
+  /** Resolves when everything submitted so far has run (flushes first); for benchmarks. */
+  async sync(): Promise<void> {
+    this.#gpu.flush();
+    await this.#gpu.device.queue.onSubmittedWorkDone();
+  }
+
+  destroy(): void {
+    this.#gpu.destroy();
+    void this.#instance;
+  }
+}
