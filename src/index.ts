@@ -17,3 +17,4 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradch
 export { save, load } from './serialize.js';
 export * as data from './data/index.js';
 export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
