@@ -21,15 +21,16 @@ interface AdamOpts { lr?: number; betas?: [number, number]; eps?: number; weight
 function sgdReference(o: SgdOpts): number[] {
   const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = o;
   const p = [...INIT];
-  let buf: number[] | null = null;
+  let buf: number[] = [];
   for (let t = 0; t < STEPS; t++) {
     const g = gradAt(t, p.length);
     let d = g.map((gi, i) => gi + weightDecay * p[i]);
     if (momentum !== 0) {
-      const prev: number[] | null = buf;
-      buf = prev === null ? [...d] : prev.map((b, i) => momentum * b + (1 - dampening) * d[i]);
-      const bb: number[] = buf;
-      d = nesterov ? d.map((di, i) => di + momentum * bb[i]) : [...bb];
+      // The first step copies the gradient into the buffer, undamped.
+      const prev = buf;
+      buf = t === 0 ? [...d] : prev.map((b, i) => momentum * b + (1 - dampening) * d[i]);
+      const cur = buf;
+      d = nesterov ? d.map((di, i) => di + momentum * cur[i]) : [...cur];
     }
     for (let i = 0; i < p.length; i++) p[i] -= lr * d[i];
   }
