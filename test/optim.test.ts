@@ -133,7 +133,10 @@ describeEachBackend(backends, 'optim (float32)', () => {
         loss.dispose();
         if (step === 1) live = wg.memory().liveTensors; // parameters, grads and optimizer state
       }
-      expect(wg.memory().liveTensors).toBe(live); // flat: nothing leaks per step
+      // Flat: nothing leaks per step (the count can drop as the GC finalizes earlier garbage).
+      expect(wg.memory().liveTensors).toBeLessThanOrEqual(live);
+      model.dispose();
+      opt.dispose();
       expect(losses[99]).toBeLessThan(losses[0] * 0.05);
     }
   });
