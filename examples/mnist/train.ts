@@ -1,0 +1,228 @@
+// `npm run mnist`: trains 784 → 128 → 10 (ReLU) with softmax cross-entropy on MNIST, on WebGPU
+// where an adapter exists, else on the CPU backend; writes curves, metrics and safetensors.
+//   npm run mnist -- --epochs 5 --optimizer adam --lr 1e-3 --batch-size 64 --hidden 128
+//   npm run mnist -- --eval out/mnist/model.safetensors
+import { mkdir, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import * as wg from '../../src/index.js';
+import { trainingChart } from './chart.js';
+import { ProgressBar } from './progress.js';
+
+const { nn, optim, data } = wg;
+const F = nn.functional;
+
+export interface MnistOptions {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  hidden: number;
+  optimizer: 'adam' | 'sgd';
+  momentum: number;
+  /** The learning rate is multiplied by this after every epoch (PyTorch's ExponentialLR). */
+  lrDecay: number;
+  backend: wg.BackendChoice;
+  seed: number;
+  out: string;
+  /** Use only the first N training images (quick runs and tests). */
+  limit?: number;
+  testLimit?: number;
+  quiet: boolean;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+/** MNIST's pixel mean and standard deviation (the usual torchvision Normalize constants). */
+export const MNIST_NORMALIZE = { mean: 0.1307, std: 0.3081 };
+
+export function makeModel(hidden: number): wg.nn.Sequential {
+  return new nn.Sequential(new nn.Linear(784, hidden), new nn.ReLU(), new nn.Linear(hidden, 10));
+}
+
+/** Test accuracy, counted on the device: one readback for the whole set. */
+export async function evaluate(model: wg.nn.Module, images: Float32Array, labels: Int32Array, batchSize = 1000): Promise<number> {
+  const loader = new data.DataLoader({ x: images, y: labels, n: labels.length, features: 784 }, { batchSize, shuffle: false, normalize: MNIST_NORMALIZE });
+  let correct = wg.zeros([], { dtype: 'float32' });
+  for await (const { x, y } of loader) {
+    const next = wg.scope(() => wg.noGrad(() => correct.add(model.forward(x).argmax(1).eq(y).sum())));
+    correct.dispose();
+    correct = next;
+    x.dispose();
+    y.dispose();
+  }
+  const n = await correct.item();
+  correct.dispose();
+  return n / labels.length;
+}
+
+export async function train(o: MnistOptions): Promise<{ metrics: EpochMetrics[]; model: wg.nn.Sequential; lossCurve: [number, number][] }> {
+  const log = o.quiet ? () => {} : console.log;
+  const info = await wg.init({ backend: o.backend, verbose: !o.quiet });
+  wg.manualSeed(o.seed);
+  const trainSet = await data.loadMnist({ train: true, limit: o.limit });
+  const testSet = await data.loadMnist({ train: false, limit: o.testLimit });
+  log(`MNIST: ${trainSet.count} training and ${testSet.count} test images; backend ${info.name}`);
+
+  const model = makeModel(o.hidden);
+  const params = [...model.parameters()];
+  const opt = o.optimizer === 'adam' ? new optim.Adam(params, { lr: o.lr }) : new optim.SGD(params, { lr: o.lr, momentum: o.momentum });
+  const loader = new data.DataLoader(trainSet, { batchSize: o.batchSize, shuffle: true, seed: o.seed, dropLast: false, normalize: MNIST_NORMALIZE });
+
+  const metrics: EpochMetrics[] = [];
+  const lossCurve: [number, number][] = [];
+  // Losses and hit counts are summed on the device and read back only every `readEvery` steps:
+  // a readback per step would make every step wait for the GPU.
+  const readEvery = 50;
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    for (const group of opt.paramGroups) group.lr = o.lr * o.lrDecay ** (epoch - 1);
+    const bar = new ProgressBar(`epoch ${epoch}/${o.epochs}`, loader.length);
+    const start = performance.now();
+    let lossSum = wg.zeros([]);
+    let hits = wg.zeros([]);
+    let seen = 0;
+    let windowSeen = 0;
+    let epochLoss = 0;
+    let epochHits = 0;
+    let step = 0;
+    let shown = 'loss -';
+    const drain = async (): Promise<void> => {
+      const [l, h] = [await lossSum.item(), await hits.item()];
+      epochLoss += l;
+      epochHits += h;
+      lossCurve.push([epoch - 1 + step / loader.length, l / windowSeen]);
+      shown = `loss ${(l / windowSeen).toFixed(4)} acc ${((100 * h) / windowSeen).toFixed(1)}%`;
+      lossSum.dispose();
+      hits.dispose();
+      lossSum = wg.zeros([]);
+      hits = wg.zeros([]);
+      windowSeen = 0;
+    };
+    for await (const { x, y } of loader) {
+      const [nextLoss, nextHits] = wg.scope(() => {
+        const logits = model.forward(x);
+        const loss = F.crossEntropy(logits, y);
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+        return wg.noGrad(() => [lossSum.add(loss.mul(y.shape[0])), hits.add(logits.argmax(1).eq(y).sum())]);
+      });
+      lossSum.dispose();
+      hits.dispose();
+      [lossSum, hits] = [nextLoss, nextHits];
+      const b = y.shape[0];
+      x.dispose();
+      y.dispose();
+      seen += b;
+      windowSeen += b;
+      step++;
+      if (step % readEvery === 0 || step === loader.length) await drain();
+      if (!o.quiet) bar.update(step, seen, shown);
+    }
+    lossSum.dispose();
+    hits.dispose();
+    const seconds = (performance.now() - start) / 1000;
+    const testAccuracy = await evaluate(model, testSet.images, testSet.labels);
+    const m: EpochMetrics = {
+      epoch,
+      trainLoss: epochLoss / seen,
+      trainAccuracy: epochHits / seen,
+      testAccuracy,
+      seconds,
+      samplesPerSecond: seen / seconds,
+    };
+    metrics.push(m);
+    log(`epoch ${epoch}: train loss ${m.trainLoss.toFixed(4)}, train acc ${(100 * m.trainAccuracy).toFixed(2)}%, test acc ${(100 * testAccuracy).toFixed(2)}% (${seconds.toFixed(1)} s, ${m.samplesPerSecond.toFixed(0)} samples/s)`);
+  }
+  return { metrics, model, lossCurve };
+}
+
+async function writeArtifacts(o: MnistOptions, metrics: EpochMetrics[], lossCurve: [number, number][], model: wg.nn.Module): Promise<void> {
+  await mkdir(o.out, { recursive: true });
+  const info = wg.backendInfo();
+  await writeFile(`${o.out}/metrics.json`, JSON.stringify({ options: o, backend: info, epochs: metrics, lossCurve }, null, 2));
+  const svg = trainingChart(
+    [{ label: 'train loss', color: '#1f77b4', points: lossCurve }],
+    [
+      { label: 'train accuracy', color: '#ff7f0e', points: metrics.map((m) => [m.epoch, m.trainAccuracy]) },
+      { label: 'test accuracy', color: '#2ca02c', points: metrics.map((m) => [m.epoch, m.testAccuracy]) },
+    ],
+  );
+  await writeFile(`${o.out}/curves.svg`, svg);
+  await wg.save(model.stateDict(), `${o.out}/model.safetensors`, { format: 'pt' });
+  console.log(`wrote ${o.out}/model.safetensors, ${o.out}/metrics.json and ${o.out}/curves.svg`);
+}
+
+async function evalSaved(path: string, o: MnistOptions): Promise<void> {
+  await wg.init({ backend: o.backend, verbose: !o.quiet });
+  const state = await wg.load(path);
+  const hidden = state['0.weight']?.shape[0];
+  if (!hidden) throw new Error(`${path}: no '0.weight' tensor; expected a state dict of Sequential(Linear, ReLU, Linear)`);
+  const model = makeModel(hidden);
+  model.loadStateDict(state);
+  const testSet = await data.loadMnist({ train: false, limit: o.testLimit });
+  const acc = await evaluate(model, testSet.images, testSet.labels);
+  console.log(`${path}: test accuracy ${(100 * acc).toFixed(2)}% on ${testSet.count} images`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      epochs: { type: 'string', default: '5' },
+      'batch-size': { type: 'string', default: '64' },
+      lr: { type: 'string' },
+      hidden: { type: 'string', default: '128' },
+      optimizer: { type: 'string', default: 'adam' },
+      momentum: { type: 'string', default: '0.9' },
+      'lr-decay': { type: 'string', default: '0.7' },
+      backend: { type: 'string', default: 'auto' },
+      seed: { type: 'string', default: '0' },
+      out: { type: 'string', default: 'out/mnist' },
+      limit: { type: 'string' },
+      'test-limit': { type: 'string' },
+      eval: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('usage: npm run mnist -- [--epochs 5] [--batch-size 64] [--lr 1e-3] [--hidden 128] [--optimizer adam|sgd] [--momentum 0.9] [--lr-decay 0.7] [--backend auto|webgpu|cpu] [--seed 0] [--out out/mnist] [--limit N] [--test-limit N] [--eval model.safetensors]');
+    return;
+  }
+  const optimizer = values.optimizer === 'sgd' ? 'sgd' : values.optimizer === 'adam' ? 'adam' : null;
+  if (!optimizer) throw new Error(`--optimizer must be adam or sgd, got ${values.optimizer}`);
+  const o: MnistOptions = {
+    epochs: Number(values.epochs),
+    batchSize: Number(values['batch-size']),
+    lr: Number(values.lr ?? (optimizer === 'adam' ? 1e-3 : 0.05)),
+    hidden: Number(values.hidden),
+    optimizer,
+    momentum: Number(values.momentum),
+    lrDecay: Number(values['lr-decay']),
+    backend: values.backend as wg.BackendChoice,
+    seed: Number(values.seed),
+    out: values.out!,
+    limit: values.limit ? Number(values.limit) : undefined,
+    testLimit: values['test-limit'] ? Number(values['test-limit']) : undefined,
+    quiet: values.quiet!,
+  };
+  try {
+    if (values.eval) {
+      await evalSaved(values.eval, o);
+      return;
+    }
+    const { metrics, model, lossCurve } = await train(o);
+    await writeArtifacts(o, metrics, lossCurve, model);
+    const last = metrics.at(-1);
+    if (last) console.log(`final test accuracy: ${(100 * last.testAccuracy).toFixed(2)}%`);
+  } finally {
+    wg.destroy();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
