@@ -13,6 +13,9 @@ struct Params {
   first_step: u32,   // SGD: the momentum buffer starts as the gradient, undamped
   beta1: f32,
   beta2: f32,
+  one_minus_beta1: f32,   // 1 - beta1 etc. in float64 on the host: 1 - f32(0.999) is 1.3e-5 off
+  one_minus_beta2: f32,
+  one_minus_dampening: f32,
   eps: f32,
   step_size: f32,    // Adam: lr / (1 - beta1^step)
   bc2_sqrt: f32,     //       sqrt(1 - beta2^step)
@@ -47,7 +50,7 @@ fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   if (i >= P.n) { return; }
   var d = decayed(i);
   var b: f32;
-  if (P.first_step != 0u) { b = d; } else { b = P.momentum * buf[i] + (1.0 - P.dampening) * d; }
+  if (P.first_step != 0u) { b = d; } else { b = P.momentum * buf[i] + P.one_minus_dampening * d; }
   buf[i] = b;
   if (NESTEROV) { d = d + P.momentum * b; } else { d = b; }
   param[i] -= P.lr * d;
@@ -60,12 +63,12 @@ fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= P.n) { return; }
   let g = decayed(i);
   // exp_avg.lerp_(grad, 1 - beta1), in the form PyTorch picks for the weight.
-  let w = 1.0 - P.beta1;
+  let w = P.one_minus_beta1;
   let m0 = buf[i];
   var m: f32;
   if (w < 0.5) { m = m0 + w * (g - m0); } else { m = g - (g - m0) * (1.0 - w); }
   buf[i] = m;
-  let vv = P.beta2 * v[i] + (1.0 - P.beta2) * g * g;
+  let vv = P.beta2 * v[i] + P.one_minus_beta2 * g * g;
   v[i] = vv;
   param[i] -= P.step_size * (m / (sqrt(vv) / P.bc2_sqrt + P.eps));
 }

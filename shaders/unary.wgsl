@@ -31,7 +31,7 @@ fn is_nan(v: T) -> bool { return IS_FLOAT && (bitcast<u32>(v) & 0x7fffffffu) > 0
 fn f_is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 fn f_nan() -> f32 { return bitcast<f32>(NAN_BITS); }
 fn f_inf() -> f32 { return bitcast<f32>(INF_BITS); }
-fn is_odd_int(p: f32) -> bool { return abs(p) < 16777216.0 && (i32(p) & 1) != 0; }
+fn is_odd_int(p: f32) -> bool { return floor(p) == p && abs(p) < 16777216.0 && (i32(p) & 1) != 0; }
 
 fn exp_(v: f32) -> f32 {
   if (f_is_nan(v)) { return v; }
@@ -53,10 +53,21 @@ fn sqrt_(v: f32) -> f32 {
   return sqrt(v);
 }
 
+// WGSL's tanh may be 1 - 2/(e^2x + 1), which is all rounding error for small x (lavapipe gives
+// 3e-8 for tanh(1e-30)). Cephes' tanhf instead: an odd polynomial below 0.625, the
+// exponential form (accurate there) above, ±1 past 10.
 fn tanh_(v: f32) -> f32 {
   if (f_is_nan(v)) { return v; }
-  if (abs(v) > 10.0) { return sign(v); }       // tanh(10) rounds to 1; avoids Inf/Inf inside
-  return tanh(v);
+  let a = abs(v);
+  if (a > 10.0) { return sign(v); }
+  if (a >= 0.625) {
+    let r = 1.0 - 2.0 / (exp(2.0 * a) + 1.0);
+    return select(r, -r, v < 0.0);
+  }
+  let z = v * v;
+  let p = ((((-5.70498872745e-3 * z + 2.06390887954e-2) * z - 5.37397155531e-2) * z
+    + 1.33314422036e-1) * z - 3.33332819422e-1) * z;
+  return v + v * p;
 }
 
 // Math.pow for a finite exponent (what the CPU backend uses), and C's pow for a non-finite one.
@@ -74,14 +85,15 @@ fn pow_(v: f32, p: f32) -> f32 {
   if (p == 1.0) { return v; }
   let is_int = floor(p) == p;
   let neg = v < 0.0 || (v == 0.0 && bitcast<u32>(v) == 0x80000000u);
-  if (v < 0.0 && !is_int) { return f_nan(); }
-  let flip = neg && is_odd_int(p);
+  let flip = neg && is_odd_int(p);   // odd integer powers keep the sign (also of -0, -Inf)
   let a = abs(v);
   var r: f32;
   if (a == 0.0) {
     r = select(f_inf(), 0.0, p > 0.0);
   } else if (a == f_inf()) {
     r = select(0.0, f_inf(), p > 0.0);
+  } else if (v < 0.0 && !is_int) {
+    return f_nan();
   } else if (p == 0.5) {
     r = sqrt(a);
   } else if (p == -1.0) {

@@ -7,6 +7,11 @@ export interface WebGPUBackendOptions {
   powerPreference?: GPUPowerPreference;
   /** Node only: options for Dawn's create(), e.g. ['backend=vulkan']. */
   dawnOptions?: readonly string[];
+  /**
+   * Caps workgroups per grid dimension below the device's limit (65535), so that tests can
+   * reach the folded 2-D grids with small tensors. Leave unset otherwise.
+   */
+  maxWorkgroupsPerDimension?: number;
 }
 
 /**
@@ -47,5 +52,5 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
     architecture: info?.architecture ?? '',
     device: info?.device ?? '',
     description: info?.description ?? '',
-  }, gpu);
+  }, gpu, opts.maxWorkgroupsPerDimension);
 }

@@ -3,7 +3,7 @@ import { WebgradError } from '../../errors.js';
 import type { MatmulArgs, Storage } from '../backend.js';
 import { elemType } from './dims.js';
 import { defineKernel } from './pipelines.js';
-import { MAX_GROUPS_PER_DIM, type GpuRuntime } from './runtime.js';
+import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
 
 const MATMUL = defineKernel('matmul', matmulSrc, 'matmul', [[1, 'r'], [2, 'r'], [3, 'w']]);
@@ -26,9 +26,10 @@ export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs
     gpu.recorder.clear(out.buffer!, batch * m * n * 4, 'matmul');
     return out;
   }
+  const maxGroups = gpu.maxGroupsPerDim;
   const gx = Math.ceil(n / (WG_X * TILE));
   const gy = Math.ceil(m / (WG_Y * TILE));
-  if (gx > MAX_GROUPS_PER_DIM || gy > MAX_GROUPS_PER_DIM) {
+  if (gx > maxGroups || gy > maxGroups) {
     throw new WebgradError('matmul', `a [${m}, ${n}] output is too large for one WebGPU grid`);
   }
   const variant = {
@@ -36,8 +37,8 @@ export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs
     constants: { TRANS_A: transA, TRANS_B: transB, WG_X, WG_Y, BK },
   };
   // Grids are at most 65535 deep: very large batches go out as several dispatches.
-  for (let b0 = 0; b0 < batch; b0 += MAX_GROUPS_PER_DIM) {
-    const depth = Math.min(MAX_GROUPS_PER_DIM, batch - b0);
+  for (let b0 = 0; b0 < batch; b0 += maxGroups) {
+    const depth = Math.min(maxGroups, batch - b0);
     gpu.run(
       MATMUL,
       variant,

@@ -25,7 +25,9 @@ export function sgdStep(gpu: GpuRuntime, param: Storage, grad: Storage, buf: Sto
     bb === null ? SGD : SGD_MOMENTUM,
     { constants: { WG, NESTEROV: args.nesterov } },
     bb === null ? [pb, gb] : [pb, gb, bb],
-    (p) => p.u32(n).f32(args.lr).f32(args.weightDecay).f32(args.momentum).f32(args.dampening).u32(args.firstStep ? 1 : 0),
+    (p) =>
+      p.u32(n).f32(args.lr).f32(args.weightDecay).f32(args.momentum).f32(args.dampening).u32(args.firstStep ? 1 : 0)
+        .f32(0).f32(0).f32(0).f32(0).f32(1 - args.dampening),
     groupsFor(n, WG),
     name,
   );
@@ -48,7 +50,8 @@ export function adamStep(gpu: GpuRuntime, param: Storage, grad: Storage, m: Stor
     [pb, gb, mb, vb],
     (p) =>
       p.u32(n).f32(args.lr).f32(args.weightDecay).f32(0).f32(0).u32(0)
-        .f32(args.beta1).f32(args.beta2).f32(args.eps).f32(stepSize).f32(bc2Sqrt),
+        .f32(args.beta1).f32(args.beta2).f32(1 - args.beta1).f32(1 - args.beta2).f32(0)
+        .f32(args.eps).f32(stepSize).f32(bc2Sqrt),
     groupsFor(n, WG),
     name,
   );

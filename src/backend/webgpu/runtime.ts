@@ -17,8 +17,6 @@ export interface GpuStats {
   pipelines: number;
 }
 
-/** Most workgroups per grid dimension WebGPU guarantees; larger 1-D grids fold into y. */
-export const MAX_GROUPS_PER_DIM = 65535;
 
 /**
  * The device-facing core every launcher uses: allocation (with limit checks and error scopes),
@@ -35,14 +33,19 @@ export class GpuRuntime {
   /** Tiny buffers bound where a kernel declares a binding that this variant never touches. */
   readonly dummyRead: PooledBuffer;
   readonly dummyWrite: PooledBuffer;
+  /** Workgroups per grid dimension; larger 1-D grids fold into y (kernels rebuild the id). */
+  readonly maxGroupsPerDim: number;
   bytesInUse = 0;
   #error: WebgradError | null = null;
   #lost: string | null = null;
   #destroyed = false;
 
-  constructor(device: GPUDevice) {
+  /** `maxGroupsPerDim` below the device's limit exists so tests can reach the folded grids. */
+  constructor(device: GPUDevice, maxGroupsPerDim?: number) {
     this.device = device;
     this.limits = device.limits;
+    const limit = device.limits.maxComputeWorkgroupsPerDimension;
+    this.maxGroupsPerDim = Math.max(1, Math.min(limit, maxGroupsPerDim ?? limit));
     const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     // Keep at most a quarter of the largest binding (>= 64 MiB) in the pool.
     this.pool = new BufferPool(device, maxBinding, Math.max(64 << 20, Math.floor(maxBinding / 4)));
@@ -132,7 +135,7 @@ export class GpuRuntime {
     op: string,
   ): void {
     this.live(op);
-    const [x, y, z] = typeof groups === 'number' ? fold(groups) : groups;
+    const [x, y, z] = typeof groups === 'number' ? fold(groups, this.maxGroupsPerDim) : groups;
     if (x === 0 || y === 0 || z === 0) return;
     const k = this.pipelines.get(def, variant);
     const { params, offset } = this.recorder.params();
@@ -187,8 +190,9 @@ export class GpuRuntime {
 }
 
 /** A 1-D grid of n workgroups as x * y >= n with both within the per-dimension limit. */
-export function fold(n: number): [number, number, number] {
-  if (n <= MAX_GROUPS_PER_DIM) return [n, 1, 1];
-  const y = Math.ceil(n / MAX_GROUPS_PER_DIM);
+export function fold(n: number, max: number): [number, number, number] {
+  if (n <= max) return [n, 1, 1];
+  const y = Math.ceil(n / max);
+  if (y > max) throw new WebgradError('dispatch', `${n} workgroups do not fit a ${max} x ${max} grid`);
   return [Math.ceil(n / y), y, 1];
 }

@@ -16,10 +16,15 @@ const CE_COLS = defineKernel('crossEntropy', ceSrc, 'cols', [[1, 'r'], [2, 'r'],
 const CEG_ROWS = defineKernel('crossEntropyGrad', ceSrc, 'grad_rows', [[1, 'r'], [2, 'r'], [3, 'r'], [4, 'w']]);
 const CEG_COLS = defineKernel('crossEntropyGrad', ceSrc, 'grad_cols', [[1, 'r'], [2, 'r'], [3, 'r'], [4, 'w']]);
 
-/** Lines at least this long get a workgroup each; shorter ones an invocation each. */
-const ROW_MIN = 128;
+/**
+ * Lines at least this long get a workgroup each, shorter ones an invocation each (a
+ * workgroup per short line is mostly barrier overhead: see SHORT_LINE in reduce.ts).
+ */
+const ROW_MIN = 512;
 /** Invocations per workgroup for both shapes of kernel. */
 const WG = 256;
+/** Workgroup width of the per-line kernels: narrower for medium lines. */
+const rowsWidth = (size: number): number => (size < 8192 ? 64 : WG);
 
 /** Workgroup per line for long contiguous lines, else an invocation per line. */
 function perRow(size: number, inner: number): boolean {
@@ -35,7 +40,7 @@ export function softmax(gpu: GpuRuntime, x: Storage, layout: ReduceLayout, log: 
   const rows = perRow(size, inner);
   gpu.run(
     rows ? SM_ROWS : SM_COLS,
-    { constants: { LOG: log, WG } },
+    { constants: { LOG: log, WG: rows ? rowsWidth(size) : WG } },
     [xb, out.buffer!],
     (p) => p.u32(outer).u32(size).u32(inner),
     rows ? lines : groupsFor(lines, WG),
@@ -54,7 +59,7 @@ export function softmaxGrad(gpu: GpuRuntime, y: Storage, dy: Storage, layout: Re
   const rows = perRow(size, inner);
   gpu.run(
     rows ? SMG_ROWS : SMG_COLS,
-    { constants: { LOG: log, WG } },
+    { constants: { LOG: log, WG: rows ? rowsWidth(size) : WG } },
     [yb, dyb, out.buffer!],
     (p) => p.u32(outer).u32(size).u32(inner),
     rows ? lines : groupsFor(lines, WG),
@@ -71,7 +76,7 @@ export function crossEntropy(gpu: GpuRuntime, logits: Storage, targets: Storage,
   const wide = perRow(classes, 1);
   gpu.run(
     wide ? CE_ROWS : CE_COLS,
-    { constants: { WG } },
+    { constants: { WG: wide ? rowsWidth(classes) : WG } },
     [lb, tb, out.buffer!],
     (p) => p.u32(rows).u32(classes),
     wide ? rows : groupsFor(rows, WG),
@@ -96,7 +101,7 @@ export function crossEntropyGrad(
   const wide = perRow(classes, 1);
   gpu.run(
     wide ? CEG_ROWS : CEG_COLS,
-    { constants: { WG } },
+    { constants: { WG: wide ? rowsWidth(classes) : WG } },
     [lb, tb, db, out.buffer!],
     (p) => p.u32(rows).u32(classes),
     wide ? rows : groupsFor(rows, WG),

@@ -40,8 +40,8 @@ export class WebGPUBackend implements Backend {
    */
   readonly #instance: unknown;
 
-  constructor(device: GPUDevice, adapter: AdapterDescription, instance?: unknown) {
-    this.#gpu = new GpuRuntime(device);
+  constructor(device: GPUDevice, adapter: AdapterDescription, instance?: unknown, maxGroupsPerDim?: number) {
+    this.#gpu = new GpuRuntime(device, maxGroupsPerDim);
     this.#adapter = adapter;
     this.#instance = instance;
   }

@@ -1,0 +1,631 @@
+// Every WebGPU kernel against the CPU backend (the oracle) on seeded random inputs of awkward
+// shapes, plus NaN/Inf edge cases and the host layer's promises (batching, no hidden
+// readbacks, limits, pooling). Each test states its tolerance: the relative error in the
+// 2-norm over finite entries (non-finite entries must match exactly), or exact for int32.
+import { afterAll, describe, expect, test } from 'vitest';
+import type { Backend, BinaryOp, MatmulArgs, Storage, UnaryOp } from '../src/backend/backend.js';
+import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
+import type { DType, TypedArray } from '../src/dtype.js';
+import { WebgradError } from '../src/errors.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, type ReduceLayout } from '../src/shape.js';
+import { createWebGPUBackend } from '../src/backend/webgpu/device.js';
+import { gpuBackendOrSkip } from './helpers/gpu.js';
+
+const gpu = await gpuBackendOrSkip();
+const cpu = new CpuBackend();
+
+afterAll(() => gpu?.destroy());
+
+// ---- data ----
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randn(n: number, seed: number, scale = 1): Float32Array {
+  const r = mulberry32(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = scale * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  return out;
+}
+
+function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+}
+
+function randint(n: number, seed: number, lo: number, hi: number): Int32Array {
+  const r = mulberry32(seed);
+  return Int32Array.from({ length: n }, () => lo + Math.floor((hi - lo) * r()));
+}
+
+const SPECIAL = Float32Array.from([
+  NaN, Infinity, -Infinity, 0, -0, 1, -1, 0.5, -0.5, 2, -2, 3, 10, -10, 20, -20, 88, 89, -89, -100,
+  -110, 1e-30, -1e-30, 3e38, -3e38, 1e-3, -1e-3, 7.25, -7.25,
+]);
+
+/** One tensor's storage on each backend, indexed by backend name. */
+type Pair = Record<'cpu' | 'webgpu', Storage>;
+
+function up(data: Float32Array | Int32Array, dtype: DType = data instanceof Int32Array ? 'int32' : 'float32'): Pair {
+  return { cpu: cpu.upload(data, dtype), webgpu: gpu!.upload(data, dtype) };
+}
+
+// ---- comparison ----
+
+function expectMatch(g: TypedArray, c: TypedArray, tol: number, label: string): void {
+  expect(g.length, `${label}: length`).toBe(c.length);
+  expect(g.constructor, `${label}: dtype`).toBe(c.constructor);
+  if (c instanceof Int32Array) {
+    expect(Array.from(g), label).toEqual(Array.from(c));
+    return;
+  }
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < c.length; i++) {
+    const cv = c[i];
+    const gv = g[i];
+    if (!Number.isFinite(cv)) {
+      if (Number.isNaN(cv)) expect(gv, `${label}[${i}] should be NaN`).toBeNaN();
+      else expect(gv, `${label}[${i}]`).toBe(cv);
+      continue;
+    }
+    expect(Number.isFinite(gv), `${label}[${i}]: GPU ${gv} vs CPU ${cv}`).toBe(true);
+    num += (gv - cv) ** 2;
+    den += cv ** 2;
+  }
+  const err = Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+  expect(err, `${label}: relative error`).toBeLessThanOrEqual(tol);
+}
+
+/** Elementwise |g - c| <= atol + rtol*|c| (for special values, where a norm would hide errors). */
+function expectEach(g: TypedArray, c: TypedArray, rtol: number, atol: number, label: string): void {
+  expect(g.length).toBe(c.length);
+  for (let i = 0; i < c.length; i++) {
+    const cv = c[i];
+    const gv = g[i];
+    if (Number.isNaN(cv)) expect(gv, `${label}[${i}] should be NaN`).toBeNaN();
+    else if (!Number.isFinite(cv)) expect(gv, `${label}[${i}]`).toBe(cv);
+    else expect(Math.abs(gv - cv), `${label}[${i}]: GPU ${gv} vs CPU ${cv}`).toBeLessThanOrEqual(atol + rtol * Math.abs(cv));
+  }
+}
+
+/** Runs `f` on both backends and compares what it returns (or, for in-place ops, the storage it names). */
+async function same(f: (be: Backend, k: 'cpu' | 'webgpu') => Storage, tol: number, label: string): Promise<void> {
+  const c = await cpu.read(f(cpu, 'cpu'));
+  const g = await gpu!.read(f(gpu!, 'webgpu'));
+  expectMatch(g, c, tol, label);
+}
+
+async function sameEach(f: (be: Backend, k: 'cpu' | 'webgpu') => Storage, rtol: number, atol: number, label: string): Promise<void> {
+  const c = await cpu.read(f(cpu, 'cpu'));
+  const g = await gpu!.read(f(gpu!, 'webgpu'));
+  expectEach(g, c, rtol, atol, label);
+}
+
+const SIZES = [1, 3, 17, 65, 257, 3000];
+const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'abs', 'pow'];
+
+describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
+  describe('elementwise', () => {
+    // Tolerance 1e-5: one float32 rounding (or a few ulps for the transcendental builtins).
+    test.each(UNARY)('unary %s on random inputs', async (op) => {
+      for (const n of SIZES) {
+        const raw = randn(n, n + 1, 3);
+        const data = op === 'log' || op === 'sqrt' ? raw.map((v) => Math.abs(v) + 0.01) : raw;
+        const x = up(data);
+        const ps = op === 'pow' ? [2, 3, 0, 1, -1, 0.5, 1.7, -2.5] : [0];
+        for (const p of ps) {
+          const xs = op === 'pow' && !Number.isInteger(p) ? up(data.map(Math.abs)) : x;
+          await same((be, k) => be.unary(op, xs[k], p), 1e-5, `${op}(p=${p}) n=${n}`);
+        }
+      }
+    });
+
+    // NaN/Inf/overflow/-0 exactly as the CPU; finite values within 1e-5 relative each.
+    test.each(UNARY)('unary %s on special values', async (op) => {
+      const x = up(SPECIAL);
+      for (const p of op === 'pow' ? [2, 3, 0, -1, 0.5, 1.5, -2, Infinity, -Infinity, NaN] : [0]) {
+        await sameEach((be, k) => be.unary(op, x[k], p), 1e-5, 1e-37, `${op}(p=${p})`);
+      }
+    });
+
+    // Gradients: dy * f'(x) in float32, 1e-5 relative (two roundings more than the CPU).
+    test.each(UNARY)('unaryGrad %s', async (op) => {
+      for (const n of [1, 17, 257, 3000]) {
+        const raw = randn(n, 7 * n, 2);
+        const data = op === 'log' || op === 'sqrt' || op === 'pow' ? raw.map((v) => Math.abs(v) + 0.05) : raw;
+        if (op === 'relu' || op === 'abs') data[0] = 0;
+        for (const p of op === 'pow' ? [2, 3, 0, -1, 0.5, 1.7] : [0]) {
+          const xc = cpu.upload(data, 'float32');
+          const yData = await cpu.read(cpu.unary(op, xc, p));
+          const x = up(data);
+          const y = up(yData as Float32Array);
+          const dy = up(randn(n, n + 3));
+          await same((be, k) => be.unaryGrad(op, x[k], y[k], dy[k], p), 1e-5, `${op}' (p=${p}) n=${n}`);
+        }
+      }
+    });
+
+    test('unaryGrad with special values (relu/abs masks, NaN dy)', async () => {
+      const x = up(SPECIAL);
+      const dy = up(Float32Array.from(SPECIAL, (_, i) => (i % 5 === 0 ? NaN : i - 10)));
+      for (const op of ['relu', 'abs', 'neg', 'exp', 'log'] as UnaryOp[]) {
+        await sameEach((be, k) => be.unaryGrad(op, x[k], x[k], dy[k], 0), 1e-5, 1e-37, `${op}'`);
+      }
+    });
+
+    test('unary on int32: neg, abs, relu, pow 2 (wrapping like the CPU)', async () => {
+      const x = up(Int32Array.from([0, 1, -1, 7, -7, 2147483647, -2147483648, 46341, -3]));
+      for (const op of ['neg', 'abs', 'relu'] as UnaryOp[]) await same((be, k) => be.unary(op, x[k], 0), 0, `int32 ${op}`);
+      // Squares below 2^53 only: the CPU squares in float64, so beyond that its wrap is inexact.
+      const s = up(Int32Array.from([0, 1, -1, 7, -7, 46341, -65536, 94906265, -3]));
+      await same((be, k) => be.unary('pow', s[k], 2), 0, 'int32 pow 2');
+      expect(() => gpu!.unary('exp', x.webgpu, 0)).toThrow(WebgradError);
+    });
+
+    // clamp: exact (a select); clampGrad: exact mask, bounds inclusive, NaN x gives 0.
+    test('clamp and clampGrad', async () => {
+      const data = Float32Array.from([...SPECIAL, ...randn(300, 5, 2)]);
+      data[40] = -1; // exactly on the bound
+      const x = up(data);
+      const dy = up(randn(data.length, 9));
+      const bounds: [number, number][] = [[-1, 1], [0, Infinity], [-Infinity, 0.5], [-Infinity, Infinity], [2, -2], [0.1, 0.3]];
+      for (const [lo, hi] of bounds) {
+        await same((be, k) => be.clamp(x[k], lo, hi), 0, `clamp(${lo}, ${hi})`);
+        await same((be, k) => be.clampGrad(x[k], dy[k], lo, hi), 0, `clampGrad(${lo}, ${hi})`);
+      }
+      const xi = up(randint(500, 3, -100, 100));
+      const dyi = up(randint(500, 4, -5, 5));
+      for (const [lo, hi] of [[-10, 10], [0.5, 20.5], [-Infinity, 3], [5, -5]] as [number, number][]) {
+        await same((be, k) => be.clamp(xi[k], lo, hi), 0, `int32 clamp(${lo}, ${hi})`);
+        await same((be, k) => be.clampGrad(xi[k], dyi[k], lo, hi), 0, `int32 clampGrad(${lo}, ${hi})`);
+      }
+    });
+
+    const SHAPES: [number[], number[]][] = [
+      [[1], [1]],
+      [[3], [3]],
+      [[257], [1]],
+      [[17, 65], [65]],
+      [[17, 65], [17, 1]],
+      [[3, 1, 5], [1, 4, 1]],
+      [[2, 3, 1, 4, 1], [1, 3, 5, 1, 2]],
+      [[1000, 3], [1000, 1]],
+      [[2, 1, 3, 1, 2, 1, 2], [1, 2, 1, 3, 1, 2, 1]],
+    ];
+    const ARITH: BinaryOp[] = ['add', 'sub', 'mul', 'div'];
+    const CMP: BinaryOp[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+
+    // Arithmetic: one float32 rounding each, exact up to the CPU's double-then-round: 1e-6.
+    test('binary float32 with broadcasting', async () => {
+      for (const [sa, sb] of SHAPES) {
+        const out = broadcastShapes('test', sa, sb);
+        const na = sa.reduce((x, y) => x * y, 1);
+        const nb = sb.reduce((x, y) => x * y, 1);
+        // Rounded to quarters so that comparisons see ties.
+        const a = up(randn(na, na, 3).map((v) => Math.round(v * 4) / 4));
+        const b = up(randn(nb, nb + 1, 3).map((v) => Math.round(v * 4) / 4 || 0.25));
+        const as = broadcastStrides(sa, out);
+        const bs = broadcastStrides(sb, out);
+        for (const op of ARITH) await same((be, k) => be.binary(op, a[k], b[k], out, as, bs, 'float32'), 1e-6, `${op} ${sa}|${sb}`);
+        for (const op of CMP) {
+          await same((be, k) => be.binary(op, a[k], b[k], out, as, bs, 'int32'), 0, `${op} ${sa}|${sb}`);
+          await same((be, k) => be.binary(op, a[k], b[k], out, as, bs, 'float32'), 0, `${op}->f32 ${sa}|${sb}`);
+        }
+      }
+    });
+
+    test('binary with transposed operands (permuted strides)', async () => {
+      const a = up(randn(17 * 65, 1));
+      const b = up(randn(65 * 17, 2));
+      // out [17, 65]: a read transposed from a [65, 17] buffer, b contiguous.
+      await same((be, k) => be.binary('mul', a[k], b[k], [17, 65], [1, 17], [65, 1], 'float32'), 1e-6, 'mul aT*b');
+    });
+
+    test('binary special values: NaN comparisons, Inf arithmetic, division by zero', async () => {
+      const n = SPECIAL.length;
+      const a = up(SPECIAL);
+      const bData = Float32Array.from({ length: n }, (_, i) => SPECIAL[(i * 7) % n]);
+      bData[3] = 0;
+      bData[5] = -0;
+      const b = up(bData);
+      for (const op of [...ARITH, ...CMP]) {
+        const dt = CMP.includes(op) ? 'int32' : 'float32';
+        await sameEach((be, k) => be.binary(op, a[k], b[k], [n], [1], [1], dt), 1e-6, 0, op);
+      }
+    });
+
+    test('binary int32: wrapping, truncating division, division by zero', async () => {
+      const a = up(Int32Array.from([7, -7, 7, -7, 5, 0, 2147483647, -2147483648, -2147483648, 100000, 3, -9]));
+      const b = up(Int32Array.from([2, 2, -2, -2, 0, 0, 1, -1, 1, 100000, 3, 4]));
+      for (const op of [...ARITH, ...CMP]) {
+        await same((be, k) => be.binary(op, a[k], b[k], [12], [1], [1], 'int32'), 0, `int32 ${op}`);
+      }
+      const r1 = up(randint(17 * 65, 11, -1000, 1000));
+      const r2 = up(randint(65, 12, -3, 4));
+      await same((be, k) => be.binary('div', r1[k], r2[k], [17, 65], [65, 1], [0, 1], 'int32'), 0, 'int32 div broadcast');
+      await same((be, k) => be.binary('mul', r1[k], r2[k], [17, 65], [65, 1], [0, 1], 'int32'), 0, 'int32 mul broadcast');
+    });
+  });
+
+  describe('data movement', () => {
+    test('cast float32 <-> int32 (truncation, NaN/Inf -> 0, wrapping)', async () => {
+      const f = up(Float32Array.from([...SPECIAL, 2.5, -2.5, 2147483520, -2147483648, 3e9, -3e9, 1e10, 16777217]));
+      await same((be, k) => be.cast(f[k], 'int32'), 0, 'f32 -> i32');
+      const i = up(Int32Array.from([0, 1, -1, 16777217, -16777217, 2147483647, -2147483648, 123456789]));
+      await same((be, k) => be.cast(i[k], 'float32'), 0, 'i32 -> f32');
+      await same((be, k) => be.cast(f[k], 'float32'), 0, 'f32 -> f32');
+    });
+
+    test('full, fill, copy', async () => {
+      for (const [n, dt, v] of [[1, 'float32', 0], [257, 'float32', -1.5], [3000, 'int32', 7], [65, 'int32', -3.7], [5, 'float32', NaN], [17, 'float32', -0]] as [number, DType, number][]) {
+        await same((be) => be.full(n, dt, v), 0, `full ${n} ${dt} ${v}`);
+        const p = up(dt === 'int32' ? randint(n, 1, -9, 9) : randn(n, 1));
+        await same((be, k) => (be.fill(p[k], v), p[k]), 0, `fill ${n} ${dt} ${v}`);
+      }
+      const src = up(randn(1000, 4));
+      const dst = up(randn(1000, 5));
+      await same((be, k) => (be.copy(src[k], dst[k]), dst[k]), 0, 'copy');
+    });
+
+    test('strided gather: transpose, expand, slice, negative strides', async () => {
+      const x = up(randn(4 * 5 * 6, 3));
+      const cases: [number[], number[], number][] = [
+        [[6, 5, 4], [1, 6, 30], 0], // full permute
+        [[4, 6, 5], [30, 1, 6], 0], // swap last two
+        [[3, 4, 5, 6], [0, 30, 6, 1], 0], // expand a new dim
+        [[4, 5, 6], [30, 6, 1], 0], // identity (a copy)
+        [[2, 5, 3], [30, 6, 2], 31], // slice with steps and offset
+        [[5, 6], [6, 1], 30], // one contiguous run (buffer copy path)
+        [[1], [1], 17], // single element
+        [[6], [-1], 5], // reversed
+        [[4, 5], [30, 0], 2], // stride 0 inside
+        [[0, 3], [3, 1], 0], // empty
+      ];
+      for (const [shape, strides, off] of cases) {
+        await same((be, k) => be.strided(x[k], shape, strides, off), 0, `strided ${shape} ${strides} +${off}`);
+      }
+      const xi = up(randint(24, 2, -50, 50));
+      await same((be, k) => be.strided(xi[k], [4, 6], [1, 4], 0), 0, 'int32 transpose');
+    });
+
+    // Sums in float32 against the CPU's float64 accumulation: 1e-5.
+    test('sumTo (broadcast gradients), reduction-shaped and interleaved', async () => {
+      const cases: [number[], number[]][] = [
+        [[3, 4], [1, 4]],
+        [[3, 4], [3, 1]],
+        [[5], [1]],
+        [[1000, 3], [1, 3]],
+        [[4, 1, 3], [1, 1, 3]],
+        [[2, 3, 4], [1, 3, 1]],
+        [[2, 3, 4, 5], [2, 1, 4, 1]],
+        [[3, 17, 65], [1, 17, 1]],
+        [[7, 9], [7, 9]],
+        [[2, 3, 4], [1, 1, 1]],
+      ];
+      for (const [xs, os] of cases) {
+        const n = xs.reduce((a, b) => a * b, 1);
+        const x = up(randn(n, n));
+        await same((be, k) => be.sumTo(x[k], xs, os), 1e-5, `sumTo ${xs} -> ${os}`);
+        const xi = up(randint(n, n, -100, 100));
+        await same((be, k) => be.sumTo(xi[k], xs, os), 0, `int32 sumTo ${xs} -> ${os}`);
+      }
+    });
+  });
+
+  describe('reductions', () => {
+    const LAYOUTS: ReduceLayout[] = [
+      { outer: 1, size: 1, inner: 1 },
+      { outer: 1, size: 17, inner: 1 },
+      { outer: 3, size: 65, inner: 1 },
+      { outer: 4, size: 257, inner: 3 },
+      { outer: 1, size: 1000, inner: 3 },
+      { outer: 2, size: 3, inner: 257 },
+      { outer: 5, size: 1, inner: 7 },
+      { outer: 1, size: 70001, inner: 1 },
+      { outer: 2, size: 5000, inner: 2 },
+    ];
+
+    // float32 tree sums against float64 sequential sums: 1e-5. max/min/argmax/argmin: exact.
+    test('reduce sum/max/min and argmax/argmin, float32 and int32', async () => {
+      for (const l of LAYOUTS) {
+        const n = l.outer * l.size * l.inner;
+        // Quarters make ties likely, so the first-index rule is exercised.
+        const x = up(randn(n, n, 2).map((v) => Math.round(v * 4) / 4));
+        const xi = up(randint(n, n, -20, 20));
+        const tag = `${l.outer}x${l.size}x${l.inner}`;
+        await same((be, k) => be.reduce('sum', x[k], l), 1e-5, `sum ${tag}`);
+        await same((be, k) => be.reduce('sum', xi[k], l), 0, `int32 sum ${tag}`);
+        for (const op of ['max', 'min'] as const) {
+          await same((be, k) => be.reduce(op, x[k], l), 0, `${op} ${tag}`);
+          await same((be, k) => be.reduce(op, xi[k], l), 0, `int32 ${op} ${tag}`);
+        }
+        for (const op of ['argmax', 'argmin'] as const) {
+          await same((be, k) => be.argReduce(op, x[k], l), 0, `${op} ${tag}`);
+          await same((be, k) => be.argReduce(op, xi[k], l), 0, `int32 ${op} ${tag}`);
+        }
+      }
+    });
+
+    test('reductions with NaN and Inf (NaN propagates, first NaN wins the arg)', async () => {
+      const data = randn(4 * 300, 1);
+      data[5] = NaN;
+      data[7] = NaN;
+      data[300 + 10] = Infinity;
+      data[300 + 20] = Infinity;
+      data[600 + 3] = -Infinity;
+      data.fill(-Infinity, 900, 1200);
+      const x = up(data);
+      const l = { outer: 4, size: 300, inner: 1 };
+      for (const op of ['sum', 'max', 'min'] as const) await same((be, k) => be.reduce(op, x[k], l), 1e-5, op);
+      for (const op of ['argmax', 'argmin'] as const) await same((be, k) => be.argReduce(op, x[k], l), 0, op);
+      const lc = { outer: 2, size: 200, inner: 3 };
+      for (const op of ['argmax', 'argmin'] as const) await same((be, k) => be.argReduce(op, x[k], lc), 0, `${op} cols`);
+    });
+
+    test('empty sum is 0', async () => {
+      const x = up(new Float32Array(0));
+      await same((be, k) => be.reduce('sum', x[k], { outer: 3, size: 0, inner: 2 }), 0, 'sum of nothing');
+    });
+
+    test('a 16M-element sum runs as many workgroups over several passes', async () => {
+      const n = 1 << 24;
+      const data = uniform(n, 42, 0, 1);
+      const x = up(data);
+      const before = gpu!.stats.dispatches;
+      const g = gpu!.reduce('sum', x.webgpu, { outer: 1, size: n, inner: 1 });
+      expect(gpu!.stats.dispatches - before, 'passes').toBeGreaterThanOrEqual(2);
+      const c = await cpu.read(cpu.reduce('sum', x.cpu, { outer: 1, size: n, inner: 1 }));
+      expectMatch(await gpu!.read(g), c, 1e-5, 'sum 16M');
+      const am = await gpu!.read(gpu!.argReduce('argmax', x.webgpu, { outer: 1, size: n, inner: 1 }));
+      expect(am[0]).toBe((await cpu.read(cpu.argReduce('argmax', x.cpu, { outer: 1, size: n, inner: 1 })))[0]);
+      gpu!.release(x.webgpu);
+    });
+
+    // A second backend capped at 7 workgroups per dimension, so that every launcher's grid
+    // folds into 2-D (or, for matmul, splits its batch) at sizes lavapipe runs quickly.
+    test('grids over the per-dimension limit fold into 2-D', async () => {
+      const small = (await createWebGPUBackend({ maxWorkgroupsPerDimension: 7 }))!;
+      try {
+        const both = (data: Float32Array | Int32Array): Pair => {
+          const dt = data instanceof Int32Array ? 'int32' : 'float32';
+          return { cpu: cpu.upload(data, dt), webgpu: small.upload(data, dt) };
+        };
+        const cmp = async (f: (be: Backend, k: 'cpu' | 'webgpu') => Storage, tol: number, label: string) => {
+          const c = await cpu.read(f(cpu, 'cpu'));
+          expectMatch(await small.read(f(small, 'webgpu')), c, tol, label);
+        };
+        const n = 20000;
+        const x = both(randn(n, 1));
+        const y = both(randn(n, 2));
+        await cmp((be, k) => be.binary('add', x[k], y[k], [n], [1], [1], 'float32'), 0, 'add');
+        await cmp((be, k) => be.unary('exp', x[k], 0), 1e-5, 'exp');
+        await cmp((be, k) => be.strided(x[k], [100, 200], [1, 100], 0), 0, 'transpose');
+        await cmp((be, k) => be.reduce('max', x[k], { outer: 20, size: 1000, inner: 1 }), 0, 'max rows');
+        await cmp((be, k) => be.argReduce('argmin', x[k], { outer: 1, size: n, inner: 1 }), 0, 'argmin');
+        await cmp((be, k) => be.reduce('sum', x[k], { outer: 20, size: 10, inner: 100 }), 1e-5, 'sum cols');
+        await cmp((be, k) => be.sumTo(x[k], [10, 20, 10, 10], [1, 20, 1, 10]), 1e-5, 'sumTo general');
+        await cmp((be, k) => be.softmax(x[k], { outer: 20, size: 1000, inner: 1 }, false), 1e-5, 'softmax rows');
+        const t = both(randint(20, 1, 0, 1000));
+        await cmp((be, k) => be.crossEntropy(x[k], t[k], 20, 1000), 1e-5, 'crossEntropy rows');
+        const mm: MatmulArgs = { batch: 20, m: 10, k: 10, n: 10, transA: false, transB: true, aBatchStride: 100, bBatchStride: 0 };
+        await cmp((be, k) => be.matmul(x[k], y[k], mm), 1e-5, 'matmul batch 20');
+      } finally {
+        small.destroy();
+      }
+    });
+
+    test('scatterIndex', async () => {
+      for (const l of [{ outer: 3, size: 5, inner: 4 }, { outer: 17, size: 65, inner: 1 }, { outer: 1, size: 1, inner: 3 }]) {
+        const x = up(randn(l.outer * l.size * l.inner, 8));
+        const idx = up((await cpu.read(cpu.argReduce('argmax', x.cpu, l))) as Int32Array);
+        const dy = up(randn(l.outer * l.inner, 2));
+        await same((be, k) => be.scatterIndex(dy[k], idx[k], l), 0, `scatterIndex ${l.outer}x${l.size}x${l.inner}`);
+      }
+    });
+  });
+
+  describe('matmul', () => {
+    const SHAPES: [number, number, number][] = [
+      [1, 1, 1], [3, 17, 65], [65, 257, 3], [1000, 3, 7], [17, 1, 33], [64, 64, 64], [130, 65, 129], [1, 300, 1],
+    ];
+    // float32 accumulation over k <= 257 against float64: 1e-5 relative norm.
+    test.each([[false, false], [true, false], [false, true], [true, true]])('2-D, transA=%s transB=%s', async (transA, transB) => {
+      for (const [m, k, n] of SHAPES) {
+        const a = up(randn(m * k, m + k));
+        const b = up(randn(k * n, k + n));
+        const args: MatmulArgs = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
+        await same((be, s) => be.matmul(a[s], b[s], args), 1e-5, `mm ${m}x${k}x${n}`);
+      }
+    });
+
+    test('batched, with broadcast (stride 0) operands, and int32', async () => {
+      const [batch, m, k, n] = [3, 17, 33, 9];
+      const a = up(randn(batch * m * k, 1));
+      const b = up(randn(batch * k * n, 2));
+      const b1 = up(randn(k * n, 3));
+      const cases: MatmulArgs[] = [
+        { batch, m, k, n, transA: false, transB: false, aBatchStride: m * k, bBatchStride: k * n },
+        { batch, m, k, n, transA: true, transB: false, aBatchStride: m * k, bBatchStride: k * n },
+        { batch, m, k, n, transA: false, transB: true, aBatchStride: m * k, bBatchStride: k * n },
+      ];
+      for (const args of cases) await same((be, s) => be.matmul(a[s], b[s], args), 1e-5, `bmm ${JSON.stringify(args)}`);
+      const bc = { batch, m, k, n, transA: false, transB: false, aBatchStride: m * k, bBatchStride: 0 };
+      await same((be, s) => be.matmul(a[s], b1[s], bc), 1e-5, 'bmm broadcast B');
+      const ai = up(randint(batch * m * k, 4, -9, 9));
+      const bi = up(randint(k * n, 5, -9, 9));
+      await same((be, s) => be.matmul(ai[s], bi[s], bc), 0, 'int32 bmm');
+    });
+
+    test('0 * Inf makes NaN; k = 0 gives zeros', async () => {
+      const a = up(Float32Array.from([0, 1, 2, 3]));
+      const b = up(Float32Array.from([Infinity, 1, 1, 1]));
+      await same((be, s) => be.matmul(a[s], b[s], { batch: 1, m: 2, k: 2, n: 2, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 }), 0, 'inf');
+      const e = up(new Float32Array(0));
+      await same((be, s) => be.matmul(e[s], e[s], { batch: 1, m: 3, k: 0, n: 2, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 }), 0, 'k=0');
+    });
+  });
+
+  describe('softmax family', () => {
+    const LAYOUTS: ReduceLayout[] = [
+      { outer: 7, size: 10, inner: 1 },
+      { outer: 3, size: 300, inner: 1 },
+      { outer: 2, size: 5, inner: 7 },
+      { outer: 1, size: 1, inner: 1 },
+      { outer: 2, size: 1000, inner: 1 },
+    ];
+    // exp/log in float32 against float64: 1e-5.
+    test('softmax / logSoftmax forward and backward', async () => {
+      for (const l of LAYOUTS) {
+        const n = l.outer * l.size * l.inner;
+        const x = up(randn(n, n, 4));
+        const dy = up(randn(n, n + 1));
+        for (const log of [false, true]) {
+          const tag = `${log ? 'log' : ''}softmax ${l.outer}x${l.size}x${l.inner}`;
+          await same((be, k) => be.softmax(x[k], l, log), 1e-5, tag);
+          const y = up((await cpu.read(cpu.softmax(x.cpu, l, log))) as Float32Array);
+          await same((be, k) => be.softmaxGrad(y[k], dy[k], l, log), 1e-5, `${tag} backward`);
+        }
+      }
+    });
+
+    test('softmax with NaN, Inf and -Inf lines', async () => {
+      const data = Float32Array.from([1, 2, NaN, 4, 1, 2, 3, Infinity, -Infinity, -Infinity, -Infinity, -Infinity, 1, -Infinity, 1, 0]);
+      const x = up(data);
+      for (const log of [false, true]) {
+        await sameEach((be, k) => be.softmax(x[k], { outer: 4, size: 4, inner: 1 }, log), 1e-5, 1e-7, `${log}`);
+      }
+    });
+
+    test('crossEntropy forward and fused backward', async () => {
+      for (const [rows, classes] of [[17, 10], [5, 300], [1, 1], [65, 3]]) {
+        const x = up(randn(rows * classes, rows, 3));
+        const t = up(randint(rows, classes, 0, classes));
+        const dl = up(randn(rows, 4));
+        await same((be, k) => be.crossEntropy(x[k], t[k], rows, classes), 1e-5, `ce ${rows}x${classes}`);
+        await same((be, k) => be.crossEntropyGrad(x[k], t[k], dl[k], rows, classes), 1e-5, `ce' ${rows}x${classes}`);
+      }
+    });
+  });
+
+  describe('optimizers (in place)', () => {
+    // A few float32 steps against float64 arithmetic rounded at each store: 1e-6.
+    test('sgdStep: plain, momentum, dampening, nesterov, weight decay', async () => {
+      const n = 1000;
+      const configs = [
+        { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 },
+        { lr: 0.05, momentum: 0.9, dampening: 0.1, nesterov: false, weightDecay: 0.01 },
+        { lr: 0.05, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 0 },
+      ];
+      for (const cfg of configs) {
+        const p = up(randn(n, 1));
+        const buf = cfg.momentum ? up(new Float32Array(n)) : null;
+        for (let step = 0; step < 3; step++) {
+          const g = up(randn(n, 10 + step));
+          for (const k of ['cpu', 'webgpu'] as const) {
+            const be: Backend = k === 'cpu' ? cpu : gpu!;
+            be.sgdStep(p[k], g[k], buf ? buf[k] : null, { ...cfg, firstStep: step === 0 });
+          }
+        }
+        await same((_, k) => p[k], 1e-6, `sgd param ${JSON.stringify(cfg)}`);
+        if (buf) await same((_, k) => buf[k], 1e-6, `sgd buf ${JSON.stringify(cfg)}`);
+      }
+    });
+
+    test('adamStep with and without weight decay', async () => {
+      const n = 1000;
+      for (const weightDecay of [0, 0.01]) {
+        const p = up(randn(n, 2));
+        const m = up(new Float32Array(n));
+        const v = up(new Float32Array(n));
+        for (let step = 1; step <= 3; step++) {
+          const g = up(randn(n, 20 + step));
+          for (const k of ['cpu', 'webgpu'] as const) {
+            const be: Backend = k === 'cpu' ? cpu : gpu!;
+            be.adamStep(p[k], g[k], m[k], v[k], { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, step });
+          }
+        }
+        for (const [name, s] of [['param', p], ['m', m], ['v', v]] as const) await same((_, k) => s[k], 1e-6, `adam ${name} wd=${weightDecay}`);
+      }
+    });
+  });
+
+  describe('host layer', () => {
+    test('a training step records work without a single readback', async () => {
+      const g = gpu!;
+      const x = g.upload(randn(64 * 32, 1), 'float32');
+      const w = g.upload(randn(32 * 10, 2), 'float32');
+      const t = g.upload(randint(64, 3, 0, 10), 'int32');
+      const mm = (a: Storage, b: Storage, args: Partial<MatmulArgs> & { m: number; k: number; n: number }): Storage =>
+        g.matmul(a, b, { batch: 1, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0, ...args });
+      const before = g.stats.readbacks;
+      for (let step = 0; step < 5; step++) {
+        const h = g.clamp(mm(x, w, { m: 64, k: 32, n: 10 }), 0, Infinity);
+        const loss = g.crossEntropy(h, t, 64, 10);
+        const ones = g.full(64, 'float32', 1 / 64);
+        const dh = g.crossEntropyGrad(h, t, ones, 64, 10);
+        const dz = g.clampGrad(h, dh, 0, Infinity);
+        const dw = mm(x, dz, { m: 32, k: 64, n: 10, transA: true });
+        g.sgdStep(w, dw, null, { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, firstStep: step === 0 });
+        for (const s of [h, loss, ones, dh, dz, dw]) g.release(s);
+      }
+      g.flush();
+      expect(g.stats.readbacks - before, 'mapAsync calls').toBe(0);
+      await g.read(w);
+      expect(g.stats.readbacks - before).toBe(1);
+    });
+
+    test('hundreds of dispatches batch into few submits and stay ordered', async () => {
+      const g = gpu!;
+      const one = g.full(1000, 'float32', 1);
+      let acc = g.full(1000, 'float32', 0);
+      const submits = g.stats.submits;
+      for (let i = 0; i < 300; i++) {
+        const next = g.binary('add', acc, one, [1000], [1], [1], 'float32');
+        g.release(acc); // released while still referenced by recorded work: reuse must wait
+        acc = next;
+      }
+      expect(g.stats.submits - submits).toBeLessThanOrEqual(Math.ceil(300 / 64));
+      const r = await g.read(acc);
+      expect(Array.from(new Set(r))).toEqual([300]);
+    });
+
+    test('released buffers are pooled and reused', async () => {
+      const g = gpu!;
+      const a = g.full(5000, 'float32', 1);
+      await g.read(a);
+      g.release(a);
+      const created = g.stats.buffersCreated;
+      const pooled = g.memory().poolBytes;
+      expect(pooled).toBeGreaterThan(0);
+      const b = g.full(5000, 'float32', 2);
+      expect(g.stats.buffersCreated).toBe(created);
+      expect(Array.from(new Set(await g.read(b)))).toEqual([2]);
+      g.release(b);
+    });
+
+    test('clear errors: limits, released storage, float64', () => {
+      const g = gpu!;
+      const limit = g.info().limits!.maxStorageBufferBindingSize;
+      expect(() => g.full(Math.floor(limit / 4) + 1, 'float32', 0)).toThrow(/maxStorageBufferBindingSize/);
+      const s = g.full(4, 'float32', 0);
+      g.release(s);
+      expect(() => g.unary('neg', s, 0)).toThrow(/released/);
+      expect(g.supports('float64')).toBe(false);
+      expect(() => g.upload(new Float64Array(2), 'float64')).toThrow(WebgradError);
+      expect(() => g.unary('neg', cpu.full(2, 'float32', 0), 0)).toThrow(/another backend/);
+    });
+
+    test('contiguous strides helper sanity (used by the layouts above)', () => {
+      expect(contiguousStrides([2, 3, 4])).toEqual([12, 4, 1]);
+    });
+  });
+});
