@@ -109,6 +109,19 @@ describeEachBackend(backends, 'optim (float32)', () => {
     expect(c.grad).toBeNull();
   });
 
+  it('a step bumps the version, so backward through a stale graph refuses', () => {
+    for (const make of [(p: wg.Tensor) => new optim.SGD([p], { lr: 0.1 }), (p: wg.Tensor) => new optim.Adam([p])]) {
+      const w = wg.tensor([1, 2], { requiresGrad: true });
+      const opt = make(w);
+      w.mul(w).sum().backward();
+      const stale = w.mul(3).sum(); // mul saves w for its backward
+      const before = w.version;
+      opt.step();
+      expect(w.version).toBe(before + 1);
+      expect(() => stale.backward()).toThrow(/modified by an in-place operation/);
+    }
+  });
+
   it('trains a model: loss falls with SGD+momentum and with Adam', async () => {
     for (const make of [
       (ps: Iterable<wg.Tensor>) => new optim.SGD(ps, { lr: 0.05, momentum: 0.9 }),
