@@ -1,6 +1,6 @@
 // `npm run mnist`: trains 784 → 128 → 10 (ReLU) with softmax cross-entropy on MNIST, on WebGPU
 // where an adapter exists, else on the CPU backend; writes curves, metrics and safetensors.
-//   npm run mnist -- --epochs 5 --optimizer adam --lr 1e-3 --batch-size 64 --hidden 128
+//   npm run mnist -- --epochs 5 --optimizer adam --lr 2e-3 --lr-decay 0.5 --batch-size 64 --hidden 128
 //   npm run mnist -- --eval out/mnist/model.safetensors
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       hidden: { type: 'string', default: '128' },
       optimizer: { type: 'string', default: 'adam' },
       momentum: { type: 'string', default: '0.9' },
-      'lr-decay': { type: 'string', default: '0.7' },
+      'lr-decay': { type: 'string', default: '0.5' },
       backend: { type: 'string', default: 'auto' },
       seed: { type: 'string', default: '0' },
       out: { type: 'string', default: 'out/mnist' },
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log('usage: npm run mnist -- [--epochs 5] [--batch-size 64] [--lr 1e-3] [--hidden 128] [--optimizer adam|sgd] [--momentum 0.9] [--lr-decay 0.7] [--backend auto|webgpu|cpu] [--seed 0] [--out out/mnist] [--limit N] [--test-limit N] [--eval model.safetensors]');
+    console.log('usage: npm run mnist -- [--epochs 5] [--batch-size 64] [--lr 2e-3] [--hidden 128] [--optimizer adam|sgd] [--momentum 0.9] [--lr-decay 0.5] [--backend auto|webgpu|cpu] [--seed 0] [--out out/mnist] [--limit N] [--test-limit N] [--eval model.safetensors]');
     return;
   }
   const optimizer = values.optimizer === 'sgd' ? 'sgd' : values.optimizer === 'adam' ? 'adam' : null;
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   const o: MnistOptions = {
     epochs: Number(values.epochs),
     batchSize: Number(values['batch-size']),
-    lr: Number(values.lr ?? (optimizer === 'adam' ? 1e-3 : 0.05)),
+    lr: Number(values.lr ?? (optimizer === 'adam' ? 2e-3 : 0.05)),
     hidden: Number(values.hidden),
     optimizer,
     momentum: Number(values.momentum),
