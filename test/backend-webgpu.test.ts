@@ -2,13 +2,13 @@
 // shapes, plus NaN/Inf edge cases and the host layer's promises (batching, no hidden
 // readbacks, limits, pooling). Each test states its tolerance: the relative error in the
 // 2-norm over finite entries (non-finite entries must match exactly), or exact for int32.
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Backend, BinaryOp, MatmulArgs, Storage, UnaryOp } from '../src/backend/backend.js';
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import type { DType, TypedArray } from '../src/dtype.js';
 import { WebgradError } from '../src/errors.js';
-import { broadcastShapes, broadcastStrides, contiguousStrides, type ReduceLayout } from '../src/shape.js';
-import { createWebGPUBackend } from '../src/backend/webgpu/device.js';
+import { broadcastShapes, broadcastStrides, type ReduceLayout } from '../src/shape.js';
+import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/device.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 
 const gpu = await gpuBackendOrSkip();
@@ -433,44 +433,62 @@ describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
     });
   });
 
-  describe('matmul', () => {
+  // Both kernel profiles run here: lavapipe is detected as 'cpu-emulated' (direct loads, up to
+  // 8x8 outputs per invocation); a second backend forced to 'gpu' runs the workgroup-tiled form.
+  describe.each(['auto', 'gpu'] as const)('matmul (profile %s)', (profile) => {
+    let be: WebGPUBackend;
+    beforeAll(async () => {
+      be = profile === 'auto' ? gpu! : (await createWebGPUBackend({ profile: 'gpu' }))!;
+    });
+    afterAll(() => {
+      if (profile !== 'auto') be.destroy();
+    });
+    const upTo = (data: Float32Array | Int32Array): Pair => {
+      const dt = data instanceof Int32Array ? 'int32' : 'float32';
+      return { cpu: cpu.upload(data, dt), webgpu: be.upload(data, dt) };
+    };
+    const cmp = async (f: (b: Backend, k: 'cpu' | 'webgpu') => Storage, tol: number, label: string): Promise<void> => {
+      const c = await cpu.read(f(cpu, 'cpu'));
+      expectMatch(await be.read(f(be, 'webgpu')), c, tol, label);
+    };
     const SHAPES: [number, number, number][] = [
-      [1, 1, 1], [3, 17, 65], [65, 257, 3], [1000, 3, 7], [17, 1, 33], [64, 64, 64], [130, 65, 129], [1, 300, 1],
+      [1, 1, 1], [3, 17, 65], [65, 257, 3], [1000, 3, 7], [17, 1, 33], [64, 64, 64], [130, 65, 129], [1, 300, 1], [2, 50, 300],
     ];
-    // float32 accumulation over k <= 257 against float64: 1e-5 relative norm.
+    // float32 accumulation over k <= 300 against float64: 1e-5 relative norm.
     test.each([[false, false], [true, false], [false, true], [true, true]])('2-D, transA=%s transB=%s', async (transA, transB) => {
       for (const [m, k, n] of SHAPES) {
-        const a = up(randn(m * k, m + k));
-        const b = up(randn(k * n, k + n));
+        const a = upTo(randn(m * k, m + k));
+        const b = upTo(randn(k * n, k + n));
         const args: MatmulArgs = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
-        await same((be, s) => be.matmul(a[s], b[s], args), 1e-5, `mm ${m}x${k}x${n}`);
+        await cmp((x, s) => x.matmul(a[s], b[s], args), 1e-5, `mm ${m}x${k}x${n}`);
       }
     });
 
     test('batched, with broadcast (stride 0) operands, and int32', async () => {
       const [batch, m, k, n] = [3, 17, 33, 9];
-      const a = up(randn(batch * m * k, 1));
-      const b = up(randn(batch * k * n, 2));
-      const b1 = up(randn(k * n, 3));
+      const a = upTo(randn(batch * m * k, 1));
+      const b = upTo(randn(batch * k * n, 2));
+      const b1 = upTo(randn(k * n, 3));
       const cases: MatmulArgs[] = [
         { batch, m, k, n, transA: false, transB: false, aBatchStride: m * k, bBatchStride: k * n },
         { batch, m, k, n, transA: true, transB: false, aBatchStride: m * k, bBatchStride: k * n },
         { batch, m, k, n, transA: false, transB: true, aBatchStride: m * k, bBatchStride: k * n },
       ];
-      for (const args of cases) await same((be, s) => be.matmul(a[s], b[s], args), 1e-5, `bmm ${JSON.stringify(args)}`);
+      for (const args of cases) await cmp((x, s) => x.matmul(a[s], b[s], args), 1e-5, `bmm ${JSON.stringify(args)}`);
       const bc = { batch, m, k, n, transA: false, transB: false, aBatchStride: m * k, bBatchStride: 0 };
-      await same((be, s) => be.matmul(a[s], b1[s], bc), 1e-5, 'bmm broadcast B');
-      const ai = up(randint(batch * m * k, 4, -9, 9));
-      const bi = up(randint(k * n, 5, -9, 9));
-      await same((be, s) => be.matmul(ai[s], bi[s], bc), 0, 'int32 bmm');
+      await cmp((x, s) => x.matmul(a[s], b1[s], bc), 1e-5, 'bmm broadcast B');
+      const ai = upTo(randint(batch * m * k, 4, -9, 9));
+      const bi = upTo(randint(k * n, 5, -9, 9));
+      await cmp((x, s) => x.matmul(ai[s], bi[s], bc), 0, 'int32 bmm');
     });
 
     test('0 * Inf makes NaN; k = 0 gives zeros', async () => {
-      const a = up(Float32Array.from([0, 1, 2, 3]));
-      const b = up(Float32Array.from([Infinity, 1, 1, 1]));
-      await same((be, s) => be.matmul(a[s], b[s], { batch: 1, m: 2, k: 2, n: 2, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 }), 0, 'inf');
-      const e = up(new Float32Array(0));
-      await same((be, s) => be.matmul(e[s], e[s], { batch: 1, m: 3, k: 0, n: 2, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 }), 0, 'k=0');
+      const a = upTo(Float32Array.from([0, 1, 2, 3]));
+      const b = upTo(Float32Array.from([Infinity, 1, 1, 1]));
+      const args = { batch: 1, m: 2, k: 2, n: 2, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+      await cmp((x, s) => x.matmul(a[s], b[s], args), 0, 'inf');
+      const e = upTo(new Float32Array(0));
+      await cmp((x, s) => x.matmul(e[s], e[s], { ...args, m: 3, k: 0 }), 0, 'k=0');
     });
   });
 
@@ -624,8 +642,15 @@ describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
       expect(() => g.unary('neg', cpu.full(2, 'float32', 0), 0)).toThrow(/another backend/);
     });
 
-    test('contiguous strides helper sanity (used by the layouts above)', () => {
-      expect(contiguousStrides([2, 3, 4])).toEqual([12, 4, 1]);
+    test('a lost device makes every later call throw a clear error', async () => {
+      const other = (await createWebGPUBackend())!;
+      const s = other.full(4, 'float32', 1);
+      other.device.destroy(); // what a driver reset looks like from here
+      await other.device.lost;
+      expect(() => other.unary('neg', s, 0)).toThrow(/device was lost/);
+      await expect(other.read(s)).rejects.toThrow(/device was lost/);
+      other.destroy();
+      expect(() => other.full(1, 'float32', 0)).toThrow(/destroyed/);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { isNode, nodeGPU } from './node-gpu.js';
+import { detectProfile, type KernelProfile } from './tuner.js';
 import { WebGPUBackend } from './webgpu-backend.js';
 
 export { WebGPUBackend } from './webgpu-backend.js';
@@ -12,6 +13,11 @@ export interface WebGPUBackendOptions {
    * reach the folded 2-D grids with small tensors. Leave unset otherwise.
    */
   maxWorkgroupsPerDimension?: number;
+  /**
+   * Kernel shapes for a real GPU or a CPU-emulated adapter (lavapipe, SwiftShader); detected
+   * from the adapter's info when unset. See tuner.ts.
+   */
+  profile?: KernelProfile;
 }
 
 /**
@@ -47,10 +53,16 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
   }
   const device = await adapter.requestDevice({ requiredLimits, label: 'webgrad' });
   const info = adapter.info;
-  return new WebGPUBackend(device, {
+  const description = {
     vendor: info?.vendor ?? '',
     architecture: info?.architecture ?? '',
     device: info?.device ?? '',
     description: info?.description ?? '',
-  }, gpu, opts.maxWorkgroupsPerDimension);
+  };
+  const isFallback = Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter);
+  return new WebGPUBackend(device, description, {
+    instance: gpu,
+    profile: opts.profile ?? detectProfile(description, isFallback),
+    maxGroupsPerDim: opts.maxWorkgroupsPerDimension,
+  });
 }

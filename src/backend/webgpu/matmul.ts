@@ -4,17 +4,13 @@ import type { MatmulArgs, Storage } from '../backend.js';
 import { elemType } from './dims.js';
 import { defineKernel } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
+import { matmulTiles, type MatmulTiles } from './tuner.js';
 import type { GPUStorage } from './storage.js';
 
 const MATMUL = defineKernel('matmul', matmulSrc, 'matmul', [[1, 'r'], [2, 'r'], [3, 'w']]);
 
-/** Tile shape: 16x16 invocations, 4x4 outputs each, k in steps of 16 (see matmul.wgsl). */
-const WG_X = 16;
-const WG_Y = 16;
-const BK = 16;
-const TILE = 4;
-
-export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs): GPUStorage {
+/** Launches matmul.wgsl with the tiles the tuner picks for this shape (or the given ones). */
+export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs, forced?: MatmulTiles): GPUStorage {
   const ab = gpu.buf(a, 'matmul');
   const bb = gpu.buf(b, 'matmul');
   if (a.dtype !== b.dtype) throw new WebgradError('matmul', `operands are ${a.dtype} and ${b.dtype}`);
@@ -26,15 +22,16 @@ export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs
     gpu.recorder.clear(out.buffer!, batch * m * n * 4, 'matmul');
     return out;
   }
+  const tiles = forced ?? matmulTiles(m, n, gpu.profile);
   const maxGroups = gpu.maxGroupsPerDim;
-  const gx = Math.ceil(n / (WG_X * TILE));
-  const gy = Math.ceil(m / (WG_Y * TILE));
+  const gx = Math.ceil(n / (tiles.WG_X * tiles.TN));
+  const gy = Math.ceil(m / (tiles.WG_Y * tiles.TM));
   if (gx > maxGroups || gy > maxGroups) {
     throw new WebgradError('matmul', `a [${m}, ${n}] output is too large for one WebGPU grid`);
   }
   const variant = {
     types: { T: elemType(a.dtype) },
-    constants: { TRANS_A: transA, TRANS_B: transB, WG_X, WG_Y, BK },
+    constants: { TRANS_A: transA, TRANS_B: transB, ...tiles },
   };
   // Grids are at most 65535 deep: very large batches go out as several dispatches.
   for (let b0 = 0; b0 < batch; b0 += maxGroups) {

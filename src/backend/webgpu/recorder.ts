@@ -88,7 +88,7 @@ export class Recorder {
     this.#endPass();
     enc.copyBufferToBuffer(src, srcOffset, dst, 0, bytes);
     this.#ops.add(op);
-    this.#commands++;
+    this.#counted();
   }
 
   clear(dst: PooledBuffer, bytes: number, op: string): void {
@@ -96,7 +96,12 @@ export class Recorder {
     this.#endPass();
     enc.clearBuffer(dst.gpu, 0, bytes);
     this.#ops.add(op);
-    this.#commands++;
+    this.#counted();
+  }
+
+  /** Copies and clears use no uniform slot but count towards the batch all the same. */
+  #counted(): void {
+    if (++this.#commands >= 2 * MAX_DISPATCHES_PER_SUBMIT) this.submit();
   }
 
   submit(): void {

@@ -6,6 +6,7 @@ import { Pipelines, type KernelDef, type Variant } from './pipelines.js';
 import { Recorder } from './recorder.js';
 import { Staging } from './staging.js';
 import { GPUStorage } from './storage.js';
+import type { KernelProfile } from './tuner.js';
 import type { Params } from './uniforms.js';
 
 export interface GpuStats {
@@ -35,14 +36,17 @@ export class GpuRuntime {
   readonly dummyWrite: PooledBuffer;
   /** Workgroups per grid dimension; larger 1-D grids fold into y (kernels rebuild the id). */
   readonly maxGroupsPerDim: number;
+  /** Which kernel shapes suit the adapter (see tuner.ts). */
+  readonly profile: KernelProfile;
   bytesInUse = 0;
   #error: WebgradError | null = null;
   #lost: string | null = null;
   #destroyed = false;
 
   /** `maxGroupsPerDim` below the device's limit exists so tests can reach the folded grids. */
-  constructor(device: GPUDevice, maxGroupsPerDim?: number) {
+  constructor(device: GPUDevice, profile: KernelProfile = 'gpu', maxGroupsPerDim?: number) {
     this.device = device;
+    this.profile = profile;
     this.limits = device.limits;
     const limit = device.limits.maxComputeWorkgroupsPerDimension;
     this.maxGroupsPerDim = Math.max(1, Math.min(limit, maxGroupsPerDim ?? limit));

@@ -22,6 +22,7 @@ import { adamStep, sgdStep } from './optim.js';
 import * as red from './reduce.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
+import type { KernelProfile } from './tuner.js';
 
 export type AdapterDescription = NonNullable<BackendInfo['adapter']>;
 
@@ -40,15 +41,24 @@ export class WebGPUBackend implements Backend {
    */
   readonly #instance: unknown;
 
-  constructor(device: GPUDevice, adapter: AdapterDescription, instance?: unknown, maxGroupsPerDim?: number) {
-    this.#gpu = new GpuRuntime(device, maxGroupsPerDim);
+  constructor(
+    device: GPUDevice,
+    adapter: AdapterDescription,
+    opts: { instance?: unknown; profile?: KernelProfile; maxGroupsPerDim?: number } = {},
+  ) {
+    this.#gpu = new GpuRuntime(device, opts.profile, opts.maxGroupsPerDim);
     this.#adapter = adapter;
-    this.#instance = instance;
+    this.#instance = opts.instance;
   }
 
   /** Counters for tests and benchmarks; `readbacks` counts mapAsync calls (the only waits). */
   get stats(): Readonly<GpuStats> {
     return this.#gpu.snapshot();
+  }
+
+  /** Whether kernels are shaped for a GPU or a CPU-emulated adapter (tuner.ts). */
+  get profile(): KernelProfile {
+    return this.#gpu.profile;
   }
 
   /** The GPUDevice, for benchmarks that time with onSubmittedWorkDone. */
