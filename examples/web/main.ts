@@ -153,10 +153,10 @@ async function setup(): Promise<void> {
   if (info.name === 'cpu') {
     $('notice').hidden = false;
     $('notice').textContent = !state.webgpuInBrowser
-      ? 'This browser has no WebGPU (navigator.gpu is missing), so the demo runs on webgrad’s CPU backend: slower, same results.'
+      ? 'This browser has no WebGPU (navigator.gpu is missing), so the demo runs on webgrad’s CPU backend (TypeScript kernels) instead.'
       : opts.backend === 'cpu'
         ? 'Running on the CPU backend, as asked (?backend=cpu).'
-        : 'No WebGPU adapter could be had, so the demo runs on webgrad’s CPU backend: slower, same results.';
+        : 'No WebGPU adapter could be had, so the demo runs on webgrad’s CPU backend (TypeScript kernels) instead.';
   }
 
   const dir = new URL('mnist/', location.href);
