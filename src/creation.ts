@@ -1,7 +1,8 @@
 import type { DType, TypedArray } from './dtype.js';
 import { dtypeOfArray, typedArrayFor } from './dtype.js';
 import { WebgradError, fmtShape } from './errors.js';
-import { requireSupported } from './ops/util.js';
+import type { HostRange } from './memory.js';
+import { int32Bounds, requireSupported } from './ops/util.js';
 import { globalRng } from './random.js';
 import { getBackend } from './runtime.js';
 import { type Shape, checkShape, numelOf } from './shape.js';
@@ -12,23 +13,36 @@ export interface CreateOptions {
   requiresGrad?: boolean;
 }
 
-function make(op: string, data: TypedArray, shape: Shape, opts: CreateOptions, dtype: DType): Tensor {
+/** Everything about the options is checked before anything is allocated. */
+function checkOpts(op: string, opts: CreateOptions, dtype: DType): void {
+  requireSupported(op, getBackend(), dtype);
+  if (opts.requiresGrad && dtype === 'int32') {
+    throw new WebgradError(op, 'only floating point tensors can require gradients (got dtype int32)');
+  }
+}
+
+/** `range`: the int32 values' bounds, known here on the host (see `Tensor.hostRange`). */
+function make(op: string, data: TypedArray, shape: Shape, opts: CreateOptions, dtype: DType, range: HostRange | null = null): Tensor {
+  checkOpts(op, opts, dtype);
   const backend = getBackend();
-  requireSupported(op, backend, dtype);
   const t = Tensor.fromStorage(backend.upload(data, dtype), backend, shape, dtype);
+  if (range) t.setHostRange(range);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
 function dtypeOpt(op: string, opts: CreateOptions, fallback: DType): DType {
+  if (typeof opts !== 'object' || opts === null) throw new WebgradError(op, `options must be an object like { dtype, requiresGrad }, got ${opts === null ? 'null' : typeof opts}`);
   const d = opts.dtype ?? fallback;
   if (d !== 'float32' && d !== 'int32' && d !== 'float64') throw new WebgradError(op, `unknown dtype '${String(d)}' (expected float32, int32 or float64)`);
   return d;
 }
 
 function shapeArg(op: string, shape: Shape | number): number[] {
+  if (typeof shape !== 'number' && !Array.isArray(shape)) {
+    throw new WebgradError(op, `shape must be a number or an array of sizes, got ${shape === null ? 'null' : typeof shape}`);
+  }
   const s = typeof shape === 'number' ? [shape] : [...shape];
-  if (!Array.isArray(s)) throw new WebgradError(op, `shape must be an array of sizes, got ${typeof shape}`);
   checkShape(op, s);
   return s;
 }
@@ -58,40 +72,65 @@ function nestedShape(data: NestedArray, path = 'data'): number[] {
  */
 export function tensor(data: NestedArray | TypedArray, opts: CreateOptions = {}): Tensor {
   if (ArrayBuffer.isView(data)) {
+    // Float32/Int32/Float64Array keep their dtype; other numeric arrays (Uint8Array pixels...)
+    // convert, to float32 unless a dtype is given.
+    const view: ArrayBufferView = data;
+    const native = view instanceof Float32Array || view instanceof Int32Array || view instanceof Float64Array;
+    if (view instanceof DataView || view instanceof BigInt64Array || view instanceof BigUint64Array) {
+      throw new WebgradError('tensor', `cannot make a tensor from a ${view.constructor.name}; pass a Float32Array, Int32Array, Float64Array or another numeric typed array`);
+    }
     const arr = data as TypedArray;
-    const dtype = dtypeOpt('tensor', opts, dtypeOfArray(arr));
-    return make('tensor', dtypeOfArray(arr) === dtype ? arr : typedArrayFor(dtype, arr), [arr.length], opts, dtype);
+    const dtype = dtypeOpt('tensor', opts, native ? dtypeOfArray(arr) : 'float32');
+    checkShape('tensor', [arr.length]);
+    const range = dtype === 'int32' ? int32Bounds('tensor', arr) : null;
+    return make('tensor', native && dtypeOfArray(arr) === dtype ? arr : typedArrayFor(dtype, arr), [arr.length], opts, dtype, range);
   }
+  const dtype = dtypeOpt('tensor', opts, 'float32');
   const shape = nestedShape(data);
+  checkShape('tensor', shape);
   const flat: number[] = [];
   const walk = (d: NestedArray): void => {
     if (Array.isArray(d)) d.forEach(walk);
     else flat.push(Number(d));
   };
   walk(data);
-  const dtype = dtypeOpt('tensor', opts, 'float32');
-  return make('tensor', typedArrayFor(dtype, flat), shape, opts, dtype);
+  const range = dtype === 'int32' ? int32Bounds('tensor', flat) : null;
+  return make('tensor', typedArrayFor(dtype, flat), shape, opts, dtype, range);
 }
 
 export function full(shape: Shape | number, value: number, opts: CreateOptions = {}): Tensor {
-  const s = shapeArg('full', shape);
-  const dtype = dtypeOpt('full', opts, 'float32');
+  return filled('full', shape, value, opts);
+}
+
+function filled(op: string, shape: Shape | number, value: number, opts: CreateOptions): Tensor {
+  const s = shapeArg(op, shape);
+  const dtype = dtypeOpt(op, opts, 'float32');
+  if (typeof value !== 'number') throw new WebgradError(op, `value must be a number, got ${typeof value}`);
+  const range = dtype === 'int32' ? int32Bounds(op, [value]) : null;
+  checkOpts(op, opts, dtype);
   const backend = getBackend();
-  requireSupported('full', backend, dtype);
   const t = Tensor.fromStorage(backend.full(numelOf(s), dtype, value), backend, s, dtype);
+  if (range) t.setHostRange(range);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
-export const zeros = (shape: Shape | number, opts: CreateOptions = {}): Tensor => full(shape, 0, opts);
-export const ones = (shape: Shape | number, opts: CreateOptions = {}): Tensor => full(shape, 1, opts);
-export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => full(t.shape, 0, { dtype: t.dtype, ...opts });
-export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => full(t.shape, 1, { dtype: t.dtype, ...opts });
+export const zeros = (shape: Shape | number, opts: CreateOptions = {}): Tensor => filled('zeros', shape, 0, opts);
+export const ones = (shape: Shape | number, opts: CreateOptions = {}): Tensor => filled('ones', shape, 1, opts);
+export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('zerosLike', like('zerosLike', t), 0, { dtype: t.dtype, ...opts });
+export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('onesLike', like('onesLike', t), 1, { dtype: t.dtype, ...opts });
+
+function like(op: string, t: Tensor): Shape {
+  if (!(t instanceof Tensor)) throw new WebgradError(op, `expected a Tensor, got ${t === null ? 'null' : typeof t}`);
+  t.assertLive(op);
+  return t.shape;
+}
 
 function random(op: string, shape: Shape | number, opts: CreateOptions, draw: () => number): Tensor {
   const s = shapeArg(op, shape);
   const dtype = dtypeOpt(op, opts, 'float32');
   if (dtype === 'int32') throw new WebgradError(op, 'random tensors must be floating point');
+  checkOpts(op, opts, dtype); // before drawing, so a refused call leaves the generator as it was
   const data = typedArrayFor(dtype, numelOf(s));
   for (let i = 0; i < data.length; i++) data[i] = draw();
   return make(op, data, s, opts, dtype);
@@ -115,11 +154,14 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   if (step === 0 || !Number.isFinite(step)) throw new WebgradError('arange', `step must be a non-zero finite number, got ${step}`);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new WebgradError('arange', `start and end must be finite, got ${lo} and ${hi}`);
   const n = Math.max(0, Math.ceil((hi - lo) / step));
+  checkShape('arange', [n]);
   const ints = [lo, hi, step].every(Number.isInteger);
   const dtype = dtypeOpt('arange', opts, ints ? 'int32' : 'float32');
+  // The values are monotonic, so the ends bound them (and must fit an int32 tensor).
+  const range = dtype === 'int32' && n > 0 ? int32Bounds('arange', [lo, lo + (n - 1) * step]) : null;
   const data = typedArrayFor(dtype, n);
   for (let i = 0; i < n; i++) data[i] = lo + i * step;
-  return make('arange', data, [n], opts, dtype);
+  return make('arange', data, [n], opts, dtype, range);
 }
 
 /** Identity matrix n×m (m defaults to n). */
@@ -128,5 +170,5 @@ export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
   const dtype = dtypeOpt('eye', opts, 'float32');
   const data = typedArrayFor(dtype, n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
-  return make('eye', data, s, opts, dtype);
+  return make('eye', data, s, opts, dtype, dtype === 'int32' ? { min: 0, max: 1 } : null);
 }

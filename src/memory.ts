@@ -9,6 +9,8 @@ import { getBackend } from './runtime.js';
 export class StorageRef {
   refs = 1;
   version = 0;
+  #range: HostRange | null = null;
+  #rangeVersion = -1;
   constructor(public storage: Storage, readonly backend: Backend) {}
 
   replace(next: Storage): void {
@@ -17,9 +19,27 @@ export class StorageRef {
     this.version++;
   }
 
+  /**
+   * Bounds of the values known on the host without a readback (see `Tensor.hostRange`). They
+   * hold for the version they were set at: any in-place write makes them unknown again.
+   */
+  get hostRange(): HostRange | null {
+    return this.#rangeVersion === this.version ? this.#range : null;
+  }
+  set hostRange(range: HostRange | null) {
+    this.#range = range;
+    this.#rangeVersion = this.version;
+  }
+
   decref(): void {
     if (--this.refs === 0) this.backend.release(this.storage);
   }
+}
+
+/** Inclusive bounds on a tensor's values: every element v has min <= v <= max. */
+export interface HostRange {
+  readonly min: number;
+  readonly max: number;
 }
 
 interface Disposable {

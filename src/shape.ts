@@ -14,10 +14,14 @@ export function contiguousStrides(shape: Shape): number[] {
   return strides;
 }
 
+/** Kernels index elements with 32-bit integers (WGSL has no 64-bit ones). */
+export const MAX_NUMEL = 2 ** 31 - 1;
+
 export function checkShape(op: string, shape: Shape): void {
   for (const d of shape) {
     check(Number.isInteger(d) && d >= 0, op, () => `sizes must be non-negative integers, got ${fmtShape(shape)}`);
   }
+  check(numelOf(shape) <= MAX_NUMEL, op, () => `shape ${fmtShape(shape)} has ${numelOf(shape)} elements, more than the ${MAX_NUMEL} a tensor can hold`);
 }
 
 /** NumPy/PyTorch broadcasting: dims are aligned from the right; a dim of 1 stretches. */
@@ -43,7 +47,8 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 
 export function normalizeDim(op: string, dim: number, rank: number): number {
   const r = Math.max(rank, 1);
-  check(Number.isInteger(dim) && dim >= -r && dim < r, op, () =>
+  check(Number.isInteger(dim), op, () => `dim must be an integer, got ${typeof dim === 'number' ? dim : `${typeof dim} ${String(dim)}`}`);
+  check(dim >= -r && dim < r, op, () =>
     `dim ${dim} is out of range for a tensor of rank ${rank} (expected -${r} <= dim < ${r})`);
   return dim < 0 ? dim + r : dim;
 }

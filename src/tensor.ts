@@ -4,7 +4,7 @@ import { isGradEnabled } from './autograd/grad-mode.js';
 import type { Node } from './autograd/node.js';
 import type { DType, TypedArray } from './dtype.js';
 import { WebgradError, fmtShape } from './errors.js';
-import { StorageRef, trackTensor, untrackTensor } from './memory.js';
+import { type HostRange, StorageRef, trackTensor, untrackTensor } from './memory.js';
 import type { Shape } from './shape.js';
 import { numelOf } from './shape.js';
 import * as B from './ops/binary.js';
@@ -13,7 +13,7 @@ import * as M from './ops/matmul.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
-import { checkSameBackend } from './ops/util.js';
+import { checkSameBackend, int32Bounds } from './ops/util.js';
 
 export type NestedArray = number | NestedArray[];
 type Operand = Tensor | number;
@@ -48,8 +48,13 @@ export class Tensor {
   }
 
   #live(op: string): StorageRef {
-    if (!this.#ref) throw new WebgradError(op, `tensor of shape ${fmtShape(this.shape)} was used after dispose()`);
+    if (!this.#ref) throw new WebgradError(op, `a tensor of shape ${fmtShape(this.shape)} was used after dispose()`);
     return this.#ref;
+  }
+
+  /** @internal Throws a WebgradError naming `op` if this tensor was disposed. */
+  assertLive(op: string): void {
+    this.#live(op);
   }
 
   /** @internal */
@@ -80,6 +85,29 @@ export class Tensor {
     return this.#ref === null;
   }
 
+  /**
+   * Bounds on the values known on the host without reading the device: set for int32 tensors
+   * made from host data (`tensor()`, `arange`, `full`, the DataLoader's targets) and for
+   * argmax/argmin results, kept by views, forgotten on any in-place write. crossEntropy checks
+   * its targets against them before launching (see docs/errors.md). Null when unknown.
+   */
+  get hostRange(): HostRange | null {
+    return this.#ref?.hostRange ?? null;
+  }
+  /**
+   * @internal For code that writes this tensor's storage in place through the backend (the
+   * optimizers' fused kernels): bumps the version counter shared with its views, so backward
+   * refuses saved copies of the old values, and forgets `hostRange`.
+   */
+  markModified(): void {
+    this.#live('markModified').version++;
+  }
+  /** @internal Ops that know their result's bounds record them here. */
+  setHostRange(range: HostRange | null): this {
+    this.#live('hostRange').hostRange = range;
+    return this;
+  }
+
   get requiresGrad(): boolean {
     return this.#requiresGrad;
   }
@@ -103,13 +131,16 @@ export class Tensor {
     this.gradFn = node;
   }
 
-  /** Frees the storage now (shared storage is freed when its last view is disposed). */
+  /**
+   * Frees the storage now (shared storage is freed when its last view is disposed). `gradFn`
+   * stays: backward still passes through a disposed intermediate whose value it does not need
+   * (and refuses, naming it, one whose value it needs).
+   */
   dispose(): void {
     if (!this.#ref) return;
     untrackTensor(this);
     this.#ref.decref();
     this.#ref = null;
-    this.gradFn = null;
   }
   [Symbol.dispose](): void {
     this.dispose();
@@ -148,11 +179,11 @@ export class Tensor {
   }
   /** A tensor sharing this one's storage, cut from the graph. */
   detach(): Tensor {
-    return this.shareAs(this.shape);
+    return this.shareAs(this.shape, 'detach');
   }
   /** @internal A new tensor of `shape` (same element count) over this one's storage. */
-  shareAs(shape: Shape): Tensor {
-    const ref = this.#live('reshape');
+  shareAs(shape: Shape, op = 'reshape'): Tensor {
+    const ref = this.#live(op);
     ref.refs++;
     return new Tensor(ref, shape, this.dtype);
   }
@@ -187,8 +218,15 @@ export class Tensor {
     }
     return this;
   }
-  #inPlace(op: string, other: Operand, f: (a: Tensor, b: Operand) => Tensor): this {
+  #inPlace(op: string, other: Operand, f: (a: Tensor, b: Operand) => Tensor, alpha = 1): this {
     this.#checkInPlace(op, other instanceof Tensor ? other : undefined);
+    // Refuse before any kernel runs: the result must have this tensor's shape and dtype.
+    const want = B.resultOf(op, this, typeof other === 'number' ? other * alpha : other, op === 'div_');
+    // A fractional alpha scales an int32 tensor operand into float32.
+    const dtype = want.dtype === 'int32' && !Number.isInteger(alpha) ? 'float32' : want.dtype;
+    if (dtype !== this.dtype || numelOf(want.shape) !== this.numel) {
+      throw new WebgradError(op, `result of shape ${fmtShape(want.shape)} (${dtype}) cannot be written into a tensor of shape ${fmtShape(this.shape)} (${this.dtype})`);
+    }
     const out = f(this, other);
     if (out.dtype !== this.dtype || out.numel !== this.numel || out.ndim > this.ndim) {
       const shape = fmtShape(out.shape);
@@ -198,10 +236,10 @@ export class Tensor {
     return this.#assign(op, out);
   }
   add_(other: Operand, alpha = 1): this {
-    return this.#inPlace('add_', other, (a, b) => B.add(a, b, alpha));
+    return this.#inPlace('add_', other, (a, b) => B.add(a, b, alpha), alpha);
   }
   sub_(other: Operand, alpha = 1): this {
-    return this.#inPlace('sub_', other, (a, b) => B.sub(a, b, alpha));
+    return this.#inPlace('sub_', other, (a, b) => B.sub(a, b, alpha), alpha);
   }
   mul_(other: Operand): this {
     return this.#inPlace('mul_', other, B.mul);
@@ -211,8 +249,11 @@ export class Tensor {
   }
   fill_(value: number): this {
     const ref = this.#checkInPlace('fill_');
+    if (typeof value !== 'number') throw new WebgradError('fill_', `value must be a number, got ${typeof value}`);
+    const range = this.dtype === 'int32' ? int32Bounds('fill_', [value]) : null;
     ref.backend.fill(ref.storage, value);
     ref.version++;
+    ref.hostRange = range;
     return this;
   }
   zero_(): this {

@@ -2,6 +2,7 @@ import { WebgradError, fmtShape } from '../errors.js';
 import { keep, scope } from '../memory.js';
 import { sameShape } from '../shape.js';
 import { onesLike } from '../creation.js';
+import { checkSameBackend } from '../ops/util.js';
 import type { Tensor } from '../tensor.js';
 import { noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
@@ -33,7 +34,8 @@ function topoOrder(root: Node): Node[] {
 
 /** Gradients accumulate (`+=`), never overwrite: a tensor used twice gets the sum. */
 function accumulateInto(t: Tensor, g: Tensor): void {
-  if (t.grad) {
+  // A .grad the user disposed (or a scope closed over) counts as none.
+  if (t.grad && !t.grad.isDisposed) {
     t.grad.add_(g);
     g.dispose();
   } else {
@@ -43,7 +45,7 @@ function accumulateInto(t: Tensor, g: Tensor): void {
 
 export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGraph: boolean): void {
   if (!root.requiresGrad) {
-    throw new WebgradError('backward', 'the tensor does not require grad and has no grad_fn');
+    throw new WebgradError('backward', `the tensor of shape ${fmtShape(root.shape)} does not require grad and has no grad_fn`);
   }
   if (!gradient && root.numel !== 1) {
     throw new WebgradError(
@@ -51,9 +53,19 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGr
       `grad can be implicitly created only for scalar outputs; got shape ${fmtShape(root.shape)}: pass a gradient of that shape`,
     );
   }
-  if (gradient && !sameShape(gradient.shape, root.shape)) {
-    throw new WebgradError('backward', `gradient of shape ${fmtShape(gradient.shape)} does not match the output shape ${fmtShape(root.shape)}`);
+  if (gradient !== undefined) {
+    checkSameBackend('backward', root, gradient);
+    if (!sameShape(gradient.shape, root.shape)) {
+      throw new WebgradError('backward', `gradient of shape ${fmtShape(gradient.shape)} does not match the output shape ${fmtShape(root.shape)}`);
+    }
+    if (gradient.dtype !== root.dtype) {
+      throw new WebgradError('backward', `gradient has dtype ${gradient.dtype} but the output of shape ${fmtShape(root.shape)} is ${root.dtype}`);
+    }
   }
+  // Every node is checked before the first kernel runs: a freed graph or a saved tensor
+  // changed in place is refused with nothing computed and no gradient half-accumulated.
+  const order = root.gradFn ? topoOrder(root.gradFn) : [];
+  for (const node of order) node.check();
   noGrad(() => {
     const seed = gradient ? gradient.clone() : onesLike(root);
     if (!root.gradFn) {
@@ -61,34 +73,46 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGr
       return;
     }
     const grads = new Map<Node, Tensor>([[root.gradFn, seed]]);
-    for (const node of topoOrder(root.gradFn)) {
-      const dy = grads.get(node);
-      grads.delete(node);
-      if (!dy) continue;
-      // Temporaries made inside one node's backward die with it; only the input grads live on.
-      // Each gradient handed on must be a tensor of its own: a backward may pass `dy` through
-      // (add) or return one tensor for two inputs, and handed-on tensors get disposed or mutated.
-      const seen = new Set<Tensor>();
-      const inputGrads = scope(() => node.apply(dy)).map((g) => (g && seen.has(g) ? g.clone() : (g && seen.add(g), g)));
-      if (!seen.has(dy)) dy.dispose();
-      node.inputs.forEach((input, i) => {
-        const g = inputGrads[i];
-        if (!g || !node.needs[i]) {
-          g?.dispose();
-          return;
-        }
-        if (input.retainsGrad) accumulateInto(input, input.gradFn ? g.clone() : g);
-        if (input.gradFn) {
-          const prev = grads.get(input.gradFn);
-          if (prev) {
-            prev.add_(g);
-            g.dispose();
-          } else grads.set(input.gradFn, g);
-        } else if (!input.retainsGrad) {
-          accumulateInto(input, g);
-        }
-      });
-      if (!retainGraph) node.release();
+    try {
+      walk(order, grads, retainGraph);
+    } finally {
+      // After an error (a saved tensor was modified, a freed graph), the pending gradients
+      // would otherwise stay allocated: the library must stay usable.
+      for (const g of grads.values()) g.dispose();
     }
   });
+}
+
+/** Runs each node's backward in topological order, handing gradients down to the leaves. */
+function walk(order: Node[], grads: Map<Node, Tensor>, retainGraph: boolean): void {
+  for (const node of order) {
+    const dy = grads.get(node);
+    if (!dy) continue;
+    // Temporaries made inside one node's backward die with it; only the input grads live on.
+    // Each gradient handed on must be a tensor of its own: a backward may pass `dy` through
+    // (add) or return one tensor for two inputs, and handed-on tensors get disposed or mutated.
+    const seen = new Set<Tensor>();
+    const inputGrads = scope(() => node.apply(dy)).map((g) => (g && seen.has(g) ? g.clone() : (g && seen.add(g), g)));
+    grads.delete(node);
+    if (!seen.has(dy)) dy.dispose();
+    node.inputs.forEach((input, i) => {
+      const g = inputGrads[i];
+      // A disposed leaf can no longer show a gradient: drop it rather than keep it alive.
+      if (!g || !node.needs[i] || (input.isDisposed && !input.gradFn)) {
+        g?.dispose();
+        return;
+      }
+      if (input.retainsGrad && !input.isDisposed) accumulateInto(input, input.gradFn ? g.clone() : g);
+      if (input.gradFn) {
+        const prev = grads.get(input.gradFn);
+        if (prev) {
+          prev.add_(g);
+          g.dispose();
+        } else grads.set(input.gradFn, g);
+      } else if (!input.retainsGrad) {
+        accumulateInto(input, g);
+      }
+    });
+    if (!retainGraph) node.release();
+  }
 }

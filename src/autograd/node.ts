@@ -1,4 +1,4 @@
-import { WebgradError } from '../errors.js';
+import { WebgradError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
 /** Computes the gradients of a node's inputs from the gradient of its output. */
@@ -12,22 +12,38 @@ export type BackwardFn = (dy: Tensor, needs: readonly boolean[]) => (Tensor | nu
 export class Node {
   #backward: BackwardFn | null;
   #saved: Tensor[];
+  #owned: Tensor[];
   readonly #versions: number[];
   readonly needs: boolean[];
+  /** Emptied by `release()`, so a freed graph no longer keeps its tensors reachable. */
+  inputs: readonly Tensor[];
 
+  /**
+   * `owned` are temporaries the op made for itself (a number operand's 0-d tensor) that no
+   * user holds: the node disposes them when it is released.
+   */
   constructor(
     readonly name: string,
-    readonly inputs: readonly Tensor[],
+    inputs: readonly Tensor[],
     saved: Tensor[],
     backward: BackwardFn,
+    owned: Tensor[] = [],
   ) {
+    this.inputs = inputs;
     this.#backward = backward;
     this.#saved = saved;
+    this.#owned = owned;
     this.#versions = saved.map((t) => t.version);
     this.needs = inputs.map((t) => t.requiresGrad);
   }
 
   apply(dy: Tensor): (Tensor | null)[] {
+    this.check();
+    return this.#backward!(dy, this.needs);
+  }
+
+  /** Throws if backward cannot run: the node was released, or a saved tensor changed. */
+  check(): void {
     if (!this.#backward) {
       throw new WebgradError(
         'backward',
@@ -39,17 +55,19 @@ export class Node {
         throw new WebgradError(
           'backward',
           t.isDisposed
-            ? `a tensor saved by ${this.name} for backward was disposed`
-            : `a tensor of shape [${t.shape.join(',')}] saved by ${this.name} for backward was modified by an in-place operation (version ${t.version}, expected ${this.#versions[i]})`,
+            ? `a tensor of shape ${fmtShape(t.shape)} saved by ${this.name} for backward was disposed (by dispose() or a scope() that closed before backward ran)`
+            : `a tensor of shape ${fmtShape(t.shape)} saved by ${this.name} for backward was modified by an in-place operation (version ${t.version}, expected ${this.#versions[i]})`,
         );
       }
     });
-    return this.#backward(dy, this.needs);
   }
 
-  /** Frees what backward needed; the node can no longer run. */
+  /** Frees what backward needed and the node's own temporaries; the node can no longer run. */
   release(): void {
     this.#backward = null;
     this.#saved = [];
+    this.inputs = [];
+    for (const t of this.#owned) t.dispose();
+    this.#owned = [];
   }
 }

@@ -4,18 +4,33 @@ import { WebgradError } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { reduceTo } from './shape-ops.js';
-import { checkSameBackend, promote, record, wrap } from './util.js';
+import { checkLive, checkSameBackend, promote, record, wrap } from './util.js';
 
 export type Operand = Tensor | number;
 
-/** A number operand becomes a 0-d tensor: an integer stays int32 next to an int32 tensor. */
-function operand(op: string, v: Operand, like: Tensor): Tensor {
-  if (v instanceof Tensor) {
-    checkSameBackend(op, like, v);
-    return v;
+/** The dtype a number operand takes: an integer stays int32 next to an int32 tensor. */
+const scalarDtype = (v: number, like: DType): DType =>
+  like === 'int32' && Number.isInteger(v) ? 'int32' : like === 'float64' ? 'float64' : 'float32';
+
+/**
+ * Shape and dtype of a broadcasting op's result, from the arguments alone: every check runs
+ * here, before any kernel (in-place ops call it to refuse a result they could not hold).
+ */
+export function resultOf(op: string, a: Tensor, b: Operand, floatOnly = false): { shape: number[]; dtype: DType } {
+  if (b instanceof Tensor) checkSameBackend(op, a, b);
+  else {
+    checkLive(op, a);
+    if (typeof b !== 'number') throw new WebgradError(op, `expected a Tensor or a number, got ${b === null ? 'null' : typeof b}`);
   }
-  if (typeof v !== 'number') throw new WebgradError(op, `expected a Tensor or a number, got ${typeof v}`);
-  const dtype: DType = like.dtype === 'int32' && Number.isInteger(v) ? 'int32' : like.dtype === 'float64' ? 'float64' : 'float32';
+  let dtype = promote(a.dtype, b instanceof Tensor ? b.dtype : scalarDtype(b, a.dtype));
+  if (floatOnly && dtype === 'int32') dtype = 'float32';
+  return { shape: broadcastShapes(op, a.shape, b instanceof Tensor ? b.shape : []), dtype };
+}
+
+/** A number operand becomes a 0-d tensor (a temporary the caller must dispose). */
+function operand(v: Operand, like: Tensor): Tensor {
+  if (v instanceof Tensor) return v;
+  const dtype = scalarDtype(v, like.dtype);
   return Tensor.fromStorage(like.backend.full(1, dtype, v), like.backend, [], dtype);
 }
 
@@ -23,9 +38,8 @@ function castTo(t: Tensor, dtype: DType): Tensor {
   return t.dtype === dtype ? t : t.to(dtype);
 }
 
-/** Runs a broadcasting kernel; the caller records the result. */
-function launch(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, compute: DType, outDtype: DType): Tensor {
-  const shape = broadcastShapes(op, a.shape, b.shape);
+/** Runs a broadcasting kernel on checked arguments; the caller records the result. */
+function launch(kernel: BinaryOp, a: Tensor, b: Tensor, shape: number[], compute: DType, outDtype: DType): Tensor {
   const ac = castTo(a, compute);
   const bc = castTo(b, compute);
   const storage = a.backend.binary(kernel, ac.storage, bc.storage, shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), outDtype);
@@ -34,28 +48,42 @@ function launch(op: string, kernel: BinaryOp, a: Tensor, b: Tensor, compute: DTy
   return wrap(a, storage, shape, outDtype);
 }
 
-/** Disposes number operands' temporaries once the op no longer needs them. */
-function arith(op: BinaryOp, a: Tensor, bv: Operand, floatOnly: boolean, grads: (dy: Tensor, a: Tensor, b: Tensor, out: Tensor, needs: readonly boolean[]) => (Tensor | null)[]): Tensor {
-  const b = operand(op, bv, a);
-  let dtype = promote(a.dtype, b.dtype);
-  if (floatOnly && dtype === 'int32') dtype = 'float32';
-  const out = launch(op, op, a, b, dtype, dtype);
-  record(op, out, [a, b], op === 'mul' || op === 'div' ? [a, b, out] : [], (dy, needs) => grads(dy, a, b, out, needs));
-  if (!(bv instanceof Tensor) && !out.gradFn) b.dispose();
+type Grads = (dy: Tensor, a: Tensor, b: Tensor, out: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+
+/**
+ * `owned` are temporaries made for this op alone (a number operand's 0-d tensor, a scaled
+ * operand): disposed at once when nothing was recorded, else by the graph node on release.
+ */
+function arith(op: BinaryOp, a: Tensor, bv: Operand, floatOnly: boolean, grads: Grads, owned: Tensor[] = []): Tensor {
+  const { shape, dtype } = resultOf(op, a, bv, floatOnly);
+  const b = operand(bv, a);
+  const temps = b === bv ? owned : [...owned, b];
+  const out = launch(op, a, b, shape, dtype, dtype);
+  // Only what backward reads is saved: mul needs both inputs, div the output too.
+  const saved = op === 'div' ? [a, b, out] : op === 'mul' ? [a, b] : [];
+  record(op, out, [a, b], saved, (dy, needs) => grads(dy, a, b, out, needs), temps);
+  if (!out.gradFn) for (const t of temps) t.dispose();
   return out;
 }
 
+/** a + alpha·b (or a - alpha·b): the scaled operand is a temporary of the op. */
+function scaled(op: 'add' | 'sub', a: Tensor, b: Operand, alpha: number, grads: Grads): Tensor {
+  if (typeof alpha !== 'number') throw new WebgradError(op, `alpha must be a number, got ${typeof alpha}`);
+  if (typeof b === 'number' || alpha === 1) return arith(op, a, typeof b === 'number' ? b * alpha : b, false, grads);
+  resultOf(op, a, b); // refuse before computing b·alpha
+  const bs = mul(b, alpha);
+  return arith(op, a, bs, false, grads, [bs]);
+}
+
 export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
-  if (alpha !== 1) return add(a, typeof b === 'number' ? b * alpha : mul(b, alpha));
-  return arith('add', a, b, false, (dy, a, b, _o, needs) => [
+  return scaled('add', a, b, alpha, (dy, a, b, _o, needs) => [
     needs[0] ? reduceTo(dy, a.shape) : null,
     needs[1] ? reduceTo(dy, b.shape) : null,
   ]);
 }
 
 export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
-  if (alpha !== 1) return sub(a, typeof b === 'number' ? b * alpha : mul(b, alpha));
-  return arith('sub', a, b, false, (dy, a, b, _o, needs) => [
+  return scaled('sub', a, b, alpha, (dy, a, b, _o, needs) => [
     needs[0] ? reduceTo(dy, a.shape) : null,
     needs[1] ? reduceTo(dy.neg(), b.shape) : null,
   ]);
@@ -81,8 +109,9 @@ export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
 /** Elementwise comparison: 1 where it holds, else 0, as float32 (webgrad has no bool dtype). */
 export function compare(op: CompareOp, a: Tensor, bv: Operand): Tensor {
-  const b = operand(op, bv, a);
-  const out = launch(op, op, a, b, promote(a.dtype, b.dtype), 'float32');
-  if (!(bv instanceof Tensor)) b.dispose();
+  const { shape, dtype } = resultOf(op, a, bv);
+  const b = operand(bv, a);
+  const out = launch(op, a, b, shape, dtype, 'float32');
+  if (b !== bv) b.dispose();
   return out;
 }

@@ -2,13 +2,14 @@ import type { UnaryOp } from '../backend/backend.js';
 import type { DType } from '../dtype.js';
 import { WebgradError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { record, requireFloat, requireSupported, wrap } from './util.js';
+import { checkLive, record, requireFloat, requireSupported, wrap } from './util.js';
 
 /**
  * One forward kernel and one derivative kernel per op (backend.unaryGrad), which reads the
  * saved input or output as the derivative needs: exp'(x) = exp(x) reuses the output.
  */
 function unary(op: UnaryOp, x: Tensor, param = 0): Tensor {
+  checkLive(op, x);
   if (op !== 'neg' && op !== 'abs') requireFloat(op, x);
   const y = wrap(x, x.backend.unary(op, x.storage, param), x.shape, x.dtype);
   return record(op, y, [x], [x, y], (dy) => [wrap(x, x.backend.unaryGrad(op, x.storage, y.storage, dy.storage, param), x.shape, x.dtype)]);
@@ -40,6 +41,7 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   }
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
+  if (typeof lo !== 'number' || typeof hi !== 'number') throw new WebgradError('clamp', `bounds must be numbers or null, got ${typeof lo} and ${typeof hi}`);
   if (Number.isNaN(lo) || Number.isNaN(hi)) throw new WebgradError('clamp', `bounds must not be NaN (min=${lo}, max=${hi})`);
   const y = wrap(x, x.backend.clamp(x.storage, lo, hi), x.shape, x.dtype);
   return record('clamp', y, [x], [x], (dy) => [wrap(x, x.backend.clampGrad(x.storage, dy.storage, lo, hi), x.shape, x.dtype)]);
@@ -47,11 +49,13 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
 
 /** A copy with its own storage; the gradient passes through. */
 export function clone(x: Tensor): Tensor {
+  checkLive('clone', x);
   const out = wrap(x, x.backend.cast(x.storage, x.dtype), x.shape, x.dtype);
   return record('clone', out, [x], [], (dy) => [dy]);
 }
 
 export function cast(x: Tensor, dtype: DType): Tensor {
+  checkLive('to', x);
   if (!['float32', 'int32', 'float64'].includes(dtype)) throw new WebgradError('to', `unknown dtype '${dtype}'`);
   requireSupported('to', x, dtype);
   const out = wrap(x, x.backend.cast(x.storage, dtype), x.shape, dtype);

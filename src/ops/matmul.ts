@@ -59,6 +59,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 1 && b.ndim === 1) {
     check(a.shape[0] === b.shape[0], 'matmul', () => `vectors of sizes ${a.shape[0]} and ${b.shape[0]} have no dot product`);
   }
+  // Checked here, before the vectors are viewed as matrices, so a refusal leaves nothing behind.
+  const ka = a.shape[a.ndim - 1];
+  const kb = b.ndim === 1 ? b.shape[0] : b.shape[b.ndim - 2];
+  check(ka === kb, 'matmul', () => `shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${ka} != ${kb})`);
   const a2 = a.ndim === 1 ? a.reshape([1, a.shape[0]]) : a;
   const b2 = b.ndim === 1 ? b.reshape([b.shape[0], 1]) : b;
   const out = product('matmul', a2, b2);

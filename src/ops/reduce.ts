@@ -4,7 +4,7 @@ import { WebgradError, fmtShape } from '../errors.js';
 import { type ReduceLayout, layoutAlong, normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { expandTo } from './shape-ops.js';
-import { record, wrap } from './util.js';
+import { checkLive, record, wrap } from './util.js';
 
 interface Plan {
   dim: number | null;
@@ -15,6 +15,7 @@ interface Plan {
 }
 
 function plan(op: string, x: Tensor, dim: number | null | undefined, keepdim: boolean): Plan {
+  checkLive(op, x);
   if (dim === null || dim === undefined) {
     const kept = x.shape.map(() => 1);
     return { dim: null, layout: layoutAlong(x.shape, null), shape: keepdim ? kept : [], keptShape: kept };
@@ -35,8 +36,8 @@ export function sum(x: Tensor, dim?: number | null, keepdim = false): Tensor {
 
 /** mean of an empty tensor is NaN (0/0), as in PyTorch. */
 export function mean(x: Tensor, dim?: number | null, keepdim = false): Tensor {
-  if (x.dtype === 'int32') throw new WebgradError('mean', 'expected a floating point tensor, got int32; cast with .to("float32")');
   const p = plan('mean', x, dim, keepdim);
+  if (x.dtype === 'int32') throw new WebgradError('mean', `expected a floating point tensor, got int32 of shape ${fmtShape(x.shape)}; cast with .to('float32')`);
   const total = x.backend.reduce('sum', x.storage, p.layout);
   const n = p.layout.size;
   const scale = x.backend.full(1, x.dtype, 1 / n);
@@ -72,7 +73,8 @@ export const min = (x: Tensor, dim?: number | null, keepdim = false): Tensor => 
 function argReduce(op: ArgReduceOp, x: Tensor, dim: number | null | undefined, keepdim: boolean): Tensor {
   const p = plan(op, x, dim, keepdim);
   if (p.layout.size === 0) throw new WebgradError(op, `cannot take ${op} of an empty tensor of shape ${fmtShape(x.shape)}`);
-  return wrap(x, x.backend.argReduce(op, x.storage, p.layout), p.shape, 'int32');
+  // The indices are bounded by the reduced size, known here without a readback.
+  return wrap(x, x.backend.argReduce(op, x.storage, p.layout), p.shape, 'int32').setHostRange({ min: 0, max: p.layout.size - 1 });
 }
 
 /** Index of the first maximal element (of the flattened tensor when dim is omitted). */

@@ -2,10 +2,12 @@ import type { DType } from '../dtype.js';
 import { WebgradError, check, fmtShape } from '../errors.js';
 import { type Shape, broadcastStrides, contiguousStrides, normalizeDim, numelOf, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { record, wrap } from './util.js';
+import { checkLive, record, wrap } from './util.js';
 
 /** Resolves one -1 and checks the element count. */
 function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
+  checkLive(op, x);
+  check(Array.isArray(shape), op, () => `shape must be an array of sizes, got ${shape === null ? 'null' : typeof shape}`);
   const free = shape.filter((d) => d === -1).length;
   check(free <= 1, op, () => `only one dimension can be -1, got ${fmtShape(shape)}`);
   for (const d of shape) {
@@ -13,7 +15,7 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
   }
   const known = numelOf(shape.filter((d) => d !== -1));
   const out = shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.numel / known) : d));
-  check(numelOf(out) === x.numel && Number.isInteger(numelOf(out)), op, () =>
+  check(numelOf(out) === x.numel && out.every(Number.isInteger), op, () =>
     `shape ${fmtShape(shape)} is invalid for a tensor of shape ${fmtShape(x.shape)} (${x.numel} elements)`);
   return out;
 }
@@ -24,30 +26,37 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return record('reshape', x.shareAs(newShape), [x], [], (dy) => [reshape(dy, x.shape)]);
 }
 
+/** reshape() on behalf of `op`, which names the op in errors. */
+function reshapeFor(op: string, x: Tensor, shape: readonly number[]): Tensor {
+  checkLive(op, x);
+  return reshape(x, shape);
+}
+
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
-  if (x.ndim === 0) return reshape(x, [1]);
+  if (x.ndim === 0) return reshapeFor('flatten', x, [1]);
   const s = normalizeDim('flatten', startDim, x.ndim);
   const e = normalizeDim('flatten', endDim, x.ndim);
   check(s <= e, 'flatten', () => `startDim ${startDim} must not come after endDim ${endDim}`);
-  return reshape(x, [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+  return reshapeFor('flatten', x, [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normalizeDim('unsqueeze', dim, x.ndim + 1);
-  return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
+  return reshapeFor('unsqueeze', x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
 }
 
 export function squeeze(x: Tensor, dim?: number): Tensor {
-  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (dim === undefined) return reshapeFor('squeeze', x, x.shape.filter((d) => d !== 1));
   const d = normalizeDim('squeeze', dim, x.ndim);
-  return x.shape[d] === 1 ? reshape(x, [...x.shape.slice(0, d), ...x.shape.slice(d + 1)]) : reshape(x, x.shape);
+  return reshapeFor('squeeze', x, x.shape[d] === 1 ? [...x.shape.slice(0, d), ...x.shape.slice(d + 1)] : x.shape);
 }
 
 /** Swaps two dims: a gather kernel writes the permuted copy. */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  checkLive('transpose', x);
   const d0 = normalizeDim('transpose', dim0, x.ndim);
   const d1 = normalizeDim('transpose', dim1, x.ndim);
-  if (x.ndim < 2 || d0 === d1) return reshape(x, x.shape);
+  if (x.ndim < 2 || d0 === d1) return reshapeFor('transpose', x, x.shape);
   const shape = [...x.shape];
   const strides = contiguousStrides(x.shape);
   [shape[d0], shape[d1]] = [shape[d1], shape[d0]];
@@ -57,6 +66,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 }
 
 export function t(x: Tensor): Tensor {
+  checkLive('t', x);
   if (x.ndim > 2) throw new WebgradError('t', `expects a tensor with <= 2 dimensions, got shape ${fmtShape(x.shape)}`);
   return transpose(x, 0, -1);
 }
@@ -70,6 +80,7 @@ export function reduceTo(g: Tensor, shape: Shape): Tensor {
 
 /** Broadcast copy of `x` to `shape` (and optionally another dtype), recorded for autograd. */
 export function expandTo(op: string, x: Tensor, shape: Shape, dtype: DType = x.dtype): Tensor {
+  checkLive(op, x);
   check(shape.length >= x.ndim, op, () => `cannot expand shape ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   const off = shape.length - x.ndim;
   x.shape.forEach((d, i) => {
@@ -86,6 +97,8 @@ export function expandTo(op: string, x: Tensor, shape: Shape, dtype: DType = x.d
 }
 
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  checkLive('expand', x);
+  check(Array.isArray(shape), 'expand', () => `shape must be an array of sizes, got ${shape === null ? 'null' : typeof shape}`);
   // -1 keeps the existing size, as in PyTorch.
   const off = shape.length - x.ndim;
   const resolved = shape.map((d, i) => (d === -1 && i >= off ? x.shape[i - off] : d));

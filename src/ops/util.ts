@@ -1,8 +1,11 @@
 import type { Storage } from '../backend/backend.js';
+import { CpuStorage } from '../backend/cpu/storage.js';
+import type { TypedArray } from '../dtype.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { type BackwardFn, Node } from '../autograd/node.js';
 import type { DType } from '../dtype.js';
 import { WebgradError, fmtShape } from '../errors.js';
+import type { HostRange } from '../memory.js';
 import type { Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -14,21 +17,38 @@ export const wrap = (like: Tensor, storage: Storage, shape: Shape, dtype: DType 
  * Records `out` as produced by `name` from `inputs` when grad mode is on and an input needs a
  * gradient. `saved` are the tensors `backward` reads, checked against in-place writes.
  */
-export function record(name: string, out: Tensor, inputs: Tensor[], saved: Tensor[], backward: BackwardFn): Tensor {
-  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) out.setGradFn(new Node(name, inputs, saved, backward));
+export function record(name: string, out: Tensor, inputs: Tensor[], saved: Tensor[], backward: BackwardFn, owned: Tensor[] = []): Tensor {
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) out.setGradFn(new Node(name, inputs, saved, backward, owned));
   return out;
 }
 
+/**
+ * Every argument must be a Tensor that was not disposed: checked at the start of each op, so
+ * the error names the op and nothing has run yet.
+ */
+export function checkLive(op: string, ...ts: Tensor[]): void {
+  ts.forEach((t, i) => {
+    if (!(t instanceof Tensor)) {
+      throw new WebgradError(op, `expected a Tensor${ts.length > 1 ? ` as argument ${i + 1}` : ''}, got ${t === null ? 'null' : typeof t}`);
+    }
+    t.assertLive(op);
+  });
+}
+
+/** The inputs must be live and on the same backend (a tensor stays on the one it was made on). */
 export function checkSameBackend(op: string, ...ts: Tensor[]): void {
+  checkLive(op, ...ts);
   const b = ts[0].backend;
   for (const t of ts) {
     if (t.backend !== b) {
-      throw new WebgradError(op, `tensors are on different backends or devices (${b.name} and ${t.backend.name}); create them after the same init()`);
+      const kinds = b.name === t.backend.name ? `two ${b.name} backends from different init() calls` : `${b.name} and ${t.backend.name}`;
+      throw new WebgradError(op, `tensors of shapes ${fmtShape(ts[0].shape)} and ${fmtShape(t.shape)} are on different backends (${kinds}); create both after the same init()`);
     }
   }
 }
 
 export function requireFloat(op: string, t: Tensor): void {
+  checkLive(op, t);
   if (t.dtype === 'int32') throw new WebgradError(op, `expected a floating point tensor, got int32 of shape ${fmtShape(t.shape)}`);
 }
 
@@ -45,4 +65,30 @@ export function promote(a: DType, b: DType): DType {
   if (a === 'float64' || b === 'float64') return 'float64';
   if (a === 'float32' || b === 'float32') return 'float32';
   return 'int32';
+}
+
+/**
+ * Checks values headed for an int32 tensor (finite, within int32; fractions truncate toward
+ * zero as in PyTorch) and returns their bounds after that truncation, for `Tensor.hostRange`.
+ * Without the check 3e9 would wrap to -1294967296 and NaN would become 0, silently.
+ */
+export function int32Bounds(op: string, values: ArrayLike<number>): HostRange {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= -2147483648 && v < 2147483648)) {
+      throw new WebgradError(op, `value ${v} at index ${i} does not fit in int32 (expected a finite number in [-2147483648, 2147483647])`);
+    }
+    const t = Math.trunc(v);
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  return { min, max };
+}
+
+/** The values of a tensor whose storage is host memory (the CPU backend), else null. */
+export function hostValues(t: Tensor): TypedArray | null {
+  const s = t.storage;
+  return s instanceof CpuStorage ? s.data : null;
 }
