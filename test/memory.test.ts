@@ -193,6 +193,27 @@ describeEachBackend(backends, 'memory', (backend) => {
     });
   });
 
+  it('frees the views and intermediates that vector matmul, linear and max(dim) make for themselves', async () => {
+    const v = wg.tensor([1, 2, 3], { requiresGrad: true });
+    const m = wg.ones([2, 3], { requiresGrad: true });
+    const bias = wg.tensor([0.5, -0.5], { requiresGrad: true });
+    const n0 = live();
+    const results = [m.matmul(v), v.matmul(v), wg.nn.functional.linear(m, m, bias), m.max(1)];
+    const loss = results.reduce((acc, r) => acc.add(r.sum()), wg.zeros([]));
+    loss.backward();
+    const grads = [v, m, bias].map((t) => t.grad!);
+    expect(Array.from(await bias.grad!.toArray())).toEqual([2, 2]);
+    // Everything the user holds: the 4 results, the loss chain (zeros, 4 sums, 4 adds), 3 grads.
+    expect(live()).toBe(n0 + 4 + 9 + 3);
+    wg.noGrad(() => {
+      const n1 = live();
+      const plain = [m.matmul(v), v.matmul(v), wg.nn.functional.linear(m, m, bias), m.max(1)];
+      expect(live()).toBe(n1 + 4); // the results alone
+      for (const t of plain) t.dispose();
+    });
+    void grads;
+  });
+
   it('backward passes through a disposed intermediate it does not need, and names one it needs', async () => {
     const x = wg.tensor([1, 2], { requiresGrad: true });
     const y = x.add(1); // add saves nothing

@@ -62,6 +62,11 @@ export class Node {
     });
   }
 
+  /** Hands the node more temporaries to dispose on release (made after it was recorded). */
+  own(...ts: Tensor[]): void {
+    this.#owned.push(...ts);
+  }
+
   /** Frees what backward needed and the node's own temporaries; the node can no longer run. */
   release(): void {
     this.#backward = null;

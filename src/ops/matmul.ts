@@ -3,7 +3,7 @@ import { WebgradError, check, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { add } from './binary.js';
 import { reduceTo } from './shape-ops.js';
-import { checkSameBackend, record, requireFloat, wrap } from './util.js';
+import { checkSameBackend, disposeTemps, record, requireFloat, wrap } from './util.js';
 
 /**
  * C = op(A)·op(B) for 2-D or 3-D operands; `transA`/`transB` read an operand transposed in
@@ -63,13 +63,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const ka = a.shape[a.ndim - 1];
   const kb = b.ndim === 1 ? b.shape[0] : b.shape[b.ndim - 2];
   check(ka === kb, 'matmul', () => `shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${ka} != ${kb})`);
+  if (a.ndim > 1 && b.ndim > 1) return product('matmul', a, b);
+  // A vector is viewed as a matrix, and the product's extra dim dropped: the views are the
+  // op's temporaries, freed with its graph node (or at once without one).
   const a2 = a.ndim === 1 ? a.reshape([1, a.shape[0]]) : a;
   const b2 = b.ndim === 1 ? b.reshape([b.shape[0], 1]) : b;
-  const out = product('matmul', a2, b2);
-  if (a.ndim > 1 && b.ndim > 1) return out;
-  // Drop the dims the vectors were given.
+  const out = disposeTemps(product('matmul', a2, b2), [a2, b2].filter((t, i) => t !== [a, b][i]));
   const shape = out.shape.filter((_, i) => !((a.ndim === 1 && i === out.ndim - 2) || (b.ndim === 1 && i === out.ndim - 1)));
-  return out.reshape(shape);
+  return disposeTemps(out.reshape(shape), [out]);
 }
 
 /** y = x·Wᵀ + b with W stored [out, in] (PyTorch's layout): W is read transposed, never copied. */
@@ -87,5 +88,5 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     needs[0] ? gemm('linear', dy, weight, false, false) : null,
     needs[1] ? gemm('linear', dy, x, true, false) : null,
   ]);
-  return bias ? add(out, bias) : out;
+  return bias ? disposeTemps(add(out, bias), [out]) : out;
 }

@@ -4,7 +4,7 @@ import { WebgradError, fmtShape } from '../errors.js';
 import { type ReduceLayout, layoutAlong, normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { expandTo } from './shape-ops.js';
-import { checkLive, record, wrap } from './util.js';
+import { checkLive, disposeTemps, record, wrap } from './util.js';
 
 interface Plan {
   dim: number | null;
@@ -64,7 +64,8 @@ function extreme(op: 'max' | 'min', x: Tensor, dim: number | null | undefined, k
   // Along a dim: the gradient goes to the first extreme index (PyTorch's max(dim)).
   if (!(isGradEnabled() && x.requiresGrad)) return out;
   const idx = wrap(x, x.backend.argReduce(op === 'max' ? 'argmax' : 'argmin', x.storage, p.layout), p.shape, 'int32');
-  return record(op, out, [x], [idx], (dy) => [wrap(x, x.backend.scatterIndex(dy.storage, idx.storage, p.layout), x.shape, x.dtype)]);
+  // The indices are the graph's alone: freed when it is released after backward.
+  return disposeTemps(record(op, out, [x], [idx], (dy) => [wrap(x, x.backend.scatterIndex(dy.storage, idx.storage, p.layout), x.shape, x.dtype)]), [idx]);
 }
 
 export const max = (x: Tensor, dim?: number | null, keepdim = false): Tensor => extreme('max', x, dim, keepdim);

@@ -23,6 +23,17 @@ export function record(name: string, out: Tensor, inputs: Tensor[], saved: Tenso
 }
 
 /**
+ * `temps` are tensors an op made for itself and returns to no one (a view of an operand, an
+ * intermediate result): once `out` is computed they go, unless `out`'s graph node needs them,
+ * which then disposes them when it is released after backward.
+ */
+export function disposeTemps(out: Tensor, temps: Tensor[]): Tensor {
+  if (out.gradFn) out.gradFn.own(...temps);
+  else for (const t of temps) t.dispose();
+  return out;
+}
+
+/**
  * Every argument must be a Tensor that was not disposed: checked at the start of each op, so
  * the error names the op and nothing has run yet.
  */
