@@ -1,0 +1,256 @@
+// Timing, alternation, medians, the printed table and the JSON record. Nothing here knows about
+// webgrad or tfjs: a row hands in two factories of "run one iteration to completion".
+
+export type Impl = 'webgrad' | 'tfjs';
+export type Unit = 'GFLOP/s' | 'GB/s' | 'ms';
+
+/** One implementation of one case, set up and ready: `run()` resolves when the GPU is done. */
+export interface Runner {
+  run(): Promise<void>;
+  dispose?(): void | Promise<void>;
+  /** Extra facts about one iteration (dispatches, submits, kernels), filled in after the reps. */
+  counters?(): Record<string, number | string> | Promise<Record<string, number | string>>;
+}
+
+export interface Case {
+  /** Row family number as in BENCHMARKS.md ('1'..'6'). */
+  row: string;
+  name: string;
+  size: string;
+  /** What `work` counts: flops (GFLOP/s), bytes moved (GB/s), or nothing (ms: lower is better). */
+  unit: Unit;
+  work?: number;
+  /** Multiply the median by this before printing an 'ms' row (e.g. batches measured -> epoch). */
+  scale?: number;
+  /** Ops per `run()` (back to back, one wait at the end); times and rates are per op. */
+  inner?: number;
+  reps: number;
+  warmup: number;
+  note?: string;
+  webgrad: () => Promise<Runner>;
+  tfjs: () => Promise<Runner>;
+}
+
+export interface Side {
+  /** Milliseconds of each timed repetition, in the order they ran. */
+  samples: number[];
+  medianMs: number | null;
+  /** GFLOP/s or GB/s from the median; null for 'ms' rows. */
+  metric: number | null;
+  counters?: Record<string, number | string>;
+  error?: string;
+}
+
+export interface Result {
+  row: string;
+  name: string;
+  size: string;
+  backend: string;
+  unit: Unit;
+  work?: number;
+  scale?: number;
+  /** Ops per `run()` (back to back, one wait at the end); times and rates are per op. */
+  inner?: number;
+  reps: number;
+  warmup: number;
+  note?: string;
+  webgrad: Side;
+  tfjs: Side;
+  /** tfjs median / webgrad median: above 1 means webgrad is faster. */
+  speedup: number | null;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const errText = (e: unknown): string => {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].slice(0, 200);
+};
+
+async function safeDispose(r: Runner | null): Promise<void> {
+  try {
+    await r?.dispose?.();
+  } catch {
+    // a failed case may leave half-built state; the next case starts from fresh tensors
+  }
+}
+
+/**
+ * Sets both implementations up, warms each up, then times `reps` rounds. Rounds alternate which
+ * implementation goes first (A B, B A, ...) so drift on a shared, noisy machine (another process,
+ * thermal state, lavapipe's thread pool) lands on both sides alike. Each sample is one `run()`,
+ * which ends at completion (a readback or onSubmittedWorkDone), never at the enqueue.
+ */
+export async function measure(c: Case, backend: string): Promise<Result> {
+  const impls: Impl[] = ['webgrad', 'tfjs'];
+  const runners: Record<Impl, Runner | null> = { webgrad: null, tfjs: null };
+  const sides: Record<Impl, Side> = {
+    webgrad: { samples: [], medianMs: null, metric: null },
+    tfjs: { samples: [], medianMs: null, metric: null },
+  };
+  const fail = async (impl: Impl, e: unknown): Promise<void> => {
+    sides[impl].error = errText(e);
+    await safeDispose(runners[impl]);
+    runners[impl] = null;
+  };
+  for (const impl of impls) {
+    try {
+      runners[impl] = await c[impl]();
+    } catch (e) {
+      await fail(impl, e);
+    }
+  }
+  for (let w = 0; w < c.warmup; w++) {
+    for (const impl of impls) {
+      const r = runners[impl];
+      if (!r) continue;
+      try {
+        await r.run();
+      } catch (e) {
+        await fail(impl, e);
+      }
+    }
+  }
+  for (let rep = 0; rep < c.reps; rep++) {
+    const order = rep % 2 === 0 ? impls : [...impls].reverse();
+    for (const impl of order) {
+      const r = runners[impl];
+      if (!r) continue;
+      try {
+        const t0 = performance.now();
+        await r.run();
+        sides[impl].samples.push(performance.now() - t0);
+      } catch (e) {
+        await fail(impl, e);
+      }
+    }
+  }
+  for (const impl of impls) {
+    const side = sides[impl];
+    const r = runners[impl];
+    if (r?.counters) {
+      try {
+        side.counters = await r.counters();
+      } catch {
+        // counters are informative only
+      }
+    }
+    await safeDispose(r);
+    if (side.samples.length === 0 || side.error) continue;
+    const perOp = median(side.samples) / (c.inner ?? 1);
+    side.medianMs = perOp * (c.scale ?? 1);
+    if (c.unit !== 'ms' && c.work) side.metric = c.work / (perOp / 1000) / 1e9;
+  }
+  const w = sides.webgrad.medianMs;
+  const t = sides.tfjs.medianMs;
+  return {
+    row: c.row,
+    name: c.name,
+    size: c.size,
+    backend,
+    unit: c.unit,
+    work: c.work,
+    scale: c.scale,
+    inner: c.inner,
+    reps: c.reps,
+    warmup: c.warmup,
+    note: c.note,
+    webgrad: sides.webgrad,
+    tfjs: sides.tfjs,
+    speedup: w !== null && t !== null ? t / w : null,
+  };
+}
+
+// ---- the table ----
+
+export function fmtMs(ms: number | null): string {
+  if (ms === null) return 'n/a';
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  if (ms >= 1) return `${ms.toFixed(2)} ms`;
+  return `${(ms * 1000).toFixed(0)} µs`;
+}
+
+function fmtMetric(r: Result, side: Side): string {
+  if (side.metric === null) return r.unit === 'ms' ? '' : 'n/a';
+  const v = side.metric;
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+const HEADER = ['row', 'case', 'size', 'backend', 'webgrad median', 'tfjs median', 'rate unit', 'webgrad rate', 'tfjs rate', 'speedup'];
+
+export function tableRow(r: Result): string[] {
+  const unit = r.unit === 'ms' ? '' : r.unit;
+  return [
+    r.row,
+    r.name,
+    r.size,
+    r.backend,
+    fmtMs(r.webgrad.medianMs),
+    fmtMs(r.tfjs.medianMs),
+    unit,
+    fmtMetric(r, r.webgrad),
+    fmtMetric(r, r.tfjs),
+    r.speedup === null ? 'n/a' : `${r.speedup.toFixed(2)}x`,
+  ];
+}
+
+/** A Markdown table (it reads fine in a terminal, and BENCHMARKS.md takes it as is). */
+export function formatTable(results: readonly Result[]): string {
+  const rows = [HEADER, HEADER.map(() => '---'), ...results.map(tableRow)];
+  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  const out = rows.map((r, i) => (i === 1 ? `|${widths.map((w, j) => (j >= 4 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|` : line(r)));
+  return out.join('\n');
+}
+
+/** Errors and notes below the table, so a failed row says why. */
+export function formatNotes(results: readonly Result[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const tag = `row ${r.row} ${r.name} ${r.size} [${r.backend}]`;
+    if (r.note) lines.push(`- ${tag}: ${r.note}`);
+    const wl = r.webgrad.counters?.finalLoss ?? r.webgrad.counters?.lastLoss;
+    const tl = r.tfjs.counters?.finalLoss ?? r.tfjs.counters?.lastLoss;
+    if (typeof wl === 'number' && typeof tl === 'number') {
+      lines.push(`- ${tag}: same computation check, loss after the last timed step: webgrad ${wl.toPrecision(6)}, tfjs ${tl.toPrecision(6)}`);
+    }
+    if (r.webgrad.error) lines.push(`- ${tag}: webgrad failed: ${r.webgrad.error}`);
+    if (r.tfjs.error) lines.push(`- ${tag}: tfjs failed: ${r.tfjs.error}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * A second table from the counters: how many GPU dispatches (webgrad) and kernels (tfjs) one
+ * op or step takes, and the host time spent issuing it (JS, encoding, submits) before the wait.
+ */
+export function formatCounters(results: readonly Result[]): string {
+  const header = ['row', 'case', 'size', 'backend', 'webgrad dispatches', 'tfjs kernels', 'webgrad issue', 'tfjs issue'];
+  // (WebGPU rows only: on the CPU backends the issue time is the whole computation.)
+  const num = (v: unknown): string => (typeof v === 'number' ? String(v) : '');
+  const ms = (v: unknown): string => (typeof v === 'number' ? fmtMs(v) : '');
+  const rows = results
+    .filter((r) => r.backend === 'webgpu' && (r.webgrad.counters || r.tfjs.counters))
+    .map((r) => [
+      r.row,
+      r.name,
+      r.size,
+      r.backend,
+      num(r.webgrad.counters?.dispatchesPerIter),
+      num(r.tfjs.counters?.kernelsPerIter),
+      ms(r.webgrad.counters?.issueMs),
+      ms(r.tfjs.counters?.issueMs),
+    ]);
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  const rule = `|${widths.map((w, j) => (j >= 4 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,229 @@
+// Rows 4 and 6: a 784 -> 128 -> 10 ReLU MLP with softmax cross-entropy, plain SGD (lr 0.05),
+// batch 128. Row 4 times one training step to completion; row 6 an epoch (469 batches of
+// random MNIST-shaped data, uploaded per batch as a data loader would), by default a slice of
+// it scaled to 60000 samples.
+//
+// webgrad: nn.Sequential(Linear, ReLU, Linear), nn.functional.crossEntropy (fused kernel each
+// way) on int32 targets, optim.SGD (one fused kernel per parameter), zeroGrad (set to null).
+// tfjs: the same weights as variables, tf.losses.softmaxCrossEntropy on one-hot labels,
+// tf.train.sgd(lr).minimize, which is what a tfjs user writes.
+// Both start from the same weights and see the same batches in the same order, so after the
+// same number of steps their losses agree (checked: row 6 reports both final losses).
+import type * as TF from '@tensorflow/tfjs-core';
+import type { Case } from '../harness.js';
+import type { TfModule } from '../tfjs.js';
+import { wg, wgFrom, wgInt } from '../webgrad.js';
+import { oneHot, randomArray, randomLabels, repsFor, tfRunner, wgRunner, type RowContext } from './common.js';
+
+const IN = 784;
+const HIDDEN = 128;
+const OUT = 10;
+const BATCH = 128;
+const LR = 0.05;
+const MNIST_TRAIN = 60000;
+/** Distinct host batches cycled through (an epoch's worth of random data would be 188 MB). */
+const POOL = 8;
+
+interface HostBatch {
+  x: Float32Array;
+  labels: Int32Array;
+  onehot: Float32Array;
+}
+
+function hostBatches(count: number): HostBatch[] {
+  return Array.from({ length: count }, (_, i) => {
+    const labels = randomLabels(BATCH, OUT, 100 + i);
+    return { x: randomArray(BATCH * IN, 200 + i, 0, 1), labels, onehot: oneHot(labels, OUT) };
+  });
+}
+
+/** PyTorch-style init U(-1/sqrt(in), 1/sqrt(in)); weights stored [out, in] like nn.Linear. */
+function hostWeights(): { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array } {
+  const u1 = 1 / Math.sqrt(IN);
+  const u2 = 1 / Math.sqrt(HIDDEN);
+  return {
+    w1: randomArray(HIDDEN * IN, 11, -u1, u1),
+    b1: randomArray(HIDDEN, 12, -u1, u1),
+    w2: randomArray(OUT * HIDDEN, 13, -u2, u2),
+    b2: randomArray(OUT, 14, -u2, u2),
+  };
+}
+
+function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+  return out;
+}
+
+// ---- webgrad ----
+
+interface WgTrainer {
+  /** One step on an uploaded batch; returns the loss tensor (caller disposes). */
+  step(x: wg.Tensor, targets: wg.Tensor): wg.Tensor;
+  dispose(): void;
+}
+
+function wgTrainer(): WgTrainer {
+  const { nn, optim } = wg;
+  const w = hostWeights();
+  const fc1 = new nn.Linear(IN, HIDDEN);
+  const fc2 = new nn.Linear(HIDDEN, OUT);
+  wg.noGrad(() => {
+    for (const [p, data] of [[fc1.weight, w.w1], [fc1.bias!, w.b1], [fc2.weight, w.w2], [fc2.bias!, w.b2]] as const) {
+      const src = wgFrom(data, [...p.shape]);
+      p.copy_(src);
+      src.dispose();
+    }
+  });
+  const model = new nn.Sequential(fc1, new nn.ReLU(), fc2);
+  const opt = new optim.SGD(model.parameters(), { lr: LR });
+  return {
+    step: (x, targets) => {
+      opt.zeroGrad();
+      const loss = wg.scope(() => {
+        const l = nn.functional.crossEntropy(model.forward(x), targets);
+        l.backward();
+        return l;
+      });
+      opt.step();
+      return loss;
+    },
+    dispose: () => {
+      for (const p of model.parameters()) {
+        p.grad?.dispose();
+        p.dispose();
+      }
+      opt.dispose();
+    },
+  };
+}
+
+// ---- tfjs ----
+
+interface TfTrainer {
+  step(x: TF.Tensor2D, onehot: TF.Tensor2D): TF.Scalar;
+  dispose(): void;
+}
+
+let tfNames = 0;
+
+function tfTrainer(tf: TfModule): TfTrainer {
+  const w = hostWeights();
+  const id = tfNames++;
+  const w1 = tf.variable(tf.tensor2d(transpose(w.w1, HIDDEN, IN), [IN, HIDDEN]), true, `mlp${id}_w1`);
+  const b1 = tf.variable(tf.tensor1d(w.b1), true, `mlp${id}_b1`);
+  const w2 = tf.variable(tf.tensor2d(transpose(w.w2, OUT, HIDDEN), [HIDDEN, OUT]), true, `mlp${id}_w2`);
+  const b2 = tf.variable(tf.tensor1d(w.b2), true, `mlp${id}_b2`);
+  const opt = tf.train.sgd(LR);
+  return {
+    step: (x, onehot) =>
+      opt.minimize(() => {
+        const logits = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2);
+        return tf.losses.softmaxCrossEntropy(onehot, logits) as TF.Scalar;
+      }, true, [w1, b1, w2, b2])!,
+    dispose: () => {
+      for (const v of [w1, b1, w2, b2]) v.dispose();
+      opt.dispose();
+    },
+  };
+}
+
+export function mlpStepCases(ctx: RowContext): Case[] {
+  const [batch] = hostBatches(1);
+  return [
+    {
+      row: '4',
+      name: 'MLP train step',
+      size: `b${BATCH} ${IN}-${HIDDEN}-${OUT}`,
+      unit: 'ms',
+      reps: repsFor(ctx, ctx.quick ? 7 : 25),
+      warmup: 3,
+      note: 'forward + softmax cross-entropy + backward + SGD, to completion',
+      webgrad: async () => {
+        const t = wgTrainer();
+        const x = wgFrom(batch.x, [BATCH, IN]);
+        const y = wgInt(batch.labels, [BATCH]);
+        return wgRunner(ctx, {
+          step: () => t.step(x, y).dispose(),
+          dispose: () => (t.dispose(), x.dispose(), y.dispose()),
+        });
+      },
+      tfjs: async () => {
+        const tf = ctx.tfc.tf;
+        const t = tfTrainer(tf);
+        const x = tf.tensor2d(batch.x, [BATCH, IN]);
+        const y = tf.tensor2d(batch.onehot, [BATCH, OUT]);
+        return tfRunner(ctx, {
+          step: () => t.step(x, y).dispose(),
+          dispose: () => (t.dispose(), x.dispose(), y.dispose()),
+        });
+      },
+    },
+  ];
+}
+
+export function mlpEpochCases(ctx: RowContext): Case[] {
+  const full = Math.ceil(MNIST_TRAIN / BATCH); // 469
+  const batches = ctx.fullEpoch ? full : ctx.quick ? 10 : ctx.backend === 'webgpu' ? 60 : 40;
+  const pool = hostBatches(POOL);
+  const samples = batches * BATCH;
+  const scale = ctx.fullEpoch ? undefined : MNIST_TRAIN / samples;
+  let wgLoss = NaN;
+  let tfLoss = NaN;
+  return [
+    {
+      row: '6',
+      name: 'MLP epoch',
+      size: ctx.fullEpoch ? `60000 (${full} batches)` : `${samples} -> 60000`,
+      unit: 'ms',
+      scale,
+      reps: repsFor(ctx, ctx.quick ? 2 : 5),
+      warmup: 1,
+      note: `${batches} batches of ${BATCH}${scale ? `, time scaled by ${scale.toFixed(2)} to 60000 samples` : ''}; host->device upload per batch; one loss readback at the end`,
+      webgrad: async () => {
+        const t = wgTrainer();
+        const r = wgRunner(ctx, {
+          step: async () => {
+            let loss: wg.Tensor | null = null;
+            for (let i = 0; i < batches; i++) {
+              const b = pool[i % POOL];
+              const x = wgFrom(b.x, [BATCH, IN]);
+              const y = wgInt(b.labels, [BATCH]);
+              loss?.dispose();
+              loss = t.step(x, y);
+              x.dispose();
+              y.dispose();
+            }
+            wgLoss = await loss!.item();
+            loss!.dispose();
+          },
+          waitsInside: true,
+          dispose: () => t.dispose(),
+        }, batches); // counters per batch
+        return { ...r, counters: () => ({ ...(r.counters?.() as object), finalLoss: wgLoss }) };
+      },
+      tfjs: async () => {
+        const tf = ctx.tfc.tf;
+        const t = tfTrainer(tf);
+        return {
+          run: async () => {
+            let loss: TF.Scalar | null = null;
+            for (let i = 0; i < batches; i++) {
+              const b = pool[i % POOL];
+              const x = tf.tensor2d(b.x, [BATCH, IN]);
+              const y = tf.tensor2d(b.onehot, [BATCH, OUT]);
+              loss?.dispose();
+              loss = t.step(x, y);
+              x.dispose();
+              y.dispose();
+            }
+            tfLoss = (await loss!.data())[0];
+            loss!.dispose();
+          },
+          dispose: () => t.dispose(),
+          counters: () => ({ finalLoss: tfLoss }),
+        };
+      },
+    },
+  ];
+}

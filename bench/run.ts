@@ -1,0 +1,176 @@
+// `npm run bench`: webgrad vs TensorFlow.js on the same WebGPU adapter (and CPU vs tfjs's cpu
+// backend), one table, one JSON file in bench/results/.
+//
+//   npm run bench                              every row, WebGPU then CPU (about 8 min on lavapipe)
+//   npm run bench -- --rows 1,4 --backend webgpu --reps 5
+//   npm run bench -- --quick                   smaller sizes, fewer reps (about 2 min)
+//   npm run bench -- --big                     adds matmul 2048 (WebGPU)
+//   npm run bench -- --full-epoch              row 6 runs all 469 batches instead of a scaled slice
+//   npm run bench -- --gpu                     sizes for a real GPU (bench/gpu-run.sh): matmul to 4096, full epoch
+//   npm run bench -- --out path/to/file.json   where the JSON goes
+//   npm run bench -- --profile --rows 4,5      per-kernel GPU times (timestamp queries) instead of the table
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatCounters, formatNotes, formatTable, measure, tableRow, type Case, type Result } from './harness.js';
+import { formatProfile, profileCase, Profiler, type CaseProfile } from './profile.js';
+import type { RowContext } from './rows/common.js';
+import { elementwiseCases } from './rows/elementwise.js';
+import { matmulCases } from './rows/matmul.js';
+import { mlpEpochCases, mlpStepCases } from './rows/mlp.js';
+import { reduceCases } from './rows/reduce.js';
+import { tutorialCases } from './rows/tutorial.js';
+import { loadTfjs, tfjsAdapterInfo, tfjsVersions, useTfjs } from './tfjs.js';
+import { useWebgrad, wg } from './webgrad.js';
+
+const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
+  '1': matmulCases,
+  '2': elementwiseCases,
+  '3': reduceCases,
+  '4': mlpStepCases,
+  '5': tutorialCases,
+  '6': mlpEpochCases,
+};
+
+const { values: opts } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1,2,3,4,5,6' },
+    reps: { type: 'string' },
+    backend: { type: 'string', default: 'both' },
+    quick: { type: 'boolean', default: false },
+    big: { type: 'boolean', default: false },
+    'full-epoch': { type: 'boolean', default: false },
+    gpu: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (opts.help) {
+  console.log('usage: npm run bench -- [--rows 1,2,3,4,5,6] [--reps N] [--backend webgpu|cpu|both] [--quick] [--big] [--full-epoch] [--gpu] [--profile] [--out FILE]');
+  process.exit(0);
+}
+
+function fail(msg: string): never {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+
+const rows = opts.rows.split(',').map((r) => r.trim()).filter(Boolean);
+for (const r of rows) if (!ROWS[r]) fail(`--rows: unknown row '${r}' (rows are 1-6)`);
+if (!['webgpu', 'cpu', 'both'].includes(opts.backend)) fail(`--backend must be webgpu, cpu or both, got '${opts.backend}'`);
+const backends = (opts.profile ? ['webgpu'] : opts.backend === 'both' ? ['webgpu', 'cpu'] : [opts.backend]) as ('webgpu' | 'cpu')[];
+const reps = opts.reps === undefined ? null : Number(opts.reps);
+if (reps !== null && !(Number.isInteger(reps) && reps > 0)) fail(`--reps must be a positive integer, got '${opts.reps}'`);
+
+function packageVersion(name: string): string {
+  try {
+    return (createRequire(import.meta.url)(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function webgradVersion(): string {
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    return (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Dawn's GPU object, shared: webgrad and tfjs both take `navigator.gpu` when it exists. */
+async function dawn(): Promise<GPU | null> {
+  try {
+    const mod = (await import('webgpu')) as unknown as { create(o: string[]): GPU; globals: Record<string, unknown> };
+    const g = globalThis as Record<string, unknown>;
+    for (const [k, v] of Object.entries(mod.globals)) if (!(k in g)) g[k] = v;
+    return mod.create([]);
+  } catch (e) {
+    console.error(`bench: the 'webgpu' package did not load (${(e as Error).message}); WebGPU rows are skipped`);
+    return null;
+  }
+}
+
+const started = new Date();
+const profiler = opts.profile ? new Profiler() : null;
+const dawnGpu = backends.includes('webgpu') ? await dawn() : null;
+const gpu = dawnGpu && profiler ? profiler.wrap(dawnGpu) : dawnGpu;
+const tf = await loadTfjs(gpu);
+const environment: Record<string, unknown> = {
+  date: started.toISOString(),
+  host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}` },
+  node: process.version,
+  versions: { webgrad: webgradVersion(), webgpu: packageVersion('webgpu'), ...tfjsVersions() },
+  options: { rows, reps, backends, quick: opts.quick, big: opts.big, fullEpoch: opts['full-epoch'], gpu: opts.gpu, profile: opts.profile },
+};
+console.log(`webgrad bench ${started.toISOString()}  node ${process.version}  ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'})`);
+
+const results: Result[] = [];
+const profiles: CaseProfile[] = [];
+for (const backend of backends) {
+  if (backend === 'webgpu' && !gpu) continue;
+  let wgc;
+  let tfc;
+  try {
+    wgc = await useWebgrad(backend);
+    tfc = await useTfjs(tf, backend);
+  } catch (e) {
+    console.error(`bench: ${backend}: ${(e as Error).message}; skipping its rows`);
+    continue;
+  }
+  if (backend === 'webgpu') {
+    const a = wgc.info.adapter;
+    environment.adapter = { webgrad: a, tfjs: tfjsAdapterInfo(tf), webgradLimits: wgc.info.limits };
+    console.log(`adapter: ${a ? [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' | ') : '?'}`);
+  }
+  const ctx: RowContext = { backend, wgc, tfc, quick: opts.quick, big: opts.big, fullEpoch: opts['full-epoch'] || opts.gpu, gpu: opts.gpu, reps };
+  for (const row of rows) {
+    for (const c of ROWS[row](ctx)) {
+      if (profiler) {
+        const p = await profileCase(c, profiler, 3);
+        profiles.push(p);
+        console.log(formatProfile(p));
+        continue;
+      }
+      const r = await measure(c, backend);
+      results.push(r);
+      console.log(tableRow(r).join('  '));
+    }
+  }
+}
+
+if (profiler) {
+  const file = opts.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results', `${started.toISOString().slice(0, 10)}-profile.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ ...environment, profiles }, null, 1)}\n`);
+  console.log(`\nwrote ${file}`);
+  wg.destroy();
+  process.exit(0);
+}
+
+console.log('\nspeedup = tfjs median / webgrad median (above 1: webgrad is faster). Rates are from the medians.');
+console.log(formatTable(results));
+console.log(`\nPer op or step: GPU dispatches (webgrad), kernels (tfjs, via tf.profile), and host time to issue the work before waiting.`);
+console.log(formatCounters(results));
+const notes = formatNotes(results);
+if (notes) console.log(`\n${notes}`);
+
+const here = dirname(fileURLToPath(import.meta.url));
+const day = started.toISOString().slice(0, 10);
+const tag = [opts.gpu ? 'gpu' : '', opts.quick ? 'quick' : '', opts.rows !== '1,2,3,4,5,6' ? `rows${rows.join('')}` : '', opts.backend !== 'both' ? opts.backend : '']
+  .filter(Boolean)
+  .join('-');
+const file = opts.out ?? join(here, 'results', `${day}${tag ? `-${tag}` : ''}.json`);
+mkdirSync(dirname(file), { recursive: true });
+writeFileSync(file, `${JSON.stringify({ ...environment, seconds: (Date.now() - started.getTime()) / 1000, results }, null, 1)}\n`);
+console.log(`\nwrote ${file} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`);
+
+wg.destroy();
+// tfjs keeps its own GPUDevice (and Dawn's instance keeps the process alive): exit explicitly.
+process.exit(0);
