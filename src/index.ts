@@ -4,7 +4,7 @@ export { tensor, zeros, ones, full, randn, rand, arange, eye, zerosLike, onesLik
 export { manualSeed } from './random.js';
 export { init, destroy, backendInfo, type InitOptions, type BackendChoice } from './runtime.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
-export { scope, keep, memory, type MemoryReport } from './memory.js';
+export { scope, keep, memory, type MemoryReport, type HostRange } from './memory.js';
 export { WebgradError } from './errors.js';
 export type { DType, TypedArray } from './dtype.js';
 export { add, sub, mul, div, compare } from './ops/binary.js';

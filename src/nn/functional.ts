@@ -67,7 +67,16 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: LossOptions 
   if (logits.ndim === 1) {
     // Unbatched: one sample.
     check(targets.ndim === 0, 'crossEntropy', () => `for logits of shape ${fmtShape(logits.shape)} the target must be a 0-d class index, got shape ${fmtShape(targets.shape)}`);
-    const loss = crossEntropyPerSample(logits.reshape([1, -1]), targets.reshape([1]));
+    const [batchLogits, batchTargets] = [logits.reshape([1, -1]), targets.reshape([1])];
+    let loss: Tensor;
+    try {
+      loss = crossEntropyPerSample(batchLogits, batchTargets);
+    } catch (e) {
+      // Refused: the views would otherwise live on until the garbage collector finds them.
+      batchLogits.dispose();
+      batchTargets.dispose();
+      throw e;
+    }
     return reduction === 'none' ? loss.reshape([]) : reduce(loss, reduction);
   }
   return reduce(crossEntropyPerSample(logits, targets), reduction);

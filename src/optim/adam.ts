@@ -29,9 +29,9 @@ export class Adam extends Optimizer<Required<AdamOptions>, AdamState> {
   }
 
   protected validate(o: Required<AdamOptions>): void {
-    checkNumber('Adam', 'learning rate', o.lr, (v) => v >= 0, 'a number >= 0');
-    checkNumber('Adam', 'eps', o.eps, (v) => v >= 0, 'a number >= 0');
-    checkNumber('Adam', 'weightDecay', o.weightDecay, (v) => v >= 0, 'a number >= 0');
+    checkNumber('Adam', 'learning rate', o.lr, (v) => v >= 0, 'a finite number >= 0');
+    checkNumber('Adam', 'eps', o.eps, (v) => v >= 0, 'a finite number >= 0');
+    checkNumber('Adam', 'weightDecay', o.weightDecay, (v) => v >= 0, 'a finite number >= 0');
     if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new WebgradError('Adam', `betas must be a pair [beta1, beta2], got ${String(o.betas)}`);
     o.betas.forEach((b, i) => checkNumber('Adam', `beta parameter at index ${i}`, b, (v) => v >= 0 && v < 1, 'a number in [0, 1)'));
   }

@@ -96,7 +96,8 @@ function markModified(t: Tensor): void {
 }
 
 export function checkNumber(op: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
-  if (typeof value !== 'number' || Number.isNaN(value) || !ok(value)) {
+  // Infinity is refused too: an infinite lr or decay turns every parameter into ±Inf/NaN.
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
     throw new WebgradError(op, `invalid ${name}: ${String(value)} (expected ${expected})`);
   }
 }

@@ -24,10 +24,10 @@ export class SGD extends Optimizer<Required<SGDOptions>, Tensor> {
   }
 
   protected validate(o: Required<SGDOptions>): void {
-    checkNumber('SGD', 'learning rate', o.lr, (v) => v >= 0, 'a number >= 0');
-    checkNumber('SGD', 'momentum', o.momentum, (v) => v >= 0, 'a number >= 0');
+    checkNumber('SGD', 'learning rate', o.lr, (v) => v >= 0, 'a finite number >= 0');
+    checkNumber('SGD', 'momentum', o.momentum, (v) => v >= 0, 'a finite number >= 0');
     checkNumber('SGD', 'dampening', o.dampening, Number.isFinite, 'a finite number');
-    checkNumber('SGD', 'weightDecay', o.weightDecay, (v) => v >= 0, 'a number >= 0');
+    checkNumber('SGD', 'weightDecay', o.weightDecay, (v) => v >= 0, 'a finite number >= 0');
     if (typeof o.nesterov !== 'boolean') throw new WebgradError('SGD', `nesterov must be a boolean, got ${String(o.nesterov)}`);
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
       throw new WebgradError('SGD', `nesterov momentum requires a momentum > 0 and zero dampening (got momentum=${o.momentum}, dampening=${o.dampening})`);
