@@ -90,6 +90,8 @@ export class Tensor {
    * made from host data (`tensor()`, `arange`, `full`, the DataLoader's targets) and for
    * argmax/argmin results, kept by views, forgotten on any in-place write. crossEntropy checks
    * its targets against them before launching (see docs/errors.md). Null when unknown.
+   * A float tensor has one only when all its values are one known constant (after `fill_`,
+   * `zero_`, backward's seed): autograd then skips work, e.g. adding a gradient into zeros.
    */
   get hostRange(): HostRange | null {
     return this.#ref?.hostRange ?? null;
@@ -218,6 +220,17 @@ export class Tensor {
     }
     return this;
   }
+  /**
+   * @internal Makes `result` (same shape and dtype, not used afterwards) this tensor's value:
+   * its storage is taken over when nothing else shares it, else copied. Autograd uses it to
+   * accumulate into a gradient known to be zero without an add kernel.
+   */
+  assignFrom(op: string, result: Tensor): this {
+    if (result.dtype !== this.dtype || result.numel !== this.numel) {
+      throw new WebgradError(op, `internal: cannot assign ${result.toString()} to ${this.toString()}`);
+    }
+    return this.#assign(op, result);
+  }
   #inPlace(op: string, other: Operand, f: (a: Tensor, b: Operand) => Tensor, alpha = 1): this {
     this.#checkInPlace(op, other instanceof Tensor ? other : undefined);
     // Refuse before any kernel runs: the result must have this tensor's shape and dtype.
@@ -250,7 +263,7 @@ export class Tensor {
   fill_(value: number): this {
     const ref = this.#checkInPlace('fill_');
     if (typeof value !== 'number') throw new WebgradError('fill_', `value must be a number, got ${typeof value}`);
-    const range = this.dtype === 'int32' ? int32Bounds('fill_', [value]) : null;
+    const range = this.dtype === 'int32' ? int32Bounds('fill_', [value]) : Number.isNaN(value) ? null : { min: value, max: value };
     ref.backend.fill(ref.storage, value);
     ref.version++;
     ref.hostRange = range;

@@ -31,6 +31,45 @@ describeEachBackend(backends, 'autograd', () => {
     await expectClose(x.grad!, [5, 5]);
   });
 
+  it('a gradient zeroed with zero_() takes the new gradient (views see it); other grads still add', async () => {
+    const x = wg.tensor([1, -2, 3, 4], { requiresGrad: true });
+    x.mul(x).sum().backward();
+    const g0 = x.grad!;
+    const view = g0.reshape([2, 2]);
+    wg.noGrad(() => g0.zero_());
+    x.mul(3).sum().backward();
+    expect(x.grad).toBe(g0); // the same tensor object, as with an add
+    await expectClose(x.grad!, [3, 3, 3, 3]);
+    await expectClose(view, [[3, 3], [3, 3]]);
+    x.mul(2).sum().backward(); // no longer known to be zero: accumulates
+    await expectClose(x.grad!, [5, 5, 5, 5]);
+    wg.noGrad(() => x.grad!.fill_(1)); // a non-zero constant is added to
+    x.mul(x).sum().backward();
+    await expectClose(x.grad!, [3, -3, 7, 9]);
+    view.dispose();
+  });
+
+  it('sum and mean of the seed give constant gradients; a given gradient still broadcasts', async () => {
+    const x = wg.tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+    x.sum().backward();
+    await expectClose(x.grad!, [[1, 1, 1], [1, 1, 1]]);
+    x.grad = null;
+    x.mean().backward();
+    await expectClose(x.grad!, [[1 / 6, 1 / 6, 1 / 6], [1 / 6, 1 / 6, 1 / 6]]);
+    x.grad = null;
+    x.mean(1).sum().backward(); // constant through two reductions
+    await expectClose(x.grad!, [[1 / 3, 1 / 3, 1 / 3], [1 / 3, 1 / 3, 1 / 3]]);
+    x.grad = null;
+    x.sum(0).backward(wg.tensor([1, 2, 3]));
+    await expectClose(x.grad!, [[1, 2, 3], [1, 2, 3]]);
+    x.grad = null;
+    x.mean(1).backward(wg.tensor([3, 6]));
+    await expectClose(x.grad!, [[1, 1, 1], [2, 2, 2]]);
+    x.grad = null;
+    x.sum().mul(x.sum()).backward(); // dy = 2·sum, not a host constant
+    await expectClose(x.grad!, [[42, 42, 42], [42, 42, 42]]);
+  });
+
   it('sums the gradients of a tensor used twice', async () => {
     const x = wg.tensor([3], { requiresGrad: true });
     x.mul(x).add(x).sum().backward();

@@ -616,6 +616,33 @@ describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
       expect(Array.from(new Set(r))).toEqual([300]);
     });
 
+    test('full(): small sizes are uploaded (no dispatch), large ones filled; both exact', async () => {
+      const g = gpu!;
+      // 4096 elements is FULL_UPLOAD_MAX_BYTES (16 KiB): the last size uploaded.
+      for (const [n, dispatches] of [[1, 0], [3, 0], [17, 0], [4096, 0], [4097, 1], [70000, 1]] as const) {
+        for (const [dtype, value] of [['float32', 0.1], ['float32', -0], ['float32', NaN], ['int32', -7], ['int32', 2.9]] as const) {
+          const before = g.stats.dispatches;
+          const s = g.full(n, dtype, value);
+          expect(g.stats.dispatches - before, `dispatches for full(${n})`).toBe(dispatches);
+          const got = await g.read(s);
+          const want = (dtype === 'int32' ? new Int32Array(n) : new Float32Array(n)).fill(value);
+          expect(Array.from(got).every((v, i) => Object.is(v, want[i])), `full(${n}, ${dtype}, ${value})`).toBe(true);
+          g.release(s);
+        }
+      }
+    });
+
+    test('an uploaded full() reusing a buffer that recorded work still reads is ordered after it', async () => {
+      const g = gpu!;
+      const a = g.full(64, 'float32', 3);
+      const sq = g.binary('mul', a, a, [64], [1], [1], 'float32'); // recorded, not submitted
+      g.release(a); // pending until the submit: full() below must not get its buffer early
+      const b = g.full(64, 'float32', 5);
+      const sum = g.binary('add', sq, b, [64], [1], [1], 'float32');
+      expect(Array.from(new Set(await g.read(sum)))).toEqual([14]);
+      for (const s of [sq, b, sum]) g.release(s);
+    });
+
     test('released buffers are pooled and reused', async () => {
       const g = gpu!;
       const a = g.full(5000, 'float32', 1);

@@ -32,11 +32,25 @@ function topoOrder(root: Node): Node[] {
   return order.reverse();
 }
 
+/** Whether every element of `t` is known (on the host) to be `v`; see `Tensor.hostRange`. */
+export function knownConstant(t: Tensor): number | null {
+  const r = t.hostRange;
+  return r !== null && r.min === r.max ? r.min : null;
+}
+
 /** Gradients accumulate (`+=`), never overwrite: a tensor used twice gets the sum. */
 function accumulateInto(t: Tensor, g: Tensor): void {
   // A .grad the user disposed (or a scope closed over) counts as none.
   if (t.grad && !t.grad.isDisposed) {
-    t.grad.add_(g);
+    const into = t.grad;
+    // A gradient zeroed with zero_() (the usual loop) takes g's values: no add kernel, and
+    // usually no copy either (g's storage is taken over). The values are those of 0 + g,
+    // except that an element of g that is -0 stays -0.
+    if (knownConstant(into) === 0 && sameShape(into.shape, g.shape) && into.dtype === g.dtype) {
+      into.assignFrom('backward', g);
+      return;
+    }
+    into.add_(g);
     g.dispose();
   } else {
     t.grad = keep(g);
@@ -67,7 +81,9 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGr
   const order = root.gradFn ? topoOrder(root.gradFn) : [];
   for (const node of order) node.check();
   noGrad(() => {
-    const seed = gradient ? gradient.clone() : onesLike(root);
+    // The implicit seed is known to be all ones (hostRange): sum's and mean's backward then
+    // write a constant instead of broadcasting it with a kernel.
+    const seed = gradient ? gradient.clone() : onesLike(root).setHostRange({ min: 1, max: 1 });
     if (!root.gradFn) {
       accumulateInto(root, seed);
       return;

@@ -3,6 +3,7 @@ import type { ArgReduceOp, ReduceOp } from '../backend/backend.js';
 import { WebgradError, fmtShape } from '../errors.js';
 import { type ReduceLayout, layoutAlong, normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { knownConstant } from '../autograd/engine.js';
 import { expandTo } from './shape-ops.js';
 import { checkLive, disposeTemps, record, wrap } from './util.js';
 
@@ -27,11 +28,29 @@ function plan(op: string, x: Tensor, dim: number | null | undefined, keepdim: bo
   return { dim: x.ndim === 0 ? null : d, layout: layoutAlong(x.shape, x.ndim === 0 ? null : d), shape, keptShape: kept };
 }
 
+/**
+ * `dy` broadcast back over the reduced dims, times `scale`. A `dy` known to be one constant
+ * (backward's seed for `loss.sum()` or `loss.mean()`) gives a constant: a `full`, which small
+ * tensors get with no kernel at all, instead of a broadcast kernel and a multiply.
+ */
+function spread(op: string, dy: Tensor, p: Plan, x: Tensor, scale: number | null): Tensor {
+  const v = knownConstant(dy);
+  if (v !== null) {
+    // The value the kernels below would compute: dy · (1/n) rounded as x's dtype rounds.
+    const r = x.dtype === 'float32' ? Math.fround : (a: number): number => a;
+    const value = scale === null ? v : r(r(v) * r(scale));
+    // dy's backend: x itself may be disposed by now (backward does not need its values).
+    return wrap(dy, dy.backend.full(x.numel, x.dtype, value), x.shape, x.dtype).setHostRange(Number.isNaN(value) ? null : { min: value, max: value });
+  }
+  const out = expandTo(op, dy.reshape(p.keptShape), x.shape);
+  return scale === null ? out : disposeTemps(out.mul(scale), [out]);
+}
+
 /** sum's gradient is its incoming gradient broadcast back over the reduced dim. */
 export function sum(x: Tensor, dim?: number | null, keepdim = false): Tensor {
   const p = plan('sum', x, dim, keepdim);
   const out = wrap(x, x.backend.reduce('sum', x.storage, p.layout), p.shape, x.dtype);
-  return record('sum', out, [x], [], (dy) => [expandTo('sum', dy.reshape(p.keptShape), x.shape)]);
+  return record('sum', out, [x], [], (dy) => [spread('sum', dy, p, x, null)]);
 }
 
 /** mean of an empty tensor is NaN (0/0), as in PyTorch. */
@@ -45,7 +64,7 @@ export function mean(x: Tensor, dim?: number | null, keepdim = false): Tensor {
   x.backend.release(total);
   x.backend.release(scale);
   const out = wrap(x, storage, p.shape, x.dtype);
-  return record('mean', out, [x], [], (dy) => [expandTo('mean', dy.reshape(p.keptShape), x.shape).mul(1 / n)]);
+  return record('mean', out, [x], [], (dy) => [spread('mean', dy, p, x, 1 / n)]);
 }
 
 function extreme(op: 'max' | 'min', x: Tensor, dim: number | null | undefined, keepdim: boolean): Tensor {

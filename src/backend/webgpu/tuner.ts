@@ -49,3 +49,11 @@ export function matmulTiles(m: number, n: number, profile: KernelProfile): Matmu
   const [wgX, tn] = axis(n, shared ? 16 : 8, shared ? 4 : 8);
   return { SHARED: shared, WG_X: wgX, WG_Y: wgY, BK: 16, TM: tm, TN: tn };
 }
+
+/**
+ * `full()` of at most this many bytes is written with queue.writeBuffer instead of a `fill`
+ * dispatch. On lavapipe a one-workgroup dispatch costs ~45 µs of GPU time while a small
+ * writeBuffer is a memcpy; on a GPU, 16 KiB over the bus is a few µs, about a dispatch's cost.
+ * Every number operand (`x.mul(lr)`, mean's 1/n) and backward's seed is such a full().
+ */
+export const FULL_UPLOAD_MAX_BYTES = 16 << 10;

@@ -22,7 +22,7 @@ import { adamStep, sgdStep } from './optim.js';
 import * as red from './reduce.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
-import type { KernelProfile } from './tuner.js';
+import { FULL_UPLOAD_MAX_BYTES, type KernelProfile } from './tuner.js';
 
 export type AdapterDescription = NonNullable<BackendInfo['adapter']>;
 
@@ -105,7 +105,11 @@ export class WebGPUBackend implements Backend {
 
   full(numel: number, dtype: DType, value: number): Storage {
     this.#dtype('full', dtype);
-    return data.full(this.#gpu, numel, dtype, value);
+    if (numel === 0 || numel * 4 > FULL_UPLOAD_MAX_BYTES) return data.full(this.#gpu, numel, dtype, value);
+    // Small: an upload instead of a dispatch (tuner.ts). As in upload(), the buffer is fresh
+    // from the pool, which hands out only buffers no unsubmitted work uses, so the write is
+    // ordered after every earlier use and before every kernel recorded from now on.
+    return this.upload((dtype === 'int32' ? new Int32Array(numel) : new Float32Array(numel)).fill(value), dtype);
   }
 
   async read(s: Storage): Promise<TypedArray> {
