@@ -87,3 +87,26 @@ fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
   }
 }
+
+// Both operands laid out like the output (CONTIG), as vec4s: grid-stride, invocation g handles
+// vec4s g, g + stride, ... (stride = workgroups * WG). Used only when every buffer holds
+// ceil(n / 4) whole vec4s (see fitsVec4 in elementwise.ts); lanes past n are read, never written.
+@group(0) @binding(1) var<storage, read> a4: array<vec4<T>>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4<T>>;
+@group(0) @binding(3) var<storage, read_write> out4: array<vec4<U>>;
+
+@compute @workgroup_size(WG)
+fn binary4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  for (var i = gid.x; i * 4u < P.n; i += nwg.x * WG) {
+    let x = a4[i];
+    let y = b4[i];
+    let r = vec4<U>(op(x.x, y.x), op(x.y, y.y), op(x.z, y.z), op(x.w, y.w));
+    if (i * 4u + 4u <= P.n) {
+      out4[i] = r;
+    } else {
+      for (var l = 0u; l < 4u; l++) {
+        if (i * 4u + l < P.n) { out4[i][l] = r[l]; }
+      }
+    }
+  }
+}

@@ -492,6 +492,146 @@ describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
     });
   });
 
+  // The vec4 kernels (elementwise, `rows4` reductions, softmax rows4/cols4) and their tails,
+  // under both grid profiles: lavapipe is 'cpu-emulated' (few narrow grid-stride workgroups,
+  // an invocation per softmax line); a second backend forced to 'gpu' runs the wide shapes.
+  // Special values sit at the ends of each size, so they land in the partial last vec4.
+  describe.each(['auto', 'gpu'] as const)('vec4 kernels and their tails (profile %s)', (profile) => {
+    let be: WebGPUBackend;
+    beforeAll(async () => {
+      be = profile === 'auto' ? gpu! : (await createWebGPUBackend({ profile: 'gpu' }))!;
+    });
+    afterAll(() => {
+      if (profile !== 'auto') be.destroy();
+    });
+    const upTo = (data: Float32Array | Int32Array): Pair => {
+      const dt = data instanceof Int32Array ? 'int32' : 'float32';
+      return { cpu: cpu.upload(data, dt), webgpu: be.upload(data, dt) };
+    };
+    /** expectMatch's rule (non-finite exact, finite by relative 2-norm) with one expect, for big outputs. */
+    const cmp = async (f: (b: Backend, k: 'cpu' | 'webgpu') => Storage, tol: number, label: string): Promise<void> => {
+      const c = await cpu.read(f(cpu, 'cpu'));
+      const g = await be.read(f(be, 'webgpu'));
+      expect(g.length, `${label}: length`).toBe(c.length);
+      expect(g.constructor, `${label}: dtype`).toBe(c.constructor);
+      let num = 0;
+      let den = 0;
+      let bad = -1;
+      for (let i = 0; i < c.length && bad < 0; i++) {
+        if (Number.isFinite(c[i])) {
+          if (!Number.isFinite(g[i])) bad = i;
+          num += (g[i] - c[i]) ** 2;
+          den += c[i] ** 2;
+        } else if (!Object.is(g[i], c[i]) && !(Number.isNaN(g[i]) && Number.isNaN(c[i]))) bad = i;
+      }
+      expect(bad < 0 ? 'ok' : `[${bad}]: GPU ${g[bad]} vs CPU ${c[bad]}`, label).toBe('ok');
+      expect(Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30), `${label}: relative error`).toBeLessThanOrEqual(tol);
+    };
+    /** n values: random, with NaN, Inf, -Inf, -0 and overflow inputs in the last four. */
+    const withSpecials = (n: number, seed: number): Float32Array => {
+      const d = randn(n, seed, 3);
+      const tail = [NaN, Infinity, -Infinity, -0, 100, -200];
+      for (let i = 0; i < Math.min(n, 4); i++) d[n - 1 - i] = tail[(seed + i) % tail.length];
+      return d;
+    };
+    const TAIL_SIZES = [1, 3, 4, 17, 65, 257, 1024, 4099];
+
+    test('unary, unaryGrad, clamp, clampGrad, contiguous binary', async () => {
+      for (const n of TAIL_SIZES) {
+        const x = upTo(withSpecials(n, n));
+        const pos = upTo(withSpecials(n, n + 1).map((v) => Math.abs(v) + 0.01));
+        const dy = upTo(withSpecials(n, n + 2));
+        for (const op of ['exp', 'sigmoid', 'tanh', 'relu', 'neg', 'abs'] as UnaryOp[]) {
+          await cmp((b, k) => b.unary(op, x[k], 0), 1e-5, `${op} n=${n}`);
+          await cmp((b, k) => b.unaryGrad(op, x[k], x[k], dy[k], 0), 1e-5, `${op}' n=${n}`);
+        }
+        await cmp((b, k) => b.unary('log', pos[k], 0), 1e-5, `log n=${n}`);
+        await cmp((b, k) => b.unary('pow', x[k], 3), 1e-5, `pow 3 n=${n}`);
+        await cmp((b, k) => b.clamp(x[k], 0, Infinity), 0, `clamp(0) n=${n}`);
+        await cmp((b, k) => b.clampGrad(x[k], dy[k], -1, 1), 0, `clampGrad n=${n}`);
+        for (const op of ['add', 'mul', 'div'] as BinaryOp[]) {
+          await cmp((b, k) => b.binary(op, x[k], dy[k], [n], [1], [1], 'float32'), 1e-6, `${op} n=${n}`);
+        }
+        await cmp((b, k) => b.binary('lt', x[k], dy[k], [n], [1], [1], 'int32'), 0, `lt n=${n}`);
+        const xi = upTo(randint(n, n, -50, 50));
+        const yi = upTo(randint(n, n + 1, -5, 5));
+        await cmp((b, k) => b.unary('abs', xi[k], 0), 0, `int32 abs n=${n}`);
+        await cmp((b, k) => b.clamp(xi[k], -10, 10), 0, `int32 clamp n=${n}`);
+        await cmp((b, k) => b.binary('div', xi[k], yi[k], [n], [1], [1], 'int32'), 0, `int32 div n=${n}`);
+      }
+    });
+
+    test('reductions: vec4 rows, aligned and single unaligned lines, NaN first-index rule', async () => {
+      const layouts: ReduceLayout[] = [
+        { outer: 1, size: 513, inner: 1 },
+        { outer: 1, size: 4099, inner: 1 },
+        { outer: 4, size: 1024, inner: 1 },
+        { outer: 3, size: 2050, inner: 1 },   // size % 4 != 0 with several lines: scalar rows
+        { outer: 1, size: 70003, inner: 1 },
+      ];
+      for (const l of layouts) {
+        const n = l.outer * l.size;
+        const d = randn(n, n, 2).map((v) => Math.round(v * 4) / 4);
+        d[n - 1] = NaN;   // in the last (partial) vec4
+        d[n - 2] = NaN;
+        d[Math.floor(n / 2)] = Infinity;
+        const x = upTo(d);
+        const clean = upTo(d.map((v) => (Number.isNaN(v) ? 1.5 : v)));
+        const xi = upTo(randint(n, n, -20, 20));
+        const tag = `${l.outer}x${l.size}`;
+        for (const op of ['sum', 'max', 'min'] as const) {
+          await cmp((b, k) => b.reduce(op, x[k], l), 1e-5, `${op} ${tag}`);
+          await cmp((b, k) => b.reduce(op, clean[k], l), op === 'sum' ? 1e-5 : 0, `${op} ${tag} (no NaN)`);
+          await cmp((b, k) => b.reduce(op, xi[k], l), 0, `int32 ${op} ${tag}`);
+        }
+        for (const op of ['argmax', 'argmin'] as const) {
+          await cmp((b, k) => b.argReduce(op, x[k], l), 0, `${op} ${tag}`);
+          await cmp((b, k) => b.argReduce(op, clean[k], l), 0, `${op} ${tag} (no NaN)`);
+        }
+      }
+    });
+
+    test('softmax and its gradient: rows4, cols4, unaligned lines, NaN/Inf lines', async () => {
+      const layouts: ReduceLayout[] = [
+        { outer: 300, size: 1000, inner: 1 },   // many lines: an invocation per line on lavapipe
+        { outer: 3, size: 1000, inner: 1 },     // few long lines: a workgroup per line
+        { outer: 3, size: 1002, inner: 1 },     // size % 4 != 0: scalar kernels
+        { outer: 260, size: 998, inner: 1 },
+        { outer: 5, size: 8, inner: 1 },
+      ];
+      for (const l of layouts) {
+        const n = l.outer * l.size;
+        const d = randn(n, n, 4);
+        d[l.size + 1] = NaN;             // line 1 is all NaN
+        d[2 * l.size - 1] = Infinity;    // line 1 also has +Inf (still NaN: the CPU's order)
+        if (l.outer > 2) d.fill(-Infinity, 2 * l.size, 3 * l.size);   // line 2: all -Inf
+        const x = upTo(d);
+        const dy = upTo(randn(n, n + 1));
+        for (const log of [false, true]) {
+          const tag = `${log ? 'log' : ''}softmax ${l.outer}x${l.size}`;
+          await cmp((b, k) => b.softmax(x[k], l, log), 1e-5, tag);
+          const y = upTo((await cpu.read(cpu.softmax(x.cpu, l, log))) as Float32Array);
+          await cmp((b, k) => b.softmaxGrad(y[k], dy[k], l, log), 1e-5, `${tag} backward`);
+        }
+      }
+    });
+
+    test('16M + 3 elements: exp, clampGrad and sum end in a partial vec4', async () => {
+      const n = (1 << 24) + 3;
+      const d = uniform(n, 7, -2, 2);
+      d[n - 1] = NaN;
+      d[n - 2] = 100;
+      const x = upTo(d);
+      const dy = upTo(uniform(n, 8, -1, 1));
+      await cmp((b, k) => b.unary('exp', x[k], 0), 1e-5, 'exp 16M+3');
+      await cmp((b, k) => b.clampGrad(x[k], dy[k], 0, Infinity), 0, 'clampGrad 16M+3');
+      d[n - 1] = 0.5;
+      const y = upTo(d);
+      await cmp((b, k) => b.reduce('sum', y[k], { outer: 1, size: n, inner: 1 }), 1e-5, 'sum 16M+3');
+      for (const p of [x, dy, y]) be.release(p.webgpu);
+    });
+  });
+
   describe('softmax family', () => {
     const LAYOUTS: ReduceLayout[] = [
       { outer: 7, size: 10, inner: 1 },

@@ -4,16 +4,24 @@ import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
 import type { Shape } from '../../shape.js';
 import type { BinaryOp, Storage, UnaryOp } from '../backend.js';
+import type { PooledBuffer } from './buffer-pool.js';
 import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK, mergeDims } from './dims.js';
-import { defineKernel } from './pipelines.js';
+import { defineKernel, type KernelDef, type Variant } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
+import { elementwiseShape } from './tuner-elementwise.js';
+import type { Params } from './uniforms.js';
 
 const UNARY = defineKernel('unary', unarySrc, 'unary', [[1, 'r'], [3, 'w']]);
 const UNARY_GRAD = defineKernel('unaryGrad', unarySrc, 'unary_grad', [[1, 'r'], [2, 'r'], [3, 'w']]);
 const CLAMP = defineKernel('clamp', unarySrc, 'clamp_fwd', [[1, 'r'], [3, 'w']]);
 const CLAMP_GRAD = defineKernel('clampGrad', unarySrc, 'clamp_grad', [[1, 'r'], [2, 'r'], [3, 'w']]);
 const BINARY = defineKernel('binary', binarySrc, 'binary', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const UNARY4 = defineKernel('unary', unarySrc, 'unary4', [[1, 'r'], [3, 'w']]);
+const UNARY_GRAD4 = defineKernel('unaryGrad', unarySrc, 'unary_grad4', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const CLAMP4 = defineKernel('clamp', unarySrc, 'clamp_fwd4', [[1, 'r'], [3, 'w']]);
+const CLAMP_GRAD4 = defineKernel('clampGrad', unarySrc, 'clamp_grad4', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const BINARY4 = defineKernel('binary', binarySrc, 'binary4', [[1, 'r'], [2, 'r'], [3, 'w']]);
 
 const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'abs', 'pow'];
 const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
@@ -21,6 +29,40 @@ const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'eq', 'ne',
 const GRAD_READS: Record<UnaryOp, 'x' | 'y' | null> = {
   neg: null, exp: 'y', log: 'x', sqrt: 'y', sigmoid: 'y', tanh: 'y', relu: 'x', abs: 'x', pow: 'x',
 };
+
+/**
+ * Whether the vec4 kernels may bind these buffers for n elements: each must hold ceil(n / 4)
+ * whole vec4s, so that the last (partial) vec4 is read in bounds. Tensors start at byte 0 of
+ * their own pooled buffer, and pool size classes (>= 256 B, 2^k or 1.5 * 2^k) are multiples
+ * of 16 bytes, so this holds except for a buffer sized exactly near the binding limit
+ * (sizeClass in buffer-pool.ts), which falls back to the scalar kernel. The vec4 kernels
+ * never write past n: the bytes past a tensor's end stay as they were.
+ */
+export function fitsVec4(n: number, bufs: readonly PooledBuffer[]): boolean {
+  const need = Math.ceil(n / 4) * 16;
+  return bufs.every((b) => b.size >= need);
+}
+
+/**
+ * One elementwise dispatch over n elements: the grid-stride vec4 kernel when the buffers allow
+ * it (shape from tuner-elementwise.ts), else the scalar kernel, 4 elements per invocation.
+ */
+function launch(
+  gpu: GpuRuntime,
+  [scalar, vec4]: readonly [KernelDef, KernelDef],
+  variant: Variant,
+  buffers: readonly PooledBuffer[],
+  writeParams: (p: Params) => void,
+  n: number,
+  op: string,
+): void {
+  if (fitsVec4(n, buffers)) {
+    const { wg, groups } = elementwiseShape(Math.ceil(n / 4), gpu.profile);
+    gpu.run(vec4, { ...variant, constants: { ...variant.constants, WG: wg } }, buffers, writeParams, groups, op);
+  } else {
+    gpu.run(scalar, variant, buffers, writeParams, groupsFor(n, EW_PER_GROUP), op);
+  }
+}
 
 function intUnaryCheck(op: UnaryOp, dtype: DType, param: number): void {
   const ok = op === 'neg' || op === 'abs' || op === 'relu' || (op === 'pow' && param === 2);
@@ -32,12 +74,13 @@ export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): 
   intUnaryCheck(op, x.dtype, param);
   const out = gpu.alloc(x.numel, x.dtype, op);
   const n = x.numel;
-  gpu.run(
-    UNARY,
+  launch(
+    gpu,
+    [UNARY, UNARY4],
     { types: { T: elemType(x.dtype) }, constants: { OP: UNARY_OPS.indexOf(op), IS_FLOAT: x.dtype !== 'int32' } },
     [xb, out.buffer!],
     (p) => p.u32(n).f32(param),
-    groupsFor(n, EW_PER_GROUP),
+    n,
     op,
   );
   return out;
@@ -51,12 +94,13 @@ export function unaryGrad(gpu: GpuRuntime, op: UnaryOp, x: Storage, y: Storage, 
   intUnaryCheck(op, dy.dtype, param);
   const out = gpu.alloc(dy.numel, dy.dtype, name);
   const n = dy.numel;
-  gpu.run(
-    UNARY_GRAD,
+  launch(
+    gpu,
+    [UNARY_GRAD, UNARY_GRAD4],
     { types: { T: elemType(dy.dtype) }, constants: { OP: UNARY_OPS.indexOf(op), IS_FLOAT: dy.dtype !== 'int32' } },
     [saved, dyb, out.buffer!],
     (p) => p.u32(n).f32(param),
-    groupsFor(n, EW_PER_GROUP),
+    n,
     name,
   );
   return out;
@@ -79,12 +123,13 @@ export function clamp(gpu: GpuRuntime, x: Storage, min: number, max: number): GP
   const n = x.numel;
   const f = x.dtype !== 'int32';
   const [lo, loVal, hi, hiVal] = bounds(x.dtype, min, max);
-  gpu.run(
-    CLAMP,
+  launch(
+    gpu,
+    [CLAMP, CLAMP4],
     { types: { T: elemType(x.dtype) }, constants: { IS_FLOAT: f } },
     [xb, out.buffer!],
     (p) => p.u32(n).f32(0).elem(lo, f).elem(loVal, f).elem(hi, f).elem(hiVal, f),
-    groupsFor(n, EW_PER_GROUP),
+    n,
     'clamp',
   );
   return out;
@@ -99,12 +144,13 @@ export function clampGrad(gpu: GpuRuntime, x: Storage, dy: Storage, min: number,
   const n = dy.numel;
   const f = x.dtype !== 'int32';
   const [lo, , hi] = bounds(x.dtype, min, max);
-  gpu.run(
-    CLAMP_GRAD,
+  launch(
+    gpu,
+    [CLAMP_GRAD, CLAMP_GRAD4],
     { types: { T: elemType(x.dtype) }, constants: { IS_FLOAT: f } },
     [xb, dyb, out.buffer!],
     (p) => p.u32(n).f32(0).elem(lo, f).elem(0, f).elem(hi, f).elem(0, f),
-    groupsFor(n, EW_PER_GROUP),
+    n,
     name,
   );
   return out;
@@ -130,16 +176,15 @@ export function binary(
   const rank = merged.shape.length;
   if (rank > MAX_RANK) throw new WebgradError(op, `broadcasting over more than ${MAX_RANK} non-mergeable dims is not supported on WebGPU`);
   const contig = rank === 0 ? a.numel === 1 && b.numel === 1 : rank === 1 && as[0] === 1 && bs[0] === 1;
-  gpu.run(
-    BINARY,
-    {
-      types: { T: elemType(a.dtype), U: elemType(outDtype) },
-      constants: { OP: BINARY_OPS.indexOf(op), IS_FLOAT: a.dtype !== 'int32', CONTIG: contig },
-    },
-    [ab, bb, out.buffer!],
-    (p) => p.u32s(merged.shape, 8).u32s(as, 8).u32s(bs, 8).u32(rank).u32(n),
-    groupsFor(n, EW_PER_GROUP),
-    op,
-  );
+  const variant = {
+    types: { T: elemType(a.dtype), U: elemType(outDtype) },
+    constants: { OP: BINARY_OPS.indexOf(op), IS_FLOAT: a.dtype !== 'int32', CONTIG: contig },
+  };
+  const params = (p: Params): void => void p.u32s(merged.shape, 8).u32s(as, 8).u32s(bs, 8).u32(rank).u32(n);
+  if (contig) {
+    launch(gpu, [BINARY, BINARY4], variant, [ab, bb, out.buffer!], params, n, op);
+  } else {
+    gpu.run(BINARY, variant, [ab, bb, out.buffer!], params, groupsFor(n, EW_PER_GROUP), op);
+  }
   return out;
 }

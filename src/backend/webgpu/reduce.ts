@@ -8,20 +8,21 @@ import type { ArgReduceOp, ReduceOp, Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import { fill } from './data.js';
 import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK, mergeDims } from './dims.js';
+import { fitsVec4 } from './elementwise.js';
 import { defineKernel } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
+import { reduceRowsShape } from './tuner-elementwise.js';
 
 const REDUCE_BINDINGS = [[1, 'r'], [2, 'r'], [3, 'w'], [4, 'w']] as const;
 const ROWS = defineKernel('reduce', reduceSrc, 'rows', REDUCE_BINDINGS);
+const ROWS4 = defineKernel('reduce', reduceSrc, 'rows4', REDUCE_BINDINGS);
 const COLS = defineKernel('reduce', reduceSrc, 'cols', REDUCE_BINDINGS);
 const SUM_TO = defineKernel('sumTo', sumToSrc, 'sum_to', [[1, 'r'], [3, 'w']]);
 const SCATTER = defineKernel('scatterIndex', dataSrc, 'scatter_index', [[1, 'r'], [2, 'r'], [3, 'w']]);
 
 const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
 const WG = 256;
-/** Elements one workgroup of `rows` reduces per chunk: ~16 per invocation before the tree. */
-const ROW_CHUNK = WG * 16;
 /** Aim for at least this many invocations in `cols` before splitting lines into chunks. */
 const COL_THREADS = 16384;
 /**
@@ -31,8 +32,6 @@ const COL_THREADS = 16384;
  * lines).
  */
 const SHORT_LINE = 512;
-/** `rows` workgroup width: narrower for medium lines so that barriers stay cheap. */
-const rowsWidth = (size: number): number => (size < 8192 ? 64 : WG);
 
 function identity(op: ReduceOp | ArgReduceOp, dtype: DType): number {
   if (op === 'sum') return 0;
@@ -65,18 +64,20 @@ function reducePasses(
   const ident = identity(op, dtype);
   for (let pass = 0; ; pass++) {
     const rows = inner === 1 && size >= SHORT_LINE;
-    let chunks = rows
-      ? Math.min(Math.ceil(size / ROW_CHUNK), lines >= 1024 ? 1 : 1024)
-      : Math.min(Math.ceil(size / 64), Math.max(1, Math.ceil(COL_THREADS / lines)));
+    const shape = reduceRowsShape(size, lines, gpu.profile);
+    let chunks = rows ? shape.chunks : Math.min(Math.ceil(size / 64), Math.max(1, Math.ceil(COL_THREADS / lines)));
     chunks = Math.max(1, chunks);
-    const chunkLen = Math.max(1, Math.ceil(size / chunks));
+    // vec4 loads: every line must start on a vec4 and the chunks must stay aligned.
+    const vec4 = rows && srcIdx === null && (outer === 1 || size % 4 === 0) && fitsVec4(lines * size, [src]);
+    let chunkLen = Math.max(1, Math.ceil(size / chunks));
+    if (vec4) chunkLen = Math.ceil(chunkLen / 4) * 4;
     chunks = Math.max(1, Math.ceil(size / chunkLen));
     const last = chunks === 1;
     const vals = !last || !arg ? gpu.alloc(lines * chunks, dtype, name) : null;
     const idx = arg ? gpu.alloc(lines * chunks, 'int32', name) : null;
     const n = size;
     gpu.run(
-      rows ? ROWS : COLS,
+      vec4 ? ROWS4 : rows ? ROWS : COLS,
       {
         types: { T: elemType(dtype) },
         constants: {
@@ -85,7 +86,7 @@ function reducePasses(
           IDX_IN: srcIdx !== null,
           VAL_OUT: vals !== null,
           IDX_OUT: idx !== null,
-          WG: rows ? rowsWidth(size) : WG,
+          WG: rows ? shape.wg : WG,
         },
       },
       [src, srcIdx ?? gpu.dummyRead, vals?.buffer ?? gpu.dummyWrite, idx?.buffer ?? gpu.dummyWrite],

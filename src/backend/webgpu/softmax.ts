@@ -3,11 +3,19 @@ import softmaxSrc from '../../../shaders/softmax.wgsl';
 import type { ReduceLayout } from '../../shape.js';
 import type { Storage } from '../backend.js';
 import { groupsFor } from './dims.js';
-import { defineKernel } from './pipelines.js';
+import { fitsVec4 } from './elementwise.js';
+import type { PooledBuffer } from './buffer-pool.js';
+import { defineKernel, type KernelDef } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
+import { invocationPerLine, lineShape } from './tuner-elementwise.js';
+import type { Params } from './uniforms.js';
 
 const SM_ROWS = defineKernel('softmax', softmaxSrc, 'rows', [[1, 'r'], [3, 'w']]);
+const SM_ROWS4 = defineKernel('softmax', softmaxSrc, 'rows4', [[1, 'r'], [3, 'w']]);
+const SMG_COLS4 = defineKernel('softmaxGrad', softmaxSrc, 'grad_cols4', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const SMG_ROWS4 = defineKernel('softmaxGrad', softmaxSrc, 'grad_rows4', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const SM_COLS4 = defineKernel('softmax', softmaxSrc, 'cols4', [[1, 'r'], [3, 'w']]);
 const SM_COLS = defineKernel('softmax', softmaxSrc, 'cols', [[1, 'r'], [3, 'w']]);
 const SMG_ROWS = defineKernel('softmaxGrad', softmaxSrc, 'grad_rows', [[1, 'r'], [2, 'r'], [3, 'w']]);
 const SMG_COLS = defineKernel('softmaxGrad', softmaxSrc, 'grad_cols', [[1, 'r'], [2, 'r'], [3, 'w']]);
@@ -17,13 +25,13 @@ const CEG_ROWS = defineKernel('crossEntropyGrad', ceSrc, 'grad_rows', [[1, 'r'],
 const CEG_COLS = defineKernel('crossEntropyGrad', ceSrc, 'grad_cols', [[1, 'r'], [2, 'r'], [3, 'r'], [4, 'w']]);
 
 /**
- * Lines at least this long get a workgroup each, shorter ones an invocation each (a
- * workgroup per short line is mostly barrier overhead: see SHORT_LINE in reduce.ts).
+ * Cross-entropy rows at least this long get a workgroup each, shorter ones an invocation each
+ * (a workgroup per short line is mostly barrier overhead: see SHORT_LINE in reduce.ts).
  */
 const ROW_MIN = 512;
-/** Invocations per workgroup for both shapes of kernel. */
+/** Invocations per workgroup of the `cols` kernels. */
 const WG = 256;
-/** Workgroup width of the per-line kernels: narrower for medium lines. */
+/** Cross-entropy's workgroup width per row: narrower for medium rows. */
 const rowsWidth = (size: number): number => (size < 8192 ? 64 : WG);
 
 /** Workgroup per line for long contiguous lines, else an invocation per line. */
@@ -31,21 +39,33 @@ function perRow(size: number, inner: number): boolean {
   return inner === 1 && size >= ROW_MIN;
 }
 
+type Kernels = readonly [rows: KernelDef, rows4: KernelDef, cols: KernelDef, cols4: KernelDef];
+
+/**
+ * One softmax(-grad) dispatch over the lines of [outer, size, inner]: an invocation or a
+ * workgroup per line (tuner-elementwise.ts), vec4 loads where lines are contiguous and start
+ * on a vec4 (size % 4 == 0) and the buffers hold whole vec4s (fitsVec4).
+ */
+function launch(gpu: GpuRuntime, [rows, rows4, cols, cols4]: Kernels, log: boolean, layout: ReduceLayout,
+  buffers: readonly PooledBuffer[], name: string): void {
+  const { outer, size, inner } = layout;
+  const lines = outer * inner;
+  const vec4 = inner === 1 && size % 4 === 0 && fitsVec4(lines * size, buffers);
+  const params = (p: Params): void => void p.u32(outer).u32(size).u32(inner);
+  if (inner !== 1 || invocationPerLine(size, lines, gpu.profile)) {
+    const wg = vec4 && gpu.profile === 'cpu-emulated' ? 64 : WG;
+    gpu.run(vec4 ? cols4 : cols, { constants: { LOG: log, WG: wg } }, buffers, params, groupsFor(lines, wg), name);
+  } else {
+    const { wg, groups } = lineShape(size, lines, gpu.profile);
+    gpu.run(vec4 ? rows4 : rows, { constants: { LOG: log, WG: wg } }, buffers, params, groups, name);
+  }
+}
+
 export function softmax(gpu: GpuRuntime, x: Storage, layout: ReduceLayout, log: boolean): GPUStorage {
   const name = log ? 'logSoftmax' : 'softmax';
   const xb = gpu.buf(x, name);
   const out = gpu.alloc(x.numel, x.dtype, name);
-  const { outer, size, inner } = layout;
-  const lines = outer * inner;
-  const rows = perRow(size, inner);
-  gpu.run(
-    rows ? SM_ROWS : SM_COLS,
-    { constants: { LOG: log, WG: rows ? rowsWidth(size) : WG } },
-    [xb, out.buffer!],
-    (p) => p.u32(outer).u32(size).u32(inner),
-    rows ? lines : groupsFor(lines, WG),
-    name,
-  );
+  launch(gpu, [SM_ROWS, SM_ROWS4, SM_COLS, SM_COLS4], log, layout, [xb, out.buffer!], name);
   return out;
 }
 
@@ -54,17 +74,7 @@ export function softmaxGrad(gpu: GpuRuntime, y: Storage, dy: Storage, layout: Re
   const yb = gpu.buf(y, name);
   const dyb = gpu.buf(dy, name);
   const out = gpu.alloc(dy.numel, dy.dtype, name);
-  const { outer, size, inner } = layout;
-  const lines = outer * inner;
-  const rows = perRow(size, inner);
-  gpu.run(
-    rows ? SMG_ROWS : SMG_COLS,
-    { constants: { LOG: log, WG: rows ? rowsWidth(size) : WG } },
-    [yb, dyb, out.buffer!],
-    (p) => p.u32(outer).u32(size).u32(inner),
-    rows ? lines : groupsFor(lines, WG),
-    name,
-  );
+  launch(gpu, [SMG_ROWS, SMG_ROWS4, SMG_COLS, SMG_COLS4], log, layout, [yb, dyb, out.buffer!], name);
   return out;
 }
 
