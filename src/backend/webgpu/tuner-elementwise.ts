@@ -74,17 +74,17 @@ export function invocationPerLine(size: number, lines: number, profile: KernelPr
 }
 
 /**
- * Per-line kernels (softmax; a workgroup reduces a line of `size` with a tree in workgroup
- * memory): invocations per workgroup, and how many workgroups share the `lines` (softmax
- * loops over lines g, g + groups, ...; cross-entropy takes only `wg`, a workgroup per row).
+ * Softmax's per-line workgroups (a tree in workgroup memory per line): invocations per
+ * workgroup, and how many workgroups share the `lines` (each loops over lines g, g + groups, ...).
  *
  * CPU-emulated: 8 invocations (one llvmpipe SIMD batch, 3 barrier levels) and at most 64
- * workgroups. logSoftmax of 4096 x 1000, vec4, a workgroup per line, GPU time: 1 wide 45 ms,
- * 4 wide 17 ms, 8 wide 13.2 ms, 16 wide 15.9 ms, 64 wide (the old width) ~45 ms.
+ * workgroups. logSoftmax of 4096 x 1000, vec4, a workgroup per line, GPU time (profile, one
+ * run each): 1 wide 45 ms, 4 wide 17 ms, 8 wide 13.2 ms, 16 wide 15.9 ms; the old 64 wide ran
+ * 61 ms in the bench. 64 looping workgroups against one per line: 26 vs 28 ms interleaved
+ * (within noise; fewer is the cheaper side on lavapipe's per-workgroup cost).
  * GPU: 64 invocations for medium lines, 256 for long ones, a workgroup per line.
  */
 export function lineShape(size: number, lines: number, profile: KernelProfile): GridShape {
-  // (the widths in the comment above: interleaved runs put 8 ahead of 4 and 16 again)
   if (profile === 'cpu-emulated') return { wg: 8, groups: Math.max(1, Math.min(lines, 64)) };
   return { wg: size < 8192 ? 64 : 256, groups: lines };
 }
