@@ -18,3 +18,4 @@ export { save, load } from './serialize.js';
 export * as data from './data/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export { profile, formatProfile, type ProfileResult, type KernelTime } from './profile.js';

@@ -70,6 +70,13 @@ export interface MemoryInfo {
   readonly poolBytes: number;
 }
 
+/** GPU (or CPU) time spent in one kernel during `wg.profile()`, summed over its launches. */
+export interface KernelTime {
+  readonly kernel: string;
+  readonly count: number;
+  readonly ms: number;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   info(): BackendInfo;
@@ -149,6 +156,14 @@ export interface Backend {
   sgdStep(param: Storage, grad: Storage, buf: Storage | null, args: SgdArgs): void;
   /** PyTorch Adam (L2 weight decay added to the gradient). */
   adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void;
+
+  /**
+   * Starts timing every kernel launched from now on, for `wg.profile()`; `stopProfile` ends
+   * it and resolves with the totals, most time first. Throws a WebgradError where the device
+   * cannot time kernels (WebGPU without 'timestamp-query').
+   */
+  startProfile(): void;
+  stopProfile(): Promise<KernelTime[]>;
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;

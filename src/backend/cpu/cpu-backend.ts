@@ -5,6 +5,7 @@ import type {
   AdamArgs,
   ArgReduceOp,
   Backend,
+  KernelTime,
   BackendInfo,
   BinaryOp,
   MatmulArgs,
@@ -15,6 +16,7 @@ import type {
   UnaryOp,
 } from '../backend.js';
 import { binary } from './binary.js';
+import { CpuProfiler } from './profile.js';
 import { matmul } from './matmul.js';
 import { cast, strided, sumTo } from './movement.js';
 import { adamStep, sgdStep } from './optim.js';
@@ -164,6 +166,20 @@ export class CpuBackend implements Backend {
 
   adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void {
     adamStep(arr(param), arr(grad), arr(m), arr(v), args);
+  }
+
+  #profiler: CpuProfiler | null = null;
+
+  startProfile(): void {
+    if (this.#profiler) throw new WebgradError('profile', 'a profile is already running');
+    this.#profiler = new CpuProfiler(this);
+  }
+
+  async stopProfile(): Promise<KernelTime[]> {
+    if (!this.#profiler) throw new WebgradError('profile', 'no profile is running');
+    const times = this.#profiler.stop();
+    this.#profiler = null;
+    return times;
   }
 
   flush(): void {}

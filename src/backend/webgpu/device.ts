@@ -51,7 +51,9 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
     const v = adapter.limits[name];
     if (typeof v === 'number') requiredLimits[name] = v;
   }
-  const device = await adapter.requestDevice({ requiredLimits, label: 'webgrad' });
+  // Timestamp queries are only for wg.profile(); ask for them where the adapter has them.
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'webgrad' });
   const info = adapter.info;
   const description = {
     vendor: info?.vendor ?? '',

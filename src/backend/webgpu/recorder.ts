@@ -1,4 +1,5 @@
 import type { PooledBuffer } from './buffer-pool.js';
+import type { KernelProfiler } from './profiler.js';
 import { UNIFORM_SLOT_BYTES, type Kernel } from './pipelines.js';
 import { Params } from './uniforms.js';
 
@@ -32,6 +33,8 @@ export class Recorder {
   #slots = 0;
   #commands = 0;
   #ops = new Set<string>();
+  /** Set while `wg.profile()` runs: every dispatch then gets a timed pass of its own. */
+  profiler: KernelProfiler | null = null;
   /** Number of submits so far. Work recorded now goes out with submit number `submitted + 1`. */
   submitted = 0;
   dispatches = 0;
@@ -73,10 +76,12 @@ export class Recorder {
   }
 
   dispatch(k: Kernel, bindGroup: GPUBindGroup, offset: number, x: number, y: number, z: number, op: string): void {
-    const pass = this.#computePass();
+    if (this.profiler?.full) this.submit();
+    const pass = this.profiler ? this.#timedPass(`${op} (${k.def.name}:${k.def.entry})`) : this.#computePass();
     pass.setPipeline(k.pipeline);
     pass.setBindGroup(0, bindGroup, [offset]);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) this.#endPass();
     this.#ops.add(op);
     this.#commands++;
     this.dispatches++;
@@ -110,7 +115,9 @@ export class Recorder {
     const device = this.#device;
     device.pushErrorScope('validation');
     if (this.#slots > 0) device.queue.writeBuffer(this.#arena, 0, this.#arenaData, 0, this.#slots * UNIFORM_SLOT_BYTES);
+    const afterSubmit = this.profiler?.beforeSubmit(this.#encoder) ?? null;
     device.queue.submit([this.#encoder.finish()]);
+    afterSubmit?.();
     const ops = [...this.#ops].join(', ');
     void device.popErrorScope().then(
       (e) => e && this.#onError(ops, e.message),
@@ -137,6 +144,12 @@ export class Recorder {
 
   #computePass(): GPUComputePassEncoder {
     return (this.#pass ??= this.#commandEncoder().beginComputePass());
+  }
+
+  #timedPass(label: string): GPUComputePassEncoder {
+    this.#endPass();
+    this.#pass = this.#commandEncoder().beginComputePass({ timestampWrites: this.profiler!.timestampWrites(label) });
+    return this.#pass;
   }
 
   #endPass(): void {

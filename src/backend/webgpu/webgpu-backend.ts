@@ -8,6 +8,7 @@ import type {
   Backend,
   BackendInfo,
   BinaryOp,
+  KernelTime,
   MatmulArgs,
   MemoryInfo,
   ReduceOp,
@@ -18,6 +19,7 @@ import type {
 import * as data from './data.js';
 import * as ew from './elementwise.js';
 import { matmul } from './matmul.js';
+import { KernelProfiler } from './profiler.js';
 import { adamStep, sgdStep } from './optim.js';
 import * as red from './reduce.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
@@ -233,6 +235,24 @@ export class WebGPUBackend implements Backend {
 
   flush(): void {
     this.#gpu.flush();
+  }
+
+  startProfile(): void {
+    if (!this.#gpu.device.features.has('timestamp-query')) {
+      throw new WebgradError('profile', "this WebGPU device has no 'timestamp-query' feature, so kernels cannot be timed");
+    }
+    if (this.#gpu.recorder.profiler) throw new WebgradError('profile', 'a profile is already running');
+    // Work recorded before the profile starts is not the profile's.
+    this.#gpu.flush();
+    this.#gpu.recorder.profiler = new KernelProfiler(this.#gpu.device);
+  }
+
+  async stopProfile(): Promise<KernelTime[]> {
+    const profiler = this.#gpu.recorder.profiler;
+    if (!profiler) throw new WebgradError('profile', 'no profile is running');
+    this.#gpu.flush();
+    this.#gpu.recorder.profiler = null;
+    return profiler.results();
   }
 
   /** Resolves when everything submitted so far has run (flushes first); for benchmarks. */
