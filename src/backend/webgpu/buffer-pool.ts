@@ -36,8 +36,12 @@ export function sizeClass(bytes: number, limit: number): number {
  * index it must see) and becomes reusable only once that submit has happened: from then on the
  * queue orders any later use after the old work.
  *
- * The pool holds at most `maxPooledBytes`; beyond that the least recently freed buffers are
- * destroyed (destroy() is safe for submitted work: the GPU frees it after that work ends).
+ * The pool holds at most the larger of `maxPooledBytes` and the peak bytes ever held by live
+ * buffers; beyond that the least recently freed buffers are destroyed (destroy() is safe for
+ * submitted work: the GPU frees it after that work ends). Tying the cap to the peak working
+ * set lets a step's largest temporaries recycle (a 64 MiB cap made every 16M-float exp
+ * forward+backward create two fresh 64 MB buffers: 154 ms against 59 ms recycled on lavapipe)
+ * while the pool never holds more than the program itself needed at once.
  */
 export class BufferPool {
   readonly #device: GPUDevice;
@@ -48,6 +52,8 @@ export class BufferPool {
   #pending: Pending[] = [];
   #nextId = 1;
   #pooledBytes = 0;
+  #liveBytes = 0;
+  #peakLiveBytes = 0;
   maxPooledBytes: number;
   created = 0;
 
@@ -66,6 +72,8 @@ export class BufferPool {
     const size = sizeClass(bytes, this.#limit);
     const list = this.#free.get(size);
     const reused = list?.pop();
+    this.#liveBytes += size;
+    this.#peakLiveBytes = Math.max(this.#peakLiveBytes, this.#liveBytes);
     if (reused !== undefined) {
       this.#pooledBytes -= size;
       // Lazy removal from #freeOrder: evict() skips buffers no longer in their free list.
@@ -86,6 +94,7 @@ export class BufferPool {
 
   /** `submitIndex`: the number of submits after which no recorded work uses the buffer. */
   release(buf: PooledBuffer, submitIndex: number, submitted: number): void {
+    this.#liveBytes -= buf.size;
     if (submitIndex <= submitted) this.#makeFree(buf);
     else this.#pending.push({ buf, submit: submitIndex });
   }
@@ -108,11 +117,16 @@ export class BufferPool {
     list.push(buf);
     this.#freeOrder.push(buf);
     this.#pooledBytes += buf.size;
-    if (this.#pooledBytes > this.maxPooledBytes) this.trim();
+    if (this.#pooledBytes > this.cap) this.trim();
+  }
+
+  /** What the pool may hold: the configured floor or the peak working set, whichever is larger. */
+  get cap(): number {
+    return Math.max(this.maxPooledBytes, this.#peakLiveBytes);
   }
 
   /** Destroys the oldest free buffers until the pool is within `maxBytes`. */
-  trim(maxBytes = this.maxPooledBytes): void {
+  trim(maxBytes = this.cap): void {
     if (this.#pooledBytes <= maxBytes) {
       // Keep the order list from growing without bound when buffers cycle through it.
       if (this.#freeOrder.length > 4096) this.#freeOrder = this.#freeOrder.filter((b) => this.#isFree(b));
