@@ -4,8 +4,15 @@
 // Operands are read through per-dim strides (0 on broadcast dims), up to rank 8 after the host
 // merges dims that are contiguous in all three tensors. CONTIG skips the index arithmetic
 // when both operands are laid out exactly like the output.
+//
+// binary2 is two arithmetic ops in one dispatch, each result written as the separate kernels
+// would write it: t = OP(a, b) (broadcasting as above) into `out`, then OP2(t, c) or OP2(c, t)
+// (T_LEFT) into `out2`, with c contiguous. The host fuses an op into the next one that reads
+// its result (elementwise.ts): `w.sub_(g.mul(lr))` is one dispatch.
 
 override OP: u32 = 0u;   // 0 add, 1 sub, 2 mul, 3 div, 4 eq, 5 ne, 6 lt, 7 le, 8 gt, 9 ge
+override OP2: u32 = 0u;  // binary2's second op: 0..3 only (T in, T out)
+override T_LEFT: bool = true;
 override IS_FLOAT: bool = true;
 override CONTIG: bool = false;
 override WG: u32 = 256u;
@@ -23,6 +30,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<T>;
 @group(0) @binding(2) var<storage, read> b: array<T>;
 @group(0) @binding(3) var<storage, read_write> out: array<U>;
+@group(0) @binding(4) var<storage, read> c: array<T>;
+@group(0) @binding(5) var<storage, read_write> out2: array<U>;
 
 // NaN and Inf as runtime values: WGSL rejects them in constant expressions.
 var<private> NAN_BITS: u32 = 0x7fc00000u;
@@ -45,9 +54,11 @@ fn div_(x: T, y: T) -> T {
   return x / y;
 }
 
-fn op(x: T, y: T) -> U {
+fn op(x: T, y: T) -> U { return apply(OP, x, y); }
+
+fn apply(code: u32, x: T, y: T) -> U {
   let nan = is_nan(x) || is_nan(y);   // comparisons with NaN: false, except 'ne'
-  switch (OP) {
+  switch (code) {
     case 0u: { return U(x + y); }
     case 1u: { return U(x - y); }
     case 2u: { return U(x * y); }
@@ -61,6 +72,24 @@ fn op(x: T, y: T) -> U {
   }
 }
 
+// Where element e of the output reads a (x) and b (y).
+fn operands(e: u32) -> vec2<u32> {
+  if (CONTIG) { return vec2<u32>(e, e); }
+  var rest = e;
+  var ai = 0u;
+  var bi = 0u;
+  for (var d = i32(P.rank) - 1; d >= 0; d--) {
+    let q = u32(d) >> 2u;
+    let r = u32(d) & 3u;
+    let size = P.shape[q][r];
+    let i = rest % size;
+    rest = rest / size;
+    ai += i * P.a_strides[q][r];
+    bi += i * P.b_strides[q][r];
+  }
+  return vec2<u32>(ai, bi);
+}
+
 @compute @workgroup_size(WG)
 fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) lid: u32) {
@@ -68,22 +97,25 @@ fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   for (var k = 0u; k < ELEMS; k++) {
     let e = base + k * WG;
     if (e >= P.n) { return; }
-    if (CONTIG) {
-      out[e] = op(a[e], b[e]);
+    let ab = operands(e);
+    out[e] = op(a[ab.x], b[ab.y]);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn binary2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    let ab = operands(e);
+    let t = op(a[ab.x], b[ab.y]);
+    out[e] = t;
+    if (T_LEFT) {
+      out2[e] = apply(OP2, T(t), c[e]);
     } else {
-      var rest = e;
-      var ai = 0u;
-      var bi = 0u;
-      for (var d = i32(P.rank) - 1; d >= 0; d--) {
-        let q = u32(d) >> 2u;
-        let r = u32(d) & 3u;
-        let size = P.shape[q][r];
-        let c = rest % size;
-        rest = rest / size;
-        ai += c * P.a_strides[q][r];
-        bi += c * P.b_strides[q][r];
-      }
-      out[e] = op(a[ai], b[bi]);
+      out2[e] = apply(OP2, c[e], T(t));
     }
   }
 }

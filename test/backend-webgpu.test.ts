@@ -256,6 +256,114 @@ describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
     });
   });
 
+  // Two chained arithmetic ops of at most CHAIN_MAX_ELEMS (4096) elements run as one binary2
+  // dispatch that writes both results (elementwise.ts). Same float32 arithmetic as the
+  // separate kernels: 1e-6 like the binary tests, exact for int32.
+  describe('chained binary ops (binary2)', () => {
+    const ARITH: BinaryOp[] = ['add', 'sub', 'mul', 'div'];
+    const g = (): WebGPUBackend => gpu!;
+
+    /** t = op1(a, b) with b broadcast as given, then op2(t, c) (or op2(c, t)), c contiguous. */
+    async function chain(
+      op1: BinaryOp, op2: BinaryOp, left: boolean, a: Pair, b: Pair, c: Pair,
+      shape: number[], bStrides: number[], dtype: DType, tol: number, label: string,
+    ): Promise<number> {
+      const strides = broadcastStrides(shape, shape);
+      let dispatches = 0;
+      const run = (be: Backend, k: 'cpu' | 'webgpu'): [Storage, Storage] => {
+        const before = k === 'webgpu' ? g().stats.dispatches : 0;
+        const t = be.binary(op1, a[k], b[k], shape, strides, bStrides, dtype);
+        const out = left ? be.binary(op2, t, c[k], shape, strides, strides, dtype) : be.binary(op2, c[k], t, shape, strides, strides, dtype);
+        if (k === 'webgpu') {
+          g().flush();
+          dispatches = g().stats.dispatches - before;
+        }
+        return [t, out];
+      };
+      const [ct, co] = run(cpu, 'cpu');
+      const [gt, go] = run(g(), 'webgpu');
+      const check = async (x: Storage, y: Storage, what: string): Promise<void> => {
+        const want = await cpu.read(x);
+        const got = await g().read(y);
+        if (tol === 0) expectMatch(got, want, 0, `${label} ${what}`);
+        else expectEach(got, want, tol, 0, `${label} ${what}`);
+      };
+      await check(ct, gt, 't');
+      await check(co, go, 'out');
+      for (const s of [ct, co]) cpu.release(s);
+      for (const s of [gt, go]) g().release(s);
+      return dispatches;
+    }
+
+    test('every pair of add/sub/mul/div, both sides, scalar / row / no broadcast, one dispatch', async () => {
+      for (const [shape, bShape] of [[[70], []], [[3], [3]], [[17, 65], [65]], [[1], [1]]] as [number[], number[]][]) {
+        const n = shape.reduce((x, y) => x * y, 1);
+        const nb = bShape.reduce((x, y) => x * y, 1);
+        const a = up(randn(n, n, 3));
+        const b = up(randn(nb, nb + 1, 3).map((v) => v || 0.5));
+        const c = up(randn(n, n + 2, 3));
+        const bStrides = broadcastStrides(bShape, shape);
+        for (const op1 of ARITH) {
+          for (const op2 of ARITH) {
+            for (const left of [true, false]) {
+              const d = await chain(op1, op2, left, a, b, c, shape, bStrides, 'float32', 1e-6, `${op1}+${op2} ${left ? 't,c' : 'c,t'} [${shape}]|[${bShape}]`);
+              expect(d, `${op1}+${op2} [${shape}]: dispatches`).toBe(1);
+            }
+          }
+        }
+      }
+    });
+
+    test('sizes around CHAIN_MAX_ELEMS: 4095 and 4096 fuse, 4097 runs the two vec4 kernels', async () => {
+      for (const [n, want] of [[4095, 1], [4096, 1], [4097, 2]] as const) {
+        const a = up(randn(n, 1));
+        const b = up(Float32Array.of(1e-4));
+        const c = up(randn(n, 2));
+        // The tutorial's SGD update, w - g * lr.
+        const d = await chain('mul', 'sub', false, a, b, c, [n], [0], 'float32', 1e-6, `sgd ${n}`);
+        expect(d, `dispatches at ${n}`).toBe(want);
+      }
+    });
+
+    test('NaN, Inf, division by zero and int32 wrapping go through the chain unchanged', async () => {
+      const n = SPECIAL.length;
+      const a = up(SPECIAL);
+      const bData = Float32Array.from({ length: n }, (_, i) => SPECIAL[(i * 7) % n]);
+      bData[3] = 0;
+      bData[5] = -0;
+      const b = up(bData);
+      const c = up(Float32Array.from({ length: n }, (_, i) => SPECIAL[(i * 5 + 3) % n]));
+      for (const [op1, op2] of [['div', 'sub'], ['mul', 'div'], ['sub', 'mul'], ['add', 'div']] as const) {
+        for (const left of [true, false]) await chain(op1, op2, left, a, b, c, [n], [1], 'float32', 1e-6, `special ${op1}+${op2}`);
+      }
+      const ia = up(Int32Array.from([7, -7, 2147483647, -2147483648, 100000, 3, -9, 0]));
+      const ib = up(Int32Array.from([2, -2, 1, -1, 100000, 0, 4, 0]));
+      const ic = up(Int32Array.from([3, 0, 1, 1, -7, 5, 2, -1]));
+      for (const op1 of ARITH) {
+        for (const op2 of ARITH) await chain(op1, op2, false, ia, ib, ic, [8], [1], 'int32', 0, `int32 ${op1}+${op2}`);
+      }
+    });
+
+    test('a held op is encoded before any other command: in-place writes, reads, self-use', async () => {
+      const be = g();
+      const x = be.upload(Float32Array.of(1, 2, 3), 'float32');
+      const two = be.full(1, 'float32', 2);
+      const t = be.binary('mul', x, two, [3], [1], [0], 'float32'); // held
+      be.fill(x, 0); // a clear: t must still see x's old values
+      const u = be.binary('add', t, t, [3], [1], [1], 'float32'); // reads t twice: not fused
+      const y = be.binary('sub', x, t, [3], [1], [1], 'float32');
+      expect(Array.from(await be.read(u))).toEqual([4, 8, 12]);
+      expect(Array.from(await be.read(y))).toEqual([-2, -4, -6]);
+      expect(Array.from(await be.read(t))).toEqual([2, 4, 6]);
+      const v = be.binary('mul', x, two, [3], [1], [0], 'float32'); // held, then read directly
+      expect(Array.from(await be.read(v))).toEqual([0, 0, 0]);
+      be.release(be.binary('add', y, two, [3], [1], [0], 'float32')); // held, output released
+      const z = be.binary('sub', y, two, [3], [1], [0], 'float32'); // encodes it first
+      expect(Array.from(await be.read(z))).toEqual([-4, -6, -8]);
+      for (const s of [x, two, t, u, y, v, z]) be.release(s);
+    });
+  });
+
   describe('data movement', () => {
     test('cast float32 <-> int32 (truncation, NaN/Inf -> 0, wrapping)', async () => {
       const f = up(Float32Array.from([...SPECIAL, 2.5, -2.5, 2147483520, -2147483648, 3e9, -3e9, 1e10, 16777217]));

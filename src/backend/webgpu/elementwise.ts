@@ -10,6 +10,8 @@ import { defineKernel, type KernelDef, type Variant } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
 import { elementwiseShape } from './tuner-elementwise.js';
+import type { HeldDispatch } from './recorder.js';
+import { CHAIN_MAX_ELEMS } from './tuner.js';
 import type { Params } from './uniforms.js';
 
 const UNARY = defineKernel('unary', unarySrc, 'unary', [[1, 'r'], [3, 'w']]);
@@ -22,6 +24,7 @@ const UNARY_GRAD4 = defineKernel('unaryGrad', unarySrc, 'unary_grad4', [[1, 'r']
 const CLAMP4 = defineKernel('clamp', unarySrc, 'clamp_fwd4', [[1, 'r'], [3, 'w']]);
 const CLAMP_GRAD4 = defineKernel('clampGrad', unarySrc, 'clamp_grad4', [[1, 'r'], [2, 'r'], [3, 'w']]);
 const BINARY4 = defineKernel('binary', binarySrc, 'binary4', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const BINARY2 = defineKernel('binary2', binarySrc, 'binary2', [[1, 'r'], [2, 'r'], [3, 'w'], [4, 'r'], [5, 'w']]);
 
 const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'abs', 'pow'];
 const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
@@ -156,6 +159,28 @@ export function clampGrad(gpu: GpuRuntime, x: Storage, dy: Storage, min: number,
   return out;
 }
 
+/** add, sub, mul, div: the ops binary2 chains (their result has the operands' type). */
+const isArith = (op: BinaryOp): boolean => BINARY_OPS.indexOf(op) < 4;
+
+/**
+ * An arithmetic binary op held back by the recorder (recorder.ts) so that the next binary op,
+ * if it reads this one's result, runs with it as one binary2 dispatch. Both results are still
+ * written: nothing about the first op's output changes, only the dispatch count.
+ */
+class HeldBinary implements HeldDispatch {
+  constructor(
+    readonly op: BinaryOp,
+    readonly a: PooledBuffer,
+    readonly b: PooledBuffer,
+    readonly out: PooledBuffer,
+    readonly dtype: DType,
+    readonly n: number,
+    readonly contig: boolean,
+    readonly params: (p: Params) => void,
+    readonly encode: () => void,
+  ) {}
+}
+
 export function binary(
   gpu: GpuRuntime,
   op: BinaryOp,
@@ -176,15 +201,38 @@ export function binary(
   const rank = merged.shape.length;
   if (rank > MAX_RANK) throw new WebgradError(op, `broadcasting over more than ${MAX_RANK} non-mergeable dims is not supported on WebGPU`);
   const contig = rank === 0 ? a.numel === 1 && b.numel === 1 : rank === 1 && as[0] === 1 && bs[0] === 1;
-  const variant = {
-    types: { T: elemType(a.dtype), U: elemType(outDtype) },
-    constants: { OP: BINARY_OPS.indexOf(op), IS_FLOAT: a.dtype !== 'int32', CONTIG: contig },
-  };
+  const types = { T: elemType(a.dtype), U: elemType(outDtype) };
+  const isFloat = a.dtype !== 'int32';
   const params = (p: Params): void => void p.u32s(merged.shape, 8).u32s(as, 8).u32s(bs, 8).u32(rank).u32(n);
-  if (contig) {
-    launch(gpu, [BINARY, BINARY4], variant, [ab, bb, out.buffer!], params, n, op);
+  const chains = isArith(op) && outDtype === a.dtype && n > 0 && n <= CHAIN_MAX_ELEMS;
+  const held = gpu.recorder.held;
+  // Second of a chain: contiguous, reading the held op's result (but not as both operands,
+  // since binary2 would then bind that buffer for writing and reading at once).
+  if (chains && contig && held instanceof HeldBinary && held.n === n && held.dtype === a.dtype && (held.out === ab) !== (held.out === bb)) {
+    gpu.recorder.take(held);
+    const left = held.out === ab;
+    gpu.run(
+      BINARY2,
+      { types, constants: { OP: BINARY_OPS.indexOf(held.op), OP2: BINARY_OPS.indexOf(op), T_LEFT: left, IS_FLOAT: isFloat, CONTIG: held.contig } },
+      [held.a, held.b, held.out, left ? bb : ab, out.buffer!],
+      held.params,
+      groupsFor(n, EW_PER_GROUP),
+      `${held.op}+${op}`,
+    );
+    return out;
+  }
+  const variant = { types, constants: { OP: BINARY_OPS.indexOf(op), IS_FLOAT: isFloat, CONTIG: contig } };
+  // The buffers, not the storages: a held op may be encoded after its output was released.
+  const ob = out.buffer!;
+  const encode = (): void => {
+    if (contig) launch(gpu, [BINARY, BINARY4], variant, [ab, bb, ob], params, n, op);
+    else gpu.run(BINARY, variant, [ab, bb, ob], params, groupsFor(n, EW_PER_GROUP), op);
+  };
+  if (chains) {
+    gpu.live(op);
+    gpu.recorder.hold(new HeldBinary(op, ab, bb, ob, a.dtype, n, contig, params, encode));
   } else {
-    gpu.run(BINARY, variant, [ab, bb, out.buffer!], params, groupsFor(n, EW_PER_GROUP), op);
+    encode();
   }
   return out;
 }

@@ -12,6 +12,15 @@ import { Params } from './uniforms.js';
 export const MAX_DISPATCHES_PER_SUBMIT = 64;
 
 /**
+ * A dispatch whose encoding is put off until the next command, so that a launcher may fuse it
+ * with that command instead (elementwise.ts: two chained binary ops in one dispatch). `encode`
+ * records it as it would have been recorded at once.
+ */
+export interface HeldDispatch {
+  encode(): void;
+}
+
+/**
  * Records compute dispatches and buffer copies into one command encoder (one compute pass,
  * reopened after a copy), and submits them at a readback, at flush(), or every
  * MAX_DISPATCHES_PER_SUBMIT dispatches.
@@ -33,6 +42,7 @@ export class Recorder {
   #slots = 0;
   #commands = 0;
   #ops = new Set<string>();
+  #held: HeldDispatch | null = null;
   /** Set while `wg.profile()` runs: every dispatch then gets a timed pass of its own. */
   profiler: KernelProfiler | null = null;
   /** Number of submits so far. Work recorded now goes out with submit number `submitted + 1`. */
@@ -58,14 +68,42 @@ export class Recorder {
     return this.#arena;
   }
 
-  /** Whether commands are recorded but not submitted. */
+  /** Whether commands are recorded (or held) but not submitted. */
   get hasWork(): boolean {
-    return this.#commands > 0;
+    return this.#commands > 0 || this.#held !== null;
   }
 
-  /** The submit index after which nothing recorded so far still uses a buffer. */
+  /** The submit index after which nothing recorded (or held) so far still uses a buffer. */
   get pendingSubmit(): number {
-    return this.#commands > 0 ? this.submitted + 1 : this.submitted;
+    return this.hasWork ? this.submitted + 1 : this.submitted;
+  }
+
+  /**
+   * Holds `d` instead of encoding it: it goes out with the next submit like any recorded
+   * command, so the buffers it uses stay out of the pool until then. Any other command (or
+   * submit) encodes it first, which keeps the order of everything recorded.
+   */
+  hold(d: HeldDispatch): void {
+    this.encodeHeld();
+    this.#held = d;
+  }
+
+  /** The held dispatch, if any. */
+  get held(): HeldDispatch | null {
+    return this.#held;
+  }
+
+  /** Takes the held dispatch back unencoded: the caller records a dispatch that does its work. */
+  take(d: HeldDispatch): void {
+    if (this.#held === d) this.#held = null;
+  }
+
+  /** Encodes the held dispatch, if any; every command and submit does this first. */
+  encodeHeld(): void {
+    const d = this.#held;
+    if (d === null) return;
+    this.#held = null;
+    d.encode();
   }
 
   /** Claims the next uniform slot (submitting first if the arena is full) and a writer for it. */
@@ -89,6 +127,7 @@ export class Recorder {
   }
 
   copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, op: string, srcOffset = 0): void {
+    this.encodeHeld();
     const enc = this.#commandEncoder();
     this.#endPass();
     enc.copyBufferToBuffer(src, srcOffset, dst, 0, bytes);
@@ -97,6 +136,7 @@ export class Recorder {
   }
 
   clear(dst: PooledBuffer, bytes: number, op: string): void {
+    this.encodeHeld();
     const enc = this.#commandEncoder();
     this.#endPass();
     enc.clearBuffer(dst.gpu, 0, bytes);
@@ -110,6 +150,7 @@ export class Recorder {
   }
 
   submit(): void {
+    this.encodeHeld();
     if (this.#encoder === null) return;
     this.#endPass();
     const device = this.#device;
@@ -132,6 +173,7 @@ export class Recorder {
   }
 
   destroy(): void {
+    this.#held = null;
     this.#pass?.end();
     this.#pass = null;
     this.#encoder = null;

@@ -139,6 +139,8 @@ export class GpuRuntime {
     op: string,
   ): void {
     this.live(op);
+    // A held dispatch goes first (before this one claims a uniform slot): recorded order.
+    this.recorder.encodeHeld();
     const [x, y, z] = typeof groups === 'number' ? fold(groups, this.maxGroupsPerDim) : groups;
     if (x === 0 || y === 0 || z === 0) return;
     const k = this.pipelines.get(def, variant);

@@ -57,3 +57,11 @@ export function matmulTiles(m: number, n: number, profile: KernelProfile): Matmu
  * Every number operand (`x.mul(lr)`, mean's 1/n) and backward's seed is such a full().
  */
 export const FULL_UPLOAD_MAX_BYTES = 16 << 10;
+
+/**
+ * Two chained arithmetic binary ops of at most this many elements run as one dispatch
+ * (binary2 in shaders/binary.wgsl): below it a dispatch's fixed cost (~45 µs on lavapipe,
+ * bench/experiments/dispatch-floor.ts) dwarfs the work. Above it the ops keep their vec4
+ * kernels, which the scalar binary2 would not match on large tensors.
+ */
+export const CHAIN_MAX_ELEMS = 4096;
