@@ -17,6 +17,11 @@
 // SwiftShader), where workgroup memory is ordinary memory and every barrier is a coroutine
 // switch: there it ran 2x faster than the tiled form (8.5 vs 4.2 GFLOP/s at n=1024). On a
 // real GPU the tiled form is the fast one.
+//
+// EPILOGUE (float32 only) also writes a second result from each stored value v into `out2`,
+// for a clamp or clamp gradient that reads the product (the host fuses them, matmul.ts):
+// 1: clamp(v) as unary.wgsl's clamp_op; 2: clamp's gradient with v as dy and `ex` as the
+// clamp's input, as unary.wgsl's clamp_grad_op. Bindings 4 and 5 are dummies otherwise.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -26,6 +31,7 @@ override WG_Y: u32 = 16u;
 override BK: u32 = 16u;
 override TM: u32 = 4u;   // rows per invocation, at most 8
 override TN: u32 = 4u;   // columns per invocation, at most 8
+override EPILOGUE: u32 = 0u;
 override BM: u32 = WG_Y * TM;
 override BN: u32 = WG_X * TN;
 override A_TILE: u32 = BM * BK;
@@ -38,12 +44,34 @@ struct Params {
   a_batch: u32,   // elements between batch matrices of A (0: broadcast)
   b_batch: u32,
   batch0: u32,    // first batch of this dispatch (grids are at most 65535 deep)
+  lo: T,          // EPILOGUE: x < lo -> lo_val, x > hi -> hi_val; the gradient passes in [lo, hi]
+  lo_val: T,
+  hi: T,
+  hi_val: T,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> a: array<T>;
 @group(0) @binding(2) var<storage, read> b: array<T>;
 @group(0) @binding(3) var<storage, read_write> out: array<T>;
+@group(0) @binding(4) var<storage, read> ex: array<T>;
+@group(0) @binding(5) var<storage, read_write> out2: array<T>;
+
+fn is_nan(v: T) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+
+// The second result of element `o` (EPILOGUE 1 or 2) for the stored value v.
+fn epilogue(o: u32, v: T) -> T {
+  if (EPILOGUE == 1u) {
+    var r = v;
+    if (!is_nan(r)) {
+      if (r < P.lo) { r = P.lo_val; }
+      if (r > P.hi) { r = P.hi_val; }
+    }
+    return r;
+  }
+  let x = ex[o];
+  return select(T(0), v, !is_nan(x) && x >= P.lo && x <= P.hi);
+}
 
 // Where A[row, k] and B[k, col] live in either layout.
 fn a_index(off: u32, row: u32, k: u32) -> u32 {
@@ -131,7 +159,11 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
     if (r >= M) { break; }
     for (var j = 0u; j < TN; j++) {
       let c = out_col(col0, tx, j);
-      if (c < N) { out[o_off + r * N + c] = acc[i * 8u + j]; }
+      if (c < N) {
+        let o = o_off + r * N + c;
+        out[o] = acc[i * 8u + j];
+        if (EPILOGUE != 0u) { out2[o] = epilogue(o, acc[i * 8u + j]); }
+      }
     }
   }
 }

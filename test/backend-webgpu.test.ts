@@ -562,6 +562,64 @@ describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
     const SHAPES: [number, number, number][] = [
       [1, 1, 1], [3, 17, 65], [65, 257, 3], [1000, 3, 7], [17, 1, 33], [64, 64, 64], [130, 65, 129], [1, 300, 1], [2, 50, 300],
     ];
+    // A clamp or clamp gradient right after a float32 product runs as the product's epilogue
+    // (matmulEpilogue): one dispatch for both, both results written. Tolerance: the product's,
+    // 1e-5 relative norm; NaN and Inf positions exactly.
+    test('clamp and clampGrad of a product join it as one dispatch (NaN, Inf, bounds, lo > hi)', async () => {
+      const BOUNDS: [number, number][] = [[0, Infinity], [-0.5, 0.5], [1, -1], [-Infinity, 0.25]];
+      const CASES: [number, number, number, boolean, boolean, number][] = [
+        [233, 10, 7, false, false, 1], [7, 233, 10, true, false, 1], [233, 10, 7, false, true, 1],
+        [1, 1, 1, false, false, 1], [65, 257, 3, true, true, 1], [130, 65, 129, false, false, 1], [17, 9, 33, false, false, 3],
+      ];
+      for (const [m, k, n, transA, transB, batch] of CASES) {
+        const aData = randn(batch * m * k, m + k);
+        aData[0] = NaN;
+        aData[aData.length - 1] = Infinity;
+        const a = upTo(aData);
+        const b = upTo(randn(k * n, k + n));
+        const xData = randn(batch * m * n, m * n, 0.7);
+        for (let i = 0; i < xData.length; i += 5) xData[i] = [0, 0.5, -0.5, 1, -1, NaN, Infinity, 0.25][(i / 5) % 8];
+        const x = upTo(xData);
+        const args: MatmulArgs = { batch, m, k, n, transA, transB, aBatchStride: m * k, bBatchStride: 0 };
+        for (const [lo, hi] of BOUNDS) {
+          const tag = `[${batch}x${m},${k},${n}] tA=${transA} tB=${transB} [${lo}, ${hi}]`;
+          for (const grad of [false, true]) {
+            const run = (bk: Backend, key: 'cpu' | 'webgpu'): [Storage, Storage] => {
+              const p = bk.matmul(a[key], b[key], args);
+              return [p, grad ? bk.clampGrad(x[key], p, lo, hi) : bk.clamp(p, lo, hi)];
+            };
+            const [cp, cy] = run(cpu, 'cpu');
+            be.flush();
+            const before = be.stats.dispatches;
+            const [gp, gy] = run(be, 'webgpu');
+            be.flush();
+            expect(be.stats.dispatches - before, `${tag} grad=${grad}: dispatches`).toBe(1);
+            expectMatch(await be.read(gp), await cpu.read(cp), 1e-5, `${tag} product`);
+            expectMatch(await be.read(gy), await cpu.read(cy), 1e-5, `${tag} ${grad ? 'clampGrad' : 'clamp'}`);
+            for (const st of [gp, gy]) be.release(st);
+          }
+        }
+      }
+    });
+
+    test('no epilogue where it does not apply: int32, clampGrad with x the product, a command between', async () => {
+      const ai = upTo(randint(12, 1, -5, 5));
+      const bi = upTo(randint(12, 2, -5, 5));
+      const args: MatmulArgs = { batch: 1, m: 3, k: 4, n: 3, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+      await cmp((bk, key) => bk.clamp(bk.matmul(ai[key], bi[key], args), -3, 4), 0, 'int32 product clamped');
+      const a = upTo(randn(12, 3));
+      const b = upTo(randn(12, 4));
+      await cmp((bk, key) => {
+        const p = bk.matmul(a[key], b[key], args);
+        return bk.clampGrad(p, p, -0.5, 0.5);
+      }, 1e-5, 'clampGrad(p, p)');
+      await cmp((bk, key) => {
+        const p = bk.matmul(a[key], b[key], args);
+        bk.fill(a[key], 0); // encodes the product first; the clamp runs on its own
+        return bk.clamp(p, 0, Infinity);
+      }, 1e-5, 'clamp after a fill');
+    });
+
     // float32 accumulation over k <= 300 against float64: 1e-5 relative norm.
     test.each([[false, false], [true, false], [false, true], [true, true]])('2-D, transA=%s transB=%s', async (transA, transB) => {
       for (const [m, k, n] of SHAPES) {

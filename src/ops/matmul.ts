@@ -41,11 +41,13 @@ function checkOperands(op: string, a: Tensor, b: Tensor, ranks: number[]): void 
 /** Product of two 2-D or 3-D tensors (a 2-D operand is broadcast over the other's batch). */
 function product(op: string, a: Tensor, b: Tensor): Tensor {
   const out = gemm(op, a, b, false, false);
-  return record(op, out, [a, b], [a, b], (dy, needs) => [
-    // A broadcast over the batch receives the sum of its per-batch gradients.
-    needs[0] ? reduceTo(gemm(op, dy, b, false, true), a.shape) : null,
-    needs[1] ? reduceTo(gemm(op, a, dy, true, false), b.shape) : null,
-  ]);
+  return record(op, out, [a, b], [a, b], (dy, needs) => {
+    // A broadcast over the batch receives the sum of its per-batch gradients. dB first: dA is
+    // then the last kernel issued, which the next node's kernel (a clamp's gradient, in an
+    // MLP) may join on WebGPU (matmulEpilogue).
+    const db = needs[1] ? reduceTo(gemm(op, a, dy, true, false), b.shape) : null;
+    return [needs[0] ? reduceTo(gemm(op, dy, b, false, true), a.shape) : null, db];
+  });
 }
 
 export function mm(a: Tensor, b: Tensor): Tensor {

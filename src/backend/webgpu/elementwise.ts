@@ -10,6 +10,7 @@ import { defineKernel, type KernelDef, type Variant } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
 import { elementwiseShape } from './tuner-elementwise.js';
+import { matmulEpilogue } from './matmul.js';
 import type { HeldDispatch } from './recorder.js';
 import { CHAIN_MAX_ELEMS } from './tuner.js';
 import type { Params } from './uniforms.js';
@@ -126,6 +127,8 @@ export function clamp(gpu: GpuRuntime, x: Storage, min: number, max: number): GP
   const n = x.numel;
   const f = x.dtype !== 'int32';
   const [lo, loVal, hi, hiVal] = bounds(x.dtype, min, max);
+  // A clamp of a product just recorded runs as that matmul's epilogue (float32 only).
+  if (f && matmulEpilogue(gpu, xb, null, out.buffer!, [lo, loVal, hi, hiVal], 'clamp')) return out;
   launch(
     gpu,
     [CLAMP, CLAMP4],
@@ -147,6 +150,8 @@ export function clampGrad(gpu: GpuRuntime, x: Storage, dy: Storage, min: number,
   const n = dy.numel;
   const f = x.dtype !== 'int32';
   const [lo, , hi] = bounds(x.dtype, min, max);
+  // dy the product just recorded (matmul's backward, then clamp's): one dispatch.
+  if (f && matmulEpilogue(gpu, dyb, xb, out.buffer!, [lo, 0, hi, 0], name)) return out;
   launch(
     gpu,
     [CLAMP_GRAD, CLAMP_GRAD4],
