@@ -183,6 +183,33 @@ fn unary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   }
 }
 
+// unary_pre: a contiguous add/sub/mul of x and `dy` (here its second operand) first, its
+// result written to `t` as binary.wgsl writes it, then the op: `d.sub(y).pow(2)` is one
+// dispatch (the host fuses them, elementwise.ts). float32 only.
+override PRE: u32 = 0u;   // 0 add, 1 sub, 2 mul (binary.wgsl's codes)
+@group(0) @binding(4) var<storage, read_write> t: array<T>;
+
+fn pre_op(a: T, b: T) -> T {
+  switch (PRE) {
+    case 0u: { return a + b; }
+    case 1u: { return a - b; }
+    default: { return a * b; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn unary_pre(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let base = first(wid, nwg, lid);
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    let v = pre_op(x[e], dy[e]);
+    t[e] = v;
+    out[e] = unary_op(v);
+  }
+}
+
 @compute @workgroup_size(WG)
 fn unary_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {

@@ -344,6 +344,57 @@ describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
       }
     });
 
+    // unary_pre: a contiguous float32 add/sub/mul, then a unary op of its result. Tolerances
+    // of the unary tests: 1e-5 relative each, NaN/Inf/-0 exactly (the sum itself: 1e-6).
+    test('add/sub/mul then any unary op is one dispatch (unary_pre), special values included', async () => {
+      const n = SPECIAL.length;
+      const a = up(SPECIAL);
+      const b = up(Float32Array.from({ length: n }, (_, i) => SPECIAL[(i * 7) % n]));
+      const ra = up(randn(70, 1, 2));
+      const rb = up(randn(70, 2, 2));
+      for (const pre of ['add', 'sub', 'mul'] as const) {
+        for (const op of UNARY) {
+          for (const p of op === 'pow' ? [2, 3, 0.5, -1] : [0]) {
+            for (const [x, y, len] of [[a, b, n], [ra, rb, 70]] as const) {
+              const run = (be: Backend, k: 'cpu' | 'webgpu'): [Storage, Storage] => {
+                const t = be.binary(pre, x[k], y[k], [len], [1], [1], 'float32');
+                return [t, be.unary(op, t, p)];
+              };
+              const [ct, co] = run(cpu, 'cpu');
+              g().flush();
+              const before = g().stats.dispatches;
+              const [gt, go] = run(g(), 'webgpu');
+              g().flush();
+              const tag = `${pre}+${op}(p=${p}) n=${len}`;
+              expect(g().stats.dispatches - before, `${tag}: dispatches`).toBe(1);
+              expectEach(await g().read(gt), await cpu.read(ct), 1e-6, 0, `${tag} t`);
+              expectEach(await g().read(go), await cpu.read(co), 1e-5, 1e-37, `${tag} out`);
+              for (const st of [gt, go]) g().release(st);
+            }
+          }
+        }
+      }
+    });
+
+    test('no unary_pre for div, int32, a broadcast operand or more than 4096 elements', async () => {
+      const cases: [BinaryOp, Pair, Pair, number[], number[], number][] = [
+        ['div', up(randn(70, 1)), up(randn(70, 2)), [70], [1], 2],
+        ['sub', up(randint(70, 1, -9, 9)), up(randint(70, 2, -9, 9)), [70], [1], 2],
+        ['mul', up(randn(70, 3)), up(randn(1, 4)), [70], [0], 2],
+        ['sub', up(randn(5000, 5)), up(randn(5000, 6)), [5000], [1], 2],
+      ];
+      for (const [pre, x, y, shape, bStrides, want] of cases) {
+        const run = (be: Backend, k: 'cpu' | 'webgpu'): Storage => be.unary('neg', be.binary(pre, x[k], y[k], shape, [1], bStrides, x[k].dtype), 0);
+        const c = await cpu.read(run(cpu, 'cpu'));
+        g().flush();
+        const before = g().stats.dispatches;
+        const out = run(g(), 'webgpu');
+        g().flush();
+        expect(g().stats.dispatches - before, `${pre} ${x.cpu.dtype} [${shape}]: dispatches`).toBe(want);
+        expectMatch(await g().read(out), c, 1e-6, `${pre} then neg`);
+      }
+    });
+
     test('a held op is encoded before any other command: in-place writes, reads, self-use', async () => {
       const be = g();
       const x = be.upload(Float32Array.of(1, 2, 3), 'float32');

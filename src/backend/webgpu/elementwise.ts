@@ -25,6 +25,7 @@ const UNARY_GRAD4 = defineKernel('unaryGrad', unarySrc, 'unary_grad4', [[1, 'r']
 const CLAMP4 = defineKernel('clamp', unarySrc, 'clamp_fwd4', [[1, 'r'], [3, 'w']]);
 const CLAMP_GRAD4 = defineKernel('clampGrad', unarySrc, 'clamp_grad4', [[1, 'r'], [2, 'r'], [3, 'w']]);
 const BINARY4 = defineKernel('binary', binarySrc, 'binary4', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const UNARY_PRE = defineKernel('unaryPre', unarySrc, 'unary_pre', [[1, 'r'], [2, 'r'], [3, 'w'], [4, 'w']]);
 const BINARY2 = defineKernel('binary2', binarySrc, 'binary2', [[1, 'r'], [2, 'r'], [3, 'w'], [4, 'r'], [5, 'w']]);
 
 const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'abs', 'pow'];
@@ -78,6 +79,20 @@ export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): 
   intUnaryCheck(op, x.dtype, param);
   const out = gpu.alloc(x.numel, x.dtype, op);
   const n = x.numel;
+  // x the result of a held contiguous float32 add/sub/mul: both in one dispatch.
+  const held = gpu.recorder.held;
+  if (held instanceof HeldBinary && held.out === xb && held.contig && held.n === n && x.dtype === 'float32' && held.op !== 'div') {
+    gpu.recorder.take(held);
+    gpu.run(
+      UNARY_PRE,
+      { types: { T: 'f32' }, constants: { OP: UNARY_OPS.indexOf(op), PRE: BINARY_OPS.indexOf(held.op) } },
+      [held.a, held.b, out.buffer!, held.out],
+      (p) => p.u32(n).f32(param),
+      groupsFor(n, EW_PER_GROUP),
+      `${held.op}+${op}`,
+    );
+    return out;
+  }
   launch(
     gpu,
     [UNARY, UNARY4],
@@ -168,9 +183,10 @@ export function clampGrad(gpu: GpuRuntime, x: Storage, dy: Storage, min: number,
 const isArith = (op: BinaryOp): boolean => BINARY_OPS.indexOf(op) < 4;
 
 /**
- * An arithmetic binary op held back by the recorder (recorder.ts) so that the next binary op,
- * if it reads this one's result, runs with it as one binary2 dispatch. Both results are still
- * written: nothing about the first op's output changes, only the dispatch count.
+ * An arithmetic binary op held back by the recorder (recorder.ts) so that the next op, if it
+ * reads this one's result, runs with it as one dispatch: a binary op as binary2, a unary op
+ * as unary_pre (contiguous add/sub/mul, float32). Both results are still written: nothing
+ * about the first op's output changes, only the dispatch count.
  */
 class HeldBinary implements HeldDispatch {
   constructor(

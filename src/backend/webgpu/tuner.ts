@@ -59,9 +59,10 @@ export function matmulTiles(m: number, n: number, profile: KernelProfile): Matmu
 export const FULL_UPLOAD_MAX_BYTES = 16 << 10;
 
 /**
- * Two chained arithmetic binary ops of at most this many elements run as one dispatch
- * (binary2 in shaders/binary.wgsl): below it a dispatch's fixed cost (~45 µs on lavapipe,
+ * An arithmetic binary op of at most this many elements and the binary or unary op after it
+ * that reads its result run as one dispatch (binary2 in shaders/binary.wgsl, unary_pre in
+ * shaders/unary.wgsl): below it a dispatch's fixed cost (~45 µs on lavapipe,
  * bench/experiments/dispatch-floor.ts) dwarfs the work. Above it the ops keep their vec4
- * kernels, which the scalar binary2 would not match on large tensors.
+ * kernels, which the scalar fused kernels would not match on large tensors.
  */
 export const CHAIN_MAX_ELEMS = 4096;
