@@ -142,7 +142,7 @@ fn unary_grad_op(s: T, g: T) -> T {
     case 3u: { return g / (T(2) * s); }
     case 4u: { return g * (T(1) - s) * s; }
     case 5u: { return g * (T(1) - s * s); }
-    case 6u: { return select(T(0), g, s > T(0)); }    // a select: x <= 0 gives 0 even if dy is NaN
+    case 6u: { return select(T(0), g, s > T(0) || is_nan(s)); }   // x <= 0 gives 0 even if dy is NaN; NaN x passes dy
     case 7u: { return g * select(select(T(0), T(-1), s < T(0)), T(1), s > T(0)); }
     default: {
       if (P.p == 0.0) { return T(0); }   // PyTorch masks exponent 0 to a zero gradient

@@ -110,7 +110,7 @@ export interface Backend {
   unary(op: UnaryOp, x: Storage, param: number): Storage;
   /**
    * dx for y = op(x) given dy. Each op reads what its derivative needs: exp, sqrt, sigmoid,
-   * tanh use y; log, relu, abs, pow use x; neg neither. relu'(0) = 0, abs'(0) = 0.
+   * tanh use y; log, relu, abs, pow use x; neg neither. relu'(0) = 0 (and relu passes dy at NaN x, as PyTorch), abs'(0) = 0.
    */
   unaryGrad(op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): Storage;
   /** min/max may be ±Infinity for "no bound". NaN in x stays NaN. */

@@ -74,9 +74,11 @@ function extreme(op: 'max' | 'min', x: Tensor, dim: number | null | undefined, k
   }
   const out = wrap(x, x.backend.reduce(op as ReduceOp, x.storage, p.layout), p.shape, x.dtype);
   if (p.dim === null) {
-    // Full reduction: ties share the gradient equally (PyTorch's max()/min()).
+    // Full reduction: ties share the gradient equally (PyTorch's max()/min()). A NaN result
+    // counts the NaN elements as the ties (x.ne(x) is isnan), which no x.eq(NaN) would find.
     return record(op, out, [x], [x, out], (dy) => {
-      const mask = x.eq(out.reshape(p.keptShape));
+      const m = out.reshape(p.keptShape);
+      const mask = x.eq(m).add(x.ne(x).mul(m.ne(m)));
       return [mask.mul(dy.reshape(p.keptShape).div(mask.sum()))];
     });
   }

@@ -101,8 +101,9 @@ export function unaryGrad(op: UnaryOp, x: TypedArray, y: TypedArray, dy: TypedAr
       for (let i = 0; i < n; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
       break;
     case 'relu':
-      // A select, not a product (PyTorch's threshold_backward): x <= 0 gives 0 even if dy is NaN.
-      for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+      // A select, not a product (PyTorch's threshold_backward): x <= 0 gives 0 even if dy is
+      // NaN, and NaN x passes dy (NaN <= 0 is false; torch 1.13 fixture).
+      for (let i = 0; i < n; i++) dx[i] = x[i] <= 0 ? 0 : dy[i];
       break;
     case 'abs':
       // dy * sign(x) with sign(0) = sign(NaN) = 0, a product as in PyTorch.
