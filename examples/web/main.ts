@@ -1,20 +1,20 @@
 // The browser demo: loads MNIST from the served IDX files, trains 784 → 128 → 10 in the page
 // (WebGPU, or the CPU backend where the browser has none) with a live loss chart and test
-// accuracy, then classifies digits drawn on the pad. The model, loss, optimizer and loop are
-// those of examples/mnist/train.ts. The served bundle replaces the import below with
-// `./webgrad.js` (the library's browser build; see serve.ts).
+// accuracy, then classifies digits drawn on the pad. The model, normalisation and evaluation
+// come from examples/mnist/model.ts, as in the Node trainer; the loss, optimizer and loop are
+// those of examples/mnist/train.ts. The served bundle replaces the library import (here and in
+// model.ts) with `./webgrad.js` (the library's browser build; see serve.ts).
 //
 // Query parameters: ?backend=auto|webgpu|cpu &train=12000 (training images) &test=10000
 // (test images) &batch=64 &steps=600 (steps trained on load) &autostart=0 (wait for the button).
 import * as wg from '../../src/index.js';
 import { drawLossChart } from './chart.js';
+import { MNIST_NORMALIZE, evaluate as evaluateModel, makeModel } from '../mnist/model.js';
 import { DrawPad, showPixels } from './draw.js';
 
 const { nn, optim, data } = wg;
 const F = nn.functional;
 
-/** MNIST's pixel mean and standard deviation, as in examples/mnist/train.ts. */
-const MNIST_NORMALIZE = { mean: 0.1307, std: 0.3081 };
 const LR = 1e-3;
 /** Steps between loss readbacks: each readback makes JS wait for the GPU. */
 const READ_EVERY = 10;
@@ -169,7 +169,7 @@ async function setup(): Promise<void> {
   state.testImages = test.count;
 
   wg.manualSeed(0);
-  model = new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
+  model = makeModel(128);
   opt = new optim.Adam([...model.parameters()], { lr: LR });
   const loader = new data.DataLoader(trainSet, { batchSize: opts.batchSize, shuffle: true, seed: 0, normalize: MNIST_NORMALIZE });
   batches = (async function* () {
@@ -227,17 +227,7 @@ function evaluate(): Promise<number> {
     state.status = 'evaluating';
     render();
     try {
-      const loader = new data.DataLoader(testSet, { batchSize: 1000, normalize: MNIST_NORMALIZE });
-      let correct = wg.zeros([]);
-      for await (const { x, y } of loader) {
-        const next = wg.scope(() => wg.noGrad(() => correct.add(model.forward(x).argmax(1).eq(y).sum())));
-        correct.dispose();
-        correct = next;
-        x.dispose();
-        y.dispose();
-      }
-      state.testAccuracy = (await correct.item()) / testSet.count;
-      correct.dispose();
+      state.testAccuracy = await evaluateModel(model, testSet.images, testSet.labels);
       return state.testAccuracy;
     } finally {
       state.status = 'ready';
