@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Backend, BinaryOp, MatmulArgs, Storage, UnaryOp } from '../src/backend/backend.js';
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
+import { mulberry32 } from '../src/data/batch.js';
 import type { DType, TypedArray } from '../src/dtype.js';
 import { WebgradError } from '../src/errors.js';
 import { broadcastShapes, broadcastStrides, type ReduceLayout } from '../src/shape.js';
@@ -18,16 +19,6 @@ afterAll(() => gpu?.destroy());
 
 // ---- data ----
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randn(n: number, seed: number, scale = 1): Float32Array {
   const r = mulberry32(seed);
