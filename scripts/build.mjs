@@ -28,7 +28,9 @@ export const browserStubs = {
     b.onResolve({ filter: /\/node-gpu\.js$/ }, () => ({ path: 'node-gpu', namespace: 'browser-stub' }));
     b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path.slice('node:'.length), namespace: 'node-builtin-stub' }));
     b.onLoad({ filter: /.*/, namespace: 'browser-stub' }, () => ({
-      contents: 'export async function nodeGPU() { return null; }\nexport const isNode = () => false;\n',
+      contents:
+        'export async function nodeGPU() { return null; }\nexport const isNode = () => false;\n' +
+        'export const requestAdapterQuietly = (gpu, options) => gpu.requestAdapter(options);\n',
       loader: 'js',
     }));
     b.onLoad({ filter: /.*/, namespace: 'node-builtin-stub' }, (args) => ({

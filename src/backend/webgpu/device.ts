@@ -1,4 +1,4 @@
-import { isNode, nodeGPU } from './node-gpu.js';
+import { isNode, nodeGPU, requestAdapterQuietly } from './node-gpu.js';
 import { detectProfile, type KernelProfile } from './tuner.js';
 import { WebGPUBackend } from './webgpu-backend.js';
 
@@ -44,7 +44,7 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   const gpu = nav?.gpu ?? (isNode() ? await nodeGPU(opts.dawnOptions) : null);
   if (!gpu) return null;
-  const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : {});
+  const adapter = await requestAdapterQuietly(gpu, opts.powerPreference ? { powerPreference: opts.powerPreference } : {});
   if (!adapter) return null;
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) {

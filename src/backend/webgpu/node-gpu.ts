@@ -28,5 +28,44 @@ export async function nodeGPU(dawnOptions: readonly string[] = []): Promise<GPU 
   return gpu;
 }
 
+type Fs = typeof import('node:fs');
+let fsModule: Fs | null | undefined;
+
+/**
+ * `gpu.requestAdapter(options)`, with Dawn's limit notices kept off the terminal in Node on
+ * Linux. Dawn prints "maxDynamicUniformBuffersPerPipelineLayout artificially reduced from
+ * 1000000 to 16 ..." (and the same for storage buffers) to stderr from native code whenever
+ * an adapter reports more than it supports (lavapipe does, and so do some NVIDIA drivers),
+ * whatever limits are requested, and has no switch to turn that off. So while the adapter is
+ * requested (a few milliseconds, once per init) fd 2 points at /dev/null, and then back where
+ * it pointed: the library prints nothing a user did not ask for. Elsewhere it is the plain call.
+ */
+export async function requestAdapterQuietly(gpu: GPU, options: GPURequestAdapterOptions): Promise<GPUAdapter | null> {
+  if (fsModule === undefined) {
+    const specifier = 'node:fs';
+    fsModule = isNode() && process.platform === 'linux' ? ((await import(/* @vite-ignore */ specifier)) as Fs) : null;
+  }
+  const fs = fsModule;
+  let saved = -1;
+  try {
+    if (fs) {
+      saved = fs.openSync('/proc/self/fd/2', 'a');   // the same file, pipe or terminal as fd 2
+      fs.closeSync(2);
+      fs.openSync('/dev/null', 'a');                  // the lowest free descriptor: 2
+    }
+  } catch {
+    saved = -1;   // no /proc, or fd 2 was not open: let Dawn print
+  }
+  try {
+    return await gpu.requestAdapter(options);
+  } finally {
+    if (fs && saved >= 0) {
+      fs.closeSync(2);
+      fs.openSync(`/proc/self/fd/${saved}`, 'a');   // fd 2 again, to where it pointed before
+      fs.closeSync(saved);
+    }
+  }
+}
+
 export const isNode = (): boolean =>
   typeof process !== 'undefined' && typeof process.versions === 'object' && typeof process.versions.node === 'string';
