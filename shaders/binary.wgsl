@@ -1,6 +1,8 @@
 // Broadcasting binary ops into a contiguous output.
-// Prepended by the host: `alias T = f32|i32;` (operands) and `alias U = f32|i32;` (output:
-// T for arithmetic, the requested dtype for comparisons, which write 1 or 0).
+// Prepended by the host (src/backend/webgpu/elementwise.ts): `alias T = f32|i32;` (operands)
+// and `alias U = f32|i32;` (output: T for arithmetic, the requested dtype for comparisons,
+// which write 1 or 0), the Params struct and bindings of BINARY_IO, and `binary_apply(code,
+// x, y)`, the op switch generated from the op table (src/kernels/binary.ts).
 // Operands are read through per-dim strides (0 on broadcast dims), up to rank 8 after the host
 // merges dims that are contiguous in all three tensors. CONTIG skips the index arithmetic
 // when both operands are laid out exactly like the output.
@@ -8,30 +10,17 @@
 // binary2 is two arithmetic ops in one dispatch, each result written as the separate kernels
 // would write it: t = OP(a, b) (broadcasting as above) into `out`, then OP2(t, c) or OP2(c, t)
 // (T_LEFT) into `out2`, with c contiguous. The host fuses an op into the next one that reads
-// its result (elementwise.ts): `w.sub_(g.mul(lr))` is one dispatch.
+// its result (fusion.ts): `w.sub_(g.mul(lr))` is one dispatch.
 
-override OP: u32 = 0u;   // 0 add, 1 sub, 2 mul, 3 div, 4 eq, 5 ne, 6 lt, 7 le, 8 gt, 9 ge
-override OP2: u32 = 0u;  // binary2's second op: 0..3 only (T in, T out)
+override OP: u32 = 0u;   // an OP_* constant of the generated header
+override OP2: u32 = 0u;  // binary2's second op: an arithmetic one (T in, T out)
 override T_LEFT: bool = true;
 override IS_FLOAT: bool = true;
 override CONTIG: bool = false;
 override WG: u32 = 256u;
 const ELEMS: u32 = 4u;
 
-struct Params {
-  shape: array<vec4<u32>, 2>,
-  a_strides: array<vec4<u32>, 2>,
-  b_strides: array<vec4<u32>, 2>,
-  rank: u32,
-  n: u32,
-}
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> a: array<T>;
-@group(0) @binding(2) var<storage, read> b: array<T>;
-@group(0) @binding(3) var<storage, read_write> out: array<U>;
-@group(0) @binding(4) var<storage, read> c: array<T>;
-@group(0) @binding(5) var<storage, read_write> out2: array<U>;
 
 // NaN and Inf as runtime values: WGSL rejects them in constant expressions.
 var<private> NAN_BITS: u32 = 0x7fc00000u;
@@ -54,23 +43,7 @@ fn div_(x: T, y: T) -> T {
   return x / y;
 }
 
-fn op(x: T, y: T) -> U { return apply(OP, x, y); }
-
-fn apply(code: u32, x: T, y: T) -> U {
-  let nan = is_nan(x) || is_nan(y);   // comparisons with NaN: false, except 'ne'
-  switch (code) {
-    case 0u: { return U(x + y); }
-    case 1u: { return U(x - y); }
-    case 2u: { return U(x * y); }
-    case 3u: { return U(div_(x, y)); }
-    case 4u: { return select(U(0), U(1), !nan && x == y); }
-    case 5u: { return select(U(0), U(1), nan || x != y); }
-    case 6u: { return select(U(0), U(1), !nan && x < y); }
-    case 7u: { return select(U(0), U(1), !nan && x <= y); }
-    case 8u: { return select(U(0), U(1), !nan && x > y); }
-    default: { return select(U(0), U(1), !nan && x >= y); }
-  }
-}
+fn op(x: T, y: T) -> U { return binary_apply(OP, x, y); }
 
 // Where element e of the output reads a (x) and b (y).
 fn operands(e: u32) -> vec2<u32> {
@@ -113,9 +86,9 @@ fn binary2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let t = op(a[ab.x], b[ab.y]);
     out[e] = t;
     if (T_LEFT) {
-      out2[e] = apply(OP2, T(t), c[e]);
+      out2[e] = binary_apply(OP2, T(t), c[e]);
     } else {
-      out2[e] = apply(OP2, c[e], T(t));
+      out2[e] = binary_apply(OP2, c[e], T(t));
     }
   }
 }
@@ -123,9 +96,6 @@ fn binary2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
 // Both operands laid out like the output (CONTIG), as vec4s: grid-stride, invocation g handles
 // vec4s g, g + stride, ... (stride = workgroups * WG). Used only when every buffer holds
 // ceil(n / 4) whole vec4s (see fitsVec4 in elementwise.ts); lanes past n are read, never written.
-@group(0) @binding(1) var<storage, read> a4: array<vec4<T>>;
-@group(0) @binding(2) var<storage, read> b4: array<vec4<T>>;
-@group(0) @binding(3) var<storage, read_write> out4: array<vec4<U>>;
 
 @compute @workgroup_size(WG)
 fn binary4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

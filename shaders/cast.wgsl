@@ -6,11 +6,7 @@ override TO_INT: bool = false;   // float32 -> int32; otherwise a plain conversi
 override WG: u32 = 256u;
 const ELEMS: u32 = 4u;
 
-struct Params { n: u32 }
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> src: array<S>;
-@group(0) @binding(3) var<storage, read_write> out: array<D>;
 
 fn to_i32(v: f32) -> i32 {
   let bits = bitcast<u32>(v);

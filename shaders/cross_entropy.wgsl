@@ -4,16 +4,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  rows: u32,
-  classes: u32,
-}
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> tgt: array<i32>;
-@group(0) @binding(3) var<storage, read> dloss: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 // NaN and Inf as runtime values: WGSL rejects them in constant expressions.
 var<private> NAN_BITS: u32 = 0x7fc00000u;

@@ -4,21 +4,7 @@
 override WG: u32 = 256u;
 const ELEMS: u32 = 4u;
 
-struct Params {
-  shape: array<vec4<u32>, 2>,
-  strides: array<vec4<i32>, 2>,
-  rank: u32,
-  n: u32,
-  offset: i32,
-  value: u32,     // fill: the element's bits
-  size: u32,      // scatter_index: [outer, size, inner]
-  inner: u32,
-}
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> src: array<u32>;
-@group(0) @binding(2) var<storage, read> idx: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out: array<u32>;
 
 fn first(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;

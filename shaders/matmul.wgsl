@@ -37,25 +37,7 @@ override BN: u32 = WG_X * TN;
 override A_TILE: u32 = BM * BK;
 override B_TILE: u32 = BK * BN;
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  a_batch: u32,   // elements between batch matrices of A (0: broadcast)
-  b_batch: u32,
-  batch0: u32,    // first batch of this dispatch (grids are at most 65535 deep)
-  lo: T,          // EPILOGUE: x < lo -> lo_val, x > hi -> hi_val; the gradient passes in [lo, hi]
-  lo_val: T,
-  hi: T,
-  hi_val: T,
-}
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> a: array<T>;
-@group(0) @binding(2) var<storage, read> b: array<T>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
-@group(0) @binding(4) var<storage, read> ex: array<T>;
-@group(0) @binding(5) var<storage, read_write> out2: array<T>;
 
 fn is_nan(v: T) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 

@@ -4,28 +4,7 @@
 override WG: u32 = 256u;
 override NESTEROV: bool = false;
 
-struct Params {
-  n: u32,
-  lr: f32,
-  weight_decay: f32,
-  momentum: f32,
-  dampening: f32,
-  first_step: u32,   // SGD: the momentum buffer starts as the gradient, undamped
-  beta1: f32,
-  beta2: f32,
-  one_minus_beta1: f32,   // 1 - beta1 etc. in float64 on the host: 1 - f32(0.999) is 1.3e-5 off
-  one_minus_beta2: f32,
-  one_minus_dampening: f32,
-  eps: f32,
-  step_size: f32,    // Adam: lr / (1 - beta1^step)
-  bc2_sqrt: f32,     //       sqrt(1 - beta2^step)
-}
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> param: array<f32>;
-@group(0) @binding(2) var<storage, read> grad: array<f32>;
-@group(0) @binding(3) var<storage, read_write> buf: array<f32>;   // SGD momentum / Adam m
-@group(0) @binding(4) var<storage, read_write> v: array<f32>;     // Adam second moment
 
 fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 { return (wid.x + wid.y * nwg.x) * WG + lid; }
 

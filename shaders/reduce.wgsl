@@ -22,20 +22,7 @@ override VAL_OUT: bool = true;  // write values to `out`
 override IDX_OUT: bool = false; // write indices to `out_i`
 override WG: u32 = 256u;
 
-struct Params {
-  outer: u32,
-  size: u32,
-  inner: u32,
-  chunks: u32,
-  chunk_len: u32,
-  identity: T,   // 0 for sum, -Inf/+Inf (int32: min/max int) for max/min
-}
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(2) var<storage, read> xi: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
-@group(0) @binding(4) var<storage, read_write> out_i: array<i32>;
 
 struct Acc { v: T, i: i32 }
 
@@ -115,7 +102,6 @@ fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 // (size % 4 == 0, or a single line) and x holds ceil(numel / 4) whole vec4s. A chunk is read
 // as whole vec4s, invocation k taking vec4s k, k + WG, ...; a last partial vec4 (the end of a
 // single line) is read whole by invocation 0 and only its lanes inside the line count.
-@group(0) @binding(1) var<storage, read> x4: array<vec4<T>>;
 
 @compute @workgroup_size(WG)
 fn rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

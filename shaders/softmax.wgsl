@@ -12,16 +12,7 @@
 override LOG: bool = false;
 override WG: u32 = 256u;
 
-struct Params {
-  outer: u32,
-  size: u32,
-  inner: u32,
-}
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;    // x (forward) or y (backward)
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // NaN and Inf as runtime values: WGSL rejects them in constant expressions.
 var<private> NAN_BITS: u32 = 0x7fc00000u;
@@ -133,9 +124,6 @@ fn grad_cols(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 // ---- vec4 forms of `rows` and `cols` for contiguous lines: line `line` is vec4s
 // [line * size / 4, (line + 1) * size / 4).
 
-@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> dy4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> out4: array<vec4<f32>>;
 
 fn exp4(v: vec4<f32>) -> vec4<f32> { return vec4<f32>(exp_(v.x), exp_(v.y), exp_(v.z), exp_(v.w)); }
 

@@ -6,20 +6,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  kshape: array<vec4<u32>, 2>,
-  kstrides: array<vec4<u32>, 2>,
-  rshape: array<vec4<u32>, 2>,
-  rstrides: array<vec4<u32>, 2>,
-  krank: u32,
-  rrank: u32,
-  n_out: u32,
-  n_red: u32,
-}
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<T>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
 
 fn dim(a: array<vec4<u32>, 2>, d: u32) -> u32 { return a[d >> 2u][d & 3u]; }
 

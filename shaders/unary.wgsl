@@ -1,27 +1,17 @@
 // Elementwise unary ops, their gradients, clamp and clamp's gradient.
-// Prepended by the host: `alias T = f32;` (or i32 for the ops that exist on integers:
-// neg, abs, relu, pow 2, clamp). Semantics follow the CPU backend (src/backend/cpu/unary.ts),
-// including NaN and Inf, which WGSL itself does not promise: NaN is tested by bit pattern and
-// the edge cases of log, sqrt, exp and pow are spelled out instead of left to the builtins.
+// Prepended by the host (src/backend/webgpu/elementwise.ts): `alias T = f32|i32;`, the Params
+// struct and bindings of UNARY_IO, and the op switches `unary_op(v)` / `unary_grad_op(s, g)`
+// generated from the op table (src/kernels/unary.ts), whose WGSL expressions call the helpers
+// below. Semantics follow the CPU kernels of that table, including NaN and Inf, which WGSL
+// itself does not promise: NaN is tested by bit pattern and the edge cases of log, sqrt, exp
+// and pow are spelled out instead of left to the builtins.
 
-override OP: u32 = 0u;        // 0 neg, 1 exp, 2 log, 3 sqrt, 4 sigmoid, 5 tanh, 6 relu, 7 abs, 8 pow
+override OP: u32 = 0u;        // an OP_* constant of the generated header
 override IS_FLOAT: bool = true;
 override WG: u32 = 256u;
 const ELEMS: u32 = 4u;        // elements per invocation, WG apart so neighbours read neighbours
 
-struct Params {
-  n: u32,
-  p: f32,        // pow's exponent
-  lo: T,         // clamp: x < lo  -> lo_val
-  lo_val: T,
-  hi: T,         //        x > hi  -> hi_val
-  hi_val: T,
-}
 
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<T>;      // x, or the saved x/y of a gradient
-@group(0) @binding(2) var<storage, read> dy: array<T>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
 
 // NaN and Inf as runtime values: WGSL rejects them in constant expressions.
 var<private> NAN_BITS: u32 = 0x7fc00000u;
@@ -106,49 +96,22 @@ fn pow_(v: f32, p: f32) -> f32 {
   return select(r, -r, flip);
 }
 
-fn unary_op(v: T) -> T {
-  switch (OP) {
-    case 0u: { return -v; }
-    case 1u: { return T(exp_(f32(v))); }
-    case 2u: { return T(log_(f32(v))); }
-    case 3u: { return T(sqrt_(f32(v))); }
-    case 4u: {
-      let f = f32(v);
-      if (f_is_nan(f)) { return v; }
-      // Two branches so exp never overflows, as on the CPU.
-      if (f >= 0.0) { return T(1.0 / (1.0 + exp_(-f))); }
-      let e = exp_(f);
-      return T(e / (1.0 + e));
-    }
-    case 5u: { return T(tanh_(f32(v))); }
-    case 6u: { return select(T(0), v, v > T(0) || is_nan(v)); }   // NaN passes through
-    case 7u: {
-      if (IS_FLOAT) { return bitcast<T>(bitcast<u32>(v) & 0x7fffffffu); }
-      return abs(v);
-    }
-    default: {
-      if (!IS_FLOAT) { return v * v; }   // integers: the host only allows p = 2
-      return T(pow_(f32(v), P.p));
-    }
-  }
+fn sigmoid_(f: f32) -> f32 {
+  if (f_is_nan(f)) { return f; }
+  // Two branches so exp never overflows, as on the CPU.
+  if (f >= 0.0) { return 1.0 / (1.0 + exp_(-f)); }
+  let e = exp_(f);
+  return e / (1.0 + e);
 }
 
-// s is x or y, whichever the derivative reads (Backend.unaryGrad).
-fn unary_grad_op(s: T, g: T) -> T {
-  switch (OP) {
-    case 0u: { return -g; }
-    case 1u: { return g * s; }
-    case 2u: { return g / s; }
-    case 3u: { return g / (T(2) * s); }
-    case 4u: { return g * (T(1) - s) * s; }
-    case 5u: { return g * (T(1) - s * s); }
-    case 6u: { return select(T(0), g, s > T(0) || is_nan(s)); }   // x <= 0 gives 0 even if dy is NaN; NaN x passes dy
-    case 7u: { return g * select(select(T(0), T(-1), s < T(0)), T(1), s > T(0)); }
-    default: {
-      if (P.p == 0.0) { return T(0); }   // PyTorch masks exponent 0 to a zero gradient
-      return T(f32(g) * P.p * pow_(f32(s), P.p - 1.0));
-    }
-  }
+fn pow_t(v: T) -> T {
+  if (!IS_FLOAT) { return v * v; }   // integers: only the square exists (wrapping, as on the CPU)
+  return T(pow_(f32(v), P.p));
+}
+
+fn abs_(v: T) -> T {
+  if (IS_FLOAT) { return bitcast<T>(bitcast<u32>(v) & 0x7fffffffu); }   // also clears -0 and NaN signs
+  return abs(v);
 }
 
 fn clamp_op(x: T) -> T {
@@ -185,17 +148,9 @@ fn unary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 
 // unary_pre: a contiguous add/sub/mul of x and `dy` (here its second operand) first, its
 // result written to `t` as binary.wgsl writes it, then the op: `d.sub(y).pow(2)` is one
-// dispatch (the host fuses them, elementwise.ts). float32 only.
-override PRE: u32 = 0u;   // 0 add, 1 sub, 2 mul (binary.wgsl's codes)
-@group(0) @binding(4) var<storage, read_write> t: array<T>;
-
-fn pre_op(a: T, b: T) -> T {
-  switch (PRE) {
-    case 0u: { return a + b; }
-    case 1u: { return a - b; }
-    default: { return a * b; }
-  }
-}
+// dispatch (the host fuses them, fusion.ts). float32 only. `binary_apply` is generated from
+// the binary op table, as in binary.wgsl.
+override PRE: u32 = 0u;   // an OP_ADD, OP_SUB or OP_MUL code of the binary table
 
 @compute @workgroup_size(WG)
 fn unary_pre(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -204,7 +159,7 @@ fn unary_pre(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   for (var k = 0u; k < ELEMS; k++) {
     let e = base + k * WG;
     if (e >= P.n) { return; }
-    let v = pre_op(x[e], dy[e]);
+    let v = binary_apply(PRE, x[e], dy[e]);
     t[e] = v;
     out[e] = unary_op(v);
   }
@@ -249,9 +204,6 @@ fn clamp_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 // every bound buffer holds ceil(n / 4) whole vec4s, so the last vec4 is read in bounds; lanes
 // past n are read (whatever the pool left there) but never written.
 
-@group(0) @binding(1) var<storage, read> x4: array<vec4<T>>;
-@group(0) @binding(2) var<storage, read> dy4: array<vec4<T>>;
-@group(0) @binding(3) var<storage, read_write> out4: array<vec4<T>>;
 
 fn store4(i: u32, v: vec4<T>) {
   if (i * 4u + 4u <= P.n) {

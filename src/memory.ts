@@ -42,6 +42,12 @@ export interface HostRange {
   readonly max: number;
 }
 
+/** The value every element is known (on the host, without a readback) to have, if any. */
+export function knownConstant(t: { readonly hostRange: HostRange | null }): number | null {
+  const r = t.hostRange;
+  return r !== null && r.min === r.max ? r.min : null;
+}
+
 interface Disposable {
   dispose(): void;
   readonly isDisposed: boolean;
@@ -92,6 +98,30 @@ function closeScope(own: Set<Disposable>, result: unknown): void {
     if (kept.has(t)) scopes.at(-1)?.add(t);
     else if (!t.isDisposed) t.dispose();
   }
+}
+
+/**
+ * Collects every tensor created from now until `closeCollect`, which hands them back: the
+ * machinery under `opScope` (src/ops/util.ts), which decides what each op's tensors become.
+ */
+export function openCollect(): Set<Disposable> {
+  const own = new Set<Disposable>();
+  scopes.push(own);
+  return own;
+}
+
+/** Ends a collection opened by `openCollect`; `survivors` move to the enclosing scope. */
+export function closeCollect(own: Set<Disposable>, survivors: Iterable<Disposable>): void {
+  scopes.splice(scopes.lastIndexOf(own), 1);
+  const parent = scopes.at(-1);
+  if (parent) for (const t of survivors) parent.add(t);
+}
+
+/** The tensors a value holds: itself, or those in an array or object (as scope() keeps them). */
+export function heldTensors(value: unknown): Set<unknown> {
+  const out = new Set<unknown>();
+  collectKept(value, out);
+  return out;
 }
 
 /**

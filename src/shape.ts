@@ -70,3 +70,39 @@ export function layoutAlong(shape: Shape, dim: number | null): ReduceLayout {
 }
 
 export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * Drops size-1 dims and merges neighbours d, d+1 when every operand steps through them as one
+ * dim (stride[d] == stride[d+1] * shape[d+1]), so strided kernels loop over as few dims as
+ * possible (a contiguous [a, b, c] is one dim of a*b*c). Returns the merged shape and each
+ * operand's strides; an empty shape means a single element.
+ */
+export function mergeDims(shape: Shape, strides: readonly (readonly number[])[]): {
+  shape: number[];
+  strides: number[][];
+} {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d];
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * size)) {
+      outShape[last] *= size;
+      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
+    } else {
+      outShape.push(size);
+      strides.forEach((s, k) => outStrides[k].push(s[d]));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * Strides that map each element of `xShape` to the element of `outShape` (same rank, 1 on
+ * summed dims) it is summed into: the output's strides with 0 on the summed dims. sumTo (the
+ * gradient of a broadcast) on every backend walks x with these.
+ */
+export function sumToStrides(xShape: Shape, outShape: Shape): number[] {
+  return contiguousStrides(outShape).map((s, d) => (outShape[d] === 1 && xShape[d] !== 1 ? 0 : s));
+}

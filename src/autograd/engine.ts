@@ -1,5 +1,5 @@
 import { WebgradError, fmtShape } from '../errors.js';
-import { keep, scope } from '../memory.js';
+import { keep, knownConstant, scope } from '../memory.js';
 import { sameShape } from '../shape.js';
 import { onesLike } from '../creation.js';
 import { checkSameBackend } from '../ops/util.js';
@@ -30,12 +30,6 @@ function topoOrder(root: Node): Node[] {
     }
   }
   return order.reverse();
-}
-
-/** Whether every element of `t` is known (on the host) to be `v`; see `Tensor.hostRange`. */
-export function knownConstant(t: Tensor): number | null {
-  const r = t.hostRange;
-  return r !== null && r.min === r.max ? r.min : null;
 }
 
 /** Gradients accumulate (`+=`), never overwrite: a tensor used twice gets the sum. */

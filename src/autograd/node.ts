@@ -12,27 +12,23 @@ export type BackwardFn = (dy: Tensor, needs: readonly boolean[]) => (Tensor | nu
 export class Node {
   #backward: BackwardFn | null;
   #saved: Tensor[];
+  /** Temporaries of the op (opScope) that the graph still needs; disposed on release. */
   #owned: Tensor[];
   readonly #versions: number[];
   readonly needs: boolean[];
   /** Emptied by `release()`, so a freed graph no longer keeps its tensors reachable. */
   inputs: readonly Tensor[];
 
-  /**
-   * `owned` are temporaries the op made for itself (a number operand's 0-d tensor) that no
-   * user holds: the node disposes them when it is released.
-   */
   constructor(
     readonly name: string,
     inputs: readonly Tensor[],
     saved: Tensor[],
     backward: BackwardFn,
-    owned: Tensor[] = [],
   ) {
     this.inputs = inputs;
     this.#backward = backward;
     this.#saved = saved;
-    this.#owned = owned;
+    this.#owned = [];
     this.#versions = saved.map((t) => t.version);
     this.needs = inputs.map((t) => t.requiresGrad);
   }
@@ -60,6 +56,11 @@ export class Node {
         );
       }
     });
+  }
+
+  /** The tensors backward reads (empty once released). */
+  get saved(): readonly Tensor[] {
+    return this.#saved;
   }
 
   /** Hands the node more temporaries to dispose on release (made after it was recorded). */

@@ -1,4 +1,5 @@
 import type { DType, TypedArray } from '../dtype.js';
+import type { BinaryOp, UnaryOp } from '../kernels/index.js';
 import type { ReduceLayout, Shape } from '../shape.js';
 
 /**
@@ -15,10 +16,9 @@ export interface Storage {
   readonly numel: number;
 }
 
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'sigmoid' | 'tanh' | 'relu' | 'abs' | 'pow';
-
-/** Arithmetic keeps the input dtype; comparisons write 1 or 0 in `outDtype`. */
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+// The elementwise ops are declared by their tables (src/kernels/), which every backend reads.
+export type { UnaryOp } from '../kernels/unary.js';
+export type { BinaryOp } from '../kernels/binary.js';
 
 export type ReduceOp = 'sum' | 'max' | 'min';
 export type ArgReduceOp = 'argmax' | 'argmin';
@@ -91,6 +91,11 @@ export interface Backend {
   read(s: Storage): Promise<TypedArray>;
   release(s: Storage): void;
   memory(): MemoryInfo;
+  /**
+   * The values themselves when the storage is host memory (the CPU backend), else null: lets
+   * an op check data it can see without a readback (crossEntropy's targets). Never copied.
+   */
+  hostData(s: Storage): TypedArray | null;
 
   // ---- data movement ----
   /** In place: dst <- src, same numel and dtype. */

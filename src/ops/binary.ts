@@ -1,10 +1,10 @@
-import type { BinaryOp } from '../backend/backend.js';
+import type { ArithOp, BinaryOp, CompareOp } from '../kernels/binary.js';
 import type { DType } from '../dtype.js';
 import { WebgradError } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { reduceTo } from './shape-ops.js';
-import { checkLive, checkSameBackend, promote, record, wrap } from './util.js';
+import { checkLive, checkSameBackend, opScope, promote, record, wrap } from './util.js';
 
 export type Operand = Tensor | number;
 
@@ -27,7 +27,7 @@ export function resultOf(op: string, a: Tensor, b: Operand, floatOnly = false): 
   return { shape: broadcastShapes(op, a.shape, b instanceof Tensor ? b.shape : []), dtype };
 }
 
-/** A number operand becomes a 0-d tensor (a temporary the caller must dispose). */
+/** A number operand becomes a 0-d tensor (a temporary of the op). */
 function operand(v: Operand, like: Tensor): Tensor {
   if (v instanceof Tensor) return v;
   const dtype = scalarDtype(v, like.dtype);
@@ -38,41 +38,33 @@ function castTo(t: Tensor, dtype: DType): Tensor {
   return t.dtype === dtype ? t : t.to(dtype);
 }
 
-/** Runs a broadcasting kernel on checked arguments; the caller records the result. */
+/** Runs a broadcasting kernel on checked arguments (inside the caller's opScope). */
 function launch(kernel: BinaryOp, a: Tensor, b: Tensor, shape: number[], compute: DType, outDtype: DType): Tensor {
   const ac = castTo(a, compute);
   const bc = castTo(b, compute);
   const storage = a.backend.binary(kernel, ac.storage, bc.storage, shape, broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), outDtype);
-  if (ac !== a) ac.dispose();
-  if (bc !== b) bc.dispose();
   return wrap(a, storage, shape, outDtype);
 }
 
 type Grads = (dy: Tensor, a: Tensor, b: Tensor, out: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
 
-/**
- * `owned` are temporaries made for this op alone (a number operand's 0-d tensor, a scaled
- * operand): disposed at once when nothing was recorded, else by the graph node on release.
- */
-function arith(op: BinaryOp, a: Tensor, bv: Operand, floatOnly: boolean, grads: Grads, owned: Tensor[] = []): Tensor {
+function arith(op: ArithOp, a: Tensor, bv: Operand, floatOnly: boolean, grads: Grads): Tensor {
   const { shape, dtype } = resultOf(op, a, bv, floatOnly);
-  const b = operand(bv, a);
-  const temps = b === bv ? owned : [...owned, b];
-  const out = launch(op, a, b, shape, dtype, dtype);
-  // Only what backward reads is saved: mul needs both inputs, div the output too.
-  const saved = op === 'div' ? [a, b, out] : op === 'mul' ? [a, b] : [];
-  record(op, out, [a, b], saved, (dy, needs) => grads(dy, a, b, out, needs), temps);
-  if (!out.gradFn) for (const t of temps) t.dispose();
-  return out;
+  return opScope(() => {
+    const b = operand(bv, a);
+    const out = launch(op, a, b, shape, dtype, dtype);
+    // Only what backward reads is saved: mul needs both inputs, div the output too.
+    const saved = op === 'div' ? [a, b, out] : op === 'mul' ? [a, b] : [];
+    return record(op, out, [a, b], saved, (dy, needs) => grads(dy, a, b, out, needs));
+  });
 }
 
-/** a + alpha·b (or a - alpha·b): the scaled operand is a temporary of the op. */
+/** a + alpha·b (or a - alpha·b). */
 function scaled(op: 'add' | 'sub', a: Tensor, b: Operand, alpha: number, grads: Grads): Tensor {
   if (typeof alpha !== 'number') throw new WebgradError(op, `alpha must be a number, got ${typeof alpha}`);
   if (typeof b === 'number' || alpha === 1) return arith(op, a, typeof b === 'number' ? b * alpha : b, false, grads);
   resultOf(op, a, b); // refuse before computing b·alpha
-  const bs = mul(b, alpha);
-  return arith(op, a, bs, false, grads, [bs]);
+  return opScope(() => arith(op, a, mul(b, alpha), false, grads));
 }
 
 export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
@@ -105,13 +97,10 @@ export function div(a: Tensor, b: Operand): Tensor {
   ]);
 }
 
-export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export type { CompareOp };
 
 /** Elementwise comparison: 1 where it holds, else 0, as float32 (webgrad has no bool dtype). */
 export function compare(op: CompareOp, a: Tensor, bv: Operand): Tensor {
   const { shape, dtype } = resultOf(op, a, bv);
-  const b = operand(bv, a);
-  const out = launch(op, a, b, shape, dtype, 'float32');
-  if (b !== bv) b.dispose();
-  return out;
+  return opScope(() => launch(op, a, operand(bv, a), shape, dtype, 'float32'));
 }

@@ -1,4 +1,4 @@
-import type { UnaryOp } from '../backend/backend.js';
+import { type UnaryOp, unaryOnInt } from '../kernels/unary.js';
 import type { DType } from '../dtype.js';
 import { WebgradError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -6,11 +6,12 @@ import { checkLive, record, requireFloat, requireSupported, wrap } from './util.
 
 /**
  * One forward kernel and one derivative kernel per op (backend.unaryGrad), which reads the
- * saved input or output as the derivative needs: exp'(x) = exp(x) reuses the output.
+ * saved input or output as the derivative needs: exp'(x) = exp(x) reuses the output. The op
+ * table (src/kernels/unary.ts) says which ops exist on int32.
  */
 function unary(op: UnaryOp, x: Tensor, param = 0): Tensor {
   checkLive(op, x);
-  if (op !== 'neg' && op !== 'abs') requireFloat(op, x);
+  if (!unaryOnInt(op, param)) requireFloat(op, x);
   const y = wrap(x, x.backend.unary(op, x.storage, param), x.shape, x.dtype);
   return record(op, y, [x], [x, y], (dy) => [wrap(x, x.backend.unaryGrad(op, x.storage, y.storage, dy.storage, param), x.shape, x.dtype)]);
 }
@@ -29,6 +30,9 @@ export function pow(x: Tensor, exponent: number): Tensor {
   if (typeof exponent !== 'number') throw new WebgradError('pow', `exponent must be a number, got ${typeof exponent}`);
   return unary('pow', x, exponent);
 }
+
+// Every op of the table has its function here: an entry without one does not compile.
+void ({ neg, exp, log, sqrt, abs, sigmoid, tanh, relu, pow } satisfies Record<UnaryOp, unknown>);
 
 /**
  * clamp(min?, max?): either bound may be omitted. The gradient passes where min <= x <= max,

@@ -3,7 +3,7 @@ import { WebgradError, check, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { add } from './binary.js';
 import { reduceTo } from './shape-ops.js';
-import { checkSameBackend, disposeTemps, record, requireFloat, wrap } from './util.js';
+import { checkSameBackend, opScope, record, requireFloat, wrap } from './util.js';
 
 /**
  * C = op(A)·op(B) for 2-D or 3-D operands; `transA`/`transB` read an operand transposed in
@@ -41,13 +41,11 @@ function checkOperands(op: string, a: Tensor, b: Tensor, ranks: number[]): void 
 /** Product of two 2-D or 3-D tensors (a 2-D operand is broadcast over the other's batch). */
 function product(op: string, a: Tensor, b: Tensor): Tensor {
   const out = gemm(op, a, b, false, false);
-  return record(op, out, [a, b], [a, b], (dy, needs) => {
-    // A broadcast over the batch receives the sum of its per-batch gradients. dB first: dA is
-    // then the last kernel issued, which the next node's kernel (a clamp's gradient, in an
-    // MLP) may join on WebGPU (matmulEpilogue).
-    const db = needs[1] ? reduceTo(gemm(op, a, dy, true, false), b.shape) : null;
-    return [needs[0] ? reduceTo(gemm(op, dy, b, false, true), a.shape) : null, db];
-  });
+  // A broadcast over the batch receives the sum of its per-batch gradients.
+  return record(op, out, [a, b], [a, b], (dy, needs) => [
+    needs[0] ? reduceTo(gemm(op, dy, b, false, true), a.shape) : null,
+    needs[1] ? reduceTo(gemm(op, a, dy, true, false), b.shape) : null,
+  ]);
 }
 
 export function mm(a: Tensor, b: Tensor): Tensor {
@@ -66,13 +64,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const kb = b.ndim === 1 ? b.shape[0] : b.shape[b.ndim - 2];
   check(ka === kb, 'matmul', () => `shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} cannot be multiplied (${ka} != ${kb})`);
   if (a.ndim > 1 && b.ndim > 1) return product('matmul', a, b);
-  // A vector is viewed as a matrix, and the product's extra dim dropped: the views are the
-  // op's temporaries, freed with its graph node (or at once without one).
-  const a2 = a.ndim === 1 ? a.reshape([1, a.shape[0]]) : a;
-  const b2 = b.ndim === 1 ? b.reshape([b.shape[0], 1]) : b;
-  const out = disposeTemps(product('matmul', a2, b2), [a2, b2].filter((t, i) => t !== [a, b][i]));
-  const shape = out.shape.filter((_, i) => !((a.ndim === 1 && i === out.ndim - 2) || (b.ndim === 1 && i === out.ndim - 1)));
-  return disposeTemps(out.reshape(shape), [out]);
+  // A vector is viewed as a matrix, and the product's extra dim dropped.
+  return opScope(() => {
+    const a2 = a.ndim === 1 ? a.reshape([1, a.shape[0]]) : a;
+    const b2 = b.ndim === 1 ? b.reshape([b.shape[0], 1]) : b;
+    const out = product('matmul', a2, b2);
+    return out.reshape(out.shape.filter((_, i) => !((a.ndim === 1 && i === out.ndim - 2) || (b.ndim === 1 && i === out.ndim - 1))));
+  });
 }
 
 /** y = x·Wᵀ + b with W stored [out, in] (PyTorch's layout): W is read transposed, never copied. */
@@ -85,10 +83,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     checkSameBackend('linear', x, bias);
     check(bias.ndim === 1 && bias.shape[0] === weight.shape[0], 'linear', () => `bias of shape ${fmtShape(bias.shape)} does not match weight of shape ${fmtShape(weight.shape)}`);
   }
-  const y = gemm('linear', x, weight, false, true);
-  const out = record('linear', y, [x, weight], [x, weight], (dy, needs) => [
-    needs[0] ? gemm('linear', dy, weight, false, false) : null,
-    needs[1] ? gemm('linear', dy, x, true, false) : null,
-  ]);
-  return bias ? disposeTemps(add(out, bias), [out]) : out;
+  return opScope(() => {
+    const y = gemm('linear', x, weight, false, true);
+    const out = record('linear', y, [x, weight], [x, weight], (dy, needs) => [
+      needs[0] ? gemm('linear', dy, weight, false, false) : null,
+      needs[1] ? gemm('linear', dy, x, true, false) : null,
+    ]);
+    return bias ? add(out, bias) : out;
+  });
 }

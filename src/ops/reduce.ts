@@ -1,11 +1,11 @@
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import type { ArgReduceOp, ReduceOp } from '../backend/backend.js';
 import { WebgradError, fmtShape } from '../errors.js';
-import { type ReduceLayout, layoutAlong, normalizeDim } from '../shape.js';
+import { contiguousStrides, type ReduceLayout, layoutAlong, normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { knownConstant } from '../autograd/engine.js';
+import { knownConstant } from '../memory.js';
 import { expandTo } from './shape-ops.js';
-import { checkLive, disposeTemps, record, wrap } from './util.js';
+import { checkLive, opScope, record, wrap } from './util.js';
 
 interface Plan {
   dim: number | null;
@@ -42,8 +42,10 @@ function spread(op: string, dy: Tensor, p: Plan, x: Tensor, scale: number | null
     // dy's backend: x itself may be disposed by now (backward does not need its values).
     return wrap(dy, dy.backend.full(x.numel, x.dtype, value), x.shape, x.dtype).setHostRange(Number.isNaN(value) ? null : { min: value, max: value });
   }
-  const out = expandTo(op, dy.reshape(p.keptShape), x.shape);
-  return scale === null ? out : disposeTemps(out.mul(scale), [out]);
+  return opScope(() => {
+    const out = expandTo(op, dy.reshape(p.keptShape), x.shape);
+    return scale === null ? out : out.mul(scale);
+  });
 }
 
 /** sum's gradient is its incoming gradient broadcast back over the reduced dim. */
@@ -57,14 +59,14 @@ export function sum(x: Tensor, dim?: number | null, keepdim = false): Tensor {
 export function mean(x: Tensor, dim?: number | null, keepdim = false): Tensor {
   const p = plan('mean', x, dim, keepdim);
   if (x.dtype === 'int32') throw new WebgradError('mean', `expected a floating point tensor, got int32 of shape ${fmtShape(x.shape)}; cast with .to('float32')`);
-  const total = x.backend.reduce('sum', x.storage, p.layout);
   const n = p.layout.size;
-  const scale = x.backend.full(1, x.dtype, 1 / n);
-  const storage = x.backend.binary('mul', total, scale, [p.layout.outer * p.layout.inner], [1], [0], x.dtype);
-  x.backend.release(total);
-  x.backend.release(scale);
-  const out = wrap(x, storage, p.shape, x.dtype);
-  return record('mean', out, [x], [], (dy) => [spread('mean', dy, p, x, 1 / n)]);
+  return opScope(() => {
+    // The sum times 1/n, as its own tensors: nothing of them is recorded.
+    const total = wrap(x, x.backend.reduce('sum', x.storage, p.layout), p.shape, x.dtype);
+    const scale = wrap(x, x.backend.full(1, x.dtype, 1 / n), [], x.dtype);
+    const out = wrap(x, x.backend.binary('mul', total.storage, scale.storage, p.shape, contiguousStrides(p.shape), p.shape.map(() => 0), x.dtype), p.shape, x.dtype);
+    return record('mean', out, [x], [], (dy) => [spread('mean', dy, p, x, 1 / n)]);
+  });
 }
 
 function extreme(op: 'max' | 'min', x: Tensor, dim: number | null | undefined, keepdim: boolean): Tensor {
@@ -72,21 +74,23 @@ function extreme(op: 'max' | 'min', x: Tensor, dim: number | null | undefined, k
   if (p.layout.size === 0) {
     throw new WebgradError(op, `cannot reduce an empty tensor of shape ${fmtShape(x.shape)}${p.dim === null ? '' : ` along dim ${p.dim}`}: the operation has no identity`);
   }
-  const out = wrap(x, x.backend.reduce(op as ReduceOp, x.storage, p.layout), p.shape, x.dtype);
-  if (p.dim === null) {
-    // Full reduction: ties share the gradient equally (PyTorch's max()/min()). A NaN result
-    // counts the NaN elements as the ties (x.ne(x) is isnan), which no x.eq(NaN) would find.
-    return record(op, out, [x], [x, out], (dy) => {
-      const m = out.reshape(p.keptShape);
-      const mask = x.eq(m).add(x.ne(x).mul(m.ne(m)));
-      return [mask.mul(dy.reshape(p.keptShape).div(mask.sum()))];
-    });
-  }
-  // Along a dim: the gradient goes to the first extreme index (PyTorch's max(dim)).
-  if (!(isGradEnabled() && x.requiresGrad)) return out;
-  const idx = wrap(x, x.backend.argReduce(op === 'max' ? 'argmax' : 'argmin', x.storage, p.layout), p.shape, 'int32');
-  // The indices are the graph's alone: freed when it is released after backward.
-  return disposeTemps(record(op, out, [x], [idx], (dy) => [wrap(x, x.backend.scatterIndex(dy.storage, idx.storage, p.layout), x.shape, x.dtype)]), [idx]);
+  return opScope(() => {
+    const out = wrap(x, x.backend.reduce(op as ReduceOp, x.storage, p.layout), p.shape, x.dtype);
+    if (p.dim === null) {
+      // Full reduction: ties share the gradient equally (PyTorch's max()/min()). A NaN result
+      // counts the NaN elements as the ties (x.ne(x) is isnan), which no x.eq(NaN) would find.
+      return record(op, out, [x], [x, out], (dy) => {
+        const m = out.reshape(p.keptShape);
+        const mask = x.eq(m).add(x.ne(x).mul(m.ne(m)));
+        return [mask.mul(dy.reshape(p.keptShape).div(mask.sum()))];
+      });
+    }
+    // Along a dim: the gradient goes to the first extreme index (PyTorch's max(dim)); the
+    // indices are the graph's alone, freed when it is released after backward.
+    if (!(isGradEnabled() && x.requiresGrad)) return out;
+    const idx = wrap(x, x.backend.argReduce(op === 'max' ? 'argmax' : 'argmin', x.storage, p.layout), p.shape, 'int32');
+    return record(op, out, [x], [idx], (dy) => [wrap(x, x.backend.scatterIndex(dy.storage, idx.storage, p.layout), x.shape, x.dtype)]);
+  });
 }
 
 export const max = (x: Tensor, dim?: number | null, keepdim = false): Tensor => extreme('max', x, dim, keepdim);

@@ -2,7 +2,7 @@ import type { DType } from '../dtype.js';
 import { WebgradError, check, fmtShape } from '../errors.js';
 import { type Shape, broadcastStrides, contiguousStrides, normalizeDim, numelOf, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { checkLive, record, wrap } from './util.js';
+import { checkLive, opScope, record, wrap } from './util.js';
 
 /** Resolves one -1 and checks the element count. */
 function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
@@ -86,14 +86,11 @@ export function expandTo(op: string, x: Tensor, shape: Shape, dtype: DType = x.d
   x.shape.forEach((d, i) => {
     check(d === shape[i + off] || d === 1, op, () => `cannot expand shape ${fmtShape(x.shape)} to ${fmtShape(shape)} (dim ${i}: ${d} vs ${shape[i + off]})`);
   });
-  let storage = x.backend.strided(x.storage, shape, broadcastStrides(x.shape, shape), 0);
-  if (dtype !== x.dtype) {
-    const cast = x.backend.cast(storage, dtype);
-    x.backend.release(storage);
-    storage = cast;
-  }
-  const out = wrap(x, storage, shape, dtype);
-  return record('expand', out, [x], [], (dy) => [reduceTo(dy, x.shape)]);
+  return opScope(() => {
+    const wide = wrap(x, x.backend.strided(x.storage, shape, broadcastStrides(x.shape, shape), 0), shape, x.dtype);
+    const out = dtype === x.dtype ? wide : wrap(x, x.backend.cast(wide.storage, dtype), shape, dtype);
+    return record('expand', out, [x], [], (dy) => [reduceTo(dy, x.shape)]);
+  });
 }
 
 export function expand(x: Tensor, shape: readonly number[]): Tensor {

@@ -1,11 +1,10 @@
 import type { Storage } from '../backend/backend.js';
-import { CpuStorage } from '../backend/cpu/storage.js';
 import type { TypedArray } from '../dtype.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { type BackwardFn, Node } from '../autograd/node.js';
 import type { DType } from '../dtype.js';
 import { WebgradError, fmtShape } from '../errors.js';
-import type { HostRange } from '../memory.js';
+import { closeCollect, heldTensors, type HostRange, openCollect } from '../memory.js';
 import type { Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -17,20 +16,59 @@ export const wrap = (like: Tensor, storage: Storage, shape: Shape, dtype: DType 
  * Records `out` as produced by `name` from `inputs` when grad mode is on and an input needs a
  * gradient. `saved` are the tensors `backward` reads, checked against in-place writes.
  */
-export function record(name: string, out: Tensor, inputs: Tensor[], saved: Tensor[], backward: BackwardFn, owned: Tensor[] = []): Tensor {
-  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) out.setGradFn(new Node(name, inputs, saved, backward, owned));
+export function record(name: string, out: Tensor, inputs: Tensor[], saved: Tensor[], backward: BackwardFn): Tensor {
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) out.setGradFn(new Node(name, inputs, saved, backward));
   return out;
 }
 
 /**
- * `temps` are tensors an op made for itself and returns to no one (a view of an operand, an
- * intermediate result): once `out` is computed they go, unless `out`'s graph node needs them,
- * which then disposes them when it is released after backward.
+ * Runs an op's body so that no op does its own memory bookkeeping. Every tensor the body
+ * creates is collected; when it returns, what it returns (a tensor, or tensors in an array or
+ * object) survives into the caller's scope, the tensors the result's graph still needs (the
+ * inputs and saved tensors of nodes recorded inside: a scalar operand, a view, an intermediate
+ * product) go to the result's graph node, which frees them when it is released after
+ * backward, and everything else (casts, scaled copies, intermediates no graph kept) is
+ * disposed at once. On an error, everything the body created is disposed.
  */
-export function disposeTemps(out: Tensor, temps: Tensor[]): Tensor {
-  if (out.gradFn) out.gradFn.own(...temps);
-  else for (const t of temps) t.dispose();
-  return out;
+export function opScope<R>(body: () => R): R {
+  const created = openCollect();
+  let result: R;
+  try {
+    result = body();
+  } catch (e) {
+    closeCollect(created, []);
+    for (const t of created) t.dispose();
+    throw e;
+  }
+  const results = heldTensors(result);
+  const survivors: Tensor[] = [];
+  // Each temporary the graph needs goes to the node that saves it for backward (which must
+  // outlive that node's backward), else to the node that takes it as an input.
+  const owners = new Map<Tensor, Node>();
+  for (const r of results) {
+    if (!(r instanceof Tensor) || !created.has(r)) continue;
+    survivors.push(r);
+    // Walk the nodes recorded inside the body, from this result back to the op's inputs.
+    const stack = r.gradFn ? [r.gradFn] : [];
+    const seen = new Set(stack);
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      const visit = (t: Tensor, saves: boolean): void => {
+        if (!created.has(t) || results.has(t)) return;
+        if (saves || !owners.has(t)) owners.set(t, node);
+        if (t.gradFn && !seen.has(t.gradFn)) {
+          seen.add(t.gradFn);
+          stack.push(t.gradFn);
+        }
+      };
+      for (const t of node.inputs) visit(t, false);
+      for (const t of node.saved) visit(t, true);
+    }
+  }
+  for (const [t, node] of owners) node.own(t);
+  closeCollect(created, survivors);
+  for (const t of created) if (!results.has(t) && !owners.has(t as Tensor) && !t.isDisposed) t.dispose();
+  return result;
 }
 
 /**
@@ -100,6 +138,5 @@ export function int32Bounds(op: string, values: ArrayLike<number>): HostRange {
 
 /** The values of a tensor whose storage is host memory (the CPU backend), else null. */
 export function hostValues(t: Tensor): TypedArray | null {
-  const s = t.storage;
-  return s instanceof CpuStorage ? s.data : null;
+  return t.backend.hostData(t.storage);
 }

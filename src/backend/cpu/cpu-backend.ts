@@ -64,6 +64,10 @@ export class CpuBackend implements Backend {
     this.#bytesInUse -= cpu(s).drop();
   }
 
+  hostData(s: Storage): TypedArray {
+    return cpu(s).data;
+  }
+
   memory(): MemoryInfo {
     return { bytesInUse: this.#bytesInUse, poolBytes: 0 };
   }

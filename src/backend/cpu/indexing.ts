@@ -1,4 +1,4 @@
-import type { Shape } from '../../shape.js';
+import { mergeDims, type Shape } from '../../shape.js';
 
 /**
  * Walks a contiguous row-major iteration over `shape` one row (last dim) at a time, tracking
@@ -6,9 +6,9 @@ import type { Shape } from '../../shape.js';
  * the row (steps `aStep`, `bStep`) and call `next()` between rows, so the per-element cost is a
  * typed-array read, never index arithmetic over every dim.
  *
- * Dims of size 1 are dropped and neighbouring dims that are contiguous in both operands are
- * merged first: a same-shape elementwise op becomes one long row, and `[n,1] + [1,m]` or a 2-D
- * transpose stay two dims however they were written.
+ * Dims are merged first (mergeDims, src/shape.ts, as the WebGPU kernels do): a same-shape
+ * elementwise op becomes one long row, and `[n,1] + [1,m]` or a 2-D transpose stay two dims
+ * however they were written.
  */
 export class RowWalk {
   /** Elements per row (0 when the shape is empty). */
@@ -24,33 +24,10 @@ export class RowWalk {
   readonly #idx: Int32Array;
 
   constructor(shape: Shape, aStrides: readonly number[], bStrides: readonly number[], aOffset = 0, bOffset = 0) {
-    const sizes: number[] = [];
-    const as: number[] = [];
-    const bs: number[] = [];
-    let empty = false;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      const n = shape[d];
-      if (n === 0) empty = true;
-      if (n === 1) continue;
-      const last = sizes.length - 1;
-      // Merging dim d into the (inner) dim just collected keeps every address the same.
-      if (last >= 0 && as[last] * sizes[last] === aStrides[d] && bs[last] * sizes[last] === bStrides[d]) {
-        sizes[last] *= n;
-      } else {
-        sizes.push(n);
-        as.push(aStrides[d]);
-        bs.push(bStrides[d]);
-      }
-    }
-    if (sizes.length === 0) {
-      sizes.push(1);
-      as.push(0);
-      bs.push(0);
-    }
-    // Collected innermost-first; the walk wants outermost-first.
-    sizes.reverse();
-    as.reverse();
-    bs.reverse();
+    const empty = shape.includes(0);
+    const merged = mergeDims(shape, [aStrides, bStrides]);
+    const sizes = merged.shape.length > 0 ? merged.shape : [1];
+    const [as, bs] = merged.shape.length > 0 ? merged.strides : [[0], [0]];
     const last = sizes.length - 1;
     this.rowLen = empty ? 0 : sizes[last];
     this.rows = empty ? 0 : sizes.slice(0, last).reduce((x, y) => x * y, 1);

@@ -1,6 +1,6 @@
 import type { DType, TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';
-import { contiguousStrides, numelOf } from '../../shape.js';
+import { contiguousStrides, numelOf, sumToStrides } from '../../shape.js';
 import { RowWalk } from './indexing.js';
 import { alloc, allocLike } from './storage.js';
 
@@ -38,7 +38,7 @@ export function strided(x: TypedArray, outShape: Shape, strides: readonly number
  * stride 0 on summed dims), accumulating in float64 and rounding once at the end.
  */
 export function sumTo(x: TypedArray, xShape: Shape, outShape: Shape): TypedArray {
-  const outStrides = contiguousStrides(outShape).map((s, d) => (outShape[d] === 1 && xShape[d] !== 1 ? 0 : s));
+  const outStrides = sumToStrides(xShape, outShape);
   const acc = new Float64Array(numelOf(outShape));
   const walk = new RowWalk(xShape, contiguousStrides(xShape), outStrides);
   const n = walk.rowLen;

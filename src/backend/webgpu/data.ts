@@ -4,14 +4,41 @@ import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
 import type { Shape } from '../../shape.js';
 import type { Storage } from '../backend.js';
-import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK, mergeDims } from './dims.js';
+import { mergeDims } from '../../shape.js';
+import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
 import { defineKernel } from './pipelines.js';
+import { shaderInterface } from './shader-interface.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
 
-const FILL = defineKernel('fill', dataSrc, 'fill', [[3, 'w']]);
-const STRIDED = defineKernel('strided', dataSrc, 'strided', [[1, 'r'], [3, 'w']]);
-const CAST = defineKernel('cast', castSrc, 'convert', [[1, 'r'], [3, 'w']]);
+/** data.wgsl: 32-bit words, whatever the dtype. */
+export const DATA_IO = shaderInterface(
+  {
+    shape: 'u32x8',
+    strides: 'i32x8',
+    rank: 'u32',
+    n: 'u32',
+    offset: 'i32',
+    value: 'u32',   // fill: the element's bits
+    size: 'u32',    // scatter_index: [outer, size, inner]
+    inner: 'u32',
+  },
+  {
+    src: { binding: 1, access: 'r', type: 'u32' },
+    idx: { binding: 2, access: 'r', type: 'i32' },
+    out: { binding: 3, access: 'w', type: 'u32' },
+  },
+);
+const CAST_IO = shaderInterface(
+  { n: 'u32' },
+  {
+    src: { binding: 1, access: 'r', type: 'S' },
+    out: { binding: 3, access: 'w', type: 'D' },
+  },
+);
+const FILL = defineKernel('fill', dataSrc, 'fill', DATA_IO, ['out']);
+const STRIDED = defineKernel('strided', dataSrc, 'strided', DATA_IO, ['src', 'out']);
+const CAST = defineKernel('cast', castSrc, 'convert', CAST_IO, ['src', 'out']);
 
 /** The 32 bits a store of `value` into a typed array of `dtype` would hold. */
 export function elementBits(dtype: DType, value: number): number {
@@ -26,7 +53,14 @@ export function fill(gpu: GpuRuntime, dst: Storage, value: number, op = 'fill'):
   gpu.live(op);
   // All-zero bits (0 and +0.0) is a clearBuffer, no kernel needed.
   if (bits === 0) return gpu.recorder.clear(buf, n * 4, op);
-  gpu.run(FILL, {}, [buf], (p) => p.u32s([], 16).u32(0).u32(n).i32(0).u32(bits), groupsFor(n, EW_PER_GROUP), op);
+  gpu.run(
+    FILL,
+    {},
+    { out: buf },
+    { shape: [], strides: [], rank: 0, n, offset: 0, value: bits, size: 0, inner: 0 },
+    groupsFor(n, EW_PER_GROUP),
+    op,
+  );
 }
 
 export function full(gpu: GpuRuntime, numel: number, dtype: DType, value: number): GPUStorage {
@@ -57,8 +91,8 @@ export function cast(gpu: GpuRuntime, x: Storage, dtype: DType): GPUStorage {
   gpu.run(
     CAST,
     { types: { S: elemType(x.dtype), D: elemType(dtype) }, constants: { TO_INT: dtype === 'int32' } },
-    [xb, out.buffer!],
-    (p) => p.u32(n),
+    { src: xb, out: out.buffer! },
+    { n },
     groupsFor(n, EW_PER_GROUP),
     'cast',
   );
@@ -81,8 +115,8 @@ export function strided(gpu: GpuRuntime, x: Storage, outShape: Shape, strides: r
   gpu.run(
     STRIDED,
     {},
-    [xb, out.buffer!],
-    (p) => p.u32s(m.shape, 8).i32s(m.strides[0], 8).u32(rank).u32(n).i32(offset),
+    { src: xb, out: out.buffer! },
+    { shape: m.shape, strides: m.strides[0], rank, n, offset, value: 0, size: 0, inner: 0 },
     groupsFor(n, EW_PER_GROUP),
     'strided',
   );

@@ -2,38 +2,59 @@ import binarySrc from '../../../shaders/binary.wgsl';
 import unarySrc from '../../../shaders/unary.wgsl';
 import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
-import type { Shape } from '../../shape.js';
-import type { BinaryOp, Storage, UnaryOp } from '../backend.js';
+import { type ArithOp, type BinaryOp } from '../../kernels/binary.js';
+import { UNARY, type UnaryOp, unaryOnInt } from '../../kernels/unary.js';
+import { mergeDims, numelOf, type Shape } from '../../shape.js';
+import type { Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
-import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK, mergeDims } from './dims.js';
-import { defineKernel, type KernelDef, type Variant } from './pipelines.js';
+import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
+import { binaryCode, binaryHeader, UNARY_HEADER, unaryCode } from './op-header.js';
+import { type Buffers, defineKernel, type KernelDef, type Variant } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
+import { type ParamValues, shaderInterface } from './shader-interface.js';
 import type { GPUStorage } from './storage.js';
 import { elementwiseShape } from './tuner-elementwise.js';
-import { matmulEpilogue } from './matmul.js';
-import type { HeldDispatch } from './recorder.js';
-import { CHAIN_MAX_ELEMS } from './tuner.js';
-import type { Params } from './uniforms.js';
 
-const UNARY = defineKernel('unary', unarySrc, 'unary', [[1, 'r'], [3, 'w']]);
-const UNARY_GRAD = defineKernel('unaryGrad', unarySrc, 'unary_grad', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const CLAMP = defineKernel('clamp', unarySrc, 'clamp_fwd', [[1, 'r'], [3, 'w']]);
-const CLAMP_GRAD = defineKernel('clampGrad', unarySrc, 'clamp_grad', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const BINARY = defineKernel('binary', binarySrc, 'binary', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const UNARY4 = defineKernel('unary', unarySrc, 'unary4', [[1, 'r'], [3, 'w']]);
-const UNARY_GRAD4 = defineKernel('unaryGrad', unarySrc, 'unary_grad4', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const CLAMP4 = defineKernel('clamp', unarySrc, 'clamp_fwd4', [[1, 'r'], [3, 'w']]);
-const CLAMP_GRAD4 = defineKernel('clampGrad', unarySrc, 'clamp_grad4', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const BINARY4 = defineKernel('binary', binarySrc, 'binary4', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const UNARY_PRE = defineKernel('unaryPre', unarySrc, 'unary_pre', [[1, 'r'], [2, 'r'], [3, 'w'], [4, 'w']]);
-const BINARY2 = defineKernel('binary2', binarySrc, 'binary2', [[1, 'r'], [2, 'r'], [3, 'w'], [4, 'r'], [5, 'w']]);
+const UNARY_IO = shaderInterface(
+  { n: 'u32', p: 'f32', lo: 'T', lo_val: 'T', hi: 'T', hi_val: 'T' },
+  {
+    x: { binding: 1, access: 'r', type: 'T', vec4: 'x4' },     // x, or the saved x/y of a gradient
+    dy: { binding: 2, access: 'r', type: 'T', vec4: 'dy4' },
+    out: { binding: 3, access: 'w', type: 'T', vec4: 'out4' },
+    t: { binding: 4, access: 'w', type: 'T' },                   // unary_pre: the first op's result
+  },
+);
+// unary_pre applies an add/sub/mul of the binary table before the op.
+const UNARY_PRELUDE = UNARY_HEADER + binaryHeader(['add', 'sub', 'mul']);
+const unaryKernel = <K extends 'x' | 'dy' | 'out' | 't'>(name: string, entry: string, uses: readonly K[]) =>
+  defineKernel(name, unarySrc, entry, UNARY_IO, uses, UNARY_PRELUDE);
 
-const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'abs', 'pow'];
-const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
-/** The derivative of each op reads x ('x'), y ('y') or neither (Backend.unaryGrad). */
-const GRAD_READS: Record<UnaryOp, 'x' | 'y' | null> = {
-  neg: null, exp: 'y', log: 'x', sqrt: 'y', sigmoid: 'y', tanh: 'y', relu: 'x', abs: 'x', pow: 'x',
-};
+const UNARY_K = unaryKernel('unary', 'unary', ['x', 'out']);
+const UNARY4 = unaryKernel('unary', 'unary4', ['x', 'out']);
+const UNARY_GRAD = unaryKernel('unaryGrad', 'unary_grad', ['x', 'dy', 'out']);
+const UNARY_GRAD4 = unaryKernel('unaryGrad', 'unary_grad4', ['x', 'dy', 'out']);
+const CLAMP = unaryKernel('clamp', 'clamp_fwd', ['x', 'out']);
+const CLAMP4 = unaryKernel('clamp', 'clamp_fwd4', ['x', 'out']);
+const CLAMP_GRAD = unaryKernel('clampGrad', 'clamp_grad', ['x', 'dy', 'out']);
+const CLAMP_GRAD4 = unaryKernel('clampGrad', 'clamp_grad4', ['x', 'dy', 'out']);
+const UNARY_PRE = unaryKernel('unaryPre', 'unary_pre', ['x', 'dy', 'out', 't']);
+
+const BINARY_IO = shaderInterface(
+  { shape: 'u32x8', a_strides: 'u32x8', b_strides: 'u32x8', rank: 'u32', n: 'u32' },
+  {
+    a: { binding: 1, access: 'r', type: 'T', vec4: 'a4' },
+    b: { binding: 2, access: 'r', type: 'T', vec4: 'b4' },
+    out: { binding: 3, access: 'w', type: 'U', vec4: 'out4' },
+    c: { binding: 4, access: 'r', type: 'T' },      // binary2: the second op's other operand
+    out2: { binding: 5, access: 'w', type: 'U' },   // binary2: the second op's result
+  },
+);
+const BINARY_PRELUDE = binaryHeader();
+const BINARY_K = defineKernel('binary', binarySrc, 'binary', BINARY_IO, ['a', 'b', 'out'], BINARY_PRELUDE);
+const BINARY4 = defineKernel('binary', binarySrc, 'binary4', BINARY_IO, ['a', 'b', 'out'], BINARY_PRELUDE);
+const BINARY2 = defineKernel('binary2', binarySrc, 'binary2', BINARY_IO, ['a', 'b', 'out', 'c', 'out2'], BINARY_PRELUDE);
+
+type UnaryParams = ParamValues<typeof UNARY_IO.params>;
 
 /**
  * Whether the vec4 kernels may bind these buffers for n elements: each must hold ceil(n / 4)
@@ -52,76 +73,73 @@ export function fitsVec4(n: number, bufs: readonly PooledBuffer[]): boolean {
  * One elementwise dispatch over n elements: the grid-stride vec4 kernel when the buffers allow
  * it (shape from tuner-elementwise.ts), else the scalar kernel, 4 elements per invocation.
  */
-function launch(
+function launch<K extends string>(
   gpu: GpuRuntime,
-  [scalar, vec4]: readonly [KernelDef, KernelDef],
+  [scalar, vec4]: readonly [KernelDef<typeof UNARY_IO.params, K>, KernelDef<typeof UNARY_IO.params, K>],
   variant: Variant,
-  buffers: readonly PooledBuffer[],
-  writeParams: (p: Params) => void,
+  buffers: Buffers<K>,
+  params: UnaryParams,
   n: number,
   op: string,
 ): void {
-  if (fitsVec4(n, buffers)) {
+  if (fitsVec4(n, Object.values<PooledBuffer>(buffers))) {
     const { wg, groups } = elementwiseShape(Math.ceil(n / 4), gpu.profile);
-    gpu.run(vec4, { ...variant, constants: { ...variant.constants, WG: wg } }, buffers, writeParams, groups, op);
+    gpu.run(vec4, { ...variant, constants: { ...variant.constants, WG: wg } }, buffers, params, groups, op);
   } else {
-    gpu.run(scalar, variant, buffers, writeParams, groupsFor(n, EW_PER_GROUP), op);
+    gpu.run(scalar, variant, buffers, params, groupsFor(n, EW_PER_GROUP), op);
   }
 }
 
+/** The variant of unary.wgsl for op on dtype (U, used by unary_pre's prelude, is T). */
+function unaryVariant(op: UnaryOp | null, dtype: DType, extra: Record<string, number | boolean> = {}): Variant {
+  const T = elemType(dtype);
+  return { types: { T, U: T }, constants: { ...(op === null ? {} : { OP: unaryCode(op) }), IS_FLOAT: dtype !== 'int32', ...extra } };
+}
+
+const unaryParams = (n: number, p: number): UnaryParams => ({ n, p, lo: 0, lo_val: 0, hi: 0, hi_val: 0 });
+
 function intUnaryCheck(op: UnaryOp, dtype: DType, param: number): void {
-  const ok = op === 'neg' || op === 'abs' || op === 'relu' || (op === 'pow' && param === 2);
-  if (dtype === 'int32' && !ok) throw new WebgradError(op, 'is only defined for floating-point tensors on WebGPU');
+  if (dtype === 'int32' && !unaryOnInt(op, param)) throw new WebgradError(op, 'is only defined for floating-point tensors');
 }
 
 export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): GPUStorage {
   const xb = gpu.buf(x, op);
   intUnaryCheck(op, x.dtype, param);
   const out = gpu.alloc(x.numel, x.dtype, op);
-  const n = x.numel;
-  // x the result of a held contiguous float32 add/sub/mul: both in one dispatch.
-  const held = gpu.recorder.held;
-  if (held instanceof HeldBinary && held.out === xb && held.contig && held.n === n && x.dtype === 'float32' && held.op !== 'div') {
-    gpu.recorder.take(held);
-    gpu.run(
-      UNARY_PRE,
-      { types: { T: 'f32' }, constants: { OP: UNARY_OPS.indexOf(op), PRE: BINARY_OPS.indexOf(held.op) } },
-      [held.a, held.b, out.buffer!, held.out],
-      (p) => p.u32(n).f32(param),
-      groupsFor(n, EW_PER_GROUP),
-      `${held.op}+${op}`,
-    );
-    return out;
-  }
-  launch(
-    gpu,
-    [UNARY, UNARY4],
-    { types: { T: elemType(x.dtype) }, constants: { OP: UNARY_OPS.indexOf(op), IS_FLOAT: x.dtype !== 'int32' } },
-    [xb, out.buffer!],
-    (p) => p.u32(n).f32(param),
-    n,
-    op,
-  );
+  launch(gpu, [UNARY_K, UNARY4], unaryVariant(op, x.dtype), { x: xb, out: out.buffer! }, unaryParams(x.numel, param), x.numel, op);
   return out;
+}
+
+/**
+ * `pre.op(pre.a, pre.b)` (contiguous float32 add/sub/mul, written to `pre.out` as binary.wgsl
+ * writes it) and then unary `op` of it into `out`, as one dispatch (fusion.ts).
+ */
+export function unaryAfter(
+  gpu: GpuRuntime,
+  pre: { readonly op: ArithOp; readonly a: PooledBuffer; readonly b: PooledBuffer; readonly out: PooledBuffer },
+  op: UnaryOp,
+  out: PooledBuffer,
+  n: number,
+  param: number,
+): void {
+  gpu.run(
+    UNARY_PRE,
+    unaryVariant(op, 'float32', { PRE: binaryCode(pre.op) }),
+    { x: pre.a, dy: pre.b, out, t: pre.out },
+    unaryParams(n, param),
+    groupsFor(n, EW_PER_GROUP),
+    `${pre.op}+${op}`,
+  );
 }
 
 export function unaryGrad(gpu: GpuRuntime, op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): GPUStorage {
   const name = `${op} backward`;
-  const reads = GRAD_READS[op];
+  const reads = UNARY[op].gradReads;
   const saved = gpu.buf(reads === 'x' ? x : reads === 'y' ? y : dy, name);
   const dyb = gpu.buf(dy, name);
   intUnaryCheck(op, dy.dtype, param);
   const out = gpu.alloc(dy.numel, dy.dtype, name);
-  const n = dy.numel;
-  launch(
-    gpu,
-    [UNARY_GRAD, UNARY_GRAD4],
-    { types: { T: elemType(dy.dtype) }, constants: { OP: UNARY_OPS.indexOf(op), IS_FLOAT: dy.dtype !== 'int32' } },
-    [saved, dyb, out.buffer!],
-    (p) => p.u32(n).f32(param),
-    n,
-    name,
-  );
+  launch(gpu, [UNARY_GRAD, UNARY_GRAD4], unaryVariant(op, dy.dtype), { x: saved, dy: dyb, out: out.buffer! }, unaryParams(dy.numel, param), dy.numel, name);
   return out;
 }
 
@@ -130,29 +148,18 @@ export function unaryGrad(gpu: GpuRuntime, op: UnaryOp, x: Storage, y: Storage, 
  * clamped values come out identical to comparing in float64); for int32 an integer compare
  * threshold (x < lo <=> x < ceil(lo) for integer x) and the value an Int32Array would store.
  */
-function bounds(dtype: DType, min: number, max: number): [lo: number, loVal: number, hi: number, hiVal: number] {
-  if (dtype !== 'int32') return [min, min, max, max];
+export function clampBounds(dtype: DType, min: number, max: number): { lo: number; lo_val: number; hi: number; hi_val: number } {
+  if (dtype !== 'int32') return { lo: min, lo_val: min, hi: max, hi_val: max };
   const i32 = (v: number): number => Math.min(2147483647, Math.max(-2147483648, v));
-  return [i32(Math.ceil(min)), min | 0, i32(Math.floor(max)), max | 0];
+  return { lo: i32(Math.ceil(min)), lo_val: min | 0, hi: i32(Math.floor(max)), hi_val: max | 0 };
 }
 
 export function clamp(gpu: GpuRuntime, x: Storage, min: number, max: number): GPUStorage {
   const xb = gpu.buf(x, 'clamp');
   const out = gpu.alloc(x.numel, x.dtype, 'clamp');
   const n = x.numel;
-  const f = x.dtype !== 'int32';
-  const [lo, loVal, hi, hiVal] = bounds(x.dtype, min, max);
-  // A clamp of a product just recorded runs as that matmul's epilogue (float32 only).
-  if (f && matmulEpilogue(gpu, xb, null, out.buffer!, [lo, loVal, hi, hiVal], 'clamp')) return out;
-  launch(
-    gpu,
-    [CLAMP, CLAMP4],
-    { types: { T: elemType(x.dtype) }, constants: { IS_FLOAT: f } },
-    [xb, out.buffer!],
-    (p) => p.u32(n).f32(0).elem(lo, f).elem(loVal, f).elem(hi, f).elem(hiVal, f),
-    n,
-    'clamp',
-  );
+  const params = { n, p: 0, ...clampBounds(x.dtype, min, max) };
+  launch(gpu, [CLAMP, CLAMP4], unaryVariant(null, x.dtype), { x: xb, out: out.buffer! }, params, n, 'clamp');
   return out;
 }
 
@@ -163,46 +170,34 @@ export function clampGrad(gpu: GpuRuntime, x: Storage, dy: Storage, min: number,
   if (x.dtype !== dy.dtype) throw new WebgradError(name, `x is ${x.dtype} but dy is ${dy.dtype}`);
   const out = gpu.alloc(dy.numel, dy.dtype, name);
   const n = dy.numel;
-  const f = x.dtype !== 'int32';
-  const [lo, , hi] = bounds(x.dtype, min, max);
-  // dy the product just recorded (matmul's backward, then clamp's): one dispatch.
-  if (f && matmulEpilogue(gpu, dyb, xb, out.buffer!, [lo, 0, hi, 0], name)) return out;
-  launch(
-    gpu,
-    [CLAMP_GRAD, CLAMP_GRAD4],
-    { types: { T: elemType(x.dtype) }, constants: { IS_FLOAT: f } },
-    [xb, dyb, out.buffer!],
-    (p) => p.u32(n).f32(0).elem(lo, f).elem(0, f).elem(hi, f).elem(0, f),
-    n,
-    name,
-  );
+  const { lo, hi } = clampBounds(x.dtype, min, max);
+  const params = { n, p: 0, lo, lo_val: 0, hi, hi_val: 0 };
+  launch(gpu, [CLAMP_GRAD, CLAMP_GRAD4], unaryVariant(null, x.dtype), { x: xb, dy: dyb, out: out.buffer! }, params, n, name);
   return out;
 }
 
-/** add, sub, mul, div: the ops binary2 chains (their result has the operands' type). */
-const isArith = (op: BinaryOp): boolean => BINARY_OPS.indexOf(op) < 4;
+type BinaryParams = ParamValues<typeof BINARY_IO.params>;
 
 /**
- * An arithmetic binary op held back by the recorder (recorder.ts) so that the next op, if it
- * reads this one's result, runs with it as one dispatch: a binary op as binary2, a unary op
- * as unary_pre (contiguous add/sub/mul, float32). Both results are still written: nothing
- * about the first op's output changes, only the dispatch count.
+ * A binary op ready to be recorded: its buffers and parameters, and `encode()`, which records
+ * it. fusion.ts may hold it back and record it together with the next op instead (binary2).
  */
-class HeldBinary implements HeldDispatch {
-  constructor(
-    readonly op: BinaryOp,
-    readonly a: PooledBuffer,
-    readonly b: PooledBuffer,
-    readonly out: PooledBuffer,
-    readonly dtype: DType,
-    readonly n: number,
-    readonly contig: boolean,
-    readonly params: (p: Params) => void,
-    readonly encode: () => void,
-  ) {}
+export interface BinaryLaunch {
+  readonly op: BinaryOp;
+  readonly a: PooledBuffer;
+  readonly b: PooledBuffer;
+  readonly out: PooledBuffer;
+  readonly dtype: DType;
+  readonly outDtype: DType;
+  readonly n: number;
+  /** Both operands laid out exactly like the output. */
+  readonly contig: boolean;
+  readonly params: BinaryParams;
+  encode(): void;
 }
 
-export function binary(
+/** Checks and prepares a broadcasting binary op; nothing is recorded until `encode()`. */
+export function prepareBinary(
   gpu: GpuRuntime,
   op: BinaryOp,
   a: Storage,
@@ -211,49 +206,45 @@ export function binary(
   aStrides: readonly number[],
   bStrides: readonly number[],
   outDtype: DType,
-): GPUStorage {
+): { storage: GPUStorage; launch: BinaryLaunch } {
   const ab = gpu.buf(a, op);
   const bb = gpu.buf(b, op);
   if (a.dtype !== b.dtype) throw new WebgradError(op, `operands are ${a.dtype} and ${b.dtype}`);
-  const n = outShape.reduce((s, d) => s * d, 1);
-  const out = gpu.alloc(n, outDtype, op);
+  const n = numelOf(outShape);
   const merged = mergeDims(outShape, [aStrides, bStrides]);
   const [as, bs] = merged.strides;
   const rank = merged.shape.length;
   if (rank > MAX_RANK) throw new WebgradError(op, `broadcasting over more than ${MAX_RANK} non-mergeable dims is not supported on WebGPU`);
+  const storage = gpu.alloc(n, outDtype, op);
   const contig = rank === 0 ? a.numel === 1 && b.numel === 1 : rank === 1 && as[0] === 1 && bs[0] === 1;
-  const types = { T: elemType(a.dtype), U: elemType(outDtype) };
-  const isFloat = a.dtype !== 'int32';
-  const params = (p: Params): void => void p.u32s(merged.shape, 8).u32s(as, 8).u32s(bs, 8).u32(rank).u32(n);
-  const chains = isArith(op) && outDtype === a.dtype && n > 0 && n <= CHAIN_MAX_ELEMS;
-  const held = gpu.recorder.held;
-  // Second of a chain: contiguous, reading the held op's result (but not as both operands,
-  // since binary2 would then bind that buffer for writing and reading at once).
-  if (chains && contig && held instanceof HeldBinary && held.n === n && held.dtype === a.dtype && (held.out === ab) !== (held.out === bb)) {
-    gpu.recorder.take(held);
-    const left = held.out === ab;
-    gpu.run(
-      BINARY2,
-      { types, constants: { OP: BINARY_OPS.indexOf(held.op), OP2: BINARY_OPS.indexOf(op), T_LEFT: left, IS_FLOAT: isFloat, CONTIG: held.contig } },
-      [held.a, held.b, held.out, left ? bb : ab, out.buffer!],
-      held.params,
-      groupsFor(n, EW_PER_GROUP),
-      `${held.op}+${op}`,
-    );
-    return out;
-  }
-  const variant = { types, constants: { OP: BINARY_OPS.indexOf(op), IS_FLOAT: isFloat, CONTIG: contig } };
+  const params: BinaryParams = { shape: merged.shape, a_strides: as, b_strides: bs, rank, n };
   // The buffers, not the storages: a held op may be encoded after its output was released.
-  const ob = out.buffer!;
+  const ob = storage.buffer!;
+  const variant = { types: { T: elemType(a.dtype), U: elemType(outDtype) }, constants: { OP: binaryCode(op), IS_FLOAT: a.dtype !== 'int32', CONTIG: contig } };
   const encode = (): void => {
-    if (contig) launch(gpu, [BINARY, BINARY4], variant, [ab, bb, ob], params, n, op);
-    else gpu.run(BINARY, variant, [ab, bb, ob], params, groupsFor(n, EW_PER_GROUP), op);
+    const buffers = { a: ab, b: bb, out: ob };
+    if (contig && fitsVec4(n, [ab, bb, ob])) {
+      const { wg, groups } = elementwiseShape(Math.ceil(n / 4), gpu.profile);
+      gpu.run(BINARY4, { ...variant, constants: { ...variant.constants, WG: wg } }, buffers, params, groups, op);
+    } else {
+      gpu.run(BINARY_K, variant, buffers, params, groupsFor(n, EW_PER_GROUP), op);
+    }
   };
-  if (chains) {
-    gpu.live(op);
-    gpu.recorder.hold(new HeldBinary(op, ab, bb, ob, a.dtype, n, contig, params, encode));
-  } else {
-    encode();
-  }
-  return out;
+  return { storage, launch: { op, a: ab, b: bb, out: ob, dtype: a.dtype, outDtype, n, contig, params, encode } };
+}
+
+/**
+ * `first` and then `op2` of its result and `c` (contiguous; `first`'s result on the left when
+ * `left`), as one dispatch writing both results (fusion.ts).
+ */
+export function binaryAfter(gpu: GpuRuntime, first: BinaryLaunch, op2: ArithOp, c: PooledBuffer, left: boolean, out2: PooledBuffer): void {
+  const types = { T: elemType(first.dtype), U: elemType(first.outDtype) };
+  gpu.run(
+    BINARY2,
+    { types, constants: { OP: binaryCode(first.op), OP2: binaryCode(op2), T_LEFT: left, IS_FLOAT: first.dtype !== 'int32', CONTIG: first.contig } },
+    { a: first.a, b: first.b, out: first.out, c, out2 },
+    first.params,
+    groupsFor(first.n, EW_PER_GROUP),
+    `${first.op}+${op2}`,
+  );
 }

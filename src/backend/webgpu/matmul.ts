@@ -4,40 +4,75 @@ import type { MatmulArgs, Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import { elemType } from './dims.js';
 import { defineKernel, type Variant } from './pipelines.js';
-import type { HeldDispatch } from './recorder.js';
 import type { GpuRuntime } from './runtime.js';
-import { matmulTiles, type MatmulTiles } from './tuner.js';
+import { type ParamValues, shaderInterface } from './shader-interface.js';
 import type { GPUStorage } from './storage.js';
-import type { Params } from './uniforms.js';
+import { matmulTiles, type MatmulTiles } from './tuner.js';
 
-// Bindings 4 and 5 serve the clamp epilogues (matmulEpilogue below); dummies otherwise.
-const MATMUL = defineKernel('matmul', matmulSrc, 'matmul', [[1, 'r'], [2, 'r'], [3, 'w'], [4, 'r'], [5, 'w']]);
+const MATMUL_IO = shaderInterface(
+  {
+    m: 'u32',
+    n: 'u32',
+    k: 'u32',
+    a_batch: 'u32',   // elements between batch matrices of A (0: broadcast)
+    b_batch: 'u32',
+    batch0: 'u32',    // first batch of this dispatch (grids are at most 65535 deep)
+    lo: 'T',          // EPILOGUE: x < lo -> lo_val, x > hi -> hi_val; the gradient passes in [lo, hi]
+    lo_val: 'T',
+    hi: 'T',
+    hi_val: 'T',
+  },
+  {
+    a: { binding: 1, access: 'r', type: 'T' },
+    b: { binding: 2, access: 'r', type: 'T' },
+    out: { binding: 3, access: 'w', type: 'T' },
+    ex: { binding: 4, access: 'r', type: 'T' },     // EPILOGUE 2: the clamp's input
+    out2: { binding: 5, access: 'w', type: 'T' },   // EPILOGUE 1, 2: the second result
+  },
+);
+// The epilogue's bindings are used by the entry point whatever EPILOGUE is (WGSL decides that
+// from the text), so they are always bound: to tiny dummy buffers when there is no epilogue.
+const MATMUL = defineKernel('matmul', matmulSrc, 'matmul', MATMUL_IO, ['a', 'b', 'out', 'ex', 'out2']);
 
-/** A float32 product held by the recorder until the next command, for matmulEpilogue. */
-class HeldMatmul implements HeldDispatch {
-  constructor(
-    readonly a: PooledBuffer,
-    readonly b: PooledBuffer,
-    readonly out: PooledBuffer,
-    readonly variant: Variant,
-    readonly params: (p: Params) => void,
-    readonly grid: readonly [number, number, number],
-    readonly encode: () => void,
-  ) {}
+type MatmulParams = ParamValues<typeof MATMUL_IO.params>;
+
+/**
+ * A product ready to be recorded as one dispatch (float32): `encode()` records it, and
+ * fusion.ts may instead record it with a clamp (or clamp gradient) of its result as the
+ * kernel's epilogue (matmulThen).
+ */
+export interface MatmulLaunch {
+  readonly a: PooledBuffer;
+  readonly b: PooledBuffer;
+  readonly out: PooledBuffer;
+  readonly variant: Variant;
+  readonly params: MatmulParams;
+  readonly grid: readonly [number, number, number];
+  encode(): void;
 }
 
-/** Launches matmul.wgsl with the tiles the tuner picks for this shape (or the given ones). */
-export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs, forced?: MatmulTiles): GPUStorage {
+/**
+ * Launches matmul.wgsl with the tiles the tuner picks for this shape (or the given ones).
+ * Returns the launch unrecorded when it is one float32 dispatch (for fusion.ts to hold), else
+ * records it and returns null.
+ */
+export function prepareMatmul(
+  gpu: GpuRuntime,
+  a: Storage,
+  b: Storage,
+  args: MatmulArgs,
+  forced?: MatmulTiles,
+): { storage: GPUStorage; launch: MatmulLaunch | null } {
   const ab = gpu.buf(a, 'matmul');
   const bb = gpu.buf(b, 'matmul');
   if (a.dtype !== b.dtype) throw new WebgradError('matmul', `operands are ${a.dtype} and ${b.dtype}`);
   const { batch, m, k, n, transA, transB, aBatchStride, bBatchStride } = args;
-  const out = gpu.alloc(batch * m * n, a.dtype, 'matmul');
-  if (batch * m * n === 0) return out;
+  const storage = gpu.alloc(batch * m * n, a.dtype, 'matmul');
+  if (batch * m * n === 0) return { storage, launch: null };
   if (k === 0) {
     gpu.live('matmul');
-    gpu.recorder.clear(out.buffer!, batch * m * n * 4, 'matmul');
-    return out;
+    gpu.recorder.clear(storage.buffer!, batch * m * n * 4, 'matmul');
+    return { storage, launch: null };
   }
   const tiles = forced ?? matmulTiles(m, n, gpu.profile);
   const maxGroups = gpu.maxGroupsPerDim;
@@ -46,56 +81,46 @@ export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs
   if (gx > maxGroups || gy > maxGroups) {
     throw new WebgradError('matmul', `a [${m}, ${n}] output is too large for one WebGPU grid`);
   }
-  const variant = {
-    types: { T: elemType(a.dtype) },
-    constants: { TRANS_A: transA, TRANS_B: transB, ...tiles },
-  };
-  const ob = out.buffer!;
-  const params = (b0: number) => (p: Params): void => void p.u32(m).u32(n).u32(k).u32(aBatchStride).u32(bBatchStride).u32(b0);
+  const variant = { types: { T: elemType(a.dtype) }, constants: { TRANS_A: transA, TRANS_B: transB, ...tiles } };
+  const ob = storage.buffer!;
+  const params = (batch0: number): MatmulParams => ({
+    m, n, k, a_batch: aBatchStride, b_batch: bBatchStride, batch0, lo: 0, lo_val: 0, hi: 0, hi_val: 0,
+  });
   if (batch <= maxGroups && a.dtype === 'float32') {
-    // One dispatch: held, so that a clamp (or clamp gradient) of the product can join it.
     const grid = [gx, gy, batch] as const;
-    const encode = (): void => gpu.run(MATMUL, variant, [ab, bb, ob, gpu.dummyRead, gpu.dummyWrite], params(0), grid, 'matmul');
-    gpu.live('matmul');
-    gpu.recorder.hold(new HeldMatmul(ab, bb, ob, variant, params(0), grid, encode));
-    return out;
+    const encode = (): void => gpu.run(MATMUL, variant, { a: ab, b: bb, out: ob, ex: gpu.dummyRead, out2: gpu.dummyWrite }, params(0), grid, 'matmul');
+    return { storage, launch: { a: ab, b: bb, out: ob, variant, params: params(0), grid, encode } };
   }
   // Grids are at most 65535 deep: very large batches go out as several dispatches.
   for (let b0 = 0; b0 < batch; b0 += maxGroups) {
     const depth = Math.min(maxGroups, batch - b0);
-    gpu.run(MATMUL, variant, [ab, bb, ob, gpu.dummyRead, gpu.dummyWrite], params(b0), [gx, gy, depth], 'matmul');
+    gpu.run(MATMUL, variant, { a: ab, b: bb, out: ob, ex: gpu.dummyRead, out2: gpu.dummyWrite }, params(b0), [gx, gy, depth], 'matmul');
   }
-  return out;
+  return { storage, launch: null };
+}
+
+/** The product, recorded now (the shape sweep of the tests and benchmarks use `forced`). */
+export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs, forced?: MatmulTiles): GPUStorage {
+  const { storage, launch } = prepareMatmul(gpu, a, b, args, forced);
+  launch?.encode();
+  return storage;
 }
 
 /**
- * Runs a clamp (`x` null) or clamp gradient (`x` the clamp's input, dy the product) of the
- * held product `product` as the product's epilogue, into `out2`: one dispatch instead of
- * two, the product itself still written. False (nothing done) unless `product` is the output
- * of the held matmul and, for the gradient, `x` is another buffer.
+ * Records `product` with a clamp (`x` null) or a clamp gradient (`x` the clamp's input, the
+ * product as dy) of its result as the kernel's epilogue, written to `out2`: one dispatch
+ * instead of two, the product itself still written (fusion.ts decides when).
  */
-export function matmulEpilogue(
+export function matmulThen(
   gpu: GpuRuntime,
-  product: PooledBuffer,
+  product: MatmulLaunch,
   x: PooledBuffer | null,
   out2: PooledBuffer,
-  bounds: readonly [lo: number, loVal: number, hi: number, hiVal: number],
+  bounds: { lo: number; lo_val: number; hi: number; hi_val: number },
   op: string,
-): boolean {
-  const held = gpu.recorder.held;
-  if (!(held instanceof HeldMatmul) || held.out !== product || x === product) return false;
-  gpu.recorder.take(held);
-  const [lo, loVal, hi, hiVal] = bounds;
-  gpu.run(
-    MATMUL,
-    { types: held.variant.types, constants: { ...held.variant.constants, EPILOGUE: x === null ? 1 : 2 } },
-    [held.a, held.b, held.out, x ?? gpu.dummyRead, out2],
-    (p) => {
-      held.params(p);
-      p.f32(lo).f32(loVal).f32(hi).f32(hiVal);
-    },
-    held.grid,
-    `matmul+${op}`,
-  );
-  return true;
+): void {
+  const variant = { types: product.variant.types, constants: { ...product.variant.constants, EPILOGUE: x === null ? 1 : 2 } };
+  const params = { ...product.params, ...bounds };
+  const { a, b, out } = product;
+  gpu.run(MATMUL, variant, { a, b, out, ex: x ?? gpu.dummyRead, out2 }, params, product.grid, `matmul+${op}`);
 }

@@ -1,21 +1,25 @@
 import type { PooledBuffer } from './buffer-pool.js';
+import type { BindingDecl, Field, ParamValues, ShaderInterface, SlotWords } from './shader-interface.js';
 
 /** 'r': read-only storage; 'w': read_write storage (an in-place operand is bound once, as 'w'). */
 export type Access = 'r' | 'w';
 export type ElemType = 'f32' | 'i32' | 'u32';
 
 /**
- * One entry point of a `.wgsl` file and the storage buffers it binds. Every kernel reads its
- * small parameters from the uniform at @binding(0), bound with a dynamic offset into the
- * uniform arena; `storage` lists the other bindings in the order dispatch() takes buffers.
+ * One entry point of a `.wgsl` file, with the shader interface it was declared with
+ * (shader-interface.ts): `uses` names the storage bindings this entry point touches, which
+ * are also the buffers `GpuRuntime.run` takes, by name.
  */
-export interface KernelDef {
+export interface KernelDef<P extends Record<string, Field> = Record<string, Field>, K extends string = string> {
   readonly id: number;
   readonly name: string;
+  /** The generated declarations (and op switches) followed by the shader file's text. */
   readonly code: string;
   readonly entry: string;
+  readonly uses: readonly K[];
   readonly storage: readonly (readonly [binding: number, access: Access])[];
   readonly layoutKey: string;
+  writeParams(words: SlotWords, values: ParamValues<P>, float: boolean): void;
 }
 
 /** A specialisation: element type aliases (the only text prepended) and `override` constants. */
@@ -24,15 +28,25 @@ export interface Variant {
   readonly constants?: Readonly<Record<string, number | boolean>>;
 }
 
+/** The buffers a dispatch binds, one per binding the entry point uses. */
+export type Buffers<K extends string> = { readonly [N in K]: PooledBuffer };
+
 let nextKernelId = 1;
-export function defineKernel(
+/**
+ * Declares entry point `entry` of shader source `code` (a `.wgsl` import) under interface
+ * `iface`; `prelude` is generated WGSL placed before the source (op constants and switches).
+ */
+export function defineKernel<P extends Record<string, Field>, B extends Record<string, BindingDecl>, K extends keyof B & string>(
   name: string,
   code: string,
   entry: string,
-  storage: readonly (readonly [number, Access])[],
-): KernelDef {
+  iface: ShaderInterface<P, B>,
+  uses: readonly K[],
+  prelude = '',
+): KernelDef<P, K> {
+  const storage = uses.map((u) => [iface.bindings[u].binding, iface.bindings[u].access] as const);
   const layoutKey = storage.map(([b, a]) => `${b}${a}`).join(',');
-  return { id: nextKernelId++, name, code, entry, storage, layoutKey };
+  return { id: nextKernelId++, name, code: iface.wgsl + prelude + code, entry, uses, storage, layoutKey, writeParams: iface.write };
 }
 
 export interface Kernel {
@@ -85,14 +99,14 @@ export class Pipelines {
     return k;
   }
 
-  bindGroup(k: Kernel, buffers: readonly PooledBuffer[]): GPUBindGroup {
+  bindGroup(k: Kernel, buffers: Buffers<string>): GPUBindGroup {
     let key = k.def.layoutKey;
-    for (const b of buffers) key += `:${b.id}`;
+    for (const u of k.def.uses) key += `:${buffers[u].id}`;
     let bg = this.#bindGroups.get(key);
     if (bg === undefined) {
       if (this.#bindGroups.size >= MAX_BIND_GROUPS) this.#bindGroups = new Map();
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.#uniform!, size: UNIFORM_SLOT_BYTES } }];
-      k.def.storage.forEach(([binding], i) => entries.push({ binding, resource: { buffer: buffers[i].gpu } }));
+      k.def.storage.forEach(([binding], i) => entries.push({ binding, resource: { buffer: buffers[k.def.uses[i]].gpu } }));
       bg = this.#device.createBindGroup({ layout: k.layout, entries });
       this.#bindGroups.set(key, bg);
     }

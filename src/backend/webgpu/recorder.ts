@@ -1,7 +1,8 @@
 import type { PooledBuffer } from './buffer-pool.js';
 import type { KernelProfiler } from './profiler.js';
 import { UNIFORM_SLOT_BYTES, type Kernel } from './pipelines.js';
-import { Params } from './uniforms.js';
+import type { SlotWords } from './shader-interface.js';
+import { UniformArena } from './uniforms.js';
 
 /**
  * Dispatches recorded before a submit. 64 keeps the GPU busy without letting a long training
@@ -12,13 +13,20 @@ import { Params } from './uniforms.js';
 export const MAX_DISPATCHES_PER_SUBMIT = 64;
 
 /**
- * A dispatch whose encoding is put off until the next command, so that a launcher may fuse it
- * with that command instead (elementwise.ts: two chained binary ops in one dispatch). `encode`
- * records it as it would have been recorded at once.
+ * A dispatch whose recording is put off, so that the op reading its result may run with it as
+ * one dispatch instead (fusion.ts). `encode` records it as it would have been recorded at once.
  */
 export interface HeldDispatch {
+  readonly reads: readonly PooledBuffer[];
+  readonly writes: readonly PooledBuffer[];
   encode(): void;
 }
+
+/**
+ * Dispatches held at once. Two, because mm's backward issues dA = dy·Bᵀ and then dB = Aᵀ·dy,
+ * and the op that reads dA (a clamp's gradient, in an MLP) comes after both.
+ */
+const MAX_HELD = 2;
 
 /**
  * Records compute dispatches and buffer copies into one command encoder (one compute pass,
@@ -33,8 +41,7 @@ export interface HeldDispatch {
 export class Recorder {
   readonly #device: GPUDevice;
   readonly #arena: GPUBuffer;
-  readonly #arenaData = new ArrayBuffer(MAX_DISPATCHES_PER_SUBMIT * UNIFORM_SLOT_BYTES);
-  readonly #params = new Params(this.#arenaData);
+  readonly #uniforms = new UniformArena(MAX_DISPATCHES_PER_SUBMIT);
   readonly #onSubmitted: (submitted: number) => void;
   readonly #onError: (ops: string, message: string) => void;
   #encoder: GPUCommandEncoder | null = null;
@@ -42,7 +49,7 @@ export class Recorder {
   #slots = 0;
   #commands = 0;
   #ops = new Set<string>();
-  #held: HeldDispatch | null = null;
+  #held: HeldDispatch[] = [];
   /** Set while `wg.profile()` runs: every dispatch then gets a timed pass of its own. */
   profiler: KernelProfiler | null = null;
   /** Number of submits so far. Work recorded now goes out with submit number `submitted + 1`. */
@@ -58,7 +65,7 @@ export class Recorder {
     this.#onSubmitted = onSubmitted;
     this.#onError = onError;
     this.#arena = device.createBuffer({
-      size: this.#arenaData.byteLength,
+      size: this.#uniforms.data.byteLength,
       usage: 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */,
       label: 'webgrad:uniform-arena',
     });
@@ -70,7 +77,7 @@ export class Recorder {
 
   /** Whether commands are recorded (or held) but not submitted. */
   get hasWork(): boolean {
-    return this.#commands > 0 || this.#held !== null;
+    return this.#commands > 0 || this.#held.length > 0;
   }
 
   /** The submit index after which nothing recorded (or held) so far still uses a buffer. */
@@ -79,38 +86,60 @@ export class Recorder {
   }
 
   /**
-   * Holds `d` instead of encoding it: it goes out with the next submit like any recorded
-   * command, so the buffers it uses stay out of the pool until then. Any other command (or
-   * submit) encodes it first, which keeps the order of everything recorded.
+   * Holds `d` instead of recording it: it goes out with the next submit like any recorded
+   * command, so the buffers it uses stay out of the pool until then. It is recorded before any
+   * later command that reads what it writes or writes what it touches (settle), so every
+   * command still sees the results it would have seen in program order.
    */
   hold(d: HeldDispatch): void {
-    this.encodeHeld();
-    this.#held = d;
+    // What it depends on is recorded first, so held dispatches never depend on each other.
+    this.settle(d.reads, d.writes);
+    if (this.#held.length === MAX_HELD) this.#encode(0);
+    this.#held.push(d);
   }
 
-  /** The held dispatch, if any. */
-  get held(): HeldDispatch | null {
+  /** The held dispatches, oldest first. */
+  get held(): readonly HeldDispatch[] {
     return this.#held;
   }
 
-  /** Takes the held dispatch back unencoded: the caller records a dispatch that does its work. */
+  /** Takes a held dispatch back unrecorded: the caller records a dispatch that does its work. */
   take(d: HeldDispatch): void {
-    if (this.#held === d) this.#held = null;
+    const i = this.#held.indexOf(d);
+    if (i >= 0) this.#held.splice(i, 1);
   }
 
-  /** Encodes the held dispatch, if any; every command and submit does this first. */
+  /** Records every held dispatch (in order); copies, clears and submits do this first. */
   encodeHeld(): void {
-    const d = this.#held;
-    if (d === null) return;
-    this.#held = null;
+    while (this.#held.length > 0) this.#encode(0);
+  }
+
+  /**
+   * Records, in order, the held dispatches up to the last one that a dispatch reading `reads`
+   * and writing `writes` depends on (it reads what one writes, or writes what one touches).
+   */
+  settle(reads: readonly PooledBuffer[], writes: readonly PooledBuffer[]): void {
+    const held = this.#held;
+    for (let j = held.length - 1; j >= 0; j--) {
+      const h = held[j];
+      if (h.writes.some((w) => reads.includes(w) || writes.includes(w)) || h.reads.some((r) => writes.includes(r))) {
+        // (Recording one may record others first, for its own dependencies.)
+        while (held.includes(h)) this.#encode(0);
+        return;
+      }
+    }
+  }
+
+  #encode(i: number): void {
+    const [d] = this.#held.splice(i, 1);
     d.encode();
   }
 
   /** Claims the next uniform slot (submitting first if the arena is full) and a writer for it. */
-  params(): { params: Params; offset: number } {
+  params(): { words: SlotWords; offset: number } {
     if (this.#slots === MAX_DISPATCHES_PER_SUBMIT) this.submit();
     const offset = this.#slots++ * UNIFORM_SLOT_BYTES;
-    return { params: this.#params.reset(offset), offset };
+    return { words: this.#uniforms.slot(offset), offset };
   }
 
   dispatch(k: Kernel, bindGroup: GPUBindGroup, offset: number, x: number, y: number, z: number, op: string): void {
@@ -155,7 +184,7 @@ export class Recorder {
     this.#endPass();
     const device = this.#device;
     device.pushErrorScope('validation');
-    if (this.#slots > 0) device.queue.writeBuffer(this.#arena, 0, this.#arenaData, 0, this.#slots * UNIFORM_SLOT_BYTES);
+    if (this.#slots > 0) device.queue.writeBuffer(this.#arena, 0, this.#uniforms.data, 0, this.#slots * UNIFORM_SLOT_BYTES);
     const afterSubmit = this.profiler?.beforeSubmit(this.#encoder) ?? null;
     device.queue.submit([this.#encoder.finish()]);
     afterSubmit?.();
@@ -173,7 +202,7 @@ export class Recorder {
   }
 
   destroy(): void {
-    this.#held = null;
+    this.#held = [];
     this.#pass?.end();
     this.#pass = null;
     this.#encoder = null;

@@ -3,23 +3,56 @@ import reduceSrc from '../../../shaders/reduce.wgsl';
 import sumToSrc from '../../../shaders/sum_to.wgsl';
 import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
-import { contiguousStrides, type ReduceLayout, type Shape } from '../../shape.js';
+import { contiguousStrides, mergeDims, type ReduceLayout, type Shape, sumToStrides } from '../../shape.js';
 import type { ArgReduceOp, ReduceOp, Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
-import { fill } from './data.js';
-import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK, mergeDims } from './dims.js';
+import { DATA_IO, fill } from './data.js';
+import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
 import { fitsVec4 } from './elementwise.js';
 import { defineKernel } from './pipelines.js';
+import { shaderInterface } from './shader-interface.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
 import { reduceRowsShape } from './tuner-elementwise.js';
 
-const REDUCE_BINDINGS = [[1, 'r'], [2, 'r'], [3, 'w'], [4, 'w']] as const;
-const ROWS = defineKernel('reduce', reduceSrc, 'rows', REDUCE_BINDINGS);
-const ROWS4 = defineKernel('reduce', reduceSrc, 'rows4', REDUCE_BINDINGS);
-const COLS = defineKernel('reduce', reduceSrc, 'cols', REDUCE_BINDINGS);
-const SUM_TO = defineKernel('sumTo', sumToSrc, 'sum_to', [[1, 'r'], [3, 'w']]);
-const SCATTER = defineKernel('scatterIndex', dataSrc, 'scatter_index', [[1, 'r'], [2, 'r'], [3, 'w']]);
+const REDUCE_IO = shaderInterface(
+  {
+    outer: 'u32',
+    size: 'u32',
+    inner: 'u32',
+    chunks: 'u32',
+    chunk_len: 'u32',
+    identity: 'T',   // 0 for sum, -Inf/+Inf (int32: min/max int) for max/min
+  },
+  {
+    x: { binding: 1, access: 'r', type: 'T', vec4: 'x4' },
+    xi: { binding: 2, access: 'r', type: 'i32' },        // IDX_IN: the partial result's indices
+    out: { binding: 3, access: 'w', type: 'T' },
+    out_i: { binding: 4, access: 'w', type: 'i32' },     // IDX_OUT: the indices
+  },
+);
+const SUM_TO_IO = shaderInterface(
+  {
+    kshape: 'u32x8',
+    kstrides: 'u32x8',
+    rshape: 'u32x8',
+    rstrides: 'u32x8',
+    krank: 'u32',
+    rrank: 'u32',
+    n_out: 'u32',
+    n_red: 'u32',
+  },
+  {
+    x: { binding: 1, access: 'r', type: 'T' },
+    out: { binding: 3, access: 'w', type: 'T' },
+  },
+);
+const REDUCE_USES = ['x', 'xi', 'out', 'out_i'] as const;
+const ROWS = defineKernel('reduce', reduceSrc, 'rows', REDUCE_IO, REDUCE_USES);
+const ROWS4 = defineKernel('reduce', reduceSrc, 'rows4', REDUCE_IO, REDUCE_USES);
+const COLS = defineKernel('reduce', reduceSrc, 'cols', REDUCE_IO, REDUCE_USES);
+const SUM_TO = defineKernel('sumTo', sumToSrc, 'sum_to', SUM_TO_IO, ['x', 'out']);
+const SCATTER = defineKernel('scatterIndex', dataSrc, 'scatter_index', DATA_IO, ['src', 'idx', 'out']);
 
 const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
 const WG = 256;
@@ -89,8 +122,8 @@ function reducePasses(
           WG: rows ? shape.wg : WG,
         },
       },
-      [src, srcIdx ?? gpu.dummyRead, vals?.buffer ?? gpu.dummyWrite, idx?.buffer ?? gpu.dummyWrite],
-      (p) => p.u32(outer).u32(n).u32(inner).u32(chunks).u32(chunkLen).elem(ident, isFloat),
+      { x: src, xi: srcIdx ?? gpu.dummyRead, out: vals?.buffer ?? gpu.dummyWrite, out_i: idx?.buffer ?? gpu.dummyWrite },
+      { outer, size: n, inner, chunks, chunk_len: chunkLen, identity: ident },
       rows ? lines * chunks : groupsFor(lines * chunks, WG),
       name,
     );
@@ -135,8 +168,8 @@ export function scatterIndex(gpu: GpuRuntime, dy: Storage, idx: Storage, layout:
   gpu.run(
     SCATTER,
     {},
-    [dyb, ib, out.buffer!],
-    (p) => p.u32s([], 16).u32(0).u32(n).i32(0).u32(0).u32(size).u32(inner),
+    { src: dyb, idx: ib, out: out.buffer! },
+    { shape: [], strides: [], rank: 0, n, offset: 0, value: 0, size, inner },
     groupsFor(n, EW_PER_GROUP),
     name,
   );
@@ -152,7 +185,7 @@ export function sumTo(gpu: GpuRuntime, x: Storage, xShape: Shape, outShape: Shap
   const name = 'sumTo';
   const xb = gpu.buf(x, name);
   const nOut = outShape.reduce((s, d) => s * d, 1);
-  const reducedStrides = contiguousStrides(outShape).map((s, d) => (outShape[d] === 1 && xShape[d] !== 1 ? 0 : s));
+  const reducedStrides = sumToStrides(xShape, outShape);
   const m = mergeDims(xShape, [contiguousStrides(xShape), reducedStrides]);
   const [xs, os] = m.strides;
   const kept: number[] = [];
@@ -194,8 +227,8 @@ export function sumTo(gpu: GpuRuntime, x: Storage, xShape: Shape, outShape: Shap
   gpu.run(
     SUM_TO,
     { types: { T: elemType(x.dtype) } },
-    [xb, out.buffer!],
-    (p) => p.u32s(kept, 8).u32s(keptStrides, 8).u32s(red, 8).u32s(redStrides, 8).u32(kept.length).u32(red.length).u32(nOut).u32(nRed),
+    { x: xb, out: out.buffer! },
+    { kshape: kept, kstrides: keptStrides, rshape: red, rstrides: redStrides, krank: kept.length, rrank: red.length, n_out: nOut, n_red: nRed },
     groupsFor(nOut, 256),
     name,
   );

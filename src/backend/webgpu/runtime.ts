@@ -2,12 +2,12 @@ import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
 import type { Storage } from '../backend.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
-import { Pipelines, type KernelDef, type Variant } from './pipelines.js';
+import { type Buffers, Pipelines, type KernelDef, type Variant } from './pipelines.js';
 import { Recorder } from './recorder.js';
 import { Staging } from './staging.js';
 import { GPUStorage } from './storage.js';
 import type { KernelProfile } from './tuner.js';
-import type { Params } from './uniforms.js';
+import type { Field, ParamValues } from './shader-interface.js';
 
 export interface GpuStats {
   /** mapAsync calls: the only places JS waits for the GPU. */
@@ -126,26 +126,32 @@ export class GpuRuntime {
   }
 
   /**
-   * Records one dispatch of `def` specialised by `variant`, binding `buffers` in the order of
-   * def.storage. `groups` is a workgroup count (1-D grids over 65535 fold into y; kernels
-   * rebuild the linear id from num_workgroups) or an explicit [x, y, z].
+   * Records one dispatch of `def` specialised by `variant`, binding `buffers` by the names of
+   * the bindings the entry point uses and writing `params` into its uniform slot. `groups` is
+   * a workgroup count (1-D grids over 65535 fold into y; kernels rebuild the linear id from
+   * num_workgroups) or an explicit [x, y, z].
    */
-  run(
-    def: KernelDef,
+  run<P extends Record<string, Field>, K extends string>(
+    def: KernelDef<P, K>,
     variant: Variant,
-    buffers: readonly PooledBuffer[],
-    writeParams: (p: Params) => void,
+    buffers: Buffers<K>,
+    params: ParamValues<P>,
     groups: number | readonly [number, number, number],
     op: string,
   ): void {
     this.live(op);
-    // A held dispatch goes first (before this one claims a uniform slot): recorded order.
-    this.recorder.encodeHeld();
+    // Held dispatches this one depends on go first (before it claims a uniform slot).
+    if (this.recorder.held.length > 0) {
+      const reads: PooledBuffer[] = [];
+      const writes: PooledBuffer[] = [];
+      def.storage.forEach(([, access], i) => (access === 'w' ? writes : reads).push(buffers[def.uses[i]]));
+      this.recorder.settle(reads, writes);
+    }
     const [x, y, z] = typeof groups === 'number' ? fold(groups, this.maxGroupsPerDim) : groups;
     if (x === 0 || y === 0 || z === 0) return;
     const k = this.pipelines.get(def, variant);
-    const { params, offset } = this.recorder.params();
-    writeParams(params);
+    const { words, offset } = this.recorder.params();
+    def.writeParams(words, params, variant.types?.T !== 'i32');
     const bg = this.pipelines.bindGroup(k, buffers);
     this.recorder.dispatch(k, bg, offset, x, y, z, op);
   }

@@ -5,24 +5,37 @@ import type { Storage } from '../backend.js';
 import { groupsFor } from './dims.js';
 import { fitsVec4 } from './elementwise.js';
 import type { PooledBuffer } from './buffer-pool.js';
-import { defineKernel, type KernelDef } from './pipelines.js';
+import { type Buffers, defineKernel, type KernelDef } from './pipelines.js';
+import { shaderInterface } from './shader-interface.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
 import { invocationPerLine, lineShape } from './tuner-elementwise.js';
-import type { Params } from './uniforms.js';
 
-const SM_ROWS = defineKernel('softmax', softmaxSrc, 'rows', [[1, 'r'], [3, 'w']]);
-const SM_ROWS4 = defineKernel('softmax', softmaxSrc, 'rows4', [[1, 'r'], [3, 'w']]);
-const SMG_COLS4 = defineKernel('softmaxGrad', softmaxSrc, 'grad_cols4', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const SMG_ROWS4 = defineKernel('softmaxGrad', softmaxSrc, 'grad_rows4', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const SM_COLS4 = defineKernel('softmax', softmaxSrc, 'cols4', [[1, 'r'], [3, 'w']]);
-const SM_COLS = defineKernel('softmax', softmaxSrc, 'cols', [[1, 'r'], [3, 'w']]);
-const SMG_ROWS = defineKernel('softmaxGrad', softmaxSrc, 'grad_rows', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const SMG_COLS = defineKernel('softmaxGrad', softmaxSrc, 'grad_cols', [[1, 'r'], [2, 'r'], [3, 'w']]);
-const CE_ROWS = defineKernel('crossEntropy', ceSrc, 'rows', [[1, 'r'], [2, 'r'], [4, 'w']]);
-const CE_COLS = defineKernel('crossEntropy', ceSrc, 'cols', [[1, 'r'], [2, 'r'], [4, 'w']]);
-const CEG_ROWS = defineKernel('crossEntropyGrad', ceSrc, 'grad_rows', [[1, 'r'], [2, 'r'], [3, 'r'], [4, 'w']]);
-const CEG_COLS = defineKernel('crossEntropyGrad', ceSrc, 'grad_cols', [[1, 'r'], [2, 'r'], [3, 'r'], [4, 'w']]);
+const SOFTMAX_IO = shaderInterface(
+  { outer: 'u32', size: 'u32', inner: 'u32' },
+  {
+    x: { binding: 1, access: 'r', type: 'f32', vec4: 'x4' },   // x (forward) or y (backward)
+    dy: { binding: 2, access: 'r', type: 'f32', vec4: 'dy4' },
+    out: { binding: 3, access: 'w', type: 'f32', vec4: 'out4' },
+  },
+);
+const CE_IO = shaderInterface(
+  { rows: 'u32', classes: 'u32' },
+  {
+    x: { binding: 1, access: 'r', type: 'f32' },
+    tgt: { binding: 2, access: 'r', type: 'i32' },
+    dloss: { binding: 3, access: 'r', type: 'f32' },
+    out: { binding: 4, access: 'w', type: 'f32' },
+  },
+);
+const sm = (entry: string) => defineKernel('softmax', softmaxSrc, entry, SOFTMAX_IO, ['x', 'out']);
+const smg = (entry: string) => defineKernel('softmaxGrad', softmaxSrc, entry, SOFTMAX_IO, ['x', 'dy', 'out']);
+const SM = [sm('rows'), sm('rows4'), sm('cols'), sm('cols4')] as const;
+const SMG = [smg('grad_rows'), smg('grad_rows4'), smg('grad_cols'), smg('grad_cols4')] as const;
+const CE_ROWS = defineKernel('crossEntropy', ceSrc, 'rows', CE_IO, ['x', 'tgt', 'out']);
+const CE_COLS = defineKernel('crossEntropy', ceSrc, 'cols', CE_IO, ['x', 'tgt', 'out']);
+const CEG_ROWS = defineKernel('crossEntropyGrad', ceSrc, 'grad_rows', CE_IO, ['x', 'tgt', 'dloss', 'out']);
+const CEG_COLS = defineKernel('crossEntropyGrad', ceSrc, 'grad_cols', CE_IO, ['x', 'tgt', 'dloss', 'out']);
 
 /**
  * Cross-entropy rows at least this long get a workgroup each, shorter ones an invocation each
@@ -39,19 +52,20 @@ function perRow(size: number, inner: number): boolean {
   return inner === 1 && size >= ROW_MIN;
 }
 
-type Kernels = readonly [rows: KernelDef, rows4: KernelDef, cols: KernelDef, cols4: KernelDef];
+type SoftmaxKernel<K extends string> = KernelDef<typeof SOFTMAX_IO.params, K>;
+type Kernels<K extends string> = readonly [rows: SoftmaxKernel<K>, rows4: SoftmaxKernel<K>, cols: SoftmaxKernel<K>, cols4: SoftmaxKernel<K>];
 
 /**
  * One softmax(-grad) dispatch over the lines of [outer, size, inner]: an invocation or a
  * workgroup per line (tuner-elementwise.ts), vec4 loads where lines are contiguous and start
  * on a vec4 (size % 4 == 0) and the buffers hold whole vec4s (fitsVec4).
  */
-function launch(gpu: GpuRuntime, [rows, rows4, cols, cols4]: Kernels, log: boolean, layout: ReduceLayout,
-  buffers: readonly PooledBuffer[], name: string): void {
+function launch<K extends string>(gpu: GpuRuntime, [rows, rows4, cols, cols4]: Kernels<K>, log: boolean, layout: ReduceLayout,
+  buffers: Buffers<K>, name: string): void {
   const { outer, size, inner } = layout;
   const lines = outer * inner;
-  const vec4 = inner === 1 && size % 4 === 0 && fitsVec4(lines * size, buffers);
-  const params = (p: Params): void => void p.u32(outer).u32(size).u32(inner);
+  const vec4 = inner === 1 && size % 4 === 0 && fitsVec4(lines * size, Object.values<PooledBuffer>(buffers));
+  const params = { outer, size, inner };
   if (inner !== 1 || invocationPerLine(size, lines, gpu.profile)) {
     const wg = vec4 && gpu.profile === 'cpu-emulated' ? 64 : WG;
     gpu.run(vec4 ? cols4 : cols, { constants: { LOG: log, WG: wg } }, buffers, params, groupsFor(lines, wg), name);
@@ -65,7 +79,7 @@ export function softmax(gpu: GpuRuntime, x: Storage, layout: ReduceLayout, log: 
   const name = log ? 'logSoftmax' : 'softmax';
   const xb = gpu.buf(x, name);
   const out = gpu.alloc(x.numel, x.dtype, name);
-  launch(gpu, [SM_ROWS, SM_ROWS4, SM_COLS, SM_COLS4], log, layout, [xb, out.buffer!], name);
+  launch(gpu, SM, log, layout, { x: xb, out: out.buffer! }, name);
   return out;
 }
 
@@ -74,7 +88,7 @@ export function softmaxGrad(gpu: GpuRuntime, y: Storage, dy: Storage, layout: Re
   const yb = gpu.buf(y, name);
   const dyb = gpu.buf(dy, name);
   const out = gpu.alloc(dy.numel, dy.dtype, name);
-  launch(gpu, [SMG_ROWS, SMG_ROWS4, SMG_COLS, SMG_COLS4], log, layout, [yb, dyb, out.buffer!], name);
+  launch(gpu, SMG, log, layout, { x: yb, dy: dyb, out: out.buffer! }, name);
   return out;
 }
 
@@ -87,8 +101,8 @@ export function crossEntropy(gpu: GpuRuntime, logits: Storage, targets: Storage,
   gpu.run(
     wide ? CE_ROWS : CE_COLS,
     { constants: { WG: wide ? rowsWidth(classes) : WG } },
-    [lb, tb, out.buffer!],
-    (p) => p.u32(rows).u32(classes),
+    { x: lb, tgt: tb, out: out.buffer! },
+    { rows, classes },
     wide ? rows : groupsFor(rows, WG),
     name,
   );
@@ -112,8 +126,8 @@ export function crossEntropyGrad(
   gpu.run(
     wide ? CEG_ROWS : CEG_COLS,
     { constants: { WG: wide ? rowsWidth(classes) : WG } },
-    [lb, tb, db, out.buffer!],
-    (p) => p.u32(rows).u32(classes),
+    { x: lb, tgt: tb, dloss: db, out: out.buffer! },
+    { rows, classes },
     wide ? rows : groupsFor(rows, WG),
     name,
   );

@@ -18,7 +18,7 @@ import type {
 } from '../backend.js';
 import * as data from './data.js';
 import * as ew from './elementwise.js';
-import { matmul } from './matmul.js';
+import * as fusion from './fusion.js';
 import { KernelProfiler } from './profiler.js';
 import { adamStep, sgdStep } from './optim.js';
 import * as red from './reduce.js';
@@ -133,6 +133,10 @@ export class WebGPUBackend implements Backend {
     this.#gpu.release(s);
   }
 
+  hostData(): null {
+    return null;
+  }
+
   memory(): MemoryInfo {
     return { bytesInUse: this.#gpu.bytesInUse, poolBytes: this.#gpu.pool.pooledBytes };
   }
@@ -159,7 +163,7 @@ export class WebGPUBackend implements Backend {
   // ---- elementwise ----
 
   unary(op: UnaryOp, x: Storage, param: number): Storage {
-    return ew.unary(this.#gpu, op, x, param);
+    return fusion.unary(this.#gpu, op, x, param);
   }
 
   unaryGrad(op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): Storage {
@@ -167,11 +171,11 @@ export class WebGPUBackend implements Backend {
   }
 
   clamp(x: Storage, min: number, max: number): Storage {
-    return ew.clamp(this.#gpu, x, min, max);
+    return fusion.clamp(this.#gpu, x, min, max);
   }
 
   clampGrad(x: Storage, dy: Storage, min: number, max: number): Storage {
-    return ew.clampGrad(this.#gpu, x, dy, min, max);
+    return fusion.clampGrad(this.#gpu, x, dy, min, max);
   }
 
   binary(
@@ -184,7 +188,7 @@ export class WebGPUBackend implements Backend {
     outDtype: DType,
   ): Storage {
     this.#dtype(op, outDtype);
-    return ew.binary(this.#gpu, op, a, b, outShape, aStrides, bStrides, outDtype);
+    return fusion.binary(this.#gpu, op, a, b, outShape, aStrides, bStrides, outDtype);
   }
 
   sumTo(x: Storage, xShape: Shape, outShape: Shape): Storage {
@@ -208,7 +212,7 @@ export class WebGPUBackend implements Backend {
   // ---- matmul ----
 
   matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
-    return matmul(this.#gpu, a, b, args);
+    return fusion.matmul(this.#gpu, a, b, args);
   }
 
   // ---- softmax family ----

@@ -1,0 +1,152 @@
+import type { DType } from '../../dtype.js';
+import { BINARY, type ArithOp, type BinaryOp } from '../../kernels/binary.js';
+import type { UnaryOp } from '../../kernels/unary.js';
+import type { Shape } from '../../shape.js';
+import type { MatmulArgs, Storage } from '../backend.js';
+import type { PooledBuffer } from './buffer-pool.js';
+import * as ew from './elementwise.js';
+import { matmulThen, prepareMatmul, type MatmulLaunch } from './matmul.js';
+import type { HeldDispatch } from './recorder.js';
+import type { GpuRuntime } from './runtime.js';
+import type { GPUStorage } from './storage.js';
+import { CHAIN_MAX_ELEMS } from './tuner.js';
+
+/**
+ * Every fusion of the WebGPU backend, in one place. Small training steps are bound by the cost
+ * of a dispatch (~45 µs on lavapipe, 25-70 µs on real drivers), not by arithmetic, so a few
+ * common producer/consumer pairs run as one dispatch:
+ *
+ * - two chained arithmetic binary ops of <= CHAIN_MAX_ELEMS elements: binary2
+ *   (`w.sub_(g.mul(lr))`, `x.mul(a).add(b)`);
+ * - a contiguous float32 add/sub/mul and then a unary op of its result: unary_pre
+ *   (`pred.sub(y).pow(2)`);
+ * - a float32 matmul and then a clamp of its result (forward) or a clamp gradient with it as
+ *   dy (backward): the matmul's epilogue (`x.mm(w).clamp(0)` and its backward).
+ *
+ * The mechanism: the launcher of a producer hands its unrecorded dispatch to the recorder to
+ * hold (recorder.ts); a held dispatch is recorded as soon as any command touches what it
+ * reads or writes, or at a submit. A consumer that finds its producer held records one
+ * dispatch doing both instead. Both results are still written, so nothing else changes.
+ * Measured with the tutorial step (10 dispatches instead of 21) and the MLP step in
+ * BENCHMARKS.md; on a real GPU the same dispatch savings apply, and the fused kernels do no
+ * more memory traffic than the pair they replace.
+ */
+
+/** Switched off by benchmarks and tests that compare with and without fusion. */
+let enabled = true;
+export function setFusion(on: boolean): void {
+  enabled = on;
+}
+
+class HeldBinary implements HeldDispatch {
+  constructor(readonly launch: ew.BinaryLaunch) {}
+  get reads(): readonly PooledBuffer[] {
+    return [this.launch.a, this.launch.b];
+  }
+  get writes(): readonly PooledBuffer[] {
+    return [this.launch.out];
+  }
+  encode(): void {
+    this.launch.encode();
+  }
+}
+
+class HeldMatmul implements HeldDispatch {
+  constructor(readonly launch: MatmulLaunch) {}
+  get reads(): readonly PooledBuffer[] {
+    return [this.launch.a, this.launch.b];
+  }
+  get writes(): readonly PooledBuffer[] {
+    return [this.launch.out];
+  }
+  encode(): void {
+    this.launch.encode();
+  }
+}
+
+/** The held dispatch of kind `kind` whose output is `buf`, if any. */
+function producer<H extends HeldDispatch>(gpu: GpuRuntime, kind: abstract new (...args: never[]) => H, buf: PooledBuffer): H | null {
+  for (const h of gpu.recorder.held) if (h instanceof kind && h.writes[0] === buf) return h;
+  return null;
+}
+
+const isArith = (op: BinaryOp): op is ArithOp => BINARY[op].kind === 'arith';
+
+export function binary(
+  gpu: GpuRuntime,
+  op: BinaryOp,
+  a: Storage,
+  b: Storage,
+  outShape: Shape,
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+  outDtype: DType,
+): GPUStorage {
+  const { storage, launch } = ew.prepareBinary(gpu, op, a, b, outShape, aStrides, bStrides, outDtype);
+  const n = launch.n;
+  const chains = enabled && isArith(op) && outDtype === a.dtype && n > 0 && n <= CHAIN_MAX_ELEMS;
+  if (chains && launch.contig) {
+    // The second of a chain reads the first's result as exactly one operand (as both, binary2
+    // would bind that buffer for writing and reading at once).
+    for (const first of [producer(gpu, HeldBinary, launch.a), producer(gpu, HeldBinary, launch.b)]) {
+      if (first === null || first.launch.n !== n || first.launch.dtype !== a.dtype || launch.a === launch.b) continue;
+      gpu.recorder.take(first);
+      const left = first.launch.out === launch.a;
+      ew.binaryAfter(gpu, first.launch, op as ArithOp, left ? launch.b : launch.a, left, launch.out);
+      return storage;
+    }
+  }
+  if (chains) {
+    gpu.live(op);
+    gpu.recorder.hold(new HeldBinary(launch));
+  } else {
+    launch.encode();
+  }
+  return storage;
+}
+
+export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): GPUStorage {
+  const first = enabled && x.dtype === 'float32' ? producer(gpu, HeldBinary, gpu.buf(x, op)) : null;
+  const pre = first?.launch;
+  if (first && pre && pre.contig && pre.n === x.numel && pre.op !== 'div' && isArith(pre.op)) {
+    const out = gpu.alloc(x.numel, x.dtype, op);
+    gpu.recorder.take(first);
+    ew.unaryAfter(gpu, { op: pre.op, a: pre.a, b: pre.b, out: pre.out }, op, out.buffer!, x.numel, param);
+    return out;
+  }
+  return ew.unary(gpu, op, x, param);
+}
+
+export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs): GPUStorage {
+  const { storage, launch } = prepareMatmul(gpu, a, b, args);
+  if (launch === null) return storage;
+  if (!enabled) {
+    launch.encode();
+    return storage;
+  }
+  gpu.live('matmul');
+  gpu.recorder.hold(new HeldMatmul(launch));
+  return storage;
+}
+
+export function clamp(gpu: GpuRuntime, x: Storage, min: number, max: number): GPUStorage {
+  const product = enabled && x.dtype === 'float32' ? producer(gpu, HeldMatmul, gpu.buf(x, 'clamp')) : null;
+  if (product === null) return ew.clamp(gpu, x, min, max);
+  const out = gpu.alloc(x.numel, x.dtype, 'clamp');
+  gpu.recorder.take(product);
+  matmulThen(gpu, product.launch, null, out.buffer!, ew.clampBounds('float32', min, max), 'clamp');
+  return out;
+}
+
+export function clampGrad(gpu: GpuRuntime, x: Storage, dy: Storage, min: number, max: number): GPUStorage {
+  const name = 'clamp backward';
+  const xb = gpu.buf(x, name);
+  const product = enabled && x.dtype === 'float32' && dy.dtype === 'float32' ? producer(gpu, HeldMatmul, gpu.buf(dy, name)) : null;
+  // The product as the clamp's own input would be bound for reading and writing at once.
+  if (product === null || xb === product.launch.out) return ew.clampGrad(gpu, x, dy, min, max);
+  const out = gpu.alloc(dy.numel, dy.dtype, name);
+  gpu.recorder.take(product);
+  const { lo, hi } = ew.clampBounds('float32', min, max);
+  matmulThen(gpu, product.launch, xb, out.buffer!, { lo, lo_val: 0, hi, hi_val: 0 }, name);
+  return out;
+}
