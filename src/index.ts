@@ -3,6 +3,7 @@ export { Tensor, type NestedArray, type BackwardOptions } from './tensor.js';
 export { tensor, zeros, ones, full, randn, rand, arange, eye, zerosLike, onesLike, type CreateOptions } from './creation.js';
 export { manualSeed } from './random.js';
 export { init, destroy, backendInfo, type InitOptions, type BackendChoice } from './runtime.js';
+export { setLogger, type Logger } from './logger.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { scope, keep, memory, type MemoryReport, type HostRange } from './memory.js';
 export { WebgradError } from './errors.js';

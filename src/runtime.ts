@@ -1,13 +1,14 @@
 import type { Backend, BackendInfo } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu/cpu-backend.js';
 import { WebgradError } from './errors.js';
+import { logger } from './logger.js';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
 
 export interface InitOptions {
   /** 'auto' (default) takes WebGPU when an adapter exists, else the CPU backend. */
   backend?: BackendChoice;
-  /** Print which backend was chosen (default: true for 'auto'). */
+  /** Report the backend chosen, through the logger's `info` (see `setLogger`). Default false. */
   verbose?: boolean;
 }
 
@@ -49,12 +50,13 @@ export async function init(opts: InitOptions = {}): Promise<BackendInfo> {
     const gpu = await createWebGPUBackend();
     if (gpu) current = gpu;
     else if (choice === 'webgpu') throw new WebgradError('init', 'no WebGPU adapter is available (requested backend: webgpu)');
+    else logger().warn("webgrad: no WebGPU adapter is available; using the CPU backend (pass init({ backend: 'cpu' }) to choose it without this warning)");
   }
   current ??= new CpuBackend();
   const info = current.info();
-  if (opts.verbose ?? choice === 'auto') {
+  if (opts.verbose) {
     const a = info.adapter;
-    console.log(`webgrad: using the ${info.name} backend${a ? ` (${[a.vendor, a.architecture, a.device].filter(Boolean).join(' ')})` : ''}`);
+    logger().info(`webgrad: using the ${info.name} backend${a ? ` (${[a.vendor, a.architecture, a.device].filter(Boolean).join(' ')})` : ''}`);
   }
   return info;
 }
