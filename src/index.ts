@@ -1,3 +1,7 @@
+// Tensors and modules are Disposable (`using t = ...`); this keeps Symbol.dispose typed for users
+// whose `lib` stops at ES2022 without @types/node (a browser project), instead of a type error
+// inside our .d.ts files.
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * webgrad (the npm package `webgrad-gpu`): tensors, autograd and small neural networks on
  * WebGPU, with PyTorch's names in camelCase. Import it as `import * as wg from 'webgrad-gpu'`.
