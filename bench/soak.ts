@@ -7,7 +7,7 @@
 //   npm run soak -- --steps 5000 --every 500 --backend cpu
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 
 export interface SoakSample {
   step: number;

@@ -1,5 +1,5 @@
 // webgrad's side of the harness: backend selection, the completion wait, counters.
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 // Internal, for timing only: the current backend object (its flush(), its GPUDevice, its stats).
 import { getBackend } from '../src/runtime.js';
 

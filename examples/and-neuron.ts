@@ -7,7 +7,7 @@
 //   node --import ./scripts/register.mjs examples/and-neuron.ts [--backend auto|webgpu|cpu] [--dtype float32|float64]
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 
 export interface AndNeuronOptions {
   backend?: wg.BackendChoice;

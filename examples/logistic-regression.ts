@@ -6,7 +6,7 @@
 //   node --import ./scripts/register.mjs examples/logistic-regression.ts [--backend auto|webgpu|cpu] [--steps 200]
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 
 export interface LogisticRegressionOptions {
   backend?: wg.BackendChoice;

@@ -6,7 +6,7 @@
 //   node --import ./scripts/register.mjs examples/two-layer-net.ts [--backend auto|webgpu|cpu] [--steps 500]
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 
 export interface TwoLayerNetOptions {
   backend?: wg.BackendChoice;

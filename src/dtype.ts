@@ -1,4 +1,11 @@
+/**
+ * A tensor's element type. `float32` and `int32` exist on every backend; `float64` only on the
+ * CPU backend (WebGPU has no 64-bit floats), where `gradcheck` uses it.
+ *
+ * PyTorch equivalent: `torch.float32`, `torch.int32`, `torch.float64`.
+ */
 export type DType = 'float32' | 'int32' | 'float64';
+/** The host array of each {@link DType}: what `t.toArray()` returns and `tensor()` takes. */
 export type TypedArray = Float32Array | Int32Array | Float64Array;
 
 export const DTYPES: readonly DType[] = ['float32', 'int32', 'float64'];

@@ -6,20 +6,38 @@ import { Rng } from './random.js';
 import { withBackend } from './runtime.js';
 import type { Tensor } from './tensor.js';
 
+/** Options of {@link gradcheck}; the defaults are PyTorch's. */
 export interface GradcheckOptions {
-  /** Finite-difference step (central differences). */
+  /** Finite-difference step (central differences; default 1e-6). */
   eps?: number;
+  /** Absolute tolerance (default 1e-5): an entry passes when `|analytic - numeric| <= atol + rtol * |numeric|`. */
   atol?: number;
+  /** Relative tolerance (default 1e-3). */
   rtol?: number;
   /** Throw a WebgradError with the report when the check fails (default true). */
   raise?: boolean;
+  /** Seed of the random vector the output is projected on (default 0). */
   seed?: number;
 }
 
+/** What {@link gradcheck} returns. */
 export interface GradcheckResult {
+  /** Whether every entry was within tolerance. */
   ok: boolean;
-  /** The entry with the largest error relative to its tolerance. */
-  worst: { input: number; index: number; analytic: number; numeric: number; error: number } | null;
+  /** The entry with the largest error relative to its tolerance (null when no input has elements). */
+  worst: {
+    /** Which input (its position in `inputs`). */
+    input: number;
+    /** The element of that input, as a flat row-major index. */
+    index: number;
+    /** The gradient autograd computed. */
+    analytic: number;
+    /** The central finite difference. */
+    numeric: number;
+    /** `|analytic - numeric|`. */
+    error: number;
+  } | null;
+  /** One line: passed or FAILED, the worst entry and the tolerances. */
   report: string;
 }
 
@@ -29,6 +47,16 @@ const cpu = new CpuBackend();
  * Checks autograd against central finite differences, in float64 on the CPU backend. The
  * output is projected on a fixed random vector v, so one backward gives the exact
  * vector-Jacobian product vᵀJ that every input element's finite difference is compared with.
+ * Inputs are copied to float64 (tensors are read back), whatever backend is current; `fn` must
+ * keep float64, so build its constants with `{ dtype: 'float64' }`.
+ *
+ * PyTorch equivalent: `torch.autograd.gradcheck(fn, inputs, eps, atol, rtol, raise_exception)`.
+ *
+ * @example
+ * ```ts
+ * const r = await wg.gradcheck((x, w) => x.mm(w).relu().sum(), [wg.randn([3, 4]), wg.randn([4, 2])]);
+ * console.log(r.report);   // gradcheck passed: worst entry is ...
+ * ```
  */
 export async function gradcheck(
   fn: (...inputs: Tensor[]) => Tensor,

@@ -1,12 +1,26 @@
+// Tensors and modules are Disposable (`using t = ...`); this keeps Symbol.dispose typed for users
+// whose `lib` stops at ES2022 without @types/node (a browser project), instead of a type error
+// inside our .d.ts files.
+/// <reference lib="esnext.disposable" preserve="true" />
+/**
+ * webgrad (the npm package `webgrad-gpu`): tensors, autograd and small neural networks on
+ * WebGPU, with PyTorch's names in camelCase. Import it as `import * as wg from 'webgrad-gpu'`.
+ *
+ * @packageDocumentation
+ */
 // The public surface of webgrad: re-exports only.
 export { Tensor, type NestedArray, type BackwardOptions } from './tensor.js';
 export { tensor, zeros, ones, full, randn, rand, arange, eye, zerosLike, onesLike, type CreateOptions } from './creation.js';
 export { manualSeed } from './random.js';
 export { init, destroy, backendInfo, type InitOptions, type BackendChoice } from './runtime.js';
+export { setLogger, type Logger } from './logger.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { scope, keep, memory, type MemoryReport, type HostRange } from './memory.js';
 export { WebgradError } from './errors.js';
 export type { DType, TypedArray } from './dtype.js';
+export type { Shape } from './shape.js';
+export type { BackendInfo } from './backend/backend.js';
+export type { Operand, CompareOp } from './ops/binary.js';
 export { add, sub, mul, div, compare } from './ops/binary.js';
 export { neg, exp, log, sqrt, abs, sigmoid, tanh, relu, pow, clamp, clone } from './ops/elementwise.js';
 export { mm, matmul } from './ops/matmul.js';
@@ -15,7 +29,22 @@ export { sum, mean, max, min, argmax, argmin } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { save, load } from './serialize.js';
+/**
+ * Datasets and files: MNIST, IDX and safetensors readers, and a PyTorch-style DataLoader.
+ *
+ * PyTorch equivalent: `torch.utils.data` (and `torchvision.datasets.MNIST`, `safetensors.torch`).
+ */
 export * as data from './data/index.js';
+/**
+ * Layers, `Module` and losses (`nn.functional`).
+ *
+ * PyTorch equivalent: `torch.nn` and `torch.nn.functional`.
+ */
 export * as nn from './nn/index.js';
+/**
+ * Optimizers: `SGD` and `Adam`, PyTorch's update formulas.
+ *
+ * PyTorch equivalent: `torch.optim`.
+ */
 export * as optim from './optim/index.js';
 export { profile, formatProfile, type ProfileResult, type KernelTime } from './profile.js';

@@ -1,13 +1,19 @@
 import type { Backend, BackendInfo } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu/cpu-backend.js';
 import { WebgradError } from './errors.js';
+import { logger } from './logger.js';
 
+/**
+ * Which backend {@link init} takes: `'webgpu'` (fails when no adapter exists), `'cpu'`, or
+ * `'auto'` (WebGPU when an adapter exists, else the CPU backend with a warning).
+ */
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
 
+/** Options of {@link init}. */
 export interface InitOptions {
   /** 'auto' (default) takes WebGPU when an adapter exists, else the CPU backend. */
   backend?: BackendChoice;
-  /** Print which backend was chosen (default: true for 'auto'). */
+  /** Report the backend chosen, through the logger's `info` (see `setLogger`). Default false. */
   verbose?: boolean;
 }
 
@@ -34,8 +40,20 @@ export function getBackend(): Backend {
 }
 
 /**
- * Chooses the backend. Calling it again (e.g. after `destroy()` or a lost device) starts over;
- * tensors made on the previous backend cannot be mixed with new ones.
+ * Chooses the backend: WebGPU (`navigator.gpu` in a browser, Dawn from the optional `webgpu`
+ * package in Node) or the CPU backend. Calling it again (e.g. after `destroy()` or a lost
+ * device) starts over; tensors made on the previous backend cannot be mixed with new ones.
+ * It prints nothing unless `verbose` is set; falling back to the CPU warns through the logger
+ * (see {@link setLogger}).
+ *
+ * PyTorch equivalent: choosing `torch.device('cuda' if torch.cuda.is_available() else 'cpu')`,
+ * once for the whole program.
+ *
+ * @example
+ * ```ts
+ * const info = await wg.init();          // or init({ backend: 'cpu' })
+ * console.log(info.name);                // 'webgpu' or 'cpu'
+ * ```
  */
 export async function init(opts: InitOptions = {}): Promise<BackendInfo> {
   const choice = opts.backend ?? 'auto';
@@ -49,19 +67,31 @@ export async function init(opts: InitOptions = {}): Promise<BackendInfo> {
     const gpu = await createWebGPUBackend();
     if (gpu) current = gpu;
     else if (choice === 'webgpu') throw new WebgradError('init', 'no WebGPU adapter is available (requested backend: webgpu)');
+    else logger().warn("webgrad: no WebGPU adapter is available; using the CPU backend (pass init({ backend: 'cpu' }) to choose it without this warning)");
   }
   current ??= new CpuBackend();
   const info = current.info();
-  if (opts.verbose ?? choice === 'auto') {
+  if (opts.verbose) {
     const a = info.adapter;
-    console.log(`webgrad: using the ${info.name} backend${a ? ` (${[a.vendor, a.architecture, a.device].filter(Boolean).join(' ')})` : ''}`);
+    logger().info(`webgrad: using the ${info.name} backend${a ? ` (${[a.vendor, a.architecture, a.device].filter(Boolean).join(' ')})` : ''}`);
   }
   return info;
 }
 
+/**
+ * The current backend: its name and, on WebGPU, the adapter's vendor, architecture and device.
+ *
+ * PyTorch equivalent: `torch.cuda.get_device_name()`.
+ */
 export const backendInfo = (): BackendInfo => getBackend().info();
 
-/** Releases the device (so a Node process can exit) and returns to the CPU backend. */
+/**
+ * Releases the device (so a Node process can exit) and returns to the CPU backend; tensors made
+ * before can no longer be used.
+ *
+ * PyTorch equivalent: none (CUDA contexts live as long as the process); `torch.cuda.empty_cache()`
+ * is the nearest.
+ */
 export function destroy(): void {
   current?.destroy();
   current = null;

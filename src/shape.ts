@@ -1,5 +1,6 @@
 import { check, fmtShape } from './errors.js';
 
+/** A tensor's dims, outermost first (`[]` for a scalar). PyTorch equivalent: `torch.Size`. */
 export type Shape = readonly number[];
 
 export const numelOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);

@@ -1,6 +1,6 @@
 // Autograd semantics (PyTorch's): accumulation, graph freeing, grad modes, version counters.
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
 

@@ -2,7 +2,7 @@
 // what was expected, before any kernel or upload runs, and leave the library usable. The
 // table in docs/errors.md lists the same cases.
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 
 const backends = await backendsUnderTest();

@@ -1,7 +1,7 @@
 // The seed programs as tests: each example's main() runs on the CPU backend (float64 is
 // CPU-only) and its numbers are checked against the tutorial's.
 import { afterAll, describe, expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { main as andNeuron } from '../examples/and-neuron.js';
 import { main as logisticRegression } from '../examples/logistic-regression.js';
 import { main as twoLayerNet } from '../examples/two-layer-net.js';

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import { withBackend } from '../src/runtime.js';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { relNormError } from './helpers/close.js';
 import { type Program, describeProgram, leafValues, plan, rawCase, run } from './helpers/fuzz-graph.js';

@@ -2,8 +2,8 @@
 // over broadcasting shapes. Tolerance: gradcheck's default atol 1e-5 + rtol 1e-3 per entry
 // (the finite-difference error with eps 1e-6 in float64 is ~1e-9 here).
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as wg from '../src/index.js';
-import type { Tensor } from '../src/index.js';
+import * as wg from 'webgrad-gpu';
+import type { Tensor } from 'webgrad-gpu';
 
 const f64 = { dtype: 'float64' } as const;
 const randn = (shape: number[]): Tensor => wg.randn(shape, f64);

@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { evaluate, makeModel, train } from '../examples/mnist/train.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 

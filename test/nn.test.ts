@@ -1,7 +1,7 @@
 // nn: Module bookkeeping (parameters, state dicts, modes), the layers, and the losses, whose
 // values are checked against their formulas and whose gradients against finite differences.
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
 

@@ -1,7 +1,7 @@
 // The op suite: values and gradients of every op, PyTorch's edge-case semantics included.
 // It runs on the CPU backend and again on WebGPU (Dawn) when an adapter exists.
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
 

@@ -1,7 +1,7 @@
 // optim: SGD and Adam against torch.optim's update formulas written out by hand (several steps,
 // every option), option validation, parameter groups, and a small training run.
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
 

@@ -1,6 +1,6 @@
 // wg.profile(): time per kernel (GPU timestamp queries on WebGPU, wall time on the CPU).
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
 

@@ -1,7 +1,7 @@
 // The tutorial's training loop, through the public API, waits on the GPU only at item():
 // every other step records work and submits it, with no mapAsync.
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import type { WebGPUBackend } from '../src/backend/webgpu/webgpu-backend.js';
 import { getBackend } from '../src/runtime.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';

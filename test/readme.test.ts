@@ -1,4 +1,5 @@
-// The README's first example must run as written (with the package import pointed at src/).
+// The README's first example must run as written (with the package import pointed at src/: the
+// temporary file lies outside the package, where its name does not resolve).
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,7 +12,7 @@ it('runs the first example of the README and prints a falling loss', async () =>
   expect(code, 'a ```ts block in the README').toBeTruthy();
   const src = pathToFileURL(resolve('src/index.ts')).href;
   const file = join(await mkdtemp(join(tmpdir(), 'webgrad-readme-')), 'example.ts');
-  await writeFile(file, code!.replace(`from 'webgrad'`, `from '${src}'`));
+  await writeFile(file, code!.replace(`from 'webgrad-gpu'`, `from '${src}'`));
   const printed: unknown[][] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void printed.push(args));
   try {

@@ -2,7 +2,7 @@
 // scope(); after a 50-step warm-up, live tensors and device bytes must not move and the pool
 // must not grow. The long form runs 20,000 steps and prints the figures.
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { soak } from '../bench/soak.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 

@@ -5,7 +5,7 @@
 // output and every input's .grad with PyTorch's within the tolerances recorded beside the case.
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
 

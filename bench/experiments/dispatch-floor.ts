@@ -9,7 +9,7 @@
 // Measured before the fusions: tiny ~45 us a dispatch, item() ~37 us, clear x4 ~+6..20 us;
 // tutorial 1.33 ms, sgdStep 1.10 ms, no update 0.77..0.93 ms.
 // Run: XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/dispatch-floor.ts
-import * as wg from '../../src/index.js';
+import * as wg from 'webgrad-gpu';
 
 await wg.init({ backend: 'webgpu', verbose: false });
 const rnd = (n: number) => Float32Array.from({ length: n }, () => Math.random() - 0.5);

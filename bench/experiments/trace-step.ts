@@ -1,6 +1,6 @@
 // Lists the backend calls (and GPU dispatches) of one tutorial step and one MLP training step:
 //   XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/trace-step.ts
-import * as wg from '../../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { getBackend } from '../../src/runtime.js';
 
 await wg.init({ backend: 'webgpu', verbose: false });

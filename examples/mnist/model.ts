@@ -1,6 +1,6 @@
 // The MNIST model and its evaluation, shared by the Node trainer (train.ts) and the browser
 // demo (examples/web/main.ts): no Node imports here, so the demo's bundle can take it.
-import * as wg from '../../src/index.js';
+import * as wg from 'webgrad-gpu';
 
 const { nn, data } = wg;
 

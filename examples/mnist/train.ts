@@ -4,7 +4,7 @@
 //   npm run mnist -- --eval out/mnist/model.safetensors
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import * as wg from '../../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { trainingChart } from './chart.js';
 import { MNIST_NORMALIZE, evaluate, makeModel } from './model.js';
 import { ProgressBar } from './progress.js';

@@ -7,7 +7,7 @@
 //
 // Query parameters: ?backend=auto|webgpu|cpu &train=12000 (training images) &test=10000
 // (test images) &batch=64 &steps=600 (steps trained on load) &autostart=0 (wait for the button).
-import * as wg from '../../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { drawLossChart } from './chart.js';
 import { MNIST_NORMALIZE, evaluate as evaluateModel, makeModel } from '../mnist/model.js';
 import { DrawPad, showPixels } from './draw.js';

@@ -14,14 +14,11 @@ import { build, type Plugin } from 'esbuild';
 import { browserOptions } from '../../scripts/build.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const libraryEntry = resolve(here, '../../src/index.ts');
-
-/** main.ts imports the library's sources (for types); the page loads the browser bundle instead. */
+/** main.ts imports the library by its package name (for types); the page loads the browser bundle instead. */
 const useServedBundle: Plugin = {
   name: 'use-served-bundle',
   setup(b) {
-    b.onResolve({ filter: /\/src\/index\.js$/ }, (args) =>
-      resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) === libraryEntry ? { path: './webgrad.js', external: true } : undefined);
+    b.onResolve({ filter: /^webgrad-gpu$/ }, () => ({ path: './webgrad.js', external: true }));
   },
 };
 

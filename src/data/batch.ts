@@ -9,35 +9,64 @@ export interface Dataset {
   x: Float32Array;
   /** `n` integer targets. */
   y: Int32Array;
+  /** The number of samples. */
   n: number;
+  /** Values per sample. */
   features: number;
 }
 
 /** What `loadMnist` returns fits too: `featureSize` defaults to `images.length / count`. */
 export interface ImageDataset {
+  /** `count * featureSize` values, one image after another. */
   images: Float32Array;
+  /** `count` integer labels. */
   labels: Int32Array;
+  /** The number of images. */
   count: number;
+  /** Values per image (default `images.length / count`). */
   featureSize?: number;
 }
 
+/**
+ * Anything a {@link DataLoader} can batch: a {@link Dataset} (`x`, `y`, `n`, `features`) or an
+ * {@link ImageDataset} such as what {@link loadMnist} returns.
+ *
+ * PyTorch equivalent: a map-style `torch.utils.data.Dataset` of (input, target) pairs, here held
+ * as two flat typed arrays.
+ */
 export type DatasetLike = Dataset | ImageDataset;
 
+/**
+ * Per-value normalisation applied to each batch: `(x - mean) / std`.
+ *
+ * PyTorch equivalent: `torchvision.transforms.Normalize(mean, std)` with one channel.
+ */
 export interface Normalize {
+  /** Subtracted from every value. */
   mean: number;
+  /** Every value is divided by it after the subtraction; positive. */
   std: number;
 }
 
+/** One batch as typed arrays, gathered by {@link ArrayLoader.arrays} or {@link makeBatch}. */
 export interface Batch {
   /** `batchSize * features` values. */
   x: Float32Array;
+  /** `batchSize` targets. */
   y: Int32Array;
+  /** Samples in this batch (the last one of an epoch may be smaller than the loader's). */
   batchSize: number;
 }
 
 const OP = 'DataLoader';
 
+/**
+ * Options of {@link DataLoader} and {@link ArrayLoader}.
+ *
+ * PyTorch equivalent: `DataLoader(dataset, batch_size, shuffle, drop_last, generator)`.
+ */
 export interface DataLoaderOptions {
+  /** Samples per batch, a positive integer. */
   batchSize: number;
   /** Visit the samples in a new seeded order each epoch (default false: dataset order). */
   shuffle?: boolean;
@@ -54,14 +83,21 @@ export interface DataLoaderOptions {
  * epoch; epoch k visits the samples in `order(k)`.
  */
 export class ArrayLoader {
+  /** The samples, as given (an {@link ImageDataset} is seen as a {@link Dataset}). */
   readonly dataset: Dataset;
+  /** Samples per batch. */
   readonly batchSize: number;
+  /** Whether each epoch visits the samples in a new seeded order. */
   readonly shuffle: boolean;
+  /** Epoch k is shuffled with `seed + k`. */
   readonly seed: number;
+  /** Whether a last batch smaller than `batchSize` is skipped. */
   readonly dropLast: boolean;
+  /** The normalisation applied to x, if any. */
   readonly normalize: Normalize | undefined;
   #epoch = 0;
 
+  /** Refuses a non-positive or fractional `batchSize`, a fractional seed and a bad `normalize`. */
   constructor(dataset: DatasetLike, opts: DataLoaderOptions) {
     this.dataset = toDataset(dataset);
     const { batchSize, shuffle = false, seed = 0, dropLast = false, normalize } = opts;

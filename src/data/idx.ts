@@ -6,11 +6,19 @@ import { type ByteSource, gunzip, isGzip, readBytes } from './source.js';
  * as a big-endian u32; then the elements, row-major, big-endian when wider than a byte.
  */
 export type IdxDtype = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
+/** The typed array that holds each {@link IdxDtype}: ubyte → Uint8Array, …, double → Float64Array. */
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
+/**
+ * An IDX file's contents, as {@link readIdx} and {@link parseIdx} return them. PyTorch has no
+ * IDX reader of its own (torchvision's `read_sn3_pascalvincent_tensor` is the nearest).
+ */
 export interface IdxArray {
+  /** The element type named by the file's type code. */
   dtype: IdxDtype;
+  /** The dims, outermost first (MNIST images: `[60000, 28, 28]`). */
   shape: number[];
+  /** The elements, row-major, in host byte order. */
   data: IdxData;
 }
 

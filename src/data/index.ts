@@ -17,6 +17,7 @@ export {
   type Batch,
   type Dataset,
   type DatasetLike,
+  type ImageDataset,
   type DataLoaderOptions,
   type Normalize,
 } from './batch.js';

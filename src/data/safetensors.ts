@@ -13,9 +13,13 @@ import { type ByteSource, readBytes } from './source.js';
  */
 export type SafetensorsDtype = 'float32' | 'int32' | 'float64';
 
+/** One tensor of a safetensors file, on the host: what {@link encodeSafetensors} writes. */
 export interface SafetensorsEntry {
+  /** float32 (`F32`), int32 (`I32`) or float64 (`F64`). */
   dtype: SafetensorsDtype;
+  /** The dims, outermost first. */
   shape: number[];
+  /** The elements, row-major; `shape`'s product of them. */
   data: Float32Array | Int32Array | Float64Array;
 }
 
@@ -39,6 +43,10 @@ const ARRAYS = { float32: Float32Array, int32: Int32Array, float64: Float64Array
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
+ * Serialises host arrays to safetensors bytes (`wg.save` does this for tensors).
+ *
+ * PyTorch equivalent: `safetensors.torch.save(tensors, metadata)`.
+ *
  * Serialises tensors to safetensors bytes. Tensors are laid out as the reference writer
  * (huggingface/safetensors `serialize`) does: F64, then F32, then I32, each group by name. So
  * every tensor is aligned to its element size, and a file with at most one metadata key is
@@ -109,9 +117,17 @@ function littleEndianBytes(data: Float32Array | Int32Array | Float64Array): Uint
   return out;
 }
 
-/** Decodes safetensors bytes into tensors (copies, aligned) and the metadata strings. */
+/**
+ * Decodes safetensors bytes into host arrays (copies, aligned) and the metadata strings;
+ * refuses a malformed file (truncated, overlapping or gapped tensors, a dtype webgrad lacks)
+ * naming what is wrong.
+ *
+ * PyTorch equivalent: `safetensors.torch.load(bytes)` plus `safe_open(...).metadata()`.
+ */
 export function parseSafetensors(bytes: Uint8Array): {
+  /** Each tensor by name. */
   tensors: Record<string, SafetensorsEntry>;
+  /** The `__metadata__` strings (empty when the file has none). */
   metadata: Record<string, string>;
 } {
   const fail = (msg: string) => new WebgradError(OP_LOAD, msg);
@@ -190,12 +206,22 @@ export function parseSafetensors(bytes: Uint8Array): {
   return { tensors, metadata };
 }
 
-/** Decodes safetensors bytes into tensors; `parseSafetensors` also gives the metadata. */
+/**
+ * Decodes safetensors bytes into host arrays by name; {@link parseSafetensors} also gives the
+ * metadata.
+ *
+ * PyTorch equivalent: `safetensors.torch.load(bytes)`.
+ */
 export function decodeSafetensors(bytes: Uint8Array): Record<string, SafetensorsEntry> {
   return parseSafetensors(bytes).tensors;
 }
 
-/** Reads a `.safetensors` file (a path in Node, a URL, or bytes). */
+/**
+ * Reads a `.safetensors` file (a path in Node, a URL, or bytes) into host arrays and metadata;
+ * `wg.load` makes tensors of them.
+ *
+ * PyTorch equivalent: `safetensors.torch.load_file(path)`.
+ */
 export async function readSafetensors(source: ByteSource): Promise<ReturnType<typeof parseSafetensors>> {
   return parseSafetensors((await readBytes(source, OP_LOAD)).bytes);
 }

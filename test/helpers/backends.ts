@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import * as wg from '../../src/index.js';
+import * as wg from 'webgrad-gpu';
 
 /**
  * The backends an op suite runs on: the CPU backend always, WebGPU when an adapter exists.

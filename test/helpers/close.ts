@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { Tensor } from '../../src/index.js';
+import type { Tensor } from 'webgrad-gpu';
 
 type Nested = number | Nested[];
 

@@ -3,7 +3,7 @@
 // and `run()` executes it. Shrinking works on the raw numbers, so a failure shrinks to a short
 // program over small shapes.
 import fc from 'fast-check';
-import type { Tensor } from '../../src/index.js';
+import type { Tensor } from 'webgrad-gpu';
 
 export interface RawCase {
   /** Seeds the leaves' values. */

@@ -1,5 +1,6 @@
 import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
+import { logger } from '../../logger.js';
 import type { Storage } from '../backend.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import { type Buffers, Pipelines, type KernelDef, type Variant } from './pipelines.js';
@@ -68,7 +69,7 @@ export class GpuRuntime {
     void device.lost.then((info) => {
       if (this.#destroyed) return;
       this.#lost = `${info.reason}: ${info.message}`;
-      console.error(`webgrad: the WebGPU device was lost (${this.#lost})`);
+      logger().warn(`webgrad: the WebGPU device was lost (${this.#lost})`);
     });
   }
 
