@@ -1,8 +1,15 @@
 import optimSrc from '../../../shaders/optim.wgsl';
+import adadeltaSrc from '../../../shaders/optim_adadelta.wgsl';
+import adagradSrc from '../../../shaders/optim_adagrad.wgsl';
+import adamaxSrc from '../../../shaders/optim_adamax.wgsl';
+import adamwSrc from '../../../shaders/optim_adamw.wgsl';
+import nadamSrc from '../../../shaders/optim_nadam.wgsl';
+import rmspropSrc from '../../../shaders/optim_rmsprop.wgsl';
 import { WebgradError } from '../../errors.js';
-import type { AdamArgs, SgdArgs, Storage } from '../backend.js';
+import type { AdamArgs, OptimizerKind, OptimizerStepArgs, SgdArgs, Storage } from '../backend.js';
 import { groupsFor } from './dims.js';
-import { defineKernel } from './pipelines.js';
+import { defineKernel, type KernelDef } from './pipelines.js';
+import type { Params } from './uniforms.js';
 import type { GpuRuntime } from './runtime.js';
 
 const SGD = defineKernel('sgdStep', optimSrc, 'sgd', [[1, 'w'], [2, 'r']]);
@@ -55,4 +62,57 @@ export function adamStep(gpu: GpuRuntime, param: Storage, grad: Storage, m: Stor
     groupsFor(n, WG),
     name,
   );
+}
+
+// The optimizers after SGD and Adam: shaders/optim_<name>.wgsl, one entry point per set of
+// state buffers bound. Bindings: 1 param, 2 grad, 3.. state in OptimizerStepArgs' order.
+const W = 'w' as const;
+const ADAMW = defineKernel('adamwStep', adamwSrc, 'adamw', [[1, W], [2, 'r'], [3, W], [4, W]]);
+const ADAMW_AMSGRAD = defineKernel('adamwStep', adamwSrc, 'adamw_amsgrad', [[1, W], [2, 'r'], [3, W], [4, W], [5, W]]);
+const RMSPROP = defineKernel('rmspropStep', rmspropSrc, 'rmsprop', [[1, W], [2, 'r'], [3, W]]);
+const RMSPROP_M = defineKernel('rmspropStep', rmspropSrc, 'rmsprop_momentum', [[1, W], [2, 'r'], [3, W], [4, W]]);
+const RMSPROP_C = defineKernel('rmspropStep', rmspropSrc, 'rmsprop_centered', [[1, W], [2, 'r'], [3, W], [5, W]]);
+const RMSPROP_CM = defineKernel('rmspropStep', rmspropSrc, 'rmsprop_centered_momentum', [[1, W], [2, 'r'], [3, W], [4, W], [5, W]]);
+const ADAGRAD = defineKernel('adagradStep', adagradSrc, 'adagrad', [[1, W], [2, 'r'], [3, W]]);
+const ADADELTA = defineKernel('adadeltaStep', adadeltaSrc, 'adadelta', [[1, W], [2, 'r'], [3, W], [4, W]]);
+const ADAMAX = defineKernel('adamaxStep', adamaxSrc, 'adamax', [[1, W], [2, 'r'], [3, W], [4, W]]);
+const NADAM = defineKernel('nadamStep', nadamSrc, 'nadam', [[1, W], [2, 'r'], [3, W], [4, W]]);
+
+/** The kernel for one step and its parameters after `n`, word by word as its `struct Params`. */
+type Launch<A> = (args: A) => { kernel: KernelDef; write: (p: Params) => void };
+type Arg<K extends OptimizerKind> = Extract<OptimizerStepArgs, { kind: K }>;
+
+const LAUNCH: { [K in OptimizerKind]: Launch<Arg<K>> } = {
+  adamw: (a) => ({
+    kernel: a.amsgrad ? ADAMW_AMSGRAD : ADAMW,
+    write: (p) => p.f32(1 - a.lr * a.weightDecay).f32(a.beta1).f32(a.beta2).f32(1 - a.beta1).f32(1 - a.beta2).f32(a.eps).f32(a.stepSize).f32(a.bc2Sqrt),
+  }),
+  rmsprop: (a) => ({
+    kernel: a.centered ? (a.momentum > 0 ? RMSPROP_CM : RMSPROP_C) : a.momentum > 0 ? RMSPROP_M : RMSPROP,
+    write: (p) => p.f32(a.lr).f32(a.alpha).f32(1 - a.alpha).f32(a.eps).f32(a.weightDecay).f32(a.momentum),
+  }),
+  adagrad: (a) => ({ kernel: ADAGRAD, write: (p) => p.f32(a.clr).f32(a.eps).f32(a.weightDecay) }),
+  adadelta: (a) => ({ kernel: ADADELTA, write: (p) => p.f32(a.lr).f32(a.rho).f32(1 - a.rho).f32(a.eps).f32(a.weightDecay) }),
+  adamax: (a) => ({
+    kernel: ADAMAX,
+    write: (p) => p.f32(a.clr).f32(a.beta1).f32(1 - a.beta1).f32(a.beta2).f32(a.eps).f32(a.weightDecay),
+  }),
+  nadam: (a) => ({
+    kernel: NADAM,
+    write: (p) =>
+      p.f32(a.beta1).f32(1 - a.beta1).f32(a.beta2).f32(1 - a.beta2).f32(a.eps).f32(a.weightDecay)
+        .f32(a.biasCorrection2).f32(a.gradStep).f32(a.avgStep),
+  }),
+};
+
+export function optimizerStep(gpu: GpuRuntime, param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
+  const name = `${args.kind}Step`;
+  const buffers = [param, grad, ...state].map((s) => gpu.buf(s, name));
+  distinct(name, ...buffers);
+  const { kernel, write } = (LAUNCH[args.kind] as Launch<OptimizerStepArgs>)(args);
+  if (kernel.storage.length !== buffers.length) {
+    throw new WebgradError(name, `expected ${kernel.storage.length - 2} state storages, got ${state.length}`);
+  }
+  const n = param.numel;
+  gpu.run(kernel, { constants: { WG } }, buffers, (p) => write(p.u32(n)), groupsFor(n, WG), name);
 }

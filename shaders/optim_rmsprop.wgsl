@@ -1,0 +1,85 @@
+// torch.optim.RMSprop, one invocation per parameter element; the CPU twin is rmsprop in
+// src/backend/cpu/optim.ts. Four entry points bind only the state buffers their options use.
+
+override WG: u32 = 256u;
+
+struct Params {
+  n: u32,
+  lr: f32,
+  alpha: f32,
+  one_minus_alpha: f32,   // in float64 on the host
+  eps: f32,
+  weight_decay: f32,
+  momentum: f32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read_write> param: array<f32>;
+@group(0) @binding(2) var<storage, read> grad: array<f32>;
+@group(0) @binding(3) var<storage, read_write> square_avg: array<f32>;
+@group(0) @binding(4) var<storage, read_write> momentum_buffer: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grad_avg: array<f32>;
+
+fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 { return (wid.x + wid.y * nwg.x) * WG + lid; }
+
+fn decayed(i: u32) -> f32 {
+  var g = grad[i];
+  if (P.weight_decay != 0.0) { g += P.weight_decay * param[i]; }   // skipped at 0: Inf*0 is NaN
+  return g;
+}
+
+fn square(i: u32, g: f32) -> f32 {
+  let sq = P.alpha * square_avg[i] + P.one_minus_alpha * g * g;
+  square_avg[i] = sq;
+  return sq;
+}
+
+fn centered(i: u32, g: f32, sq: f32) -> f32 {
+  let ga = P.alpha * grad_avg[i] + P.one_minus_alpha * g;
+  grad_avg[i] = ga;
+  return sqrt(sq - ga * ga) + P.eps;
+}
+
+fn with_momentum(i: u32, g: f32, avg: f32) {
+  let b = P.momentum * momentum_buffer[i] + g / avg;
+  momentum_buffer[i] = b;
+  param[i] = param[i] - P.lr * b;
+}
+
+@compute @workgroup_size(WG)
+fn rmsprop(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= P.n) { return; }
+  let g = decayed(i);
+  let avg = sqrt(square(i, g)) + P.eps;
+  param[i] = param[i] - P.lr * (g / avg);
+}
+
+@compute @workgroup_size(WG)
+fn rmsprop_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= P.n) { return; }
+  let g = decayed(i);
+  with_momentum(i, g, sqrt(square(i, g)) + P.eps);
+}
+
+@compute @workgroup_size(WG)
+fn rmsprop_centered(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= P.n) { return; }
+  let g = decayed(i);
+  let avg = centered(i, g, square(i, g));
+  param[i] = param[i] - P.lr * (g / avg);
+}
+
+@compute @workgroup_size(WG)
+fn rmsprop_centered_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                             @builtin(local_invocation_index) lid: u32) {
+  let i = index(wid, nwg, lid);
+  if (i >= P.n) { return; }
+  let g = decayed(i);
+  with_momentum(i, g, centered(i, g, square(i, g)));
+}
