@@ -13,7 +13,7 @@ struct Params {
   weight_decay: f32,
   bias_correction2: f32,  // 1 - beta2^step
   grad_step: f32,         // lr * (1 - mu) / (1 - mu_product)
-  avg_step: f32,          // lr * mu_next / (1 - mu_product * mu_next)
+  avg_step: f32,          // lr * mu_next / (1 - mu_product * mu * mu_next), as torch 1.13
 }
 
 @group(0) @binding(0) var<uniform> P: Params;

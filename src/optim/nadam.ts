@@ -17,7 +17,7 @@ type NAdamState = { step: number; muProduct: number; expAvg: Tensor; expAvgSq: T
  * torch.optim.NAdam, one fused in-place kernel per parameter: with g = grad + weightDecay·p,
  * μₜ = β1·(1 - ½·0.96^(t·momentumDecay)) and Πₜ = μ1···μₜ,
  *   m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;  d = √(v/(1-β2ᵗ)) + eps;
- *   p -= lr·(1-μₜ)/(1-Πₜ) · g/d;  p -= lr·μₜ₊₁/(1-Πₜ·μₜ₊₁) · m/d
+ *   p -= lr·(1-μₜ)/(1-Πₜ) · g/d;  p -= lr·μₜ₊₁/(1-Πₜ·μₜ·μₜ₊₁) · m/d   (1.13's product, see below)
  */
 export class NAdam extends Optimizer<Required<NAdamOptions>, NAdamState> {
   constructor(params: Params<Required<NAdamOptions>>, opts?: NAdamOptions) {
@@ -43,9 +43,11 @@ export class NAdam extends Optimizer<Required<NAdamOptions>, NAdamState> {
       const [beta1, beta2] = o.betas;
       const mu = beta1 * (1 - 0.5 * 0.96 ** (s.step * o.momentumDecay));
       const muNext = beta1 * (1 - 0.5 * 0.96 ** ((s.step + 1) * o.momentumDecay));
-      // torch keeps mu_product in a float32 tensor (torch.tensor(1.)): its products round to float32.
+      // torch keeps mu_product in a float32 tensor (torch.tensor(1.)): its products round to
+      // float32. 1.13 multiplies the updated product by mu once more for the next one
+      // (mu_product * mu * mu_next); torch 2.x dropped that factor. This follows 1.13.
       s.muProduct = Math.fround(s.muProduct * Math.fround(mu));
-      const muProductNext = Math.fround(s.muProduct * Math.fround(muNext));
+      const muProductNext = Math.fround(Math.fround(s.muProduct * Math.fround(mu)) * Math.fround(muNext));
       p.backend.optimizerStep(p.storage, g.storage, [s.expAvg.storage, s.expAvgSq.storage], {
         kind: 'nadam',
         beta1,
