@@ -37,7 +37,7 @@ const camel = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(
 
 type AnyOptimizer = { step(): void; zeroGrad(): void; dispose(): void };
 const MAKE: Record<string, (groups: { params: wg.Tensor[] }[], o: Record<string, unknown>) => AnyOptimizer> = {
-  SGD: (g, o) => new optim.SGD(g, o as unknown as optim.SGDOptions),
+  SGD: (g, o) => new optim.SGD(g, o as unknown as wg.optim.SGDOptions),
   Adam: (g, o) => new optim.Adam(g, o),
   AdamW: (g, o) => new optim.AdamW(g, o),
   RMSprop: (g, o) => new optim.RMSprop(g, o),

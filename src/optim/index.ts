@@ -8,3 +8,4 @@ export { Adagrad, type AdagradOptions } from './adagrad.js';
 export { Adadelta, type AdadeltaOptions } from './adadelta.js';
 export { Adamax, type AdamaxOptions } from './adamax.js';
 export { NAdam, type NAdamOptions } from './nadam.js';
+export * as lrScheduler from './lr-scheduler.js';
