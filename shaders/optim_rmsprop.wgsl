@@ -34,10 +34,17 @@ fn square(i: u32, g: f32) -> f32 {
   return sq;
 }
 
+fn is_inf(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) == 0x7f800000u; }
+fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+
 fn centered(i: u32, g: f32, sq: f32) -> f32 {
   let ga = P.alpha * grad_avg[i] + P.one_minus_alpha * g;
   grad_avg[i] = ga;
-  return sqrt(sq - ga * ga) + P.eps;
+  // An infinite square_avg stays infinite (torch and the CPU backend give Inf) even when ga*ga
+  // overflows float32 here (|ga| > 1.8e19), where Inf - Inf would be NaN.
+  var d = sq - ga * ga;
+  if (is_inf(sq) && sq > 0.0 && !is_inf(ga) && !is_nan(ga)) { d = sq; }
+  return sqrt(d) + P.eps;
 }
 
 fn with_momentum(i: u32, g: f32, avg: f32) {
