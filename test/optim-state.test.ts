@@ -211,6 +211,17 @@ describeEachBackend(['cpu'], 'optimizer option validation', () => {
     expect(() => opt.zeroGrad({ set_to_none: true } as never)).toThrow(/zeroGrad: unknown option 'set_to_none'/);
   });
 
+  it('a gradient that does not match its parameter refuses the whole step', async () => {
+    const a = wg.tensor([1, 2], { requiresGrad: true });
+    const b = wg.tensor([3, 4], { requiresGrad: true });
+    const opt = new optim.RMSprop([a, b]);
+    a.grad = wg.tensor([1, 1]);
+    b.grad = wg.tensor([1, 1, 1]);
+    expect(() => opt.step()).toThrow(/RMSprop: the gradient of parameter 1 of group 0 \(shape \[3\], float32\) does not match it \(shape \[2\], float32\)/);
+    await expect(a.toArray()).resolves.toEqual(Float32Array.of(1, 2));
+    expect(opt.stateDict().state).toEqual({});
+  });
+
   it('zeroGrad sets gradients to null by default (PyTorch 2.x), to zeros with setToNone: false', async () => {
     const [a] = p();
     const opt = new optim.NAdam([a]);

@@ -121,17 +121,25 @@ export abstract class Optimizer<O extends object, S extends ParamState> {
     return keep(zerosLike(p));
   }
 
-  /** Calls `fn` for each parameter whose gradient is not null, then marks it as written. */
+  /**
+   * Calls `fn` for each parameter whose gradient is not null, then marks it as written. Every
+   * gradient is checked first, so a refused step updates no parameter.
+   */
   protected forEachGrad(fn: (param: Tensor, grad: Tensor, group: ParamGroup<O>) => void): void {
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        if (!p.grad) continue;
-        if (p.grad.numel !== p.numel || p.grad.dtype !== p.dtype) {
-          throw new WebgradError(this.name, `the gradient (shape [${p.grad.shape.join(',')}], ${p.grad.dtype}) does not match its parameter (shape [${p.shape.join(',')}], ${p.dtype})`);
+    const work: [Tensor, Tensor, ParamGroup<O>][] = [];
+    this.paramGroups.forEach((group, gi) => {
+      group.params.forEach((p, i) => {
+        const g = p.grad;
+        if (!g) return;
+        if (g.numel !== p.numel || g.dtype !== p.dtype) {
+          throw new WebgradError(this.name, `the gradient of parameter ${i} of group ${gi} (shape [${g.shape.join(',')}], ${g.dtype}) does not match it (shape [${p.shape.join(',')}], ${p.dtype})`);
         }
-        fn(p, p.grad, group);
-        p.markModified();
-      }
+        work.push([p, g, group]);
+      });
+    });
+    for (const [p, g, group] of work) {
+      fn(p, g, group);
+      p.markModified();
     }
   }
 
@@ -186,7 +194,7 @@ export abstract class Optimizer<O extends object, S extends ParamState> {
     this.dispose();
     this.paramGroups.forEach((g, i) => {
       if (!('initialLr' in groups[i])) delete g.initialLr;
-      Object.assign(g, groups[i]);
+      Object.assign(g, JSON.parse(JSON.stringify(groups[i]))); // no arrays shared with `dict`
     });
     for (const [p, s] of loaded) this.state.set(p, s);
   }
