@@ -93,6 +93,31 @@ describeEachBackend(backends, 'nn.utils.clipGradNorm_', () => {
     await expectClose(ps[0].grad!, [3, -4], 0, 0);
   });
 
+  it('every optimizer steps with one dispatch per parameter', () => {
+    if (wg.backendInfo().name !== 'webgpu') return;
+    const dispatches = () => (getBackend() as WebGPUBackend).stats.dispatches;
+    const ps = [wg.randn([3, 5]), wg.randn([7]), wg.randn([1])].map((t) => t.requiresGrad_());
+    const makers = [
+      () => new optim.SGD(ps, { lr: 0.1, momentum: 0.9 }),
+      () => new optim.Adam(ps),
+      () => new optim.AdamW(ps, { amsgrad: true }),
+      () => new optim.RMSprop(ps, { momentum: 0.9, centered: true }),
+      () => new optim.Adagrad(ps),
+      () => new optim.Adadelta(ps),
+      () => new optim.Adamax(ps),
+      () => new optim.NAdam(ps),
+    ];
+    for (const make of makers) {
+      const opt = make();
+      for (const p of ps) p.grad = wg.onesLike(p);
+      opt.step(); // the first step also fills the new state buffers with zeros
+      const before = dispatches();
+      opt.step();
+      expect(dispatches() - before, opt.constructor.name).toBe(ps.length);
+      opt.dispose();
+    }
+  });
+
   it('a training step with clipping, AdamW and a schedule records no readback', async () => {
     wg.manualSeed(0);
     const model = new nn.Sequential(new nn.Linear(4, 16), new nn.Tanh(), new nn.Linear(16, 1));
