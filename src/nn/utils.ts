@@ -15,8 +15,7 @@ const OP = 'clipGradNorm_';
 const FLT_MAX = 3.4028234663852886e38;
 
 /**
- * torch.nn.utils.clip_grad_norm_: the norm of all the gradients together (the norm of the
- * per-parameter norms) and, where it exceeds `maxNorm`, every gradient scaled in place by
+ * torch.nn.utils.clip_grad_norm_: the norm of all the gradients together and, where it exceeds `maxNorm`, every gradient scaled in place by
  * maxNorm / (norm + 1e-6). Computed and applied on the device: the norm comes back as a 0-d
  * tensor, read only if you ask (`await norm.item()`). Parameters without a gradient are
  * skipped. A NaN or Inf gradient makes the norm NaN or Inf (torch's errorIfNonfinite would
@@ -47,12 +46,15 @@ export function clipGradNorm_(parameters: Iterable<Tensor> | Tensor, maxNorm: nu
   );
 }
 
-/** (Σ_i ‖g_i‖_p^p)^(1/p) with ‖g‖_p = (Σ|g|^p)^(1/p), as torch.norm(torch.stack(norms), p). */
+/**
+ * (Σ_i Σ|g_i|^p)^(1/p): torch's norm of the per-parameter norms, without taking each root
+ * and raising it again (the same value, two dispatches fewer per parameter: 56 -> 36 for 10
+ * parameters, measured with the WebGPU backend's dispatch counter).
+ */
 function pNorm(grads: Tensor[], p: number): Tensor {
-  const root = (t: Tensor) => (p === 1 ? t : p === 2 ? t.sqrt() : t.pow(1 / p));
   const power = (t: Tensor) => (p === 1 ? t.abs() : p === 2 ? t.mul(t) : t.abs().pow(p));
-  const norms = grads.map((g) => root(power(g).sum()));
-  return root(norms.map(power).reduce((a, b) => a.add(b)));
+  const total = grads.map((g) => power(g).sum()).reduce((a, b) => a.add(b));
+  return p === 1 ? total : p === 2 ? total.sqrt() : total.pow(1 / p);
 }
 
 /**
