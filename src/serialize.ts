@@ -2,13 +2,16 @@ import { tensor } from './creation.js';
 import { type ByteSource, isNode } from './data/source.js';
 import { encodeSafetensors, readSafetensors } from './data/safetensors.js';
 import { WebgradError } from './errors.js';
+import { type StateTree, TREE_KEY, flattenTree, isFlat, unflattenTree } from './serialize-tree.js';
 import type { Tensor } from './tensor.js';
 
 /**
  * Serialises named tensors as safetensors (what `safetensors.torch.load_file` reads), e.g. a
- * module's `stateDict()`. With a path (Node) the bytes are also written to that file.
- * Reading the tensors back from the device is the one wait here. `metadata` goes to the file's
- * `__metadata__` strings.
+ * module's `stateDict()`. A tree of tensors and JSON values (an optimizer's `stateDict()`,
+ * or `{ model: ..., optimizer: ... }`) is saved too: its tensors by dotted path, the rest as
+ * JSON in the metadata, and `load` gives the tree back. With a path (Node) the bytes are also
+ * written to that file. Reading the tensors back from the device is the one wait here.
+ * `metadata` goes to the file's `__metadata__` strings.
  *
  * PyTorch equivalent: `safetensors.torch.save_file(model.state_dict(), path)` (`torch.save`
  * writes pickles, which webgrad does not).
@@ -17,9 +20,16 @@ import type { Tensor } from './tensor.js';
  * ```ts
  * await wg.save(model.stateDict(), 'model.safetensors');       // Node
  * const bytes = await wg.save(model.stateDict());               // anywhere: the bytes
+ * await wg.save({ model: model.stateDict(), optimizer: opt.stateDict(), epoch }, 'ckpt.safetensors');
  * ```
  */
-export async function save(tensors: Record<string, Tensor>, path?: string, metadata?: Record<string, string>): Promise<Uint8Array> {
+export async function save(dict: Record<string, Tensor> | StateTree, path?: string, metadata?: Record<string, string>): Promise<Uint8Array> {
+  let tensors = dict as Record<string, Tensor>;
+  if (!isFlat(dict)) {
+    const flat = flattenTree(dict, 'save');
+    tensors = flat.tensors;
+    metadata = { ...metadata, [TREE_KEY]: flat.skeleton };
+  }
   const entries: Parameters<typeof encodeSafetensors>[0] = {};
   for (const [name, t] of Object.entries(tensors)) {
     entries[name] = { dtype: t.dtype, shape: [...t.shape], data: await t.toArray() };
@@ -35,7 +45,9 @@ export async function save(tensors: Record<string, Tensor>, path?: string, metad
 
 /**
  * Reads a safetensors file (a path in Node, a URL, or bytes) into tensors on the current
- * backend, by name. float32, int32 and float64 tensors are read; other dtypes are refused.
+ * backend: the record of named tensors, or the tree `save` was given. float32, int32 and
+ * float64 tensors are read; other dtypes are refused. `T` names what the caller expects (the
+ * file decides what it is; `loadStateDict` checks it).
  *
  * PyTorch equivalent: `safetensors.torch.load_file(path)`.
  *
@@ -44,9 +56,10 @@ export async function save(tensors: Record<string, Tensor>, path?: string, metad
  * model.loadStateDict(await wg.load('model.safetensors'));
  * ```
  */
-export async function load(source: ByteSource): Promise<Record<string, Tensor>> {
-  const { tensors } = await readSafetensors(source);
+export async function load<T = Record<string, Tensor>>(source: ByteSource): Promise<T> {
+  const { tensors, metadata } = await readSafetensors(source);
   const out: Record<string, Tensor> = {};
   for (const [name, e] of Object.entries(tensors)) out[name] = tensor(e.data, { dtype: e.dtype }).reshape(e.shape);
-  return out;
+  const skeleton = metadata?.[TREE_KEY];
+  return (skeleton === undefined ? out : unflattenTree(skeleton, out, 'load')) as T;
 }

@@ -57,6 +57,82 @@ export interface AdamArgs {
   readonly step: number;
 }
 
+/**
+ * One fused step of the optimizers after SGD and Adam, in place on the parameter and its
+ * `state` storages (in the order each kind lists). Per-step scalars (bias corrections, the
+ * decayed lr) come from the optimizer, computed on the host in float64 as torch.optim does,
+ * so the CPU and WebGPU kernels only do the elementwise part.
+ */
+export type OptimizerStepArgs = AdamWArgs | RmspropArgs | AdagradArgs | AdadeltaArgs | AdamaxArgs | NadamArgs;
+export type OptimizerKind = OptimizerStepArgs['kind'];
+
+/** state: [expAvg, expAvgSq] (+ maxExpAvgSq with amsgrad). */
+export interface AdamWArgs {
+  readonly kind: 'adamw';
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly amsgrad: boolean;
+  /** lr / (1 - beta1^step) and sqrt(1 - beta2^step). */
+  readonly stepSize: number;
+  readonly bc2Sqrt: number;
+}
+
+/** state: [squareAvg] (+ momentumBuffer when momentum > 0) (+ gradAvg when centered). */
+export interface RmspropArgs {
+  readonly kind: 'rmsprop';
+  readonly lr: number;
+  readonly alpha: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly momentum: number;
+  readonly centered: boolean;
+}
+
+/** state: [sum]. `clr` = lr / (1 + (step - 1) * lrDecay). */
+export interface AdagradArgs {
+  readonly kind: 'adagrad';
+  readonly clr: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+
+/** state: [squareAvg, accDelta]. */
+export interface AdadeltaArgs {
+  readonly kind: 'adadelta';
+  readonly lr: number;
+  readonly rho: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+
+/** state: [expAvg, expInf]. `clr` = lr / (1 - beta1^step). */
+export interface AdamaxArgs {
+  readonly kind: 'adamax';
+  readonly clr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+
+/**
+ * state: [expAvg, expAvgSq]. p -= gradStep * g / denom, then p -= avgStep * m / denom, with
+ * denom = sqrt(v / biasCorrection2) + eps (two roundings of p, as torch's two addcdiv_).
+ */
+export interface NadamArgs {
+  readonly kind: 'nadam';
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly biasCorrection2: number;
+  readonly gradStep: number;
+  readonly avgStep: number;
+}
+
 export interface BackendInfo {
   readonly name: 'cpu' | 'webgpu';
   readonly adapter?: { vendor: string; architecture: string; device: string; description: string };
@@ -161,6 +237,8 @@ export interface Backend {
   sgdStep(param: Storage, grad: Storage, buf: Storage | null, args: SgdArgs): void;
   /** PyTorch Adam (L2 weight decay added to the gradient). */
   adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void;
+  /** AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam: one fused kernel per parameter. */
+  optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void;
 
   /**
    * Starts timing every kernel launched from now on, for `wg.profile()`; `stopProfile` ends

@@ -1,8 +1,7 @@
-import { zerosLike } from '../creation.js';
-import { WebgradError } from '../errors.js';
-import { keep } from '../memory.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, type Params, checkNumber } from './optimizer.js';
+import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
+import type { StateSpec } from './state-dict.js';
+import { checkBetas, nonNegative } from './validate.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -12,11 +11,7 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
-interface AdamState {
-  step: number;
-  m: Tensor;
-  v: Tensor;
-}
+type AdamState = { step: number; expAvg: Tensor; expAvgSq: Tensor };
 
 /**
  * torch.optim.Adam, one fused in-place kernel per parameter: with g = grad + weightDecay·p,
@@ -24,27 +19,26 @@ interface AdamState {
  *   p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + eps)
  */
 export class Adam extends Optimizer<Required<AdamOptions>, AdamState> {
-  constructor(params: Params<Required<AdamOptions>>, opts: AdamOptions = {}) {
-    super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, ...opts });
+  constructor(params: Params<Required<AdamOptions>>, opts?: AdamOptions) {
+    super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }, opts);
   }
 
   protected validate(o: Required<AdamOptions>): void {
-    checkNumber('Adam', 'learning rate', o.lr, (v) => v >= 0, 'a finite number >= 0');
-    checkNumber('Adam', 'eps', o.eps, (v) => v >= 0, 'a finite number >= 0');
-    checkNumber('Adam', 'weightDecay', o.weightDecay, (v) => v >= 0, 'a finite number >= 0');
-    if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new WebgradError('Adam', `betas must be a pair [beta1, beta2], got ${String(o.betas)}`);
-    o.betas.forEach((b, i) => checkNumber('Adam', `beta parameter at index ${i}`, b, (v) => v >= 0 && v < 1, 'a number in [0, 1)'));
+    nonNegative('Adam', 'learning rate', o.lr);
+    nonNegative('Adam', 'eps', o.eps);
+    nonNegative('Adam', 'weightDecay', o.weightDecay);
+    checkBetas('Adam', o.betas);
+  }
+
+  protected stateSpec(_g: ParamGroup<Required<AdamOptions>>): StateSpec {
+    return { tensors: ['expAvg', 'expAvgSq'], numbers: ['step'] };
   }
 
   step(): void {
     this.forEachGrad((p, g, o) => {
-      let s = this.state.get(p);
-      if (!s) {
-        s = { step: 0, m: keep(zerosLike(p)), v: keep(zerosLike(p)) };
-        this.state.set(p, s);
-      }
+      const s = this.stateOf(p, () => ({ step: 0, expAvg: this.zerosFor(p), expAvgSq: this.zerosFor(p) }));
       s.step++;
-      p.backend.adamStep(p.storage, g.storage, s.m.storage, s.v.storage, {
+      p.backend.adamStep(p.storage, g.storage, s.expAvg.storage, s.expAvgSq.storage, {
         lr: o.lr,
         beta1: o.betas[0],
         beta2: o.betas[1],
@@ -53,9 +47,5 @@ export class Adam extends Optimizer<Required<AdamOptions>, AdamState> {
         step: s.step,
       });
     });
-  }
-
-  protected stateTensors(s: AdamState): Tensor[] {
-    return [s.m, s.v];
   }
 }

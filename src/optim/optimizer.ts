@@ -1,9 +1,21 @@
+import { noGrad } from '../autograd/grad-mode.js';
+import { zerosLike } from '../creation.js';
 import { WebgradError } from '../errors.js';
+import { keep } from '../memory.js';
 import { zeroGrads, type ZeroGradOptions } from '../nn/module.js';
+import { options } from '../options.js';
 import { Tensor } from '../tensor.js';
+import { checkBoolean } from './validate.js';
+import { type OptimizerStateDict, type StateSpec, readStateDict } from './state-dict.js';
 
-/** One group of parameters sharing option values (PyTorch's param_groups entry). */
-export type ParamGroup<O> = O & { params: Tensor[] };
+export { checkNumber } from './validate.js';
+export type { OptimizerStateDict, StateSpec } from './state-dict.js';
+
+/**
+ * One group of parameters sharing option values (PyTorch's param_groups entry). `initialLr`
+ * is set by the first lr scheduler attached, as torch's `initial_lr`.
+ */
+export type ParamGroup<O> = O & { params: Tensor[]; initialLr?: number };
 
 /** A group as passed in: options not given fall back to the optimizer's. */
 export type ParamGroupSpec<O> = Partial<O> & { params: Iterable<Tensor> };
@@ -11,19 +23,27 @@ export type ParamGroupSpec<O> = Partial<O> & { params: Iterable<Tensor> };
 /** Parameters (e.g. `model.parameters()`) or an array of groups with their own options. */
 export type Params<O> = Iterable<Tensor> | ParamGroupSpec<O>[];
 
+/** One parameter's state: counters as numbers, buffers as tensors (PyTorch's names, camelCase). */
+export type ParamState = { [key: string]: number | Tensor | undefined };
+
 /**
  * Base of the optimizers, as torch.optim.Optimizer: parameter groups, per-parameter state
- * created lazily on the first step (kept out of `scope()`), and `zeroGrad`. Subclasses update
- * parameters with the backend's fused in-place kernels.
+ * created lazily on the first step (kept out of `scope()`), `zeroGrad`, `addParamGroup` and
+ * `stateDict`/`loadStateDict`. Subclasses update parameters with the backend's fused
+ * in-place kernels, one launch per parameter, and never read the device back.
  */
-export abstract class Optimizer<O extends object, S> {
-  readonly paramGroups: ParamGroup<O>[];
+export abstract class Optimizer<O extends object, S extends ParamState> {
+  readonly paramGroups: ParamGroup<O>[] = [];
+  /** The optimizer's option defaults (its constructor's options over its own defaults). */
+  readonly defaults: O;
   /** Per-parameter state (momentum buffers, moments...), created on the first step. */
   protected readonly state = new Map<Tensor, S>();
-  readonly #name: string;
+  protected readonly name: string;
 
-  protected constructor(name: string, params: Params<O>, defaults: O) {
-    this.#name = name;
+  protected constructor(name: string, params: Params<O>, defaults: O, opts: Partial<O> | undefined) {
+    this.name = name;
+    const given = options<Partial<O>>(name, opts, Object.keys(defaults) as (keyof O & string)[]);
+    this.defaults = { ...defaults, ...definedOnly(given) };
     const items = [...(params as Iterable<Tensor | ParamGroupSpec<O>>)];
     if (items.length === 0) throw new WebgradError(name, 'got an empty parameter list');
     const specs: ParamGroupSpec<O>[] = items.every((p) => p instanceof Tensor)
@@ -35,20 +55,7 @@ export abstract class Optimizer<O extends object, S> {
           return g;
         });
     const seen = new Set<Tensor>();
-    this.paramGroups = specs.map((spec, gi) => {
-      const { params, ...overrides } = spec;
-      const group = { ...defaults, ...overrides, params: [...params] } as ParamGroup<O>;
-      this.validate(group);
-      group.params.forEach((p, i) => {
-        const where = `parameter ${i} of group ${gi}`;
-        if (!(p instanceof Tensor)) throw new WebgradError(name, `${where} is not a Tensor`);
-        if (!p.isLeaf) throw new WebgradError(name, `can't optimize a non-leaf tensor (${where}, shape [${p.shape.join(',')}])`);
-        if (p.dtype === 'int32') throw new WebgradError(name, `${where} is int32; only floating point tensors can be optimized`);
-        if (seen.has(p)) throw new WebgradError(name, `${where} appears more than once`);
-        seen.add(p);
-      });
-      return group;
-    });
+    for (const spec of specs) this.paramGroups.push(this.#makeGroup(spec, this.paramGroups.length, seen));
   }
 
   /** Throws a WebgradError for an invalid option value. */
@@ -57,47 +64,149 @@ export abstract class Optimizer<O extends object, S> {
   /** Updates every parameter that has a gradient, in place. */
   abstract step(): void;
 
-  /** The tensors held in one parameter's state, for `dispose()`. */
-  protected abstract stateTensors(state: S): Tensor[];
+  /** The state entries a parameter of `group` holds once stepped, for `loadStateDict` to check. */
+  protected abstract stateSpec(group: ParamGroup<O>): StateSpec;
 
-  /** Clears the gradients: sets them to null (the default) or, with `{ setToNone: false }`, to zeros. */
-  zeroGrad(opts: ZeroGradOptions = {}): void {
-    for (const g of this.paramGroups) zeroGrads(g.params, opts);
+  /** Adds a group of parameters, with options over the optimizer's defaults (torch's add_param_group). */
+  addParamGroup(spec: ParamGroupSpec<O>): void {
+    if (typeof spec !== 'object' || spec === null || !('params' in spec)) {
+      throw new WebgradError(this.name, 'addParamGroup takes a group { params, ...options }');
+    }
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    this.paramGroups.push(this.#makeGroup(spec, this.paramGroups.length, seen));
   }
 
-  /** Calls `fn` for each parameter whose gradient is not null, then marks it as written. */
-  protected forEachGrad(fn: (param: Tensor, grad: Tensor, group: ParamGroup<O>) => void): void {
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        if (!p.grad) continue;
-        if (p.grad.numel !== p.numel || p.grad.dtype !== p.dtype) {
-          throw new WebgradError(this.#name, `the gradient (shape [${p.grad.shape.join(',')}], ${p.grad.dtype}) does not match its parameter (shape [${p.shape.join(',')}], ${p.dtype})`);
-        }
-        fn(p, p.grad, group);
-        markModified(p);
-      }
+  #makeGroup(spec: ParamGroupSpec<O>, gi: number, seen: Set<Tensor>): ParamGroup<O> {
+    const name = this.name;
+    const accepted = [...Object.keys(this.defaults), 'params', 'initialLr'] as (keyof ParamGroupSpec<O> & string)[];
+    const { params, ...overrides } = options(`${name} (param group ${gi})`, spec, accepted) as ParamGroupSpec<O>;
+    if (params === null || typeof params !== 'object' || !(Symbol.iterator in params)) {
+      throw new WebgradError(name, `params of group ${gi} must be an iterable of tensors`);
     }
+    const group = { ...this.defaults, ...definedOnly(overrides as Partial<O>), params: [...params] } as ParamGroup<O>;
+    this.validate(group);
+    if (group.params.length === 0) throw new WebgradError(name, `group ${gi} has an empty parameter list`);
+    const fresh = new Set<Tensor>();
+    group.params.forEach((p, i) => {
+      const where = `parameter ${i} of group ${gi}`;
+      if (!(p instanceof Tensor)) throw new WebgradError(name, `${where} is not a Tensor`);
+      if (!p.isLeaf) throw new WebgradError(name, `can't optimize a non-leaf tensor (${where}, shape [${p.shape.join(',')}])`);
+      if (p.dtype === 'int32') throw new WebgradError(name, `${where} is int32; only floating point tensors can be optimized`);
+      if (seen.has(p) || fresh.has(p)) throw new WebgradError(name, `${where} appears more than once`);
+      fresh.add(p);
+    });
+    for (const p of fresh) seen.add(p);
+    return group;
+  }
+
+  /** Clears the gradients: sets them to null (the default, as PyTorch 2.x) or, with `{ setToNone: false }`, to zeros. */
+  zeroGrad(opts?: ZeroGradOptions): void {
+    const o = options('zeroGrad', opts, ['setToNone']);
+    if (o.setToNone !== undefined) checkBoolean('zeroGrad', 'setToNone', o.setToNone);
+    for (const g of this.paramGroups) zeroGrads(g.params, o);
+  }
+
+  /** The parameter's state, created by `init` on its first step. */
+  protected stateOf(p: Tensor, init: () => S): S {
+    let s = this.state.get(p);
+    if (s === undefined) {
+      s = init();
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /** A zero-filled state buffer shaped like `p`, kept out of any `scope()`. */
+  protected zerosFor(p: Tensor): Tensor {
+    return keep(zerosLike(p));
+  }
+
+  /**
+   * Calls `fn` for each parameter whose gradient is not null, then marks it as written. Every
+   * gradient is checked first, so a refused step updates no parameter.
+   */
+  protected forEachGrad(fn: (param: Tensor, grad: Tensor, group: ParamGroup<O>) => void): void {
+    const work: [Tensor, Tensor, ParamGroup<O>][] = [];
+    this.paramGroups.forEach((group, gi) => {
+      group.params.forEach((p, i) => {
+        const g = p.grad;
+        if (!g) return;
+        if (g.numel !== p.numel || g.dtype !== p.dtype) {
+          throw new WebgradError(this.name, `the gradient of parameter ${i} of group ${gi} (shape [${g.shape.join(',')}], ${g.dtype}) does not match it (shape [${p.shape.join(',')}], ${p.dtype})`);
+        }
+        work.push([p, g, group]);
+      });
+    });
+    for (const [p, g, group] of work) {
+      fn(p, g, group);
+      p.markModified();
+    }
+  }
+
+  /**
+   * PyTorch's state_dict: `state` keyed by parameter index (counting through the groups in
+   * order) and `param_groups` with each group's options and `params` as index lists. Tensors
+   * share storage with the optimizer's state (as PyTorch's do); `wg.save` writes the whole
+   * dict to one safetensors file. Dispose the tensors when done, as a module's stateDict.
+   */
+  stateDict(): OptimizerStateDict {
+    const state: OptimizerStateDict['state'] = {};
+    let next = 0;
+    const paramGroups = this.paramGroups.map((group) => {
+      const { params, ...hyper } = group;
+      const indices = params.map((p) => {
+        const i = next++;
+        const s = this.state.get(p);
+        if (s !== undefined) {
+          const entry: Record<string, number | Tensor> = {};
+          for (const [k, v] of Object.entries(s)) if (v !== undefined) entry[k] = v instanceof Tensor ? v.detach() : v;
+          state[String(i)] = entry;
+        }
+        return i;
+      });
+      return { ...(JSON.parse(JSON.stringify(hyper)) as Record<string, number | boolean | number[]>), params: indices };
+    });
+    return { state, param_groups: paramGroups };
+  }
+
+  /**
+   * Replaces the groups' options and the state with `dict`'s (from `stateDict()`, directly or
+   * through `wg.save`/`wg.load`): the groups must hold as many parameters as this optimizer's,
+   * every state tensor must have its parameter's shape. Tensors are copied (cast to the
+   * parameter's dtype). Everything is checked before anything changes.
+   */
+  loadStateDict(dict: OptimizerStateDict): void {
+    const all = this.paramGroups.flatMap((g) => g.params.map((p) => ({ p, group: g })));
+    const { groups, entries } = readStateDict(this.name, dict, this.paramGroups, all, (g) => {
+      const merged = { ...g } as ParamGroup<O>;
+      this.validate(merged);
+      return this.stateSpec(merged);
+    }, [...Object.keys(this.defaults), 'initialLr']);
+    const loaded = new Map<Tensor, S>();
+    noGrad(() => {
+      for (const [index, entry] of entries) {
+        const p = all[index].p;
+        const s: ParamState = {};
+        for (const [k, v] of Object.entries(entry)) s[k] = v instanceof Tensor ? keep(v.to(p.dtype)) : v;
+        loaded.set(p, s as S);
+      }
+    });
+    this.dispose();
+    this.paramGroups.forEach((g, i) => {
+      if (!('initialLr' in groups[i])) delete g.initialLr;
+      Object.assign(g, JSON.parse(JSON.stringify(groups[i]))); // no arrays shared with `dict`
+    });
+    for (const [p, s] of loaded) this.state.set(p, s);
   }
 
   /** Frees the optimizer state; the next step starts it afresh. */
   dispose(): void {
-    for (const s of this.state.values()) for (const t of this.stateTensors(s)) t.dispose();
+    for (const s of this.state.values()) for (const t of Object.values(s)) if (t instanceof Tensor) t.dispose();
     this.state.clear();
   }
 }
 
-/**
- * The fused kernels write a parameter's storage in place without going through Tensor, so
- * its version counter (which makes backward refuse stale saved tensors) must be bumped by
- * hand. Tensor has no public hook for that yet; use `markModified()` once it exists.
- */
-function markModified(t: Tensor): void {
-  (t as Tensor & { markModified?: () => void }).markModified?.();
-}
-
-export function checkNumber(op: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
-  // Infinity is refused too: an infinite lr or decay turns every parameter into ±Inf/NaN.
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    throw new WebgradError(op, `invalid ${name}: ${String(value)} (expected ${expected})`);
-  }
+/** `{ a: 1, b: undefined }` -> `{ a: 1 }`: an option given as undefined keeps its default. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,8 +1,8 @@
-import { zerosLike } from '../creation.js';
 import { WebgradError } from '../errors.js';
-import { keep } from '../memory.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, type Params, checkNumber } from './optimizer.js';
+import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
+import type { StateSpec } from './state-dict.js';
+import { checkBoolean, checkNumber, nonNegative } from './validate.js';
 
 export interface SGDOptions {
   lr: number;
@@ -12,26 +12,32 @@ export interface SGDOptions {
   weightDecay?: number;
 }
 
+type SGDState = { momentumBuffer?: Tensor };
+
 /**
  * torch.optim.SGD, one fused in-place kernel per parameter:
  *   d = g + weightDecay·p;  buf = momentum·buf + (1 - dampening)·d (buf = d on the first step);
  *   d = nesterov ? d + momentum·buf : buf;  p -= lr·d
  */
-export class SGD extends Optimizer<Required<SGDOptions>, Tensor> {
+export class SGD extends Optimizer<Required<SGDOptions>, SGDState> {
   constructor(params: Params<Required<SGDOptions>>, opts: SGDOptions) {
-    if (opts === undefined || opts.lr === undefined) throw new WebgradError('SGD', 'lr is required, e.g. new SGD(model.parameters(), { lr: 0.01 })');
-    super('SGD', params, { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, ...opts });
+    if (opts === undefined || opts === null || opts.lr === undefined) throw new WebgradError('SGD', 'lr is required, e.g. new SGD(model.parameters(), { lr: 0.01 })');
+    super('SGD', params, { lr: 0, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 }, opts);
   }
 
   protected validate(o: Required<SGDOptions>): void {
-    checkNumber('SGD', 'learning rate', o.lr, (v) => v >= 0, 'a finite number >= 0');
-    checkNumber('SGD', 'momentum', o.momentum, (v) => v >= 0, 'a finite number >= 0');
+    nonNegative('SGD', 'learning rate', o.lr);
+    nonNegative('SGD', 'momentum', o.momentum);
     checkNumber('SGD', 'dampening', o.dampening, Number.isFinite, 'a finite number');
-    checkNumber('SGD', 'weightDecay', o.weightDecay, (v) => v >= 0, 'a finite number >= 0');
-    if (typeof o.nesterov !== 'boolean') throw new WebgradError('SGD', `nesterov must be a boolean, got ${String(o.nesterov)}`);
+    nonNegative('SGD', 'weightDecay', o.weightDecay);
+    checkBoolean('SGD', 'nesterov', o.nesterov);
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
       throw new WebgradError('SGD', `nesterov momentum requires a momentum > 0 and zero dampening (got momentum=${o.momentum}, dampening=${o.dampening})`);
     }
+  }
+
+  protected stateSpec(g: ParamGroup<Required<SGDOptions>>): StateSpec {
+    return { tensors: g.momentum !== 0 ? ['momentumBuffer'] : [], numbers: [] };
   }
 
   step(): void {
@@ -39,12 +45,12 @@ export class SGD extends Optimizer<Required<SGDOptions>, Tensor> {
       let buf: Tensor | null = null;
       let firstStep = false;
       if (o.momentum !== 0) {
-        buf = this.state.get(p) ?? null;
-        if (!buf) {
+        const s = this.stateOf(p, () => ({}));
+        if (s.momentumBuffer === undefined) {
           firstStep = true;
-          buf = keep(zerosLike(p));
-          this.state.set(p, buf);
+          s.momentumBuffer = this.zerosFor(p);
         }
+        buf = s.momentumBuffer;
       }
       p.backend.sgdStep(p.storage, g.storage, buf?.storage ?? null, {
         lr: o.lr,
@@ -55,9 +61,5 @@ export class SGD extends Optimizer<Required<SGDOptions>, Tensor> {
         firstStep,
       });
     });
-  }
-
-  protected stateTensors(buf: Tensor): Tensor[] {
-    return [buf];
   }
 }

@@ -12,6 +12,7 @@ import type {
   MemoryInfo,
   ReduceOp,
   SgdArgs,
+  OptimizerStepArgs,
   Storage,
   UnaryOp,
 } from '../backend.js';
@@ -19,7 +20,7 @@ import { binary } from './binary.js';
 import { CpuProfiler } from './profile.js';
 import { matmul } from './matmul.js';
 import { cast, strided, sumTo } from './movement.js';
-import { adamStep, sgdStep } from './optim.js';
+import { adamStep, optimizerStep, sgdStep } from './optim.js';
 import { argReduce, reduce, scatterIndex } from './reduce.js';
 import { crossEntropy, crossEntropyGrad, softmax, softmaxGrad } from './softmax.js';
 import { alloc, CpuStorage } from './storage.js';
@@ -170,6 +171,10 @@ export class CpuBackend implements Backend {
 
   adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void {
     adamStep(arr(param), arr(grad), arr(m), arr(v), args);
+  }
+
+  optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
+    optimizerStep(arr(param), arr(grad), state.map(arr), args);
   }
 
   #profiler: CpuProfiler | null = null;

@@ -13,6 +13,7 @@ import type {
   MemoryInfo,
   ReduceOp,
   SgdArgs,
+  OptimizerStepArgs,
   Storage,
   UnaryOp,
 } from '../backend.js';
@@ -20,7 +21,7 @@ import * as data from './data.js';
 import * as ew from './elementwise.js';
 import * as fusion from './fusion.js';
 import { KernelProfiler } from './profiler.js';
-import { adamStep, sgdStep } from './optim.js';
+import { adamStep, optimizerStep, sgdStep } from './optim.js';
 import * as red from './reduce.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
@@ -241,6 +242,10 @@ export class WebGPUBackend implements Backend {
 
   adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void {
     adamStep(this.#gpu, param, grad, m, v, args);
+  }
+
+  optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
+    optimizerStep(this.#gpu, param, grad, state, args);
   }
 
   flush(): void {

@@ -1,0 +1,48 @@
+import type { Tensor } from '../tensor.js';
+import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
+import type { StateSpec } from './state-dict.js';
+import { closedUnitInterval, nonNegative } from './validate.js';
+
+export interface AdadeltaOptions {
+  lr?: number;
+  rho?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+type AdadeltaState = { step: number; squareAvg: Tensor; accDelta: Tensor };
+
+/**
+ * torch.optim.Adadelta, one fused in-place kernel per parameter: with g = grad + weightDecay·p,
+ *   sq = ρ·sq + (1-ρ)·g²;  δ = √(acc + eps) / √(sq + eps) · g;  acc = ρ·acc + (1-ρ)·δ²;  p -= lr·δ
+ */
+export class Adadelta extends Optimizer<Required<AdadeltaOptions>, AdadeltaState> {
+  constructor(params: Params<Required<AdadeltaOptions>>, opts?: AdadeltaOptions) {
+    super('Adadelta', params, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0 }, opts);
+  }
+
+  protected validate(o: Required<AdadeltaOptions>): void {
+    nonNegative('Adadelta', 'learning rate', o.lr);
+    closedUnitInterval('Adadelta', 'rho', o.rho);
+    nonNegative('Adadelta', 'eps', o.eps);
+    nonNegative('Adadelta', 'weightDecay', o.weightDecay);
+  }
+
+  protected stateSpec(_g: ParamGroup<Required<AdadeltaOptions>>): StateSpec {
+    return { tensors: ['squareAvg', 'accDelta'], numbers: ['step'] };
+  }
+
+  step(): void {
+    this.forEachGrad((p, g, o) => {
+      const s = this.stateOf(p, () => ({ step: 0, squareAvg: this.zerosFor(p), accDelta: this.zerosFor(p) }));
+      s.step++;
+      p.backend.optimizerStep(p.storage, g.storage, [s.squareAvg.storage, s.accDelta.storage], {
+        kind: 'adadelta',
+        lr: o.lr,
+        rho: o.rho,
+        eps: o.eps,
+        weightDecay: o.weightDecay,
+      });
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import { full } from '../creation.js';
+import { keep } from '../memory.js';
+import type { Tensor } from '../tensor.js';
+import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
+import type { StateSpec } from './state-dict.js';
+import { nonNegative } from './validate.js';
+
+export interface AdagradOptions {
+  lr?: number;
+  lrDecay?: number;
+  weightDecay?: number;
+  /** The sum of squared gradients starts here. */
+  initialAccumulatorValue?: number;
+  eps?: number;
+}
+
+type AdagradState = { step: number; sum: Tensor };
+
+/**
+ * torch.optim.Adagrad (dense gradients), one fused in-place kernel per parameter: with
+ * g = grad + weightDecay·p and clr = lr / (1 + (t-1)·lrDecay),
+ *   sum += g²;  p -= clr · g / (√sum + eps)
+ */
+export class Adagrad extends Optimizer<Required<AdagradOptions>, AdagradState> {
+  constructor(params: Params<Required<AdagradOptions>>, opts?: AdagradOptions) {
+    super('Adagrad', params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 }, opts);
+  }
+
+  protected validate(o: Required<AdagradOptions>): void {
+    nonNegative('Adagrad', 'learning rate', o.lr);
+    nonNegative('Adagrad', 'lrDecay', o.lrDecay);
+    nonNegative('Adagrad', 'weightDecay', o.weightDecay);
+    nonNegative('Adagrad', 'initialAccumulatorValue', o.initialAccumulatorValue);
+    nonNegative('Adagrad', 'eps', o.eps);
+  }
+
+  protected stateSpec(_g: ParamGroup<Required<AdagradOptions>>): StateSpec {
+    return { tensors: ['sum'], numbers: ['step'] };
+  }
+
+  step(): void {
+    this.forEachGrad((p, g, o) => {
+      const s = this.stateOf(p, () => ({ step: 0, sum: keep(full(p.shape, o.initialAccumulatorValue, { dtype: p.dtype })) }));
+      s.step++;
+      p.backend.optimizerStep(p.storage, g.storage, [s.sum.storage], {
+        kind: 'adagrad',
+        clr: o.lr / (1 + (s.step - 1) * o.lrDecay),
+        eps: o.eps,
+        weightDecay: o.weightDecay,
+      });
+    });
+  }
+}
