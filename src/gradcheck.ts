@@ -5,6 +5,7 @@ import { WebgradError } from './errors.js';
 import { Rng } from './random.js';
 import { withBackend } from './runtime.js';
 import type { Tensor } from './tensor.js';
+import { options } from './options.js';
 
 /** Options of {@link gradcheck}; the defaults are PyTorch's. */
 export interface GradcheckOptions {
@@ -63,7 +64,7 @@ export async function gradcheck(
   inputs: readonly (Tensor | Float64Array | number[])[],
   opts: GradcheckOptions = {},
 ): Promise<GradcheckResult> {
-  const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, raise = true, seed = 0 } = opts;
+  const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, raise = true, seed = 0 } = options('gradcheck', opts, ['eps', 'atol', 'rtol', 'raise', 'seed']);
   return withBackend(cpu, async () => {
     const shapes: number[][] = [];
     const values: Float64Array[] = [];

@@ -2,6 +2,7 @@ import type { Backend, BackendInfo } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu/cpu-backend.js';
 import { WebgradError } from './errors.js';
 import { logger } from './logger.js';
+import { options } from './options.js';
 
 /**
  * Which backend {@link init} takes: `'webgpu'` (fails when no adapter exists), `'cpu'`, or
@@ -56,7 +57,7 @@ export function getBackend(): Backend {
  * ```
  */
 export async function init(opts: InitOptions = {}): Promise<BackendInfo> {
-  const choice = opts.backend ?? 'auto';
+  const choice = options('init', opts, ['backend', 'verbose']).backend ?? 'auto';
   if (!['auto', 'webgpu', 'cpu'].includes(choice)) {
     throw new WebgradError('init', `backend must be 'auto', 'webgpu' or 'cpu', got '${String(choice)}'`);
   }

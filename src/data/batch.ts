@@ -1,4 +1,5 @@
 import { WebgradError, check } from '../errors.js';
+import { options } from '../options.js';
 
 /**
  * The tensor-free half of the DataLoader: dataset shapes, seeded shuffling and batch assembly
@@ -100,7 +101,8 @@ export class ArrayLoader {
   /** Refuses a non-positive or fractional `batchSize`, a fractional seed and a bad `normalize`. */
   constructor(dataset: DatasetLike, opts: DataLoaderOptions) {
     this.dataset = toDataset(dataset);
-    const { batchSize, shuffle = false, seed = 0, dropLast = false, normalize } = opts;
+    check(opts !== null && typeof opts === 'object', OP, () => 'expected options with at least { batchSize }');
+    const { batchSize, shuffle = false, seed = 0, dropLast = false, normalize } = options(OP, opts, ['batchSize', 'shuffle', 'seed', 'dropLast', 'normalize']) as DataLoaderOptions;
     check(Number.isInteger(batchSize) && batchSize > 0, OP, () => `batchSize must be a positive integer, got ${batchSize}`);
     check(Number.isInteger(seed), OP, () => `seed must be an integer, got ${seed}`);
     check(normalize === undefined || (Number.isFinite(normalize.mean) && normalize.std > 0 && Number.isFinite(normalize.std)), OP, () =>

@@ -1,6 +1,7 @@
 import { WebgradError, check, fmtShape } from '../errors.js';
 import { type IdxArray, readIdx } from './idx.js';
 import { isNode, tryReadBytes } from './source.js';
+import { options } from '../options.js';
 
 /** Options of {@link loadMnist}. */
 export interface MnistOptions {
@@ -54,7 +55,7 @@ const FILES = {
  * ```
  */
 export async function loadMnist(opts: MnistOptions = {}): Promise<Mnist> {
-  const { train = true, limit } = opts;
+  const { train = true, limit } = options(OP, opts, ['dir', 'train', 'limit']);
   check(limit === undefined || (Number.isInteger(limit) && limit >= 0), OP, () =>
     `limit must be a non-negative integer, got ${limit}`);
   const dir = opts.dir ?? (await defaultDir());
