@@ -1,6 +1,6 @@
 // The public surface of webgrad: re-exports only.
 export { Tensor, format, type NestedArray, type BackwardOptions } from './tensor.js';
-export { tensor, zeros, ones, full, randn, rand, arange, eye, zerosLike, onesLike, type CreateOptions } from './creation.js';
+export { tensor, zeros, ones, full, randn, rand, arange, eye, zerosLike, onesLike, fullLike, randnLike, randLike, type CreateOptions, type SizeArgs } from './creation.js';
 export { manualSeed } from './random.js';
 export { init, destroy, backendInfo, type InitOptions, type BackendChoice } from './runtime.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
