@@ -43,6 +43,13 @@ export class Tensor {
     trackTensor(this, ref);
   }
 
+  /** @internal A new reference to `t`'s storage, for a subclass instance sharing it (nn.Parameter). */
+  static shareRef(t: Tensor, op: string): StorageRef {
+    const ref = t.#live(op);
+    ref.refs++;
+    return ref;
+  }
+
   /** @internal */
   static fromStorage(storage: Storage, backend: Backend, shape: Shape, dtype: DType = storage.dtype): Tensor {
     return new Tensor(new StorageRef(storage, backend), shape, dtype);
