@@ -19,9 +19,10 @@ function shownIndices(size: number, summarize: boolean): (number | null)[] {
 const sci = (v: number): string => v.toExponential(PRECISION).replace(/e([+-])(\d)$/, 'e$10$2');
 
 /**
- * One number formatter for the whole tensor, chosen as PyTorch's _Formatter chooses: integers
- * as is; floats that are all whole as `3.`; else 4 decimals, or scientific notation when the
- * non-zero magnitudes span more than 1000x or leave [1e-4, 1e8].
+ * One number formatter for the whole tensor (its shown values), chosen as PyTorch's _Formatter
+ * chooses: integers as is; floats that are all whole as `3.`; else 4 decimals; scientific
+ * notation when the non-zero magnitudes span more than 1000x or exceed 1e8 (or, for
+ * fractions, go below 1e-4).
  */
 function formatterFor(values: number[], dtype: DType): (v: number) => string {
   const special = (v: number): string | null => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : null);
@@ -31,7 +32,7 @@ function formatterFor(values: number[], dtype: DType): (v: number) => string {
   const lo = mags.length ? Math.min(...mags) : 0;
   const hi = mags.length ? Math.max(...mags) : 0;
   if (finite.every(Number.isInteger)) {
-    if (hi > 1e8) return (v) => special(v) ?? sci(v);
+    if (hi / lo > 1000 || hi > 1e8) return (v) => special(v) ?? sci(v);
     return (v) => special(v) ?? `${v.toFixed(0)}.`;
   }
   if (hi / lo > 1000 || hi > 1e8 || lo < 1e-4) return (v) => special(v) ?? sci(v);
@@ -66,7 +67,7 @@ export function formatTensor(data: ArrayLike<number>, shape: Shape, dtype: DType
     if (dim === shape.length) return cell(data[offset]);
     const idx = shownIndices(shape[dim], summarize);
     if (dim === shape.length - 1) {
-      const items = idx.map((i) => (i === null ? '...' : cell(data[offset + i * strides[dim]])));
+      const items = idx.map((i) => (i === null ? ' ...' : cell(data[offset + i * strides[dim]])));
       const perLine = Math.max(1, Math.floor((LINE_WIDTH - indent) / (width + 2)));
       const lines: string[] = [];
       for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(', '));
