@@ -188,17 +188,33 @@ export class Tensor {
 
   // ---- readback: the only places that wait for the device ----
   async toArray(): Promise<TypedArray> {
-    const ref = this.#live('toArray');
-    return ref.backend.read(ref.storage);
+    return this.#read('toArray');
+  }
+  /**
+   * Reads the values back. A readback not awaited before `destroy()` fails when the device
+   * goes; the error then says which tensor and which call, since the stack of a rejected
+   * promise points into the backend, not at the line that forgot the `await`.
+   */
+  async #read(op: string): Promise<TypedArray> {
+    const ref = this.#live(op);
+    const what = this.#describe();
+    try {
+      return await ref.backend.read(ref.storage);
+    } catch (e) {
+      if (e instanceof WebgradError && /destroyed/.test(e.message)) {
+        throw new WebgradError(op, `${op}() of a tensor (${what}) could not complete: destroy() released the ${ref.backend.name} device first; await every readback (item(), toArray(), tolist(), format()) before destroy()`);
+      }
+      throw e;
+    }
   }
   async item(): Promise<number> {
     if (this.numel !== 1) {
       throw new WebgradError('item', `only a tensor with one element can be converted to a number, got shape ${fmtShape(this.shape)}`);
     }
-    return (await this.toArray())[0];
+    return (await this.#read('item'))[0];
   }
   async tolist(): Promise<NestedArray> {
-    const flat = await this.toArray();
+    const flat = await this.#read('tolist');
     const build = (dim: number, offset: number): NestedArray => {
       if (dim === this.shape.length) return flat[offset];
       const stride = numelOf(this.shape.slice(dim + 1));
@@ -424,8 +440,7 @@ export class Tensor {
   }
   /** The tensor with its values, read back from the device if needed (PyTorch's repr). */
   async format(): Promise<string> {
-    const ref = this.#live('format');
-    const values = await ref.backend.read(ref.storage);
+    const values = await this.#read('format');
     return formatTensor(values, this.shape, this.dtype, this.#meta());
   }
   /** Prints `await t.format()` with console.log. */
