@@ -132,8 +132,9 @@ function sizeArgs(op: string, args: readonly unknown[]): [Shape | number, Create
   }
   if (rest.length === 1 && (typeof rest[0] === 'number' || Array.isArray(rest[0]))) return [rest[0] as Shape | number, opts];
   if (rest.length > 1 && rest.every((a) => typeof a === 'number')) return [rest as number[], opts];
-  const got = args.map((a) => (Array.isArray(a) ? fmtShape(a as number[]) : a === null ? 'null' : typeof a)).join(', ');
-  throw new WebgradError(op, `expected sizes as ${op}(2, 3) or ${op}([2, 3]) (${op}([]) for a 0-d tensor), then options like { dtype }; got (${got})`);
+  const kinds = args.map((a) => (Array.isArray(a) ? fmtShape(a as number[]) : a === null ? 'null' : typeof a === 'number' ? String(a) : typeof a));
+  const got = kinds.length === 1 ? kinds[0] : `(${kinds.join(', ')})`;
+  throw new WebgradError(op, `shape must be a number or an array of sizes, got ${got}: pass sizes as ${op}(2, 3) or ${op}([2, 3]) (${op}([]) for a 0-d tensor), then options like { dtype }`);
 }
 
 export const zeros = (...args: SizeArgs): Tensor => filled('zeros', ...sizeArgs('zeros', args), 0);

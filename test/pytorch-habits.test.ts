@@ -29,7 +29,7 @@ describeEachBackend(backends, 'shapes as varargs or arrays', () => {
     expect(wg.zerosLike(z, { dtype: 'float32' }).dtype).toBe('float32');
     expect(wg.onesLike(a, { requiresGrad: true }).requiresGrad).toBe(true);
     expect(wg.randnLike(a).shape).toEqual([8, 5]);
-    expect(() => wg.zeros(2, '3' as never)).toThrow(/zeros: expected sizes as zeros\(2, 3\) or zeros\(\[2, 3\]\)/);
+    expect(() => wg.zeros(2, '3' as never)).toThrow(/zeros: shape must be a number or an array of sizes, got \(2, string\): pass sizes as zeros\(2, 3\) or zeros\(\[2, 3\]\)/);
     expect(() => wg.randnLike(z)).toThrow(/randnLike: random tensors must be floating point/);
     expect(() => wg.zeros(2, { dtyp: 'int32' } as never)).toThrow(/zeros: unknown option 'dtyp'/);
   });
