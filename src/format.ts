@@ -28,9 +28,14 @@ function formatterFor(values: number[], dtype: DType): (v: number) => string {
   const special = (v: number): string | null => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : null);
   if (dtype === 'int32') return (v) => String(v);
   const finite = values.filter((v) => Number.isFinite(v));
-  const mags = finite.map(Math.abs).filter((v) => v !== 0);
-  const lo = mags.length ? Math.min(...mags) : 0;
-  const hi = mags.length ? Math.max(...mags) : 0;
+  // Loops, not Math.min(...): a summarised tensor of high rank shows millions of values.
+  let [lo, hi] = [Infinity, 0];
+  for (const v of finite) {
+    const m = Math.abs(v);
+    if (m !== 0 && m < lo) lo = m;
+    if (m > hi) hi = m;
+  }
+  if (hi === 0) lo = 0;
   if (finite.every(Number.isInteger)) {
     if (hi / lo > 1000 || hi > 1e8) return (v) => special(v) ?? sci(v);
     return (v) => special(v) ?? `${v.toFixed(0)}.`;
@@ -61,7 +66,8 @@ export function formatTensor(data: ArrayLike<number>, shape: Shape, dtype: DType
   };
   collect(0, 0);
   const fmt = formatterFor(shown, dtype);
-  const width = Math.max(...shown.map((v) => fmt(v).length));
+  let width = 0;
+  for (const v of shown) width = Math.max(width, fmt(v).length);
   const cell = (v: number): string => fmt(v).padStart(width);
   const render = (dim: number, offset: number, indent: number): string => {
     if (dim === shape.length) return cell(data[offset]);

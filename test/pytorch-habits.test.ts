@@ -1,6 +1,6 @@
 // PyTorch habits that work as a PyTorch user expects: sizes as varargs or arrays, reductions
 // over several dims, max(dim) with indices, dtype conveniences, printing, and loud traps.
-import { afterEach, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as wg from '../src/index.js';
 import { resetWarnings } from '../src/warn.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
@@ -203,5 +203,73 @@ describeEachBackend(backends, 'silent traps made loud', (backend) => {
       expect(await pending).toBe(24); // the CPU backend's values are already on the host
     }
     await wg.init({ backend, verbose: false });
+  });
+});
+
+/** x's element at `idx` for a contiguous `shape`. */
+const at = (data: ArrayLike<number>, shape: number[], idx: number[]): number => idx.reduce((o, i, d) => o * shape[d] + i, 0);
+/** Every index of `shape`, row-major. */
+function* indices(shape: number[]): Generator<number[]> {
+  const n = shape.reduce((a, b) => a * b, 1);
+  for (let k = 0; k < n; k++) {
+    const idx: number[] = [];
+    let r = k;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      idx[d] = r % shape[d];
+      r = Math.floor(r / shape[d]);
+    }
+    yield idx;
+  }
+}
+
+describeEachBackend(backends, 'permute and multi-dim reductions on awkward shapes, against a host reference', () => {
+  // Shapes of sizes 1, 3, 17, 65, 257: odd strides and partial workgroups on the GPU.
+  const cases: [number[], number[], number[]][] = [
+    [[3, 17, 65], [2, 0, 1], [0, 2]],
+    [[1, 257, 3], [1, 2, 0], [1]],
+    [[17, 1, 3, 5], [3, 1, 0, 2], [0, 1, 3]],
+    [[65, 17], [1, 0], [0, 1]],
+  ];
+  for (const [shape, perm, dims] of cases) {
+    it(`shape [${shape}]: permute(${perm}), sum/amax/amin over [${dims}]`, async () => {
+      wg.manualSeed(shape.length * 100 + shape[0]);
+      const x = wg.randn(shape);
+      const data = await x.toArray();
+      const outShape = perm.map((d) => shape[d]);
+      const want = Float32Array.from(indices(outShape), (o) => data[at(data, shape, perm.map((_, d) => o[perm.indexOf(d)]))]);
+      expect(Array.from(await x.permute(perm).toArray())).toEqual(Array.from(want)); // a gather: exact
+      const kept = shape.map((s, d) => (dims.includes(d) ? 1 : s));
+      const sums = new Float64Array(kept.reduce((a, b) => a * b, 1));
+      const maxs = new Float64Array(sums.length).fill(-Infinity);
+      const mins = new Float64Array(sums.length).fill(Infinity);
+      for (const idx of indices(shape)) {
+        const v = data[at(data, shape, idx)];
+        const o = at(sums, kept, idx.map((i, d) => (dims.includes(d) ? 0 : i)));
+        sums[o] += v;
+        maxs[o] = Math.max(maxs[o], v);
+        mins[o] = Math.min(mins[o], v);
+      }
+      // float32 sums of up to 1105 terms of size ~1: tolerance 1e-4 absolute
+      await expectClose(x.sum(dims, true), sums, 1e-4, 1e-5);
+      expect(x.sum(dims).shape).toEqual(shape.filter((_, d) => !dims.includes(d)));
+      await expectClose(x.amax(dims, true), maxs, 0, 0);
+      await expectClose(x.amin(dims), mins, 0, 0);
+    });
+  }
+});
+
+// gradcheck runs `fn` on its own float64 CPU backend.
+describe('gradients of the new forms against finite differences (float64, CPU)', () => {
+  // Distinct values, so max/min have no ties and are differentiable.
+  const spread = (n: number): number[] => Array.from({ length: n }, (_, i) => ((i * 37) % n) * 0.13 - 1.1);
+  it('permute, T, mT, multi-dim sum and mean', async () => {
+    await wg.gradcheck((x) => x.reshape(2, 3, 4).permute(2, 0, 1).mul(x.reshape(4, 2, 3)), [spread(24)]);
+    await wg.gradcheck((x) => x.reshape(2, 3, 4).T.sum([0, 2]), [spread(24)]);
+    await wg.gradcheck((x) => x.reshape(2, 3, 4).mT.mean([1, -1], true), [spread(24)]);
+  });
+  it('max(dim).values, amax/amin over several dims', async () => {
+    await wg.gradcheck((x) => x.reshape(3, 5).max(1).values, [spread(15)]);
+    await wg.gradcheck((x) => x.reshape(3, 5, 1).amax([0, 1]), [spread(15)]);
+    await wg.gradcheck((x) => x.reshape(3, 5).amin(0, true), [spread(15)]);
   });
 });
