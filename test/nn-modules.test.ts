@@ -1,5 +1,6 @@
 // nn.Module as PyTorch users write it: submodules and nn.Parameters assigned to fields register
 // themselves, in definition order, under the field's name; buffers through registerBuffer.
+import { inspect } from 'node:util';
 import { afterEach, expect, it, vi } from 'vitest';
 import * as wg from '../src/index.js';
 import { resetWarnings } from '../src/warn.js';
@@ -68,6 +69,7 @@ describeEachBackend(backends, 'nn.Module registers fields', () => {
     expect([...net.modules()].map((m) => m.training)).toEqual([false, false, false, false, false]);
     net.train();
     expect(net.encoder.fc.training).toBe(true);
+    expect(inspect(net)).toBe(net.toString());
     expect(net.toString()).toBe(
       'Net(\n  (encoder): Encoder(\n    (fc): Linear(inFeatures=4, outFeatures=8, bias=true)\n    (act): ReLU()\n  )\n  (head): Linear(inFeatures=8, outFeatures=2, bias=false)\n)',
     );

@@ -1,5 +1,6 @@
 // PyTorch habits that work as a PyTorch user expects: sizes as varargs or arrays, reductions
 // over several dims, max(dim) with indices, dtype conveniences, printing, and loud traps.
+import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as wg from '../src/index.js';
 import { resetWarnings } from '../src/warn.js';
@@ -130,7 +131,6 @@ describeEachBackend(backends, 'printing', (backend) => {
   it('toString and console.log show shape, dtype, backend, grad state; values on the host', async () => {
     const x = wg.tensor([0.5, -1.25, 3]);
     const y = wg.tensor([1, 2], { requiresGrad: true }).mul(2);
-    const inspect = (t: wg.Tensor): string => (t as unknown as Record<symbol, () => string>)[Symbol.for('nodejs.util.inspect.custom')]();
     if (backend === 'cpu') {
       expect(String(x)).toBe('tensor([ 0.5000, -1.2500,  3.0000], shape=[3], dtype=float32, backend=cpu)');
       expect(inspect(y)).toBe('tensor([2., 4.], shape=[2], dtype=float32, backend=cpu, gradFn=mul)');

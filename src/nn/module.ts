@@ -316,6 +316,11 @@ export abstract class Module {
     return lines.length ? `${head}\n${lines.join('\n')}\n)` : `${head})`;
   }
 
+  /** `console.log(m)` in Node shows `toString()`, as PyTorch prints a module. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
   /** What `toString` shows between the parentheses, e.g. `in=4, out=2, bias=true`. */
   protected extraRepr(): string {
     return '';
