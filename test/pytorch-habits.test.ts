@@ -103,7 +103,9 @@ describeEachBackend(backends, 'max(dim) and min(dim) give values and indices', (
     x.amax(1).sum().backward();
     await expectClose(x.grad!, [[0, 0.5, 0.5], [1, 0, 0]]);
     await expectClose(wg.tensor([[1, NaN], [3, 4]]).amax(1), [NaN, 4]);
-    expect(() => wg.zeros(0, 3).amax(0)).toThrow(/amax: cannot reduce an empty tensor/);
+    expect(() => wg.zeros(0, 3).amax(0)).toThrow(/amax: cannot reduce an empty tensor of shape \[0,3\] along dim \[0\]/);
+    expect(() => wg.zeros(0, 3).amax()).toThrow(/amax: cannot reduce an empty tensor of shape \[0,3\]: the operation has no identity/);
+    expect(wg.zeros(0, 3).amax(1).shape).toEqual([0]);
   });
 });
 

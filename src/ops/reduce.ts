@@ -137,7 +137,8 @@ function extremeValues(op: string, kind: 'max' | 'min', x: Tensor, dims: number[
   checkLive(op, x);
   const all = dims === null || x.ndim === 0;
   const reduced = all ? x.shape.map((_, i) => i) : dims;
-  if (x.numel === 0 || reduced.some((d) => x.shape[d] === 0)) {
+  // An empty reduced dim has no extreme; other empty dims just give an empty result.
+  if (all ? x.numel === 0 : reduced.some((d) => x.shape[d] === 0)) {
     throw new WebgradError(op, `cannot reduce an empty tensor of shape ${fmtShape(x.shape)}${all ? '' : ` along dim ${fmtShape(reduced)}`}: the operation has no identity`);
   }
   const kept = x.shape.map((s, i) => (reduced.includes(i) ? 1 : s));
