@@ -1,6 +1,9 @@
-import type { DType } from './dtype.js';
+import type { DType, TypedArray } from './dtype.js';
+import { fmtShape } from './errors.js';
+import { hostValues } from './ops/util.js';
 import type { Shape } from './shape.js';
 import { numelOf } from './shape.js';
+import type { Tensor } from './tensor.js';
 
 // PyTorch's print options (torch.set_printoptions defaults): above 1000 elements only the
 // first and last 3 of each dim are shown, floats get 4 decimals, lines wrap at 80 columns.
@@ -83,4 +86,15 @@ export function formatTensor(data: ArrayLike<number>, shape: Shape, dtype: DType
     return `[${idx.map((i) => (i === null ? '...' : render(dim + 1, offset + i * strides[dim], indent + 1))).join(sep)}]`;
   };
   return `${prefix}${render(0, 0, prefix.length)}${tail}`;
+}
+
+/**
+ * `t` as `toString` and `format` show it: its values (`values`, else those already on the host)
+ * followed by shape, dtype, backend and autograd state; without values, those alone.
+ */
+export function tensorString(t: Tensor, values: TypedArray | null = hostValues(t)): string {
+  const grad = t.gradFn ? [`gradFn=${t.gradFn.name}`] : t.requiresGrad ? ['requiresGrad=true'] : [];
+  const meta = [`shape=${fmtShape(t.shape)}`, `dtype=${t.dtype}`, `backend=${t.backend.name}`, ...grad];
+  if (values) return formatTensor(values, t.shape, t.dtype, meta);
+  return `Tensor(${meta.join(', ')}, values on the device: await t.print() shows them)`;
 }

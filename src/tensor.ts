@@ -14,8 +14,8 @@ import * as M from './ops/matmul.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
-import { checkSameBackend, hostValues, int32Bounds } from './ops/util.js';
-import { formatTensor } from './format.js';
+import { checkSameBackend, int32Bounds } from './ops/util.js';
+import { tensorString } from './format.js';
 
 export type NestedArray = number | NestedArray[];
 type Operand = Tensor | number;
@@ -417,22 +417,13 @@ export class Tensor {
     return `shape=${fmtShape(this.shape)}, dtype=${this.dtype}${grad}`;
   }
 
-  /** What follows the values: shape, dtype, backend, autograd state. */
-  #meta(): string[] {
-    const grad = this.gradFn ? [`gradFn=${this.gradFn.name}`] : this.#requiresGrad ? ['requiresGrad=true'] : [];
-    return [`shape=${fmtShape(this.shape)}`, `dtype=${this.dtype}`, `backend=${this.backend.name}`, ...grad];
-  }
-
   /**
    * PyTorch's summarised format with the values when they are already on the host (the CPU
    * backend); on the GPU the values would need a readback, which a synchronous toString
    * cannot wait for, so it shows the rest and says how to see them (`await t.print()`).
    */
   toString(): string {
-    if (!this.#ref) return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}, disposed)`;
-    const values = hostValues(this);
-    if (values) return formatTensor(values, this.shape, this.dtype, this.#meta());
-    return `Tensor(${this.#meta().join(', ')}, values on the device: await t.print() shows them)`;
+    return this.#ref ? tensorString(this) : `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}, disposed)`;
   }
   /** `console.log(t)` in Node shows `toString()` (the symbol is Node's, without importing node:util). */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -440,8 +431,7 @@ export class Tensor {
   }
   /** The tensor with its values, read back from the device if needed (PyTorch's repr). */
   async format(): Promise<string> {
-    const values = await this.#read('format');
-    return formatTensor(values, this.shape, this.dtype, this.#meta());
+    return tensorString(this, await this.#read('format'));
   }
   /** Prints `await t.format()` with console.log. */
   async print(): Promise<void> {
