@@ -72,6 +72,7 @@ function checkPair(op: string, input: Tensor, target: Tensor): void {
 
 /** Squared error (input - target)², as torch.nn.functional.mse_loss. */
 export function mseLoss(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
+  options('mseLoss', opts, ['reduction']);
   const reduction = reductionOf('mseLoss', opts);
   checkPair('mseLoss', input, target);
   return reduce(input.sub(target).pow(2), reduction);
@@ -82,6 +83,7 @@ export function mseLoss(input: Tensor, target: Tensor, opts: LossOptions = {}): 
  * torch.nn.functional.cross_entropy: one fused kernel each way, stable for logits of ±1000.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: NllOptions = {}): Tensor {
+  options('crossEntropy', opts, ['reduction', 'weight', 'ignoreIndex']);
   const reduction = reductionOf('crossEntropy', opts);
   // Class weights or an ignored index: logSoftmax then nllLoss (PyTorch's definition), which
   // the fused kernel does not cover.
@@ -135,6 +137,7 @@ function bceElementwise(p: Tensor, y: Tensor): Tensor {
  * gives a loss of at most 100 and a finite gradient).
  */
 export function binaryCrossEntropy(probs: Tensor, targets: Tensor, opts: BceOptions = {}): Tensor {
+  options('binaryCrossEntropy', opts, ['reduction', 'weight']);
   const reduction = reductionOf('binaryCrossEntropy', opts);
   checkPair('binaryCrossEntropy', probs, targets);
   const loss = bceElementwise(probs, targets);
@@ -151,6 +154,7 @@ export function binaryCrossEntropy(probs: Tensor, targets: Tensor, opts: BceOpti
  * relu and abs would give -y at x = 0.
  */
 export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, opts: BceWithLogitsOptions = {}): Tensor {
+  options('binaryCrossEntropyWithLogits', opts, ['reduction', 'weight', 'posWeight']);
   const reduction = reductionOf('binaryCrossEntropyWithLogits', opts);
   checkPair('binaryCrossEntropyWithLogits', logits, targets);
   const x = logits;
