@@ -33,12 +33,12 @@ export async function main(opts: LogisticRegressionOptions = {}): Promise<Logist
   // Load the data.
   const dataNum = 23;
   const dataDim = 10;
-  const data = wg.randn([dataNum, dataDim]);
+  const data = wg.randn(dataNum, dataDim);
   // Labels 0/1 that some weight vector separates (the tutorial's random labels have no pattern).
-  const label = wg.noGrad(() => data.mm(wg.randn([dataDim, 1])).gt(0));
+  const label = wg.noGrad(() => data.mm(wg.randn(dataDim, 1)).gt(0));
 
   // Initialise the weights with random values.
-  const w1 = wg.randn([dataDim, 1], { requiresGrad: true });
+  const w1 = wg.randn(dataDim, 1, { requiresGrad: true });
   const one = wg.tensor(1);
 
   const result: LogisticRegressionResult = { steps: [], losses: [], accuracies: [] };

@@ -32,8 +32,8 @@ export async function main(opts: TwoLayerNetOptions = {}): Promise<TwoLayerNetRe
   // Load the data.
   const dataNum = 233;
   const dataDim = 10;
-  const data = wg.randn([dataNum, dataDim]);
-  const label = wg.randn([dataNum, dataDim]);
+  const data = wg.randn(dataNum, dataDim);
+  const label = wg.randn(dataNum, dataDim);
 
   // The two layers and their number of neurons.
   const layer1In = dataDim;
@@ -42,8 +42,8 @@ export async function main(opts: TwoLayerNetOptions = {}): Promise<TwoLayerNetRe
   const layer2Out = 10;
 
   // Initialise the weights of both layers with random values.
-  const w1 = wg.randn([layer1In, layer1Out], { requiresGrad: true });
-  const w2 = wg.randn([layer2In, layer2Out], { requiresGrad: true });
+  const w1 = wg.randn(layer1In, layer1Out, { requiresGrad: true });
+  const w2 = wg.randn(layer2In, layer2Out, { requiresGrad: true });
 
   const learningRate = 1e-4;
   const result: TwoLayerNetResult = { steps: [], losses: [], liveTensors: [0, 0] };

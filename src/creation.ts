@@ -3,6 +3,7 @@ import { dtypeOfArray, typedArrayFor } from './dtype.js';
 import { WebgradError, fmtShape } from './errors.js';
 import type { HostRange } from './memory.js';
 import { int32Bounds, requireSupported } from './ops/util.js';
+import { options } from './options.js';
 import { globalRng } from './random.js';
 import { getBackend } from './runtime.js';
 import { type Shape, checkShape, numelOf } from './shape.js';
@@ -99,10 +100,10 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOptions = {})
 }
 
 export function full(shape: Shape | number, value: number, opts: CreateOptions = {}): Tensor {
-  return filled('full', shape, value, opts);
+  return filled('full', shape, opts, value);
 }
 
-function filled(op: string, shape: Shape | number, value: number, opts: CreateOptions): Tensor {
+function filled(op: string, shape: Shape | number, opts: CreateOptions, value: number): Tensor {
   const s = shapeArg(op, shape);
   const dtype = dtypeOpt(op, opts, 'float32');
   if (typeof value !== 'number') throw new WebgradError(op, `value must be a number, got ${typeof value}`);
@@ -115,10 +116,36 @@ function filled(op: string, shape: Shape | number, value: number, opts: CreateOp
   return t;
 }
 
-export const zeros = (shape: Shape | number, opts: CreateOptions = {}): Tensor => filled('zeros', shape, 0, opts);
-export const ones = (shape: Shape | number, opts: CreateOptions = {}): Tensor => filled('ones', shape, 1, opts);
-export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('zerosLike', like('zerosLike', t), 0, { dtype: t.dtype, ...opts });
-export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('onesLike', like('onesLike', t), 1, { dtype: t.dtype, ...opts });
+/**
+ * The shape and options of `zeros(2, 3, { dtype })`, `zeros([2, 3], { dtype })` or `zeros(5)`:
+ * PyTorch takes sizes either way. Options come last, as an object.
+ */
+export type SizeArgs = [shape: Shape | number, opts?: CreateOptions] | number[] | [...sizes: number[], opts: CreateOptions];
+
+function sizeArgs(op: string, args: readonly unknown[]): [Shape | number, CreateOptions] {
+  const rest = [...args];
+  let opts: CreateOptions = {};
+  const last = rest.at(-1);
+  if (rest.length > 0 && (last === undefined || (typeof last === 'object' && last !== null && !Array.isArray(last)))) {
+    rest.pop();
+    opts = options(op, last as CreateOptions | undefined, ['dtype', 'requiresGrad']);
+  }
+  if (rest.length === 1 && (typeof rest[0] === 'number' || Array.isArray(rest[0]))) return [rest[0] as Shape | number, opts];
+  if (rest.length > 1 && rest.every((a) => typeof a === 'number')) return [rest as number[], opts];
+  const kinds = args.map((a) => (Array.isArray(a) ? fmtShape(a as number[]) : a === null ? 'null' : typeof a === 'number' ? String(a) : typeof a));
+  const got = kinds.length === 1 ? kinds[0] : `(${kinds.join(', ')})`;
+  throw new WebgradError(op, `shape must be a number or an array of sizes, got ${got}: pass sizes as ${op}(2, 3) or ${op}([2, 3]) (${op}([]) for a 0-d tensor), then options like { dtype }`);
+}
+
+export const zeros = (...args: SizeArgs): Tensor => filled('zeros', ...sizeArgs('zeros', args), 0);
+export const ones = (...args: SizeArgs): Tensor => filled('ones', ...sizeArgs('ones', args), 1);
+export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('zerosLike', like('zerosLike', t), { dtype: t.dtype, ...likeOpts('zerosLike', opts) }, 0);
+export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('onesLike', like('onesLike', t), { dtype: t.dtype, ...likeOpts('onesLike', opts) }, 1);
+/** A tensor of `t`'s shape (and dtype, unless `opts.dtype`) filled with `value`. */
+export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}): Tensor =>
+  filled('fullLike', like('fullLike', t), { dtype: t.dtype, ...likeOpts('fullLike', opts) }, value);
+
+const likeOpts = (op: string, opts: CreateOptions): CreateOptions => options(op, opts, ['dtype', 'requiresGrad']);
 
 function like(op: string, t: Tensor): Shape {
   if (!(t instanceof Tensor)) throw new WebgradError(op, `expected a Tensor, got ${t === null ? 'null' : typeof t}`);
@@ -136,16 +163,27 @@ function random(op: string, shape: Shape | number, opts: CreateOptions, draw: ()
   return make(op, data, s, opts, dtype);
 }
 
-/** Standard normal samples, reproducible with `manualSeed` on every backend. */
-export function randn(shape: Shape | number, opts: CreateOptions = {}): Tensor {
+/** Standard normal samples, reproducible with `manualSeed` on every backend: `randn(8, 5)` or `randn([8, 5])`. */
+export function randn(...args: SizeArgs): Tensor {
   const rng = globalRng();
-  return random('randn', shape, opts, () => rng.normal());
+  return random('randn', ...sizeArgs('randn', args), () => rng.normal());
 }
 
 /** Uniform samples in [0, 1). */
-export function rand(shape: Shape | number, opts: CreateOptions = {}): Tensor {
+export function rand(...args: SizeArgs): Tensor {
   const rng = globalRng();
-  return random('rand', shape, opts, () => rng.uniform());
+  return random('rand', ...sizeArgs('rand', args), () => rng.uniform());
+}
+
+/** Standard normal samples of `t`'s shape (and floating dtype, unless `opts.dtype`). */
+export function randnLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  const rng = globalRng();
+  return random('randnLike', like('randnLike', t), { dtype: t.dtype, ...likeOpts('randnLike', opts) }, () => rng.normal());
+}
+
+export function randLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  const rng = globalRng();
+  return random('randLike', like('randLike', t), { dtype: t.dtype, ...likeOpts('randLike', opts) }, () => rng.uniform());
 }
 
 /** arange(end) or arange(start, end, step); int32 when all arguments are integers. */

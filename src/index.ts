@@ -9,8 +9,8 @@
  * @packageDocumentation
  */
 // The public surface of webgrad: re-exports only.
-export { Tensor, type NestedArray, type BackwardOptions } from './tensor.js';
-export { tensor, zeros, ones, full, randn, rand, arange, eye, zerosLike, onesLike, type CreateOptions } from './creation.js';
+export { Tensor, format, type NestedArray, type BackwardOptions } from './tensor.js';
+export { tensor, zeros, ones, full, randn, rand, arange, eye, zerosLike, onesLike, fullLike, randnLike, randLike, type CreateOptions, type SizeArgs } from './creation.js';
 export { manualSeed } from './random.js';
 export { init, destroy, backendInfo, type InitOptions, type BackendChoice } from './runtime.js';
 export { setLogger, type Logger } from './logger.js';
@@ -24,8 +24,8 @@ export type { Operand, CompareOp } from './ops/binary.js';
 export { add, sub, mul, div, compare } from './ops/binary.js';
 export { neg, exp, log, sqrt, abs, sigmoid, tanh, relu, pow, clamp, clone } from './ops/elementwise.js';
 export { mm, matmul } from './ops/matmul.js';
-export { reshape, transpose, t, flatten, unsqueeze, squeeze, expand } from './ops/shape-ops.js';
-export { sum, mean, max, min, argmax, argmin } from './ops/reduce.js';
+export { reshape, transpose, t, flatten, unsqueeze, squeeze, expand, permute } from './ops/shape-ops.js';
+export { sum, mean, max, min, amax, amin, argmax, argmin, type ValuesIndices } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { save, load } from './serialize.js';

@@ -1,5 +1,6 @@
 import type { Backend, Storage } from './backend/backend.js';
 import { getBackend } from './runtime.js';
+import { warnOnce } from './warn.js';
 
 /**
  * Storage shared by a tensor and its reshaped views. In-place ops swap `storage` for the new
@@ -93,10 +94,32 @@ function collectKept(value: unknown, out: Set<unknown>, depth = 0): void {
 function closeScope(own: Set<Disposable>, result: unknown): void {
   const kept = new Set<unknown>();
   collectKept(result, kept);
-  scopes.splice(scopes.lastIndexOf(own), 1);
+  const at = scopes.lastIndexOf(own);
+  // Only an async scope can close under a scope opened after it: two overlapped in time.
+  if (at !== scopes.length - 1) warnOnce('scope-overlap', NOT_AWAITED);
+  scopes.splice(at, 1);
   for (const t of own) {
     if (kept.has(t)) scopes.at(-1)?.add(t);
     else if (!t.isDisposed) t.dispose();
+  }
+}
+
+const NOT_AWAITED =
+  "scope(async () => ...) returned a promise that was not awaited: until it settles, tensors created anywhere (the next loop iteration, another scope) are counted in it and disposed when it settles, and its errors go unseen. Write `await wg.scope(async () => ...)`.";
+
+/** The promise an async scope returns: it notes whether anyone called `then` (awaited it). */
+class ScopePromise<T> extends Promise<T> {
+  taken = false;
+  // Promises derived with then() are plain ones.
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+  override then<A = T, B = never>(
+    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.taken = true;
+    return super.then(onFulfilled, onRejected);
   }
 }
 
@@ -128,7 +151,8 @@ export function heldTensors(value: unknown): Set<unknown> {
  * Runs `fn` and disposes every tensor created inside it, except those it returns (a tensor, or
  * tensors inside a returned array/object) and those kept with `keep()`. Works with async `fn`:
  * the scope closes when the promise settles (tensors created meanwhile by unrelated async
- * work would be counted in, so do not interleave scopes across tasks).
+ * work would be counted in, so do not interleave scopes across tasks). Await an async scope:
+ * one whose promise is not awaited, or that overlaps another, is reported with a warning.
  */
 export function scope<T>(fn: () => T): T {
   const own = new Set<Disposable>();
@@ -141,13 +165,20 @@ export function scope<T>(fn: () => T): T {
     throw e;
   }
   if (result instanceof Promise) {
-    return result.then(
+    const settled = result.then(
       (v) => (closeScope(own, v), v),
       (e) => {
         closeScope(own, undefined);
         throw e;
       },
-    ) as T;
+    );
+    const out = new ScopePromise<unknown>((resolve, reject) => settled.then(resolve, reject));
+    // `await`, `.then()` and Promise.all all call `then` on a Promise subclass; by the next
+    // task a scope nobody took up was not awaited.
+    setTimeout(() => {
+      if (!out.taken) warnOnce('scope-not-awaited', NOT_AWAITED);
+    }, 0);
+    return out as T;
   }
   closeScope(own, result);
   return result;

@@ -6,7 +6,8 @@ import type { DType, TypedArray } from './dtype.js';
 import { WebgradError, fmtShape } from './errors.js';
 import { type HostRange, StorageRef, trackTensor, untrackTensor } from './memory.js';
 import type { Shape } from './shape.js';
-import { numelOf } from './shape.js';
+import { normalizeDim, numelOf } from './shape.js';
+import { warnOnce } from './warn.js';
 import * as B from './ops/binary.js';
 import * as E from './ops/elementwise.js';
 import * as M from './ops/matmul.js';
@@ -14,6 +15,7 @@ import * as R from './ops/reduce.js';
 import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
 import { checkSameBackend, int32Bounds } from './ops/util.js';
+import { tensorString } from './format.js';
 
 export type NestedArray = number | NestedArray[];
 type Operand = Tensor | number;
@@ -26,8 +28,7 @@ export interface BackwardOptions {
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
-  /** Accumulated gradient: set on leaves that require grad, and on `retainGrad()` tensors. */
-  grad: Tensor | null = null;
+  #grad: Tensor | null = null;
   /** The op that produced this tensor, when it was recorded for autograd. */
   gradFn: Node | null = null;
   retainsGrad = false;
@@ -40,6 +41,13 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
     trackTensor(this, ref);
+  }
+
+  /** @internal A new reference to `t`'s storage, for a subclass instance sharing it (nn.Parameter). */
+  static shareRef(t: Tensor, op: string): StorageRef {
+    const ref = t.#live(op);
+    ref.refs++;
+    return ref;
   }
 
   /** @internal */
@@ -69,8 +77,20 @@ export class Tensor {
   get version(): number {
     return this.#ref?.version ?? -1;
   }
+  /** The number of elements (a property, like `shape`; `nelement()` is the method form). */
   get numel(): number {
     return numelOf(this.shape);
+  }
+  /** PyTorch's `numel()` as a method (`numel` here is a property). */
+  nelement(): number {
+    return numelOf(this.shape);
+  }
+  /** The shape (a copy), or the size of one dim (negative counts from the end), as torch's size(). */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    if (dim === undefined) return [...this.shape];
+    return this.shape[normalizeDim('size', dim, this.ndim)] ?? 1;
   }
   get ndim(): number {
     return this.shape.length;
@@ -108,6 +128,24 @@ export class Tensor {
   setHostRange(range: HostRange | null): this {
     this.#live('hostRange').hostRange = range;
     return this;
+  }
+
+  /**
+   * Accumulated gradient: set on leaves that require grad, and on `retainGrad()` tensors.
+   * Reading it on any other computed tensor warns once, as PyTorch does: it stays null, which
+   * otherwise looks like a gradient of nothing.
+   */
+  get grad(): Tensor | null {
+    if (this.gradFn !== null && !this.retainsGrad && this.#grad === null) {
+      warnOnce(
+        'grad-non-leaf',
+        `.grad of a non-leaf tensor (${this.#describe()}) was read; it is not populated by backward(). Call retainGrad() on it before backward() if you want its gradient, or read .grad on the leaf tensors (the parameters).`,
+      );
+    }
+    return this.#grad;
+  }
+  set grad(value: Tensor | null) {
+    this.#grad = value;
   }
 
   get requiresGrad(): boolean {
@@ -150,17 +188,33 @@ export class Tensor {
 
   // ---- readback: the only places that wait for the device ----
   async toArray(): Promise<TypedArray> {
-    const ref = this.#live('toArray');
-    return ref.backend.read(ref.storage);
+    return this.#read('toArray');
+  }
+  /**
+   * Reads the values back. A readback not awaited before `destroy()` fails when the device
+   * goes; the error then says which tensor and which call, since the stack of a rejected
+   * promise points into the backend, not at the line that forgot the `await`.
+   */
+  async #read(op: string): Promise<TypedArray> {
+    const ref = this.#live(op);
+    const what = this.#describe();
+    try {
+      return await ref.backend.read(ref.storage);
+    } catch (e) {
+      if (e instanceof WebgradError && /destroyed/.test(e.message)) {
+        throw new WebgradError(op, `${op}() of a tensor (${what}) could not complete: destroy() released the ${ref.backend.name} device first; await every readback (item(), toArray(), tolist(), format()) before destroy()`);
+      }
+      throw e;
+    }
   }
   async item(): Promise<number> {
     if (this.numel !== 1) {
       throw new WebgradError('item', `only a tensor with one element can be converted to a number, got shape ${fmtShape(this.shape)}`);
     }
-    return (await this.toArray())[0];
+    return (await this.#read('item'))[0];
   }
   async tolist(): Promise<NestedArray> {
-    const flat = await this.toArray();
+    const flat = await this.#read('tolist');
     const build = (dim: number, offset: number): NestedArray => {
       if (dim === this.shape.length) return flat[offset];
       const stride = numelOf(this.shape.slice(dim + 1));
@@ -227,7 +281,7 @@ export class Tensor {
    */
   assignFrom(op: string, result: Tensor): this {
     if (result.dtype !== this.dtype || result.numel !== this.numel) {
-      throw new WebgradError(op, `internal: cannot assign ${result.toString()} to ${this.toString()}`);
+      throw new WebgradError(op, `internal: cannot assign a tensor (${result.#describe()}) to one (${this.#describe()})`);
     }
     return this.#assign(op, result);
   }
@@ -285,6 +339,21 @@ export class Tensor {
   to(dtype: DType): Tensor {
     return E.cast(this, dtype);
   }
+  float(): Tensor { return E.cast(this, 'float32'); }
+  /** float64: CPU backend only. */
+  double(): Tensor { return E.cast(this, 'float64'); }
+  int(): Tensor { return E.cast(this, 'int32'); }
+  /** int32 (webgrad has no int64; WGSL has no 64-bit integers), the dtype of class targets. */
+  long(): Tensor { return E.cast(this, 'int32'); }
+  /** All dims reversed (a transpose for a matrix), as torch's `.T`. */
+  get T(): Tensor {
+    return S.permute(this, this.shape.map((_, i) => this.ndim - 1 - i));
+  }
+  /** The last two dims swapped (batched matrix transpose), as torch's `.mT`. */
+  get mT(): Tensor {
+    if (this.ndim < 2) throw new WebgradError('mT', `expects a tensor with at least 2 dimensions, got shape ${fmtShape(this.shape)}`);
+    return S.transpose(this, -2, -1);
+  }
 
   // ---- ops (method forms of the functions in src/ops/) ----
   add(other: Operand, alpha = 1): Tensor { return B.add(this, other, alpha); }
@@ -312,23 +381,66 @@ export class Tensor {
   matmul(other: Tensor): Tensor { return M.matmul(this, other); }
   t(): Tensor { return S.t(this); }
   transpose(dim0: number, dim1: number): Tensor { return S.transpose(this, dim0, dim1); }
-  reshape(shape: readonly number[]): Tensor { return S.reshape(this, shape); }
-  view(shape: readonly number[]): Tensor { return S.reshape(this, shape); }
+  /** `reshape(8, 10)` or `reshape([8, 10])`; one size may be -1. */
+  reshape(...shape: number[] | [readonly number[]]): Tensor { return S.reshape(this, S.sizesOf('reshape', shape, 'reshape(8, 10) or reshape([8, 10])')); }
+  view(...shape: number[] | [readonly number[]]): Tensor { return S.reshape(this, S.sizesOf('view', shape, 'view(8, 10) or view([8, 10])')); }
+  /** `permute(2, 0, 1)` or `permute([2, 0, 1])`: dim i of the result is input dim dims[i]. */
+  permute(...dims: number[] | [readonly number[]]): Tensor { return S.permute(this, S.sizesOf('permute', dims, 'permute(2, 0, 1) or permute([2, 0, 1])')); }
   flatten(startDim = 0, endDim = -1): Tensor { return S.flatten(this, startDim, endDim); }
   unsqueeze(dim: number): Tensor { return S.unsqueeze(this, dim); }
   squeeze(dim?: number): Tensor { return S.squeeze(this, dim); }
-  expand(shape: readonly number[]): Tensor { return S.expand(this, shape); }
-  sum(dim?: number | null, keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
-  mean(dim?: number | null, keepdim = false): Tensor { return R.mean(this, dim, keepdim); }
-  max(dim?: number | null, keepdim = false): Tensor { return R.max(this, dim, keepdim); }
-  min(dim?: number | null, keepdim = false): Tensor { return R.min(this, dim, keepdim); }
+  /** `expand(4, -1)` or `expand([4, -1])`; -1 keeps a size. */
+  expand(...shape: number[] | [readonly number[]]): Tensor { return S.expand(this, S.sizesOf('expand', shape, 'expand(4, -1) or expand([4, -1])')); }
+  /** Over all elements, one dim, or several (`sum([1, 2], true)`). */
+  sum(dim?: number | readonly number[] | null, keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
+  mean(dim?: number | readonly number[] | null, keepdim = false): Tensor { return R.mean(this, dim, keepdim); }
+  /** `max()`: the largest element; `max(dim, keepdim)`: `{ values, indices }`, also `[values, indices]`. */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): R.ValuesIndices;
+  max(dim?: number | null, keepdim?: boolean): Tensor | R.ValuesIndices;
+  max(dim?: number | null, keepdim = false): Tensor | R.ValuesIndices { return R.max(this, dim, keepdim); }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): R.ValuesIndices;
+  min(dim?: number | null, keepdim?: boolean): Tensor | R.ValuesIndices;
+  min(dim?: number | null, keepdim = false): Tensor | R.ValuesIndices { return R.min(this, dim, keepdim); }
+  /** Largest values over a dim, several dims or all (values only; ties share the gradient). */
+  amax(dim?: number | readonly number[] | null, keepdim = false): Tensor { return R.amax(this, dim, keepdim); }
+  amin(dim?: number | readonly number[] | null, keepdim = false): Tensor { return R.amin(this, dim, keepdim); }
   argmax(dim?: number | null, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
   argmin(dim?: number | null, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
   softmax(dim: number): Tensor { return X.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return X.logSoftmax(this, dim); }
 
-  toString(): string {
+  /** shape, dtype and autograd state, for messages. */
+  #describe(): string {
     const grad = this.gradFn ? `, gradFn=${this.gradFn.name}` : this.#requiresGrad ? ', requiresGrad=true' : '';
-    return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${grad}${this.#ref ? '' : ', disposed'})`;
+    return `shape=${fmtShape(this.shape)}, dtype=${this.dtype}${grad}`;
   }
+
+  /**
+   * PyTorch's summarised format with the values when they are already on the host (the CPU
+   * backend); on the GPU the values would need a readback, which a synchronous toString
+   * cannot wait for, so it shows the rest and says how to see them (`await t.print()`).
+   */
+  toString(): string {
+    return this.#ref ? tensorString(this) : `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}, disposed)`;
+  }
+  /** `console.log(t)` in Node shows `toString()` (the symbol is Node's, without importing node:util). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+  /** The tensor with its values, read back from the device if needed (PyTorch's repr). */
+  async format(): Promise<string> {
+    return tensorString(this, await this.#read('format'));
+  }
+  /** Prints `await t.format()` with console.log. */
+  async print(): Promise<void> {
+    console.log(await this.format());
+  }
+}
+
+/** `t`'s values in PyTorch's format (reads back from the GPU): `console.log(await wg.format(t))`. */
+export function format(t: Tensor): Promise<string> {
+  if (!(t instanceof Tensor)) throw new WebgradError('format', `expected a Tensor, got ${t === null ? 'null' : typeof t}`);
+  return t.format();
 }

@@ -299,8 +299,8 @@ async function runOpCases(backend: 'webgpu' | 'cpu'): Promise<OpCase[]> {
   const m = randn([9, 70]);
   m.set([5, 5, 5], 0); // a row with a tie for the maximum
   await run('max all', [leaf([9, 70], m)], (x) => x.max());
-  await run('max dim 1', [leaf([9, 70], m)], (x) => x.max(1));
-  await run('max dim 0 keepdim', [leaf([9, 70], randn([9, 70]))], (x) => x.max(0, true));
+  await run('max dim 1', [leaf([9, 70], m)], (x) => x.max(1).values);
+  await run('max dim 0 keepdim', [leaf([9, 70], randn([9, 70]))], (x) => x.max(0, true).values);
   await run('softmax dim 1', [leaf([40, 77], randn([40, 77], 5))], (x) => x.softmax(1));
   await run('softmax dim 0', [leaf([13, 6], randn([13, 6]))], (x) => x.softmax(0));
   const targets = wg.tensor(Int32Array.from({ length: 64 }, () => Math.floor(10 * rand())), { dtype: 'int32' });

@@ -198,17 +198,20 @@ describeEachBackend(backends, 'memory', (backend) => {
     const m = wg.ones([2, 3], { requiresGrad: true });
     const bias = wg.tensor([0.5, -0.5], { requiresGrad: true });
     const n0 = live();
-    const results = [m.matmul(v), v.matmul(v), wg.nn.functional.linear(m, m, bias), m.max(1)];
+    const [mx, mi] = m.max(1);
+    const results = [m.matmul(v), v.matmul(v), wg.nn.functional.linear(m, m, bias), mx];
     const loss = results.reduce((acc, r) => acc.add(r.sum()), wg.zeros([]));
     loss.backward();
     const grads = [v, m, bias].map((t) => t.grad!);
     expect(Array.from(await bias.grad!.toArray())).toEqual([2, 2]);
-    // Everything the user holds: the 4 results, the loss chain (zeros, 4 sums, 4 adds), 3 grads.
-    expect(live()).toBe(n0 + 4 + 9 + 3);
+    // Everything the user holds: the 4 results, max's indices, the loss chain (zeros, 4 sums,
+    // 4 adds), 3 grads. The graph's own view of the indices went with it after backward.
+    expect(live()).toBe(n0 + 4 + 1 + 9 + 3);
+    mi.dispose();
     wg.noGrad(() => {
       const n1 = live();
-      const plain = [m.matmul(v), v.matmul(v), wg.nn.functional.linear(m, m, bias), m.max(1)];
-      expect(live()).toBe(n1 + 4); // the results alone
+      const plain = [m.matmul(v), v.matmul(v), wg.nn.functional.linear(m, m, bias), ...m.max(1)];
+      expect(live()).toBe(n1 + 5); // the results alone (max(dim) gives values and indices)
       for (const t of plain) t.dispose();
     });
     void grads;

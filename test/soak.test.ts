@@ -39,7 +39,7 @@ describeEachBackend(backends, 'soak', () => {
       const b = a.mul(0.5);
       const c = b.add(1);
       const h = c.tanh();
-      const m = h.max(1);
+      const [m, mi] = h.max(1);
       const hv = h.matmul(v);
       const ms = m.sum();
       const sq = hv.pow(2);
@@ -53,7 +53,7 @@ describeEachBackend(backends, 'soak', () => {
         w.grad!.zero_();
         v.grad!.zero_();
       });
-      for (const t of [a, b, c, h, m, hv, ms, sq, mse, reg, loss]) t.dispose();
+      for (const t of [a, b, c, h, m, mi, hv, ms, sq, mse, reg, loss]) t.dispose();
       if (step % 50 === 49) counts.push(wg.memory().liveTensors);
     }
     expect(new Set(counts).size, `live tensors every 50 steps: ${counts.join(', ')}`).toBe(1);

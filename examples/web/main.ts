@@ -241,7 +241,7 @@ async function predict(pixels: ArrayLike<number>): Promise<Prediction> {
   const { mean, std } = MNIST_NORMALIZE;
   const x = Float32Array.from(pixels, (v) => (v - mean) / std);
   // Runs between training steps if training is on: each step is built synchronously.
-  const probs = wg.scope(() => wg.noGrad(() => model.forward(wg.tensor(x).reshape([1, 784])).softmax(1)));
+  const probs = wg.scope(() => wg.noGrad(() => model.forward(wg.tensor(x).reshape(1, 784)).softmax(1)));
   const p = Array.from(await probs.toArray());
   probs.dispose();
   return { digit: p.indexOf(Math.max(...p)), probs: p };

@@ -2,7 +2,9 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { WebgradError, check, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { crossEntropyPerSample } from '../ops/softmax.js';
-import { record, requireFloat } from '../ops/util.js';
+import { arange } from '../creation.js';
+import { options } from '../options.js';
+import { checkSameBackend, hostValues, record, requireFloat } from '../ops/util.js';
 import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
@@ -18,6 +20,23 @@ export type Reduction = 'mean' | 'sum' | 'none';
 export interface LossOptions {
   /** 'mean' (default) averages over every element, 'sum' adds them, 'none' keeps them. */
   reduction?: Reduction;
+}
+
+export interface NllOptions extends LossOptions {
+  /** One weight per class [C]: each sample's loss is scaled by its target's weight. */
+  weight?: Tensor | null;
+  /** Samples with this target count for nothing, in the loss and in the mean (default -100). */
+  ignoreIndex?: number;
+}
+
+export interface HuberOptions extends LossOptions {
+  /** Where the loss turns from quadratic to linear (default 1). */
+  delta?: number;
+}
+
+export interface SmoothL1Options extends LossOptions {
+  /** Where the loss turns from quadratic to linear (default 1); 0 gives l1Loss. */
+  beta?: number;
 }
 
 export interface BceOptions extends LossOptions {
@@ -53,6 +72,7 @@ function checkPair(op: string, input: Tensor, target: Tensor): void {
 
 /** Squared error (input - target)², as torch.nn.functional.mse_loss. */
 export function mseLoss(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
+  options('mseLoss', opts, ['reduction']);
   const reduction = reductionOf('mseLoss', opts);
   checkPair('mseLoss', input, target);
   return reduce(input.sub(target).pow(2), reduction);
@@ -62,8 +82,15 @@ export function mseLoss(input: Tensor, target: Tensor, opts: LossOptions = {}): 
  * Softmax cross-entropy of logits [N, C] (or [C]) against int32 class indices [N] (or []), as
  * torch.nn.functional.cross_entropy: one fused kernel each way, stable for logits of ±1000.
  */
-export function crossEntropy(logits: Tensor, targets: Tensor, opts: LossOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, targets: Tensor, opts: NllOptions = {}): Tensor {
+  options('crossEntropy', opts, ['reduction', 'weight', 'ignoreIndex']);
   const reduction = reductionOf('crossEntropy', opts);
+  // Class weights or an ignored index: logSoftmax then nllLoss (PyTorch's definition), which
+  // the fused kernel does not cover.
+  if ((opts.weight ?? null) !== null || opts.ignoreIndex !== undefined) {
+    requireFloat('crossEntropy', logits);
+    return nllLoss(logits.logSoftmax(logits.ndim === 1 ? 0 : 1), targets, opts, 'crossEntropy');
+  }
   if (logits.ndim === 1) {
     // Unbatched: one sample.
     check(targets.ndim === 0, 'crossEntropy', () => `for logits of shape ${fmtShape(logits.shape)} the target must be a 0-d class index, got shape ${fmtShape(targets.shape)}`);
@@ -110,6 +137,7 @@ function bceElementwise(p: Tensor, y: Tensor): Tensor {
  * gives a loss of at most 100 and a finite gradient).
  */
 export function binaryCrossEntropy(probs: Tensor, targets: Tensor, opts: BceOptions = {}): Tensor {
+  options('binaryCrossEntropy', opts, ['reduction', 'weight']);
   const reduction = reductionOf('binaryCrossEntropy', opts);
   checkPair('binaryCrossEntropy', probs, targets);
   const loss = bceElementwise(probs, targets);
@@ -126,6 +154,7 @@ export function binaryCrossEntropy(probs: Tensor, targets: Tensor, opts: BceOpti
  * relu and abs would give -y at x = 0.
  */
 export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, opts: BceWithLogitsOptions = {}): Tensor {
+  options('binaryCrossEntropyWithLogits', opts, ['reduction', 'weight', 'posWeight']);
   const reduction = reductionOf('binaryCrossEntropyWithLogits', opts);
   checkPair('binaryCrossEntropyWithLogits', logits, targets);
   const x = logits;
@@ -136,4 +165,108 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, op
     ? y.neg().add(1).mul(x).add(opts.posWeight.sub(1).mul(y).add(1).mul(h.sub(x.mul(0.5))))
     : y.neg().add(0.5).mul(x).add(h);
   return reduce(opts.weight ? loss.mul(opts.weight) : loss, reduction);
+}
+
+/**
+ * The ignore index may be among the targets; every other target must be a class in [0, C):
+ * checked on the host (bounds known from tensor(), the DataLoader..., or the values on the CPU
+ * backend) before anything runs, as crossEntropy checks them.
+ */
+function checkNllTargets(op: string, targets: Tensor, classes: number, ignoreIndex: number): void {
+  if (targets.numel === 0) return;
+  let range = targets.hostRange;
+  const values = range ? null : hostValues(targets);
+  if (values) {
+    let [min, max] = [Infinity, -Infinity];
+    for (const v of values) {
+      if (v === ignoreIndex) continue;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    range = min === Infinity ? null : { min, max };
+    if (!range) return; // every target is ignored
+  }
+  if (!range) {
+    throw new WebgradError(op, `the values of targets of shape ${fmtShape(targets.shape)} were computed on the ${targets.backend.name} device, so they cannot be checked against the ${classes} classes without a readback; make targets with wg.tensor(data, { dtype: 'int32' }) or the DataLoader`);
+  }
+  const okMin = range.min >= 0 || range.min === ignoreIndex;
+  const okMax = range.max < classes || range.max === ignoreIndex;
+  check(okMin && okMax, op, () =>
+    `targets must be class indices in [0, ${classes - 1}] (or ignoreIndex ${ignoreIndex}) for ${classes} classes, but targets of shape ${fmtShape(targets.shape)} range over [${range.min}, ${range.max}]`);
+}
+
+/**
+ * Negative log-likelihood of log-probabilities [N, C] (or [C]) at int32 class targets [N] (or
+ * []), as torch.nn.functional.nll_loss: loss_n = -w[t_n]·input[n, t_n], 0 where t_n is
+ * ignoreIndex; 'mean' divides by the summed weights of the counted samples (PyTorch's
+ * weighted mean). Picks input[n, t_n] with a one-hot mask (no gather op), so its gradient is
+ * -w[t_n] at the target and 0 elsewhere; an input of -Infinity off the target would give NaN.
+ */
+export function nllLoss(input: Tensor, targets: Tensor, opts: NllOptions = {}, op = 'nllLoss'): Tensor {
+  const { weight = null, ignoreIndex = -100 } = options(op, opts, ['reduction', 'weight', 'ignoreIndex']);
+  const reduction = reductionOf(op, opts);
+  checkSameBackend(op, input, targets);
+  requireFloat(op, input);
+  check(input.ndim === 1 || input.ndim === 2, op, () => `expected input of shape [N, C] or [C], got ${fmtShape(input.shape)}`);
+  check(targets.dtype === 'int32', op, () => `expected int32 class indices as targets, got ${targets.dtype}; convert with .long() or .to('int32')`);
+  const batched = input.ndim === 2;
+  check(batched ? targets.ndim === 1 && targets.shape[0] === input.shape[0] : targets.ndim === 0, op, () =>
+    `targets of shape ${fmtShape(targets.shape)} do not match input of shape ${fmtShape(input.shape)} (expected ${batched ? `[${input.shape[0]}]` : 'a 0-d class index'})`);
+  check(Number.isInteger(ignoreIndex), op, () => `ignoreIndex must be an integer, got ${ignoreIndex}`);
+  const classes = input.shape.at(-1)!;
+  if (weight !== null) {
+    checkSameBackend(op, input, weight);
+    requireFloat(op, weight);
+    check(weight.ndim === 1 && weight.shape[0] === classes, op, () => `weight must have shape [${classes}] (one per class), got ${fmtShape(weight.shape)}`);
+  }
+  checkNllTargets(op, targets, classes, ignoreIndex);
+  const x = batched ? input : input.reshape(1, classes);
+  const t = batched ? targets : targets.reshape(1);
+  const onehot = t.unsqueeze(1).eq(arange(classes));
+  const counted = t.ne(ignoreIndex);
+  const w = weight === null ? counted : onehot.mul(weight).sum(1).mul(counted);
+  const loss = x.mul(onehot).sum(1).neg().mul(w);
+  if (reduction === 'none') return batched ? loss : loss.reshape([]);
+  return reduction === 'sum' ? loss.sum() : loss.sum().div(w.sum());
+}
+
+/** Absolute error |input - target|, as torch.nn.functional.l1_loss (gradient 0 where equal). */
+export function l1Loss(input: Tensor, target: Tensor, opts: LossOptions = {}): Tensor {
+  options('l1Loss', opts, ['reduction']);
+  const reduction = reductionOf('l1Loss', opts);
+  checkPair('l1Loss', input, target);
+  return reduce(input.sub(target).abs(), reduction);
+}
+
+/**
+ * 0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta), for d = input - target, as
+ * torch.nn.functional.huber_loss; written 0.5·c² + delta·(|d| - c) with c = min(|d|, delta),
+ * which is the same function with the same gradient (clamp passes it at its bound, where both
+ * branches have slope delta) and needs no select op.
+ */
+export function huberLoss(input: Tensor, target: Tensor, opts: HuberOptions = {}): Tensor {
+  const { delta = 1 } = options('huberLoss', opts, ['reduction', 'delta']);
+  const reduction = reductionOf('huberLoss', opts);
+  check(typeof delta === 'number' && delta > 0, 'huberLoss', () => `delta must be a positive number, got ${String(delta)}`);
+  checkPair('huberLoss', input, target);
+  return reduce(huber(input, target, delta), reduction);
+}
+
+function huber(input: Tensor, target: Tensor, delta: number): Tensor {
+  const a = input.sub(target).abs();
+  const c = a.clamp(null, delta);
+  return c.square().mul(0.5).add(a.sub(c).mul(delta));
+}
+
+/**
+ * 0.5·d²/beta where |d| < beta, else |d| - 0.5·beta, as torch.nn.functional.smooth_l1_loss:
+ * huberLoss with delta = beta, divided by beta; beta = 0 is l1Loss.
+ */
+export function smoothL1Loss(input: Tensor, target: Tensor, opts: SmoothL1Options = {}): Tensor {
+  const { beta = 1 } = options('smoothL1Loss', opts, ['reduction', 'beta']);
+  const reduction = reductionOf('smoothL1Loss', opts);
+  check(typeof beta === 'number' && beta >= 0, 'smoothL1Loss', () => `beta must be a non-negative number, got ${String(beta)}`);
+  checkPair('smoothL1Loss', input, target);
+  if (beta === 0) return reduce(input.sub(target).abs(), reduction);
+  return reduce(huber(input, target, beta).div(beta), reduction);
 }

@@ -5,6 +5,8 @@ import { WebgradError } from '../errors.js';
 import { relu, sigmoid, tanh } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { flatten } from '../ops/shape-ops.js';
+import { logSoftmax, softmax } from '../ops/softmax.js';
+import { normalizeDim } from '../shape.js';
 import { globalRng } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
@@ -119,5 +121,70 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     return this.layers.reduce((h, m) => m.forward(h), x);
+  }
+}
+
+/** Returns its input, as torch.nn.Identity (a placeholder where a layer is optional). */
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** softmax along `dim`, as torch.nn.Softmax (the dim is required: PyTorch's implicit one is deprecated). */
+export class Softmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+    checkDim('Softmax', dim);
+  }
+
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
+  }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+    checkDim('LogSoftmax', dim);
+  }
+
+  forward(x: Tensor): Tensor {
+    return logSoftmax(x, this.dim);
+  }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+function checkDim(op: string, dim: number): void {
+  if (!Number.isInteger(dim)) throw new WebgradError(op, `dim must be an integer, got ${String(dim)}; e.g. new nn.${op}(1) for [N, C] inputs`);
+}
+
+/** Splits dim `dim` into `unflattenedSize` (one entry may be -1), as torch.nn.Unflatten. */
+export class Unflatten extends Module {
+  readonly unflattenedSize: readonly number[];
+
+  constructor(readonly dim: number, unflattenedSize: readonly number[]) {
+    super();
+    checkDim('Unflatten', dim);
+    if (!Array.isArray(unflattenedSize) || !unflattenedSize.every((d) => Number.isInteger(d) && d >= -1)) {
+      throw new WebgradError('Unflatten', `unflattenedSize must be an array of sizes like [1, 28, 28], got ${String(unflattenedSize)}`);
+    }
+    this.unflattenedSize = [...unflattenedSize];
+  }
+
+  forward(x: Tensor): Tensor {
+    const d = normalizeDim('Unflatten', this.dim, x.ndim);
+    return x.reshape([...x.shape.slice(0, d), ...this.unflattenedSize, ...x.shape.slice(d + 1)]);
+  }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim}, unflattenedSize=[${this.unflattenedSize.join(', ')}]`;
   }
 }

@@ -104,3 +104,32 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   }
   return expandTo('expand', x, resolved);
 }
+
+/**
+ * Sizes given PyTorch's two ways, `f(8, 10)` or `f([8, 10])`, as one array; `example` is the
+ * call shown when neither form was used.
+ */
+export function sizesOf(op: string, args: readonly unknown[], example: string): number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return [...(args[0] as number[])];
+  if (args.every((a) => typeof a === 'number')) return args as number[];
+  const got = args.map((a) => (Array.isArray(a) ? fmtShape(a as number[]) : a === null ? 'null' : typeof a === 'number' ? String(a) : typeof a)).join(', ');
+  throw new WebgradError(op, `sizes must be numbers or one array of numbers, as ${example}; got (${got})`);
+}
+
+/**
+ * Reorders the dims (dims[i] is the input dim that becomes output dim i), as torch.permute:
+ * one gather kernel writes the permuted copy; backward permutes back by the inverse.
+ */
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  checkLive('permute', x);
+  check(Array.isArray(dims), 'permute', () => `dims must be an array like permute(x, [1, 0]), got ${dims === null ? 'null' : typeof dims}`);
+  check(dims.length === x.ndim, 'permute', () => `got ${dims.length} dims ${fmtShape(dims)} for a tensor of shape ${fmtShape(x.shape)} (rank ${x.ndim}): give each dim once`);
+  const order = dims.map((d) => normalizeDim('permute', d, x.ndim));
+  check(new Set(order).size === order.length, 'permute', () => `dims ${fmtShape(dims)} repeat a dim: give each of the ${x.ndim} dims once`);
+  if (order.every((d, i) => d === i)) return reshapeFor('permute', x, x.shape);
+  const strides = contiguousStrides(x.shape);
+  const shape = order.map((d) => x.shape[d]);
+  const out = wrap(x, x.backend.strided(x.storage, shape, order.map((d) => strides[d]), 0), shape, x.dtype);
+  const inverse = order.map((_, i) => order.indexOf(i));
+  return record('permute', out, [x], [], (dy) => [permute(dy, inverse)]);
+}

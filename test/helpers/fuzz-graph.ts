@@ -194,7 +194,9 @@ export function run(program: Program, xs: Tensor[]): Tensor {
         cur = op.left ? xs[op.leaf].matmul(cur) : cur.matmul(xs[op.leaf]);
         break;
       case 'reduce':
-        cur = cur[op.f](op.dim, op.keepdim);
+        // max(dim)/min(dim) return { values, indices }.
+        if ((op.f === 'max' || op.f === 'min') && op.dim !== null) cur = cur[op.f](op.dim, op.keepdim).values;
+        else cur = cur[op.f](op.dim, op.keepdim) as Tensor;
         break;
       case 'softmax':
         cur = op.log ? cur.logSoftmax(op.dim) : cur.softmax(op.dim);
