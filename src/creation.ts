@@ -16,6 +16,7 @@ export interface CreateOptions {
 
 /** Everything about the options is checked before anything is allocated. */
 function checkOpts(op: string, opts: CreateOptions, dtype: DType): void {
+  options(op, opts, ['dtype', 'requiresGrad']);
   requireSupported(op, getBackend(), dtype);
   if (opts.requiresGrad && dtype === 'int32') {
     throw new WebgradError(op, 'only floating point tensors can require gradients (got dtype int32)');

@@ -16,6 +16,7 @@ import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
 import { checkSameBackend, int32Bounds } from './ops/util.js';
 import { tensorString } from './format.js';
+import { options } from './options.js';
 
 export type NestedArray = number | NestedArray[];
 type Operand = Tensor | number;
@@ -226,7 +227,7 @@ export class Tensor {
   // ---- autograd ----
   backward(gradient?: Tensor, opts: BackwardOptions = {}): void {
     this.#live('backward');
-    runBackward(this, gradient, opts.retainGraph ?? false);
+    runBackward(this, gradient, options('backward', opts, ['retainGraph']).retainGraph ?? false);
   }
   retainGrad(): this {
     if (!this.#requiresGrad) throw new WebgradError('retainGrad', "can't retain grad on a tensor that doesn't require grad");

@@ -10,6 +10,7 @@ import { normalizeDim } from '../shape.js';
 import { globalRng } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+import { options } from '../options.js';
 
 export interface LinearOptions {
   /** Learn an additive bias (default true). */
@@ -49,7 +50,7 @@ export class Linear extends Module {
     super();
     checkFeatures('Linear', 'inFeatures', inFeatures);
     checkFeatures('Linear', 'outFeatures', outFeatures);
-    const dtype = opts.dtype ?? 'float32';
+    const dtype = options('Linear', opts, ['bias', 'dtype']).dtype ?? 'float32';
     if (dtype === 'int32') throw new WebgradError('Linear', 'dtype must be float32 or float64, got int32');
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;

@@ -329,7 +329,7 @@ export abstract class Module {
 
 /** Shared by Module.zeroGrad and Optimizer.zeroGrad. */
 export function zeroGrads(params: Iterable<Tensor>, opts: ZeroGradOptions = {}): void {
-  const setToNone = opts.setToNone ?? true;
+  const setToNone = options('zeroGrad', opts, ['setToNone']).setToNone ?? true;
   noGrad(() => {
     for (const p of params) {
       if (!p.grad) continue;
