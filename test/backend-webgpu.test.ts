@@ -12,7 +12,7 @@ import { broadcastShapes, broadcastStrides, type ReduceLayout } from '../src/sha
 import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/device.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 
-const gpu = await gpuBackendOrSkip();
+const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
 
 afterAll(() => gpu?.destroy());
@@ -104,7 +104,7 @@ async function sameEach(f: (be: Backend, k: 'cpu' | 'webgpu') => Storage, rtol: 
 const SIZES = [1, 3, 17, 65, 257, 3000];
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'abs', 'pow'];
 
-describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
+describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPPED: ${gpuSkip})` : ''}`, () => {
   describe('elementwise', () => {
     // Tolerance 1e-5: one float32 rounding (or a few ulps for the transcendental builtins).
     test.each(UNARY)('unary %s on random inputs', async (op) => {
