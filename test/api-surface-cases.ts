@@ -455,7 +455,13 @@ export const CASES: Record<string, Run> = {
     await is(i, [1, -1, 2], 'int32'); // truncation toward zero, as PyTorch
     await is(I([[3]]).to('float32'), [[3]]);
   },
-  'Tensor#add': () => is(T([1, 2]).add(T([[10], [20]])), [[11, 12], [21, 22]]),
+  'Tensor#add': async () => {
+    await is(T([1, 2]).add(T([[10], [20]])), [[11, 12], [21, 22]]);
+    // A gradient summed back over a leading and a trailing broadcast dim: [2,3,4] -> [3,1].
+    const b = G([[1], [2], [3]]);
+    wg.ones([2, 3, 4]).add(b).sum().backward();
+    await is(b.grad!, [[8], [8], [8]]);
+  },
   'Tensor#sub': () => is(T([1, 2]).sub(1, 3), [-2, -1]),
   'Tensor#mul': () => is(I([2, 3]).mul(I([4, -1])), [8, -3], 'int32'),
   'Tensor#div': () => is(T([1, 3]).div(T([2, -4])), [0.5, -0.75]),
