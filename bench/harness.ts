@@ -44,6 +44,8 @@ export interface Case {
 /** The answer check that ran before timing: both results agreed (ok) or the row was refused. */
 export interface Check {
   ok: boolean;
+  /** How many values were compared. */
+  values: number;
   relErr: number | null;
   tolerance: number;
   detail?: string;
@@ -99,6 +101,7 @@ const errText = (e: unknown): string => {
  */
 export function compareAnswers(a: ArrayLike<number>, b: ArrayLike<number>): { relErr: number | null; detail?: string } {
   if (a.length !== b.length) return { relErr: null, detail: `${a.length} values vs ${b.length}` };
+  if (b.length === 0) return { relErr: null, detail: 'empty answers prove nothing' };
   let num = 0;
   let den = 0;
   for (let i = 0; i < b.length; i++) {
@@ -117,11 +120,12 @@ async function checkAnswers(c: Case, runners: Record<Impl, Runner | null>): Prom
   if (!w?.answer || !t?.answer) return null;
   const tolerance = c.tolerance ?? 1e-5;
   try {
-    const { relErr, detail } = compareAnswers(await w.answer(), await t.answer());
+    const [a, b] = [await w.answer(), await t.answer()];
+    const { relErr, detail } = compareAnswers(a, b);
     const ok = relErr !== null && relErr <= tolerance;
-    return { ok, relErr, tolerance, detail: ok ? undefined : detail ?? `relative error ${relErr!.toExponential(2)} > ${tolerance}` };
+    return { ok, values: b.length, relErr, tolerance, detail: ok ? undefined : detail ?? `relative error ${relErr!.toExponential(2)} > ${tolerance}` };
   } catch (e) {
-    return { ok: false, relErr: null, tolerance, detail: `the check itself failed: ${errText(e)}` };
+    return { ok: false, values: 0, relErr: null, tolerance, detail: `the check itself failed: ${errText(e)}` };
   }
 }
 
@@ -314,6 +318,7 @@ export function formatNotes(results: readonly Result[]): string {
     const tag = `row ${r.row} ${r.name} ${r.size} [${r.backend}]`;
     if (r.note) lines.push(`- ${tag}: ${r.note}`);
     if (r.check === null) lines.push(`- ${tag}: answers not checked (the case has no answer())`);
+    else if (r.check.ok) lines.push(`- ${tag}: answer checked against tfjs before timing: ${r.check.values} values, relative error ${r.check.relErr!.toExponential(1)} (tolerance ${r.check.tolerance})`);
     else if (!r.check.ok) lines.push(`- ${tag}: REFUSED, the answers differ: ${r.check.detail}`);
     const wl = r.webgrad.counters?.finalLoss ?? r.webgrad.counters?.lastLoss;
     const tl = r.tfjs.counters?.finalLoss ?? r.tfjs.counters?.lastLoss;

@@ -22,12 +22,13 @@ describe('bench: the answer check', () => {
     expect(compareAnswers([NaN, Infinity, 1], [NaN, Infinity, 1]).relErr).toBe(0);
     expect(compareAnswers([Infinity], [-Infinity]).detail).toBe('[0]: Infinity vs -Infinity');
     expect(compareAnswers([1, 2], [1]).detail).toBe('2 values vs 1');
+    expect(compareAnswers([], []).detail).toBe('empty answers prove nothing');
   });
 
   it('times a row whose answers agree, and records the check', async () => {
     const c = runnerCase([1, 2, 3], [1, 2, 3 + 1e-6]);
     const r = await measure(c, 'cpu');
-    expect(r.check).toMatchObject({ ok: true, tolerance: 1e-5 });
+    expect(r.check).toMatchObject({ ok: true, values: 3, tolerance: 1e-5 });
     expect(r.webgrad.samples).toHaveLength(3);
     expect(r.speedup).not.toBeNull();
     expect(c.runs).toEqual({ webgrad: 4, tfjs: 4 }); // 1 warmup + 3 reps each; answer() is separate
@@ -76,7 +77,7 @@ describe('bench: the same adapter for both libraries', () => {
 
 describe('bench: --runs', () => {
   const result = (speedup: number, wgMs: number): Result => ({
-    row: '1', name: 'matmul', size: '512', backend: 'webgpu', unit: 'ms', reps: 3, warmup: 1, check: { ok: true, relErr: 0, tolerance: 1e-5 },
+    row: '1', name: 'matmul', size: '512', backend: 'webgpu', unit: 'ms', reps: 3, warmup: 1, check: { ok: true, values: 1, relErr: 0, tolerance: 1e-5 },
     webgrad: { samples: [wgMs], medianMs: wgMs, metric: null },
     tfjs: { samples: [wgMs * speedup], medianMs: wgMs * speedup, metric: null },
     speedup,
