@@ -1,5 +1,5 @@
 // Every public function, class and method, on every backend, with a real expected value.
-// The case table (test/api-surface-cases.ts) is keyed by what the user types: 'add' for
+// The case table (test/api-surface/: functions.ts, tensor.ts, modules.ts) is keyed by what the user types: 'add' for
 // wg.add, 'nn.functional.mseLoss', 'Tensor#square' for a method, 'nn.Module#zeroGrad'. The
 // completeness tests below enumerate the exports of src/index.ts (recursing into nn, optim,
 // data and nn.functional) and the members of every exported class at run time, plus the names
@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../src/index.js';
-import { CASES, FIELDS } from './api-surface-cases.js';
+import { CASES, FIELDS, PARTS } from './api-surface/index.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 
 const backends = await backendsUnderTest();
@@ -123,12 +123,24 @@ function readmeNames(): string[] {
 describe('API surface: every public name has a case', () => {
   it('every export and public member of src/index.ts has a row in CASES', () => {
     const missing = publicSurface().filter((n) => !(n in CASES));
-    expect(missing, 'add a row to test/api-surface-cases.ts for each').toEqual([]);
+    expect(missing, 'add a row to test/api-surface/*.ts for each').toEqual([]);
   });
 
   it("every name in the README's API section has a row in CASES", () => {
     const missing = readmeNames().filter((n) => !(n in CASES));
-    expect(missing, 'add a row to test/api-surface-cases.ts for each (or fix the README)').toEqual([]);
+    expect(missing, 'add a row to test/api-surface/*.ts for each (or fix the README)').toEqual([]);
+  });
+
+  it('no key has a row in two files', () => {
+    const seen = new Map<string, string>();
+    const twice: string[] = [];
+    for (const [part, rows] of Object.entries(PARTS)) {
+      for (const k of Object.keys(rows)) {
+        if (seen.has(k)) twice.push(`${k} (${seen.get(k)} and ${part})`);
+        seen.set(k, part);
+      }
+    }
+    expect(twice).toEqual([]);
   });
 
   it('no row names something that is neither exported nor in the README', () => {
