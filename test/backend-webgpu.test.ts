@@ -931,9 +931,9 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
   // fresh inputs each run. The seed is random per run and in every label; SWEEP_SEED=<n> replays.
   describe(`size sweep up to >1M elements (seed ${SWEEP_SEED})`, () => {
     /** expectMatch's rule (relative 2-norm error, non-finite entries exactly) with one expect per call: 1M expects take ~20 s. */
-    const same = async (f: (be: Backend, k: 'cpu' | 'webgpu') => Storage, tol: number, label: string): Promise<void> => {
+    const sameOn = async (be: Backend, f: (b: Backend, k: 'cpu' | 'webgpu') => Storage, tol: number, label: string): Promise<void> => {
       const c = await cpu.read(f(cpu, 'cpu'));
-      const g = await gpu!.read(f(gpu!, 'webgpu'));
+      const g = await be.read(f(be, 'webgpu'));
       expect([g.length, g.constructor.name], label).toEqual([c.length, c.constructor.name]);
       let num = 0;
       let den = 0;
@@ -950,6 +950,7 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       expect(bad < 0 ? null : `[${bad}]: GPU ${g[bad]} vs CPU ${c[bad]}`, `${label}: a non-finite entry differs`).toBeNull();
       expect(Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30), `${label}: relative error`).toBeLessThanOrEqual(tol);
     };
+    const same = (f: (b: Backend, k: 'cpu' | 'webgpu') => Storage, tol: number, label: string): Promise<void> => sameOn(gpu!, f, tol, label);
     const SWEEP = [1, 3, 17, 65, 257, 4097, 65_537, (1 << 20) + 3];
     // float32 kernels against the CPU's float32 results: elementwise 1e-6 relative norm
     // (both round once per element; exp/tanh differ by an ulp or two).
@@ -991,19 +992,24 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       }
     });
 
-    // Products of k <= 257 randn terms in float32: 1e-5 relative norm, as the matmul suite.
-    test('matmul: small to an output of 1,060,899 elements, plain and transposed', async () => {
+    // Products of k <= 257 randn terms in float32: 1e-5 relative norm, as the matmul suite. Both
+    // kernel profiles: 'auto' (here lavapipe's fat-invocation kernels) and 'gpu' (the tiled
+    // workgroup-memory kernels a real GPU gets), so the tiled paths see large shapes too.
+    test.each(['auto', 'gpu'] as const)('matmul (profile %s): small to an output of 1,060,899 elements, plain and transposed', async (profile) => {
+      const be = profile === 'auto' ? gpu! : (await createWebGPUBackend({ profile: 'gpu' }))!;
+      const pair = (data: Float32Array): Pair => ({ cpu: cpu.upload(data, 'float32'), webgpu: be.upload(data, 'float32') });
       const shapes: [number, number, number, boolean, boolean][] = [
         [1, 1, 1, false, false], [3, 17, 65, true, false], [65, 257, 17, false, true], [257, 65, 257, true, true], [1031, 64, 1029, false, false],
         [1029, 33, 1031, false, true],
       ];
       for (const [i, [m, k, n, transA, transB]] of shapes.entries()) {
         const seed = SWEEP_SEED + 200 + i;
-        const a = up(randn(m * k, seed));
-        const b = up(randn(k * n, seed + 1));
+        const a = pair(randn(m * k, seed));
+        const b = pair(randn(k * n, seed + 1));
         const args = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
-        await same((be, kk) => be.matmul(a[kk], b[kk], args), 1e-5, `matmul ${m}x${k}x${n} tA=${transA} tB=${transB} seed ${seed}`);
+        await sameOn(be, (b_, kk) => b_.matmul(a[kk], b[kk], args), 1e-5, `matmul ${m}x${k}x${n} tA=${transA} tB=${transB} ${profile} seed ${seed}`);
       }
+      if (profile !== 'auto') be.destroy();
     });
 
     // exp and log in float32 against float64: 1e-5, as the softmax suite.
