@@ -7,6 +7,11 @@ export type Unit = 'GFLOP/s' | 'GB/s' | 'ms';
 /** One implementation of one case, set up and ready: `run()` resolves when the GPU is done. */
 export interface Runner {
   run(): Promise<void>;
+  /**
+   * Runs one iteration (untimed) and reads its result back, for the answer check before
+   * timing: both libraries' answers must agree within the case's `tolerance`.
+   */
+  answer?(): Promise<ArrayLike<number>>;
   dispose?(): void | Promise<void>;
   /** Extra facts about one iteration (dispatches, submits, kernels), filled in after the reps. */
   counters?(): Record<string, number | string> | Promise<Record<string, number | string>>;
@@ -27,8 +32,23 @@ export interface Case {
   reps: number;
   warmup: number;
   note?: string;
+  /**
+   * Relative 2-norm error allowed between the two libraries' `answer()`s (float32 kernels that
+   * sum in different orders). A case without answers is reported as unchecked.
+   */
+  tolerance?: number;
   webgrad: () => Promise<Runner>;
   tfjs: () => Promise<Runner>;
+}
+
+/** The answer check that ran before timing: both results agreed (ok) or the row was refused. */
+export interface Check {
+  ok: boolean;
+  /** How many values were compared. */
+  values: number;
+  relErr: number | null;
+  tolerance: number;
+  detail?: string;
 }
 
 export interface Side {
@@ -54,10 +74,14 @@ export interface Result {
   reps: number;
   warmup: number;
   note?: string;
+  /** The untimed answer check; null when the case has no answers to compare. */
+  check: Check | null;
   webgrad: Side;
   tfjs: Side;
   /** tfjs median / webgrad median: above 1 means webgrad is faster. */
   speedup: number | null;
+  /** With --runs N > 1: each run's medians and speedup, in run order (the fields above are their medians). */
+  runs?: { webgradMs: (number | null)[]; tfjsMs: (number | null)[]; speedups: (number | null)[] };
 }
 
 export function median(xs: readonly number[]): number {
@@ -71,6 +95,40 @@ const errText = (e: unknown): string => {
   return msg.split('\n')[0].slice(0, 200);
 };
 
+/**
+ * ‖a - b‖ / ‖b‖ over the finite entries; a non-finite entry must be non-finite in both (NaN
+ * matching NaN, infinities exactly). Returns the error, or a description of the mismatch.
+ */
+export function compareAnswers(a: ArrayLike<number>, b: ArrayLike<number>): { relErr: number | null; detail?: string } {
+  if (a.length !== b.length) return { relErr: null, detail: `${a.length} values vs ${b.length}` };
+  if (b.length === 0) return { relErr: null, detail: 'empty answers prove nothing' };
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (!Number.isFinite(a[i]) || !Number.isFinite(b[i])) {
+      if (!(Object.is(a[i], b[i]) || (Number.isNaN(a[i]) && Number.isNaN(b[i])))) return { relErr: null, detail: `[${i}]: ${a[i]} vs ${b[i]}` };
+      continue;
+    }
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return { relErr: Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30) };
+}
+
+async function checkAnswers(c: Case, runners: Record<Impl, Runner | null>): Promise<Check | null> {
+  const [w, t] = [runners.webgrad, runners.tfjs];
+  if (!w?.answer || !t?.answer) return null;
+  const tolerance = c.tolerance ?? 1e-5;
+  try {
+    const [a, b] = [await w.answer(), await t.answer()];
+    const { relErr, detail } = compareAnswers(a, b);
+    const ok = relErr !== null && relErr <= tolerance;
+    return { ok, values: b.length, relErr, tolerance, detail: ok ? undefined : detail ?? `relative error ${relErr!.toExponential(2)} > ${tolerance}` };
+  } catch (e) {
+    return { ok: false, values: 0, relErr: null, tolerance, detail: `the check itself failed: ${errText(e)}` };
+  }
+}
+
 async function safeDispose(r: Runner | null): Promise<void> {
   try {
     await r?.dispose?.();
@@ -80,7 +138,9 @@ async function safeDispose(r: Runner | null): Promise<void> {
 }
 
 /**
- * Sets both implementations up, warms each up, then times `reps` rounds. Rounds alternate which
+ * Sets both implementations up and checks that their answers agree (once, untimed: a fast
+ * wrong kernel must not look like a speedup; a row whose answers differ is refused, not timed),
+ * warms each up, then times `reps` rounds. Rounds alternate which
  * implementation goes first (A B, B A, ...) so drift on a shared, noisy machine (another process,
  * thermal state, lavapipe's thread pool) lands on both sides alike. Each sample is one `run()`,
  * which ends at completion (a readback or onSubmittedWorkDone), never at the enqueue.
@@ -103,6 +163,10 @@ export async function measure(c: Case, backend: string): Promise<Result> {
     } catch (e) {
       await fail(impl, e);
     }
+  }
+  const check = await checkAnswers(c, runners);
+  if (check && !check.ok) {
+    for (const impl of impls) await fail(impl, new Error(`refused: the answers differ (${check.detail})`));
   }
   for (let w = 0; w < c.warmup; w++) {
     for (const impl of impls) {
@@ -159,6 +223,7 @@ export async function measure(c: Case, backend: string): Promise<Result> {
     reps: c.reps,
     warmup: c.warmup,
     note: c.note,
+    check,
     webgrad: sides.webgrad,
     tfjs: sides.tfjs,
     speedup: w !== null && t !== null ? t / w : null,
@@ -196,8 +261,44 @@ export function tableRow(r: Result): string[] {
     unit,
     fmtMetric(r, r.webgrad),
     fmtMetric(r, r.tfjs),
-    r.speedup === null ? 'n/a' : `${r.speedup.toFixed(2)}x`,
+    fmtSpeedup(r),
   ];
+}
+
+/** `2.10x`, or with several runs the median and the range across runs: `2.10x (1.90-2.31)`. */
+function fmtSpeedup(r: Result): string {
+  if (r.speedup === null) return r.check && !r.check.ok ? 'refused' : 'n/a';
+  const runs = (r.runs?.speedups ?? []).filter((v): v is number => v !== null);
+  if (runs.length < 2) return `${r.speedup.toFixed(2)}x`;
+  return `${r.speedup.toFixed(2)}x (${Math.min(...runs).toFixed(2)}-${Math.max(...runs).toFixed(2)})`;
+}
+
+/**
+ * Folds N runs of the same case into one Result: medians of the per-run medians (and of the
+ * per-run speedups), each run's numbers kept in `runs`; the check must have passed in every run.
+ */
+export function combineRuns(results: readonly Result[]): Result {
+  const first = results[0];
+  if (results.length === 1) return first;
+  const med = (xs: (number | null)[]): number | null => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length ? median(v) : null;
+  };
+  const side = (k: Impl): Side => {
+    const ms = results.map((r) => r[k].medianMs);
+    const metric = results.map((r) => r[k].metric);
+    const error = results.map((r) => r[k].error).find(Boolean);
+    return { samples: results.flatMap((r) => r[k].samples), medianMs: med(ms), metric: med(metric), counters: results.at(-1)![k].counters, ...(error ? { error } : {}) };
+  };
+  const failed = results.find((r) => r.check && !r.check.ok);
+  return {
+    ...first,
+    check: failed?.check ?? first.check,
+    webgrad: side('webgrad'),
+    tfjs: side('tfjs'),
+    speedup: med(results.map((r) => r.speedup)),
+    runs: { webgradMs: results.map((r) => r.webgrad.medianMs), tfjsMs: results.map((r) => r.tfjs.medianMs), speedups: results.map((r) => r.speedup) },
+  };
 }
 
 /** A Markdown table (it reads fine in a terminal, and BENCHMARKS.md takes it as is). */
@@ -216,6 +317,9 @@ export function formatNotes(results: readonly Result[]): string {
   for (const r of results) {
     const tag = `row ${r.row} ${r.name} ${r.size} [${r.backend}]`;
     if (r.note) lines.push(`- ${tag}: ${r.note}`);
+    if (r.check === null) lines.push(`- ${tag}: answers not checked (the case has no answer())`);
+    else if (r.check.ok) lines.push(`- ${tag}: answer checked against tfjs before timing: ${r.check.values} values, relative error ${r.check.relErr!.toExponential(1)} (tolerance ${r.check.tolerance})`);
+    else if (!r.check.ok) lines.push(`- ${tag}: REFUSED, the answers differ: ${r.check.detail}`);
     const wl = r.webgrad.counters?.finalLoss ?? r.webgrad.counters?.lastLoss;
     const tl = r.tfjs.counters?.finalLoss ?? r.tfjs.counters?.lastLoss;
     if (typeof wl === 'number' && typeof tl === 'number') {

@@ -12,8 +12,10 @@ import { broadcastShapes, broadcastStrides, type ReduceLayout } from '../src/sha
 import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/device.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 
-const gpu = await gpuBackendOrSkip();
+const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
+/** The size sweep's inputs change every run; the seed is in every label (SWEEP_SEED=<n> replays). */
+const SWEEP_SEED = process.env.SWEEP_SEED ? Number(process.env.SWEEP_SEED) : Math.floor(Math.random() * 1e6);
 
 afterAll(() => gpu?.destroy());
 
@@ -104,7 +106,7 @@ async function sameEach(f: (be: Backend, k: 'cpu' | 'webgpu') => Storage, rtol: 
 const SIZES = [1, 3, 17, 65, 257, 3000];
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'abs', 'pow'];
 
-describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
+describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPPED: ${gpuSkip})` : ''}`, () => {
   describe('elementwise', () => {
     // Tolerance 1e-5: one float32 rounding (or a few ulps for the transcendental builtins).
     test.each(UNARY)('unary %s on random inputs', async (op) => {
@@ -921,6 +923,101 @@ describe.skipIf(gpu === null)('WebGPU backend vs CPU backend', () => {
         }
         for (const [name, s] of [['param', p], ['m', m], ['v', v]] as const) await same((_, k) => s[k], 1e-6, `adam ${name} wd=${weightDecay}`);
       }
+    });
+  });
+
+  // Sizes from one element to past 1M: every kernel path the tuner picks by size (scalar and
+  // vec4 tails, one or several workgroups per row, split reductions, large tiled matmuls) sees
+  // fresh inputs each run. The seed is random per run and in every label; SWEEP_SEED=<n> replays.
+  describe(`size sweep up to >1M elements (seed ${SWEEP_SEED})`, () => {
+    /** expectMatch's rule (relative 2-norm error, non-finite entries exactly) with one expect per call: 1M expects take ~20 s. */
+    const sameOn = async (be: Backend, f: (b: Backend, k: 'cpu' | 'webgpu') => Storage, tol: number, label: string): Promise<void> => {
+      const c = await cpu.read(f(cpu, 'cpu'));
+      const g = await be.read(f(be, 'webgpu'));
+      expect([g.length, g.constructor.name], label).toEqual([c.length, c.constructor.name]);
+      let num = 0;
+      let den = 0;
+      let bad = -1;
+      for (let i = 0; i < c.length; i++) {
+        const [cv, gv] = [c[i], g[i]];
+        if (!Number.isFinite(cv) || !Number.isFinite(gv)) {
+          if (bad < 0 && !Object.is(cv, gv) && !(Number.isNaN(cv) && Number.isNaN(gv))) bad = i;
+          continue;
+        }
+        num += (gv - cv) ** 2;
+        den += cv ** 2;
+      }
+      expect(bad < 0 ? null : `[${bad}]: GPU ${g[bad]} vs CPU ${c[bad]}`, `${label}: a non-finite entry differs`).toBeNull();
+      expect(Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30), `${label}: relative error`).toBeLessThanOrEqual(tol);
+    };
+    const same = (f: (b: Backend, k: 'cpu' | 'webgpu') => Storage, tol: number, label: string): Promise<void> => sameOn(gpu!, f, tol, label);
+    const SWEEP = [1, 3, 17, 65, 257, 4097, 65_537, (1 << 20) + 3];
+    // float32 kernels against the CPU's float32 results: elementwise 1e-6 relative norm
+    // (both round once per element; exp/tanh differ by an ulp or two).
+    test('elementwise: unary, broadcast binary and a gradient at every size', async () => {
+      for (const [i, n] of SWEEP.entries()) {
+        const seed = SWEEP_SEED + i;
+        const x = up(randn(n, seed));
+        const tag = `n=${n} seed ${seed}`;
+        await same((be, k) => be.unary('tanh', x[k], 0), 1e-6, `tanh ${tag}`);
+        await same((be, k) => be.unary('exp', x[k], 0), 1e-6, `exp ${tag}`);
+        const dy = up(randn(n, seed + 1));
+        await same((be, k) => be.unaryGrad('relu', x[k], x[k], dy[k], 0), 0, `relu grad ${tag}`);
+        // [rows, 17] - [17]: a broadcast operand with stride 0 on the rows.
+        const rows = Math.max(1, Math.floor(n / 17));
+        const a = up(randn(rows * 17, seed + 2));
+        const b = up(randn(17, seed + 3));
+        await same((be, k) => be.binary('sub', a[k], b[k], [rows, 17], [17, 1], [0, 1], 'float32'), 1e-6, `sub [${rows},17]-[17] ${tag}`);
+        await same((be, k) => be.binary('mul', b[k], a[k], [rows, 17], [0, 1], [17, 1], 'float32'), 1e-6, `mul [17]*[${rows},17] ${tag}`);
+      }
+    });
+
+    // Sums of uniform [0, 1) values (well conditioned: no cancellation), float32 trees against
+    // the CPU's: 1e-5 relative norm; max/argmax exact.
+    test('reductions: full, along rows and along columns, past 1M elements', async () => {
+      const layouts: ReduceLayout[] = [
+        ...SWEEP.map((n) => ({ outer: 1, size: n, inner: 1 })),
+        { outer: 1031, size: 1029, inner: 1 },
+        { outer: 1, size: 1031, inner: 1029 },
+        { outer: 3, size: 349_527, inner: 1 },
+      ];
+      for (const [i, l] of layouts.entries()) {
+        const seed = SWEEP_SEED + 100 + i;
+        const n = l.outer * l.size * l.inner;
+        const x = up(uniform(n, seed, 0, 1));
+        const tag = `${l.outer}x${l.size}x${l.inner} seed ${seed}`;
+        await same((be, k) => be.reduce('sum', x[k], l), 1e-5, `sum ${tag}`);
+        await same((be, k) => be.reduce('max', x[k], l), 0, `max ${tag}`);
+        await same((be, k) => be.argReduce('argmin', x[k], l), 0, `argmin ${tag}`);
+      }
+    });
+
+    // Products of k <= 257 randn terms in float32: 1e-5 relative norm, as the matmul suite. Both
+    // kernel profiles: 'auto' (here lavapipe's fat-invocation kernels) and 'gpu' (the tiled
+    // workgroup-memory kernels a real GPU gets), so the tiled paths see large shapes too.
+    test.each(['auto', 'gpu'] as const)('matmul (profile %s): small to an output of 1,060,899 elements, plain and transposed', async (profile) => {
+      const be = profile === 'auto' ? gpu! : (await createWebGPUBackend({ profile: 'gpu' }))!;
+      const pair = (data: Float32Array): Pair => ({ cpu: cpu.upload(data, 'float32'), webgpu: be.upload(data, 'float32') });
+      const shapes: [number, number, number, boolean, boolean][] = [
+        [1, 1, 1, false, false], [3, 17, 65, true, false], [65, 257, 17, false, true], [257, 65, 257, true, true], [1031, 64, 1029, false, false],
+        [1029, 33, 1031, false, true],
+      ];
+      for (const [i, [m, k, n, transA, transB]] of shapes.entries()) {
+        const seed = SWEEP_SEED + 200 + i;
+        const a = pair(randn(m * k, seed));
+        const b = pair(randn(k * n, seed + 1));
+        const args = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0 };
+        await sameOn(be, (b_, kk) => b_.matmul(a[kk], b[kk], args), 1e-5, `matmul ${m}x${k}x${n} tA=${transA} tB=${transB} ${profile} seed ${seed}`);
+      }
+      if (profile !== 'auto') be.destroy();
+    });
+
+    // exp and log in float32 against float64: 1e-5, as the softmax suite.
+    test('softmax and logSoftmax over 1029 rows of 1031', async () => {
+      const l = { outer: 1029, size: 1031, inner: 1 };
+      const seed = SWEEP_SEED + 300;
+      const x = up(randn(l.outer * l.size, seed, 3));
+      for (const log of [false, true]) await same((be, k) => be.softmax(x[k], l, log), 1e-5, `${log ? 'log' : ''}softmax seed ${seed}`);
     });
   });
 

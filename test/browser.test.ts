@@ -7,8 +7,9 @@
 //      inputs, and the two agree within the tolerances written beside each case;
 //   3. the demo trains a few hundred steps with the loss falling, classifies MNIST test images,
 //      and classifies a digit drawn with the mouse; the trained page is screenshotted.
-// Without Chromium, or without navigator.gpu in it, these tests skip with the reason printed;
-// under CI=true either is a failure.
+// Without Chromium, or without navigator.gpu in it, these tests skip with the reason in the
+// report; under CI (any value) either is a failure, and WEBGRAD_REQUIRE_GPU=1 makes a missing
+// navigator.gpu one.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,11 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startDemoServer, type DemoServer } from '../examples/web/serve.js';
 import { loadMnist } from '../src/data/mnist.js';
+import { gpuRequiredBy } from './helpers/require-gpu.js';
 
-const CI = process.env.CI === 'true';
+/** Set when a missing WebGPU must fail (CI, or WEBGRAD_REQUIRE_GPU=1); CI also requires Chromium. */
+const REQUIRED = gpuRequiredBy();
+const CHROMIUM_REQUIRED = process.env.CI !== undefined ? `CI=${process.env.CI}` : null;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 /** The screenshot for the README. docs/demo.png is (re)written only when missing or asked for. */
@@ -27,15 +31,14 @@ const updateDocsShot = !existsSync(SHOT_DOCS) || process.env.WEBGRAD_UPDATE_SCRE
 
 if (!haveChromium) {
   const why = `browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
-  if (CI) {
-    test('Chromium is installed (required under CI=true)', () => {
+  if (CHROMIUM_REQUIRED) {
+    test(`Chromium is installed (required under ${CHROMIUM_REQUIRED})`, () => {
       throw new Error(why);
     });
-  }
-  else console.warn(`${why}: skipped`);
+  } else console.warn(`${why}: SKIPPED`);
 }
 
-describe.skipIf(!haveChromium)('in Chromium', () => {
+describe.skipIf(!haveChromium)(`in Chromium${haveChromium ? '' : ` (SKIPPED: no Chromium at ${CHROMIUM})`}`, () => {
   let server: DemoServer;
   let context: BrowserContext;
   let userDataDir: string;
@@ -47,8 +50,8 @@ describe.skipIf(!haveChromium)('in Chromium', () => {
   function needGpu(ctx: { skip(note?: string): void }): void {
     if (hasGpu) return;
     const why = 'Chromium has no navigator.gpu / WebGPU adapter here';
-    if (CI) throw new Error(`${why} (required under CI=true)`);
-    console.warn(`${why}: skipped`);
+    if (REQUIRED) throw new Error(`${why} (required under ${REQUIRED})`);
+    console.warn(`${why}: SKIPPED`);
     ctx.skip(why);
   }
 
@@ -135,12 +138,13 @@ describe.skipIf(!haveChromium)('in Chromium', () => {
   describe('the demo', () => {
     let trained = false;
 
-    test('trains a few hundred steps on WebGPU with the loss falling', async () => {
+    test('trains a few hundred steps on WebGPU with the loss falling', async (ctx) => {
+      needGpu(ctx);
       const t0 = performance.now();
       await page.goto(`${server.url}?autostart=0&test=2000`);
       await page.evaluate(() => window.demo.ready);
       const state = await page.evaluate(() => ({ ...window.demo.state }));
-      expect(state.backend).toBe(hasGpu ? 'webgpu' : 'cpu');
+      expect(state.backend).toBe('webgpu');
       expect(state.trainImages).toBeGreaterThan(1000);
       const r = await page.evaluate(() => window.demo.train(300));
       const acc = await page.evaluate(() => window.demo.evaluate());

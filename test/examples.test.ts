@@ -5,7 +5,7 @@ import * as wg from 'webgrad-gpu';
 import { main as andNeuron } from '../examples/and-neuron.js';
 import { main as logisticRegression } from '../examples/logistic-regression.js';
 import { main as twoLayerNet } from '../examples/two-layer-net.js';
-import { backendsUnderTest } from './helpers/backends.js';
+import { backendsUnderTest, skipReason } from './helpers/backends.js';
 
 // What the tutorial prints (Python floats, which reproduce exactly in float64).
 const TUTORIAL = [0.4514297388906616, 0.2369025056182418, -0.611635769357402];
@@ -47,7 +47,13 @@ describe('examples (CPU backend)', () => {
 
 // The same programs on the GPU, where an adapter exists (float32 only there).
 const gpu = (await backendsUnderTest()).filter((b) => b !== 'cpu');
-describe.each(gpu)('examples (%s backend)', (backend) => {
+for (const backend of gpu) {
+  // Without an adapter: declared but skipped, with the reason in the name (a failure under CI).
+  const skip = skipReason(backend);
+  (skip ? describe.skip : describe)(`examples (${backend} backend)${skip ? ` (SKIPPED: ${skip})` : ''}`, () => suite(backend));
+}
+
+function suite(backend: wg.BackendChoice): void {
   afterAll(() => wg.destroy());
 
   it('and-neuron matches the tutorial within 1e-5', async () => {
@@ -66,4 +72,4 @@ describe.each(gpu)('examples (%s backend)', (backend) => {
     gpuNet.losses.forEach((l, i) => expect(Math.abs(l - cpuNet.losses[i])).toBeLessThan(1e-3 * cpuNet.losses[i]));
     expect(gpuNet.liveTensors[1]).toBeLessThanOrEqual(gpuNet.liveTensors[0]);
   });
-});
+}

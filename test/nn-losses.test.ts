@@ -2,7 +2,7 @@
 // Expected values are worked by hand from PyTorch's formulas (the same numbers torch 1.13
 // prints for these inputs); gradients are checked against finite differences in float64.
 import { describe, expect, it } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
 

@@ -2,7 +2,7 @@
 // themselves, in definition order, under the field's name; buffers through registerBuffer.
 import { inspect } from 'node:util';
 import { afterEach, expect, it, vi } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { resetWarnings } from '../src/warn.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';

@@ -23,7 +23,7 @@ describeEachBackend(backends, 'creation', () => {
   });
 
   it('makes zeros, ones, full, arange, eye and *Like', async () => {
-    await expectClose(wg.zeros([2, 2]), [0, 0, 0, 0]);
+    await expectClose(wg.zeros([2, 2]), [[0, 0], [0, 0]]);
     await expectClose(wg.ones([3]), [1, 1, 1]);
     await expectClose(wg.full([2], 7), [7, 7]);
     const a = wg.arange(5);
@@ -33,7 +33,7 @@ describeEachBackend(backends, 'creation', () => {
     await expectClose(wg.eye(2, 3), [[1, 0, 0], [0, 1, 0]]);
     const x = wg.tensor([[1, 2]]);
     expect(wg.zerosLike(x).shape).toEqual([1, 2]);
-    await expectClose(wg.onesLike(x), [1, 1]);
+    await expectClose(wg.onesLike(x), [[1, 1]]);
   });
 
   it('draws the same random numbers for the same seed', async () => {
@@ -163,13 +163,13 @@ describeEachBackend(backends, 'matmul and shapes', () => {
     const w = wg.tensor([[1], [10]], { requiresGrad: true }); // [2,1]
     const y = a.matmul(w);
     expect(y.shape).toEqual([2, 1, 1]);
-    await expectClose(y, [21, 43]);
+    await expectClose(y, [[[21]], [[43]]]);
     y.sum().backward();
     await expectClose(w.grad!, [[4], [6]]);
     await expectClose(a.grad!, [[[1, 10]], [[1, 10]]]);
     const v = wg.tensor([1, 2]);
     expect(v.matmul(v).shape).toEqual([]);
-    await expectClose(v.matmul(v), [5]);
+    await expectClose(v.matmul(v), 5);
     await expectClose(wg.tensor([[1, 2], [3, 4]]).matmul(v), [5, 11]);
   });
 
@@ -177,7 +177,7 @@ describeEachBackend(backends, 'matmul and shapes', () => {
     const x = wg.tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
     await expectClose(x.t(), [[1, 4], [2, 5], [3, 6]]);
     expect(x.t().shape).toEqual([3, 2]);
-    await expectClose(x.reshape([3, -1]), [1, 2, 3, 4, 5, 6]);
+    await expectClose(x.reshape([3, -1]), [[1, 2], [3, 4], [5, 6]]);
     expect(x.reshape([-1]).shape).toEqual([6]);
     expect(x.unsqueeze(0).shape).toEqual([1, 2, 3]);
     expect(x.unsqueeze(0).squeeze().shape).toEqual([2, 3]);
@@ -195,18 +195,18 @@ describeEachBackend(backends, 'matmul and shapes', () => {
 describeEachBackend(backends, 'reductions and softmax', () => {
   it('sums and averages over all elements or one dim', async () => {
     const x = wg.tensor([[1, 2, 3], [4, 5, 6]]);
-    await expectClose(x.sum(), [21]);
+    await expectClose(x.sum(), 21);
     await expectClose(x.sum(0), [5, 7, 9]);
     await expectClose(x.sum(1, true), [[6], [15]]);
     expect(x.sum(1, true).shape).toEqual([2, 1]);
-    await expectClose(x.mean(), [3.5]);
+    await expectClose(x.mean(), 3.5);
     await expectClose(x.mean(-1), [2, 5]);
     expect(x.sum().shape).toEqual([]);
   });
 
   it('returns NaN for the mean of an empty tensor and 0 for its sum', async () => {
-    await expectClose(wg.zeros([0]).mean(), [NaN]);
-    await expectClose(wg.zeros([0]).sum(), [0]);
+    await expectClose(wg.zeros([0]).mean(), NaN);
+    await expectClose(wg.zeros([0]).sum(), 0);
     await expectClose(wg.zeros([2, 0]).sum(1), [0, 0]);
   });
 
@@ -216,13 +216,13 @@ describeEachBackend(backends, 'reductions and softmax', () => {
     await expectClose(x.grad!, [[1, 10], [1, 10]]);
     const y = wg.tensor([[1, 2], [3, 4]], { requiresGrad: true });
     y.mean().backward();
-    await expectClose(y.grad!, [0.25, 0.25, 0.25, 0.25]);
+    await expectClose(y.grad!, [[0.25, 0.25], [0.25, 0.25]]);
   });
 
   it('finds max/min, splits full-reduction ties and picks the first index along a dim', async () => {
     const x = wg.tensor([[1, 3, 3], [2, 0, 2]], { requiresGrad: true });
-    await expectClose(x.max(), [3]);
-    await expectClose(x.min(), [0]);
+    await expectClose(x.max(), 3);
+    await expectClose(x.min(), 0);
     x.max().backward();
     await expectClose(x.grad!, [[0, 0.5, 0.5], [0, 0, 0]]);
     const y = wg.tensor([[1, 3, 3], [2, 0, 2]], { requiresGrad: true });
@@ -235,9 +235,9 @@ describeEachBackend(backends, 'reductions and softmax', () => {
   });
 
   it('propagates NaN through max/min and treats NaN as the argmax', async () => {
-    await expectClose(wg.tensor([1, NaN, 3]).max(), [NaN]);
+    await expectClose(wg.tensor([1, NaN, 3]).max(), NaN);
     await expectClose(wg.tensor([[1, NaN], [4, 3]]).max(1).values, [NaN, 4]);
-    await expectClose(wg.tensor([1, NaN, 3]).min(), [NaN]);
+    await expectClose(wg.tensor([1, NaN, 3]).min(), NaN);
     expect(Array.from(await wg.tensor([1, NaN, 3]).argmax().toArray())).toEqual([1]);
   });
 
@@ -255,8 +255,8 @@ describeEachBackend(backends, 'reductions and softmax', () => {
     const x = wg.tensor([[1, 2, 3], [1000, 1000, -1000]]);
     const e = [Math.exp(-2), Math.exp(-1), 1];
     const s = e.reduce((a, b) => a + b);
-    await expectClose(x.softmax(1), [...e.map((v) => v / s), 0.5, 0.5, 0], 1e-6, TOL);
-    await expectClose(x.logSoftmax(-1), [...e.map((v) => Math.log(v / s)), -Math.LN2, -Math.LN2, -2000 - Math.LN2], 1e-5, TOL);
+    await expectClose(x.softmax(1), [e.map((v) => v / s), [0.5, 0.5, 0]], 1e-6, TOL);
+    await expectClose(x.logSoftmax(-1), [e.map((v) => Math.log(v / s)), [-Math.LN2, -Math.LN2, -2000 - Math.LN2]], 1e-5, TOL);
     await expectClose(wg.tensor([[1, 1], [3, 3]]).softmax(0), [[Math.exp(-2) / (1 + Math.exp(-2)), Math.exp(-2) / (1 + Math.exp(-2))], [1 / (1 + Math.exp(-2)), 1 / (1 + Math.exp(-2))]], 1e-6, TOL);
   });
 
@@ -268,9 +268,9 @@ describeEachBackend(backends, 'reductions and softmax', () => {
     const z = p.reduce((a, b) => a + b);
     const sm = p.map((v) => v / z);
     const dot = sm.reduce((a, v, i) => a + v * (i + 1), 0);
-    await expectClose(x.grad!, sm.map((v, i) => v * (i + 1 - dot)), 1e-6, TOL);
+    await expectClose(x.grad!, [sm.map((v, i) => v * (i + 1 - dot))], 1e-6, TOL);
     const y = wg.tensor([[0.1, 0.2, 0.7]], { requiresGrad: true });
     y.logSoftmax(1).mul(w).sum().backward();
-    await expectClose(y.grad!, sm.map((v, i) => i + 1 - 6 * v), 1e-6, TOL);
+    await expectClose(y.grad!, [sm.map((v, i) => i + 1 - 6 * v)], 1e-6, TOL);
   });
 });

@@ -9,7 +9,7 @@ import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import { mulberry32 } from '../src/data/batch.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 
-const gpu = await gpuBackendOrSkip();
+const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
 afterAll(() => gpu?.destroy());
 
@@ -83,7 +83,7 @@ async function run(cfg: Config, n: number, grad: (step: number) => Float32Array,
   for (const [i, s] of state.entries()) await expectSame(s, `${cfg.label} n=${n} ${tag} state ${i}`);
 }
 
-describe.skipIf(gpu === null)('fused optimizer kernels: WebGPU vs CPU', () => {
+describe.skipIf(gpu === null)(`fused optimizer kernels: WebGPU vs CPU${gpuSkip ? ` (${gpuSkip})` : ''}`, () => {
   test.each(CONFIGS)('$label on random gradients', async (cfg) => {
     for (const n of SIZES) await run(cfg, n, (t) => randn(n, 7 * n + t), 5, 'random');
   });

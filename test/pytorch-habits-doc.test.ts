@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it, vi } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 
 it("runs docs/pytorch.md's training loop: the loss falls and the accuracy passes 90%", async () => {
   const doc = await readFile('docs/pytorch.md', 'utf8');

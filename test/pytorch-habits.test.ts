@@ -2,7 +2,7 @@
 // over several dims, max(dim) with indices, dtype conveniences, printing, and loud traps.
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import * as wg from '../src/index.js';
+import * as wg from 'webgrad-gpu';
 import { resetWarnings } from '../src/warn.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';

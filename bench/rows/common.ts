@@ -1,8 +1,9 @@
 // What every row file gets: both libraries on one backend kind, options, seeded host data, and
 // the two ways of wrapping an iteration into a timed Runner.
+import type * as TF from '@tensorflow/tfjs-core';
 import { median, type Runner } from '../harness.js';
 import type { TfjsContext } from '../tfjs.js';
-import { perIteration, type WebgradContext } from '../webgrad.js';
+import { perIteration, type WebgradContext, type wg } from '../webgrad.js';
 
 export interface RowContext {
   backend: 'webgpu' | 'cpu';
@@ -60,13 +61,17 @@ interface Iteration {
   waitsInside?: boolean;
 }
 
+/** `answer()`: one untimed iteration's result, a tensor (read back, then disposed) or values. */
+type WgIteration = Iteration & { answer?(): wg.Tensor | Promise<ArrayLike<number>> };
+type TfIteration = Iteration & { answer?(): TF.Tensor | Promise<ArrayLike<number>> };
+
 /**
  * A webgrad runner: `step()` then the backend's completion wait. Counters are the WebGPU
  * backend's dispatch/submit/readback deltas over the last timed iteration, and `issueMs`: the
  * median time per op spent in `step()` itself (JS, encoding, submits; for rows that read back
  * inside the step, the waits too).
  */
-export function wgRunner(ctx: RowContext, it: Iteration, inner = 1): Runner {
+export function wgRunner(ctx: RowContext, it: WgIteration, inner = 1): Runner {
   let last: Record<string, number> = {};
   const issue: number[] = [];
   return {
@@ -80,6 +85,14 @@ export function wgRunner(ctx: RowContext, it: Iteration, inner = 1): Runner {
     },
     dispose: () => it.dispose?.(),
     counters: () => (it.waitsInside ? last : { ...last, issueMs: round3(median(issue)) }),
+    answer: it.answer &&
+      (async () => {
+        const a = await it.answer!();
+        if (!('toArray' in a)) return a;
+        const v = await a.toArray();
+        a.dispose();
+        return v;
+      }),
   };
 }
 
@@ -89,7 +102,7 @@ const round3 = (v: number): number => Math.round(v * 1000) / 1000;
  * A tfjs runner: `step()` then submit + onSubmittedWorkDone. Counters: the kernels tfjs runs
  * per op, from one extra (untimed) iteration under tf.profile.
  */
-export function tfRunner(ctx: RowContext, it: Iteration, inner = 1): Runner {
+export function tfRunner(ctx: RowContext, it: TfIteration, inner = 1): Runner {
   const tf = ctx.tfc.tf;
   const issue: number[] = [];
   return {
@@ -100,6 +113,14 @@ export function tfRunner(ctx: RowContext, it: Iteration, inner = 1): Runner {
       await ctx.tfc.sync();
     },
     dispose: () => it.dispose?.(),
+    answer: it.answer &&
+      (async () => {
+        const a = await it.answer!();
+        if (!('dataSync' in a)) return a;
+        const v = await a.data();
+        a.dispose();
+        return v as Float32Array;
+      }),
     counters: async () => {
       const info = await tf.profile(async () => {
         await it.step();

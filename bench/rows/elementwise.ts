@@ -36,6 +36,8 @@ export function elementwiseCases(ctx: RowContext): Case[] {
           inner,
           reps: repsFor(ctx, ctx.quick ? 5 : big ? 9 : 15),
           warmup: 2,
+          // One rounding per element (exp: a few ulps apart between libraries).
+          tolerance: 1e-5,
           webgrad: async () => {
             const X = wgFrom(x, [n], backward);
             const DY = wgFrom(dy, [n]);
@@ -51,6 +53,15 @@ export function elementwiseCases(ctx: RowContext): Case[] {
                   y.dispose();
                 }
               },
+              answer: () => {
+                const y = wgForward(op, X);
+                if (!backward) return y;
+                y.backward(DY);
+                y.dispose();
+                const g = X.grad!;
+                X.grad = null;
+                return g;
+              },
               dispose: () => (X.dispose(), DY.dispose()),
             }, inner);
           },
@@ -63,6 +74,7 @@ export function elementwiseCases(ctx: RowContext): Case[] {
               step: () => {
                 for (let i = 0; i < inner; i++) (backward ? grad(X, DY) : tfForward(tf, op, X)).dispose();
               },
+              answer: () => (backward ? grad(X, DY) : tfForward(tf, op, X)),
               dispose: () => (X.dispose(), DY.dispose()),
             }, inner);
           },

@@ -26,6 +26,9 @@ export function matmulCases(ctx: RowContext): Case[] {
       inner,
       reps: repsFor(ctx, big ? 7 : ctx.quick ? 5 : 15),
       warmup: big ? 1 : 2,
+      // float32 dot products of n <= 4096 terms in different orders: ~1e-6 relative; a wrong
+      // tile or index is off by O(1).
+      tolerance: 1e-5,
       note: [inner > 1 ? `${inner} products per timed run` : '', gpu ? '' : 'CPU: n <= 512 (a 1024 product takes seconds in JS)']
         .filter(Boolean)
         .join('; ') || undefined,
@@ -36,6 +39,7 @@ export function matmulCases(ctx: RowContext): Case[] {
           step: () => {
             for (let i = 0; i < inner; i++) A.mm(B).dispose();
           },
+          answer: () => A.mm(B),
           dispose: () => (A.dispose(), B.dispose()),
         }, inner);
       },
@@ -47,6 +51,7 @@ export function matmulCases(ctx: RowContext): Case[] {
           step: () => {
             for (let i = 0; i < inner; i++) tf.matMul(A, B).dispose();
           },
+          answer: () => tf.matMul(A, B),
           dispose: () => (A.dispose(), B.dispose()),
         }, inner);
       },

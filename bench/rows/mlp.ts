@@ -60,6 +60,8 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
 interface WgTrainer {
   /** One step on an uploaded batch; returns the loss tensor (caller disposes). */
   step(x: wg.Tensor, targets: wg.Tensor): wg.Tensor;
+  /** Both biases, concatenated (the same layout in both libraries; weights are transposed in tfjs). */
+  biases(): Promise<number[]>;
   dispose(): void;
 }
 
@@ -88,6 +90,7 @@ function wgTrainer(): WgTrainer {
       opt.step();
       return loss;
     },
+    biases: async () => [...(await fc1.bias!.toArray()), ...(await fc2.bias!.toArray())],
     dispose: () => {
       for (const p of model.parameters()) {
         p.grad?.dispose();
@@ -102,6 +105,7 @@ function wgTrainer(): WgTrainer {
 
 interface TfTrainer {
   step(x: TF.Tensor2D, onehot: TF.Tensor2D): TF.Scalar;
+  biases(): Promise<number[]>;
   dispose(): void;
 }
 
@@ -121,6 +125,7 @@ function tfTrainer(tf: TfModule): TfTrainer {
         const logits = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2);
         return tf.losses.softmaxCrossEntropy(onehot, logits) as TF.Scalar;
       }, true, [w1, b1, w2, b2])!,
+    biases: async () => [...(await b1.data()), ...(await b2.data())],
     dispose: () => {
       for (const v of [w1, b1, w2, b2]) v.dispose();
       opt.dispose();
@@ -139,12 +144,21 @@ export function mlpStepCases(ctx: RowContext): Case[] {
       reps: repsFor(ctx, ctx.quick ? 7 : 25),
       warmup: 3,
       note: 'forward + softmax cross-entropy + backward + SGD, to completion',
+      // The answer: the first step's loss and both biases after it (the gradient has gone
+      // through the whole network). float32 sums of <= 784 terms: ~1e-6; 1e-4 leaves margin.
+      tolerance: 1e-4,
       webgrad: async () => {
         const t = wgTrainer();
         const x = wgFrom(batch.x, [BATCH, IN]);
         const y = wgInt(batch.labels, [BATCH]);
         return wgRunner(ctx, {
           step: () => t.step(x, y).dispose(),
+          answer: async () => {
+            const loss = t.step(x, y);
+            const l = await loss.item();
+            loss.dispose();
+            return [l, ...(await t.biases())];
+          },
           dispose: () => (t.dispose(), x.dispose(), y.dispose()),
         });
       },
@@ -155,6 +169,12 @@ export function mlpStepCases(ctx: RowContext): Case[] {
         const y = tf.tensor2d(batch.onehot, [BATCH, OUT]);
         return tfRunner(ctx, {
           step: () => t.step(x, y).dispose(),
+          answer: async () => {
+            const loss = t.step(x, y);
+            const l = (await loss.data())[0];
+            loss.dispose();
+            return [l, ...(await t.biases())];
+          },
           dispose: () => (t.dispose(), x.dispose(), y.dispose()),
         });
       },
@@ -179,6 +199,7 @@ export function mlpEpochCases(ctx: RowContext): Case[] {
       scale,
       reps: repsFor(ctx, ctx.quick ? 2 : 5),
       warmup: 1,
+      tolerance: 1e-4, // as row 4: the first step's loss and biases
       note: `${batches} batches of ${BATCH}${scale ? `, time scaled by ${scale.toFixed(2)} to 60000 samples` : ''}; host->device upload per batch; one loss readback at the end`,
       webgrad: async () => {
         const t = wgTrainer();
@@ -198,6 +219,13 @@ export function mlpEpochCases(ctx: RowContext): Case[] {
             loss!.dispose();
           },
           waitsInside: true,
+          answer: async () => {
+            const [x, y] = [wgFrom(pool[0].x, [BATCH, IN]), wgInt(pool[0].labels, [BATCH])];
+            const loss = t.step(x, y);
+            const l = await loss.item();
+            for (const v of [loss, x, y]) v.dispose();
+            return [l, ...(await t.biases())];
+          },
           dispose: () => t.dispose(),
         }, batches); // counters per batch
         return { ...r, counters: () => ({ ...(r.counters?.() as object), finalLoss: wgLoss }) };
@@ -219,6 +247,13 @@ export function mlpEpochCases(ctx: RowContext): Case[] {
             }
             tfLoss = (await loss!.data())[0];
             loss!.dispose();
+          },
+          answer: async () => {
+            const [x, y] = [tf.tensor2d(pool[0].x, [BATCH, IN]), tf.tensor2d(pool[0].onehot, [BATCH, OUT])];
+            const loss = t.step(x, y);
+            const l = (await loss.data())[0];
+            for (const v of [loss, x, y]) v.dispose();
+            return [l, ...(await t.biases())];
           },
           dispose: () => t.dispose(),
           counters: () => ({ finalLoss: tfLoss }),

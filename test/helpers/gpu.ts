@@ -1,10 +1,12 @@
 import { createWebGPUBackend, type WebGPUBackend } from '../../src/backend/webgpu/device.js';
+import { noGpu } from './require-gpu.js';
 
 /**
- * A WebGPU backend on this machine's adapter, or null (the caller skips its GPU tests).
- * Under CI=true a missing adapter is a failure, not a skip: CI installs lavapipe for this.
+ * A WebGPU backend on this machine's adapter, or `{ backend: null, skip }` with the reason to
+ * pass to `describe.skipIf(...)` names. Under CI (any value) or WEBGRAD_REQUIRE_GPU=1 a
+ * missing adapter throws instead (test/helpers/require-gpu.ts).
  */
-export async function gpuBackendOrSkip(): Promise<WebGPUBackend | null> {
+export async function gpuBackendOrSkip(): Promise<{ backend: WebGPUBackend; skip: null } | { backend: null; skip: string }> {
   let backend: WebGPUBackend | null = null;
   let why = 'no adapter';
   try {
@@ -12,9 +14,6 @@ export async function gpuBackendOrSkip(): Promise<WebGPUBackend | null> {
   } catch (e) {
     why = (e as Error).message;
   }
-  if (backend === null) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but no WebGPU backend could be created: ${why}`);
-    console.warn(`WebGPU backend tests skipped: ${why}`);
-  }
-  return backend;
+  if (backend) return { backend, skip: null };
+  return { backend: null, skip: noGpu('WebGPU backend tests', why) };
 }

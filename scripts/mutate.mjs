@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// Mutation check: does the suite notice a deliberately broken library?
+//
+//   npm run mutate                      every mutant in MUTANTS
+//   npm run mutate -- --only relu       the mutants whose name contains "relu"
+//   npm run mutate -- --list            print the list and check every search string
+//
+// Each mutant is one small edit (an exact search string, replaced once) applied to a temporary
+// COPY of the repository (src/, shaders/, test/, examples/, docs/, configs; node_modules is a
+// symlink), never to this working tree. The copy first runs every listed test file unmutated
+// (a mutant "killed" by a suite that fails anyway proves nothing); then, one mutant at a time,
+// it applies the edit, runs only that mutant's test files (with a timeout), and restores the
+// file. A mutant is killed when at least one test fails; it survives when all pass. The script
+// exits non-zero when any mutant survives, when the baseline fails, or when a search string is
+// missing or ambiguous in its file (the list is stale: fix it, never skip it).
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The mutants. `search` must occur exactly once in `file`; `tests` are the test files run
+ * against the mutant (both backends where the file runs both). Keep each edit small and
+ * plausible: a bug someone could write, not a syntax error.
+ */
+const MUTANTS = [
+  // ---- the bugs issue 16 found surviving the whole suite ----
+  { name: 'min(dim, keepdim) ignores keepdim', file: 'src/tensor.ts', search: 'min(dim?: number | null, keepdim = false): Tensor { return R.min(this, dim, keepdim); }', replace: 'min(dim?: number | null, keepdim = false): Tensor { return R.min(this, dim); }', tests: ['test/api-surface.test.ts'] },
+  { name: 'square() computes 2x', file: 'src/tensor.ts', search: 'square(): Tensor { return E.pow(this, 2); }', replace: 'square(): Tensor { return B.add(this, this); }', tests: ['test/api-surface.test.ts'] },
+  { name: 'ge() is gt()', file: 'src/tensor.ts', search: "ge(other: Operand): Tensor { return B.compare('ge', this, other); }", replace: "ge(other: Operand): Tensor { return B.compare('gt', this, other); }", tests: ['test/api-surface.test.ts'] },
+  { name: 'flatten(start, end) ignores end', file: 'src/tensor.ts', search: 'flatten(startDim = 0, endDim = -1): Tensor { return S.flatten(this, startDim, endDim); }', replace: 'flatten(startDim = 0, endDim = -1): Tensor { return S.flatten(this, startDim); }', tests: ['test/api-surface.test.ts'] },
+  { name: "to('int32') returns float32", file: 'src/tensor.ts', search: 'return E.cast(this, dtype);', replace: "return E.cast(this, dtype === 'int32' ? 'float32' : dtype);", tests: ['test/api-surface.test.ts'] },
+  { name: 'tolist() strides by the last dim only (wrong on 3-D)', file: 'src/tensor.ts', search: 'const stride = numelOf(this.shape.slice(dim + 1));', replace: 'const stride = numelOf(this.shape.slice(-1));', tests: ['test/api-surface.test.ts'] },
+  { name: 'argmin ignores keepdim', file: 'src/tensor.ts', search: 'argmin(dim?: number | null, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }', replace: 'argmin(dim?: number | null, keepdim = false): Tensor { return R.argmin(this, dim); }', tests: ['test/api-surface.test.ts'] },
+  { name: 'save() writes int32 tensors as F32', file: 'src/serialize.ts', search: 'entries[name] = { dtype: t.dtype, shape: [...t.shape], data: await t.toArray() };', replace: "entries[name] = t.dtype === 'int32' ? { dtype: 'float32', shape: [...t.shape], data: Float32Array.from(await t.toArray()) } : { dtype: t.dtype, shape: [...t.shape], data: await t.toArray() };", tests: ['test/api-surface.test.ts'] },
+
+  // ---- gradients ----
+  { name: 'relu gradient passes at x = 0 (CPU)', file: 'src/backend/cpu/unary.ts', search: 'for (let i = 0; i < n; i++) dx[i] = x[i] <= 0 ? 0 : dy[i];', replace: 'for (let i = 0; i < n; i++) dx[i] = x[i] < 0 ? 0 : dy[i];', tests: ['test/api-surface.test.ts'] },
+  { name: 'relu gradient passes at x = 0 (WGSL)', file: 'shaders/unary.wgsl', search: 'case 6u: { return select(T(0), g, s > T(0) || is_nan(s)); }', replace: 'case 6u: { return select(T(0), g, s >= T(0) || is_nan(s)); }', tests: ['test/api-surface.test.ts'] },
+  { name: 'clamp gradient excludes its bounds (CPU)', file: 'src/backend/cpu/unary.ts', search: 'dx[i] = v >= lo && v <= hi ? dy[i] : 0;', replace: 'dx[i] = v > lo && v < hi ? dy[i] : 0;', tests: ['test/api-surface.test.ts'] },
+  { name: 'clamp gradient excludes its bounds (WGSL)', file: 'shaders/unary.wgsl', search: 'let keep = !is_nan(v) && v >= P.lo && v <= P.hi;', replace: 'let keep = !is_nan(v) && v > P.lo && v < P.hi;', tests: ['test/api-surface.test.ts'] },
+  { name: 'sumTo keeps the last row instead of the sum (broadcast gradients)', file: 'src/backend/cpu/movement.ts', search: 'acc[walk.bOff] += s;', replace: 'acc[walk.bOff] = s;', tests: ['test/api-surface.test.ts', 'test/ops.test.ts'] },
+  { name: 'matmul backward dA reads B untransposed', file: 'src/ops/matmul.ts', search: 'return [needs[0] ? reduceTo(gemm(op, dy, b, false, true), a.shape) : null, db];', replace: 'return [needs[0] ? reduceTo(gemm(op, dy, b, false, false), a.shape) : null, db];', tests: ['test/ops.test.ts'] },
+  { name: 'backward overwrites a leaf gradient instead of accumulating', file: 'src/autograd/engine.ts', search: '    into.add_(g);\n    g.dispose();', replace: '    into.copy_(g);\n    g.dispose();', tests: ['test/api-surface.test.ts'] },
+  { name: 'backward overwrites an intermediate used twice', file: 'src/autograd/engine.ts', search: '          prev.add_(g);', replace: '          prev.copy_(g);', tests: ['test/autograd.test.ts'] },
+
+  // ---- kernels ----
+  { name: 'softmax without max subtraction (CPU)', file: 'src/backend/cpu/softmax.ts', search: 'const t = Math.exp(x[xi] - max);', replace: 'const t = Math.exp(x[xi]);', tests: ['test/api-surface.test.ts'] },
+  { name: 'softmax without max subtraction (WGSL: the max is never raised above 0)', file: 'shaders/softmax.wgsl', search: '  if (is_nan(b) || b > a) { return b; }\n  return a;', replace: '  if (is_nan(b)) { return b; }\n  return max(a, 0.0);', tests: ['test/api-surface.test.ts'] },
+  { name: 'broadcast strides: size-1 dims keep their stride', file: 'src/shape.ts', search: "return outShape.map((_, i) => (i < off || shape[i - off] === 1 ? 0 : strides[i - off]));", replace: 'return outShape.map((_, i) => (i < off ? 0 : strides[i - off]));', tests: ['test/api-surface.test.ts'] },
+  { name: 'matmul transB ignored in thin products (CPU)', file: 'src/backend/cpu/matmul.ts', search: 'const bCs = transB ? k : 1;', replace: 'const bCs = 1;', tests: ['test/backend-cpu.test.ts'] },
+  { name: 'Adam without bias correction of the first moment (CPU)', file: 'src/backend/cpu/optim.ts', search: 'const stepSize = lr / (1 - Math.pow(beta1, step));', replace: 'const stepSize = lr;', tests: ['test/api-surface.test.ts'] },
+  { name: 'Adam without bias correction of the first moment (WebGPU host side)', file: 'src/backend/webgpu/optim.ts', search: 'const stepSize = args.lr / (1 - Math.pow(args.beta1, args.step));', replace: 'const stepSize = args.lr;', tests: ['test/api-surface.test.ts'] },
+  { name: 'crossEntropy reads the next class as the target (CPU)', file: 'src/backend/cpu/softmax.ts', search: 'loss[r] = -(logits[r * classes + targets[r]] - max - logSum);', replace: 'loss[r] = -(logits[r * classes + ((targets[r] + 1) % classes)] - max - logSum);', tests: ['test/api-surface.test.ts'] },
+  { name: 'crossEntropy gradient subtracts one at the wrong class (WGSL)', file: 'shaders/cross_entropy.wgsl', search: 'return select(p, p - 1.0, u32(tgt[r]) == c) * dloss[r];', replace: 'return select(p, p - 1.0, u32(tgt[r]) == (c + 1u) % P.classes) * dloss[r];', tests: ['test/api-surface.test.ts'] },
+];
+
+/** What the copy needs to run the test files. */
+const COPY = ['src', 'shaders', 'test', 'examples', 'scripts', 'docs', 'README.md', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'vitest.config.ts'];
+/** Per test run; api-surface.test.ts takes ~10 s on both backends on a 2-core machine. */
+const TIMEOUT_S = Number(process.env.MUTATE_TIMEOUT_S ?? 300);
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+const listOnly = args.includes('--list');
+const selected = MUTANTS.filter((m) => only === null || m.name.includes(only));
+
+const count = (hay, needle) => hay.split(needle).length - 1;
+
+// A stale list must fail loudly, before anything runs.
+const stale = [];
+for (const m of selected) {
+  const path = join(root, m.file);
+  if (!existsSync(path)) {
+    stale.push(`${m.name}: ${m.file} does not exist`);
+    continue;
+  }
+  const n = count(readFileSync(path, 'utf8'), m.search);
+  if (n !== 1) stale.push(`${m.name}: the search string occurs ${n} times in ${m.file} (expected exactly once):\n    ${JSON.stringify(m.search)}`);
+  for (const t of m.tests) if (!existsSync(join(root, t))) stale.push(`${m.name}: test file ${t} does not exist`);
+}
+if (listOnly) for (const m of selected) console.log(`${m.name}\n  ${m.file}  ->  ${m.tests.join(' ')}`);
+if (stale.length) {
+  console.error(`mutate: the mutant list is stale; fix these entries in scripts/mutate.mjs:\n  ${stale.join('\n  ')}`);
+  process.exit(2);
+}
+if (selected.length === 0) {
+  console.error(`mutate: no mutant matches --only ${only}`);
+  process.exit(2);
+}
+if (listOnly) process.exit(0);
+
+const work = mkdtempSync(join(tmpdir(), 'webgrad-mutate-'));
+for (const p of COPY) if (existsSync(join(root, p))) cpSync(join(root, p), join(work, p), { recursive: true });
+symlinkSync(realpathSync(join(root, 'node_modules')), join(work, 'node_modules'), 'dir');
+const env = { ...process.env };
+if (!env.XDG_RUNTIME_DIR) {
+  env.XDG_RUNTIME_DIR = join(work, '.xdg');
+  mkdirSync(env.XDG_RUNTIME_DIR, { mode: 0o700 });
+}
+const vitest = join(work, 'node_modules', '.bin', 'vitest');
+
+/** Runs `tests` in the copy: { failed, passed, seconds, note }. */
+function runTests(tests) {
+  const report = join(work, '.mutate-report.json');
+  rmSync(report, { force: true });
+  const t0 = performance.now();
+  const r = spawnSync(vitest, ['run', ...tests, '--bail=1', '--reporter=json', `--outputFile=${report}`], {
+    cwd: work,
+    env,
+    encoding: 'utf8',
+    timeout: TIMEOUT_S * 1000,
+    killSignal: 'SIGKILL',
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.error?.code === 'ETIMEDOUT' || r.signal) return { failed: null, passed: 0, seconds, note: `timed out after ${TIMEOUT_S} s` };
+  let failed = null;
+  let passed = 0;
+  let note = '';
+  try {
+    const j = JSON.parse(readFileSync(report, 'utf8'));
+    failed = j.numFailedTests;
+    passed = j.numPassedTests;
+    const first = j.testResults.flatMap((f) => f.assertionResults).find((a) => a.status === 'failed');
+    if (first) note = `${first.fullName}: ${String(first.failureMessages[0] ?? '').split('\n')[0].replace(/\x1b\[[0-9;]*m/g, '').slice(0, 160)}`;
+    else if (r.status !== 0) note = `exit ${r.status} with no failed test (a suite failed to load?)`;
+  } catch {
+    note = `no report (exit ${r.status}): ${(r.stderr || r.stdout).split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 300)}`;
+  }
+  return { failed, passed, seconds, note, status: r.status };
+}
+
+const t0 = performance.now();
+let code = 0;
+try {
+  const allTests = [...new Set(selected.flatMap((m) => m.tests))];
+  console.log(`mutate: copy in ${work}; baseline: ${allTests.join(' ')}`);
+  const base = runTests(allTests);
+  if (base.failed !== 0 || base.status !== 0) {
+    throw new Error(`the unmutated copy does not pass (${base.note || `${base.failed} failed`}); mutants would prove nothing`);
+  }
+  console.log(`mutate: baseline passes (${base.passed} tests, ${base.seconds.toFixed(0)} s); ${selected.length} mutants\n`);
+
+  const survived = [];
+  for (const [i, m] of selected.entries()) {
+    const path = join(work, m.file);
+    const original = readFileSync(path, 'utf8');
+    writeFileSync(path, original.replace(m.search, () => m.replace));
+    let r;
+    try {
+      r = runTests(m.tests);
+    } finally {
+      writeFileSync(path, original);
+    }
+    const killed = r.failed === null || r.failed > 0 || r.status !== 0;
+    if (!killed) survived.push(m);
+    const tag = !killed ? 'SURVIVED' : r.failed === null ? 'KILLED (timeout or crash)' : 'KILLED  ';
+    console.log(`[${String(i + 1).padStart(2)}/${selected.length}] ${tag} ${m.name} (${r.seconds.toFixed(0)} s)${killed ? `\n          by ${r.note}` : ''}`);
+  }
+  const total = (performance.now() - t0) / 1000;
+  console.log(`\nmutate: ${selected.length - survived.length}/${selected.length} killed, ${survived.length} survived, ${total.toFixed(0)} s in all`);
+  if (survived.length) {
+    console.log(`survivors (the suite does not notice these bugs):\n${survived.map((m) => `  - ${m.name} (${m.file}; ran ${m.tests.join(' ')})`).join('\n')}`);
+    code = 1;
+  }
+} catch (e) {
+  console.error(`mutate: ${e.message}`);
+  code = 3;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(code);

@@ -1,0 +1,24 @@
+// The rows of test/api-surface.test.ts: one per public name, each asserting a value that a
+// plausible bug would change (a wrong shape, dtype, element or ignored argument), on whichever
+// backend the block selected. Keys: 'add' (wg.add), 'nn.functional.mseLoss', 'Tensor#square'
+// (a method), 'nn.Module#zeroGrad', 'Tensor.fromStorage' (a static). Adding a case is one row
+// in functions.ts, tensor.ts or modules.ts.
+import { FUNCTIONS } from './functions.js';
+import type { Run } from './helpers.js';
+import { MODULES } from './modules.js';
+import { TENSOR } from './tensor.js';
+
+export type { Ctx, Run } from './helpers.js';
+
+/**
+ * Rows the enumeration cannot see: instance fields, members only subclasses declare, and the
+ * protected helpers a user's own Module subclass calls.
+ */
+export const FIELDS = new Set([
+  'Tensor#shape', 'Tensor#dtype', 'Tensor#grad', 'Tensor#gradFn', 'optim.Optimizer#paramGroups', 'optim.Optimizer#step',
+  'nn.Module#registerParameter', 'nn.Module#registerModule', 'nn.Module#forward',
+]);
+
+/** Every row; a key defined in two files is an error (the test says which). */
+export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES };
+export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));
