@@ -225,6 +225,7 @@ function checkDim(op: string, dim: number): void {
 
 /** Splits dim `dim` into `unflattenedSize` (one entry may be -1), as torch.nn.Unflatten. */
 export class Unflatten extends Module {
+  /** The sizes dim `dim` is split into (one may be -1, inferred). */
   readonly unflattenedSize: readonly number[];
 
   /**
