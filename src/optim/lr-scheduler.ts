@@ -143,7 +143,11 @@ export abstract class LRScheduler<O extends SchedulerOptions = SchedulerOptions>
 /** The factor applied to a group's initial lr at `epoch`. */
 type LrLambda = (epoch: number) => number;
 
-/** lr = initialLr · lrLambda(epoch), one function for all groups or one per group. */
+/**
+ * lr = initialLr · lrLambda(epoch), one function for all groups or one per group.
+ *
+ * @property lrLambdas The factor function of each group.
+ */
 export class LambdaLR extends LRScheduler<SchedulerOptions & { lrLambdas: LrLambda[] }> {
   constructor(optimizer: AnyOptimizer, lrLambda: LrLambda | LrLambda[], opts?: SchedulerOptions) {
     const o = options('LambdaLR', opts, ['lastEpoch']);
@@ -189,6 +193,7 @@ export class StepLR extends LRScheduler<StepLROptions> {
 }
 
 export interface ExponentialLROptions extends SchedulerOptions {
+  /** Multiplicative decay factor per epoch (required). */
   gamma: number;
 }
 
@@ -355,6 +360,10 @@ export class SequentialLR {
 
   /**
    * The position of this schedule and of each scheduler in it, as plain numbers.
+   *
+   * @property lastEpoch The epoch the current lrs belong to.
+   * @property lastLr The lrs set last, one per group.
+   * @property schedulers Each scheduler's own state dict.
    *
    * PyTorch equivalent: `torch.optim.lr_scheduler.SequentialLR.state_dict`.
    */
