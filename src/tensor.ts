@@ -653,8 +653,8 @@ export class Tensor {
    */
   mm(other: Tensor): Tensor { return M.mm(this, other); }
   /**
-   * Matrix product with PyTorch's rules: 1-D operands are vectors, and leading (batch) dims
-   * broadcast, e.g. [b, n, k] × [k, m] gives [b, n, m].
+   * Matrix product with PyTorch's rules for operands of 1 to 3 dims: a 1-D operand is a vector,
+   * and a 2-D operand is broadcast over the other's batch, e.g. [b, n, k] × [k, m] gives [b, n, m].
    *
    * PyTorch equivalent: `torch.matmul`.
    *
