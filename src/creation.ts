@@ -9,8 +9,13 @@ import { getBackend } from './runtime.js';
 import { type Shape, checkShape, numelOf } from './shape.js';
 import { type NestedArray, Tensor } from './tensor.js';
 
+/** Options of the creation functions (`tensor`, `zeros`, `randn`, ...). */
 export interface CreateOptions {
+  /**
+   * Element type (default float32; `tensor()` and `arange` infer int32 from integer data, the `*Like` functions take the input's).
+   */
   dtype?: DType;
+  /** Make the new leaf tensor require grad (default false; float dtypes only). */
   requiresGrad?: boolean;
 }
 
@@ -100,6 +105,16 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOptions = {})
   return make('tensor', typedArrayFor(dtype, flat), shape, opts, dtype, range);
 }
 
+/**
+ * A tensor of `shape` filled with `value` (float32 by default; int32 needs an integer in range).
+ *
+ * PyTorch equivalent: `torch.full`.
+ *
+ * @example
+ * ```ts
+ * const t = wg.full([2, 2], 7);
+ * ```
+ */
 export function full(shape: Shape | number, value: number, opts: CreateOptions = {}): Tensor {
   return filled('full', shape, opts, value);
 }
@@ -138,9 +153,35 @@ function sizeArgs(op: string, args: readonly unknown[]): [Shape | number, Create
   throw new WebgradError(op, `shape must be a number or an array of sizes, got ${got}: pass sizes as ${op}(2, 3) or ${op}([2, 3]) (${op}([]) for a 0-d tensor), then options like { dtype }`);
 }
 
+/**
+ * A tensor of the given shape filled with 0: `zeros(2, 3)`, `zeros([2, 3])`, or with options
+ * `zeros([2, 3], { dtype: 'int32' })`. float32 by default.
+ *
+ * PyTorch equivalent: `torch.zeros`.
+ *
+ * @example
+ * ```ts
+ * const z = wg.zeros(2, 3);
+ * ```
+ */
 export const zeros = (...args: SizeArgs): Tensor => filled('zeros', ...sizeArgs('zeros', args), 0);
+/**
+ * A tensor of the given shape filled with 1, with the arguments of `zeros`.
+ *
+ * PyTorch equivalent: `torch.ones`.
+ */
 export const ones = (...args: SizeArgs): Tensor => filled('ones', ...sizeArgs('ones', args), 1);
+/**
+ * Zeros of `t`'s shape and dtype (unless `opts.dtype`).
+ *
+ * PyTorch equivalent: `torch.zeros_like`.
+ */
 export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('zerosLike', like('zerosLike', t), { dtype: t.dtype, ...likeOpts('zerosLike', opts) }, 0);
+/**
+ * Ones of `t`'s shape and dtype (unless `opts.dtype`).
+ *
+ * PyTorch equivalent: `torch.ones_like`.
+ */
 export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('onesLike', like('onesLike', t), { dtype: t.dtype, ...likeOpts('onesLike', opts) }, 1);
 /** A tensor of `t`'s shape (and dtype, unless `opts.dtype`) filled with `value`. */
 export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}): Tensor =>
@@ -182,6 +223,11 @@ export function randnLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   return random('randnLike', like('randnLike', t), { dtype: t.dtype, ...likeOpts('randnLike', opts) }, () => rng.normal());
 }
 
+/**
+ * Uniform samples in [0, 1) of `t`'s shape (and floating dtype, unless `opts.dtype`), from the global RNG.
+ *
+ * PyTorch equivalent: `torch.rand_like`.
+ */
 export function randLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   const rng = globalRng();
   return random('randLike', like('randLike', t), { dtype: t.dtype, ...likeOpts('randLike', opts) }, () => rng.uniform());

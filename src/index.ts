@@ -48,3 +48,5 @@ export * as nn from './nn/index.js';
  */
 export * as optim from './optim/index.js';
 export { profile, formatProfile, type ProfileResult, type KernelTime } from './profile.js';
+export type { BinaryOp, ArithOp } from './kernels/binary.js';
+export type { StateTree, StateValue } from './serialize-tree.js';

@@ -39,7 +39,9 @@ export class StorageRef {
 
 /** Inclusive bounds on a tensor's values: every element v has min <= v <= max. */
 export interface HostRange {
+  /** Smallest possible value. */
   readonly min: number;
+  /** Largest possible value. */
   readonly max: number;
 }
 
@@ -184,15 +186,28 @@ export function scope<T>(fn: () => T): T {
   return result;
 }
 
+/** What `wg.memory()` reports: a way to find leaks (a count that grows every step). */
 export interface MemoryReport {
+  /** Tensors created and not yet disposed (views count separately). */
   liveTensors: number;
   /** Bytes of device (or CPU) storage held by live tensors. */
   bytesInUse: number;
   /** Bytes cached by the backend's buffer pool for reuse. */
   poolBytes: number;
+  /** The backend's name ('cpu' or 'webgpu'). */
   backend: string;
 }
 
+/**
+ * Counts live tensors and the bytes they and the buffer pool hold, without touching the device.
+ *
+ * PyTorch equivalent: `torch.cuda.memory_allocated` (roughly).
+ *
+ * @example
+ * ```ts
+ * console.log(wg.memory().liveTensors); // the same after every training step if nothing leaks
+ * ```
+ */
 export function memory(): MemoryReport {
   const b = getBackend();
   return { liveTensors, ...b.memory(), backend: b.name };

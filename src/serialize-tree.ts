@@ -10,6 +10,7 @@ import { Tensor } from './tensor.js';
  * stays a valid safetensors file that any reader opens.
  */
 export type StateValue = Tensor | number | string | boolean | null | undefined | readonly StateValue[] | StateTree;
+/** A JSON-like object whose leaves may be tensors: what `wg.save` writes and `wg.load` gives back. */
 export type StateTree = { readonly [key: string]: StateValue };
 
 export const TREE_KEY = 'webgrad.tree';

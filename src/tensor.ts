@@ -18,20 +18,43 @@ import { checkSameBackend, int32Bounds } from './ops/util.js';
 import { tensorString } from './format.js';
 import { options } from './options.js';
 
+/** A number or nested arrays of numbers, as `tolist()` returns and `wg.tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
 type Operand = Tensor | number;
 
+/** Options of `Tensor.backward`. */
 export interface BackwardOptions {
   /** Keep the graph's saved tensors so backward can run through it again. */
   retainGraph?: boolean;
 }
 
+/**
+ * An n-dimensional array on the current backend (WebGPU or CPU), recorded for autograd when it
+ * requires grad: PyTorch's `torch.Tensor` with camelCase names. Ops run on the device and return
+ * new tensors without waiting; only `item()`, `toArray()`, `tolist()` and `format()` read values
+ * back (async). Free a tensor with `dispose()`, `using`, or inside `wg.scope()`.
+ *
+ * PyTorch equivalent: `torch.Tensor`.
+ *
+ * @example
+ * ```ts
+ * const x = wg.randn(2, 3, { requiresGrad: true });
+ * const loss = x.square().sum();
+ * loss.backward();
+ * console.log(await x.grad!.tolist()); // 2·x
+ * ```
+ */
 export class Tensor {
+  /** The size of each dim (frozen), as torch's `.shape`; `[]` for a 0-d tensor. */
   readonly shape: readonly number[];
+  /** The element type: 'float32', 'int32', or 'float64' (CPU backend only). */
   readonly dtype: DType;
   #grad: Tensor | null = null;
   /** The op that produced this tensor, when it was recorded for autograd. */
   gradFn: Node | null = null;
+  /**
+   * Whether this non-leaf tensor keeps its `.grad` after backward (set by `retainGrad()`), as torch's `retains_grad`.
+   */
   retainsGrad = false;
   #ref: StorageRef | null;
   #requiresGrad = false;
@@ -93,15 +116,21 @@ export class Tensor {
     if (dim === undefined) return [...this.shape];
     return this.shape[normalizeDim('size', dim, this.ndim)] ?? 1;
   }
+  /** The number of dims, as torch's `.ndim`. */
   get ndim(): number {
     return this.shape.length;
   }
+  /** The number of dims, as torch's `dim()`; same as `ndim`. */
   dim(): number {
     return this.shape.length;
   }
+  /**
+   * True unless an op recorded for autograd produced this tensor (`gradFn` is null), as torch's `is_leaf`.
+   */
   get isLeaf(): boolean {
     return this.gradFn === null;
   }
+  /** True once `dispose()` has freed this tensor; using it then throws a WebgradError. */
   get isDisposed(): boolean {
     return this.#ref === null;
   }
@@ -145,13 +174,19 @@ export class Tensor {
     }
     return this.#grad;
   }
+  /** Replaces the gradient (no check of shape or dtype), e.g. `p.grad = null` to drop it. */
   set grad(value: Tensor | null) {
     this.#grad = value;
   }
 
+  /**
+   * Whether ops on this tensor are recorded for autograd, as torch's `requires_grad`. Settable on
+   * leaf float tensors; setting it false on a computed tensor, or true on int32, throws.
+   */
   get requiresGrad(): boolean {
     return this.#requiresGrad;
   }
+  /** Sets `requiresGrad` (leaf float tensors only; see the getter). */
   set requiresGrad(value: boolean) {
     if (!value && this.gradFn) {
       throw new WebgradError('requiresGrad', 'you can only change requiresGrad of leaf tensors; use detach() on a computed tensor');
@@ -161,6 +196,11 @@ export class Tensor {
     }
     this.#requiresGrad = value;
   }
+  /**
+   * Sets `requiresGrad` in place and returns this tensor, as torch's `requires_grad_()`.
+   *
+   * PyTorch equivalent: `torch.Tensor.requires_grad_`.
+   */
   requiresGrad_(value = true): this {
     this.requiresGrad = value;
     return this;
@@ -183,11 +223,23 @@ export class Tensor {
     this.#ref.decref();
     this.#ref = null;
   }
+  /** Same as `dispose()`, so `using t = wg.randn(3)` frees the storage at the end of the block. */
   [Symbol.dispose](): void {
     this.dispose();
   }
 
   // ---- readback: the only places that wait for the device ----
+  /**
+   * Reads the values back from the device into a flat typed array (Float32Array, Int32Array or
+   * Float64Array by dtype), in row-major order. This waits for the device.
+   *
+   * PyTorch equivalent: `t.numpy().ravel()`.
+   *
+   * @example
+   * ```ts
+   * const v = await wg.arange(4).toArray(); // Int32Array [0, 1, 2, 3]
+   * ```
+   */
   async toArray(): Promise<TypedArray> {
     return this.#read('toArray');
   }
@@ -208,12 +260,29 @@ export class Tensor {
       throw e;
     }
   }
+  /**
+   * Reads the single value of a one-element tensor back from the device (throws on any other
+   * size). Await it outside the training step: each call waits for the device.
+   *
+   * PyTorch equivalent: `torch.Tensor.item`.
+   *
+   * @example
+   * ```ts
+   * console.log(await loss.item());
+   * ```
+   */
   async item(): Promise<number> {
     if (this.numel !== 1) {
       throw new WebgradError('item', `only a tensor with one element can be converted to a number, got shape ${fmtShape(this.shape)}`);
     }
     return (await this.#read('item'))[0];
   }
+  /**
+   * Reads the values back as nested arrays of numbers following the shape (a number for a 0-d
+   * tensor). This waits for the device.
+   *
+   * PyTorch equivalent: `torch.Tensor.tolist`.
+   */
   async tolist(): Promise<NestedArray> {
     const flat = await this.#read('tolist');
     const build = (dim: number, offset: number): NestedArray => {
@@ -225,10 +294,31 @@ export class Tensor {
   }
 
   // ---- autograd ----
+  /**
+   * Computes the gradient of this tensor with respect to every leaf that requires grad, adding it
+   * into their `.grad` (gradients accumulate; clear them with `zeroGrad`). `gradient` is
+   * d(out)/d(this), required unless this tensor has one element; it must match the shape and
+   * dtype. The graph is freed afterwards unless `{ retainGraph: true }`. No readback.
+   *
+   * PyTorch equivalent: `torch.Tensor.backward`.
+   *
+   * @example
+   * ```ts
+   * const w = wg.randn(3, { requiresGrad: true });
+   * w.mul(2).sum().backward();
+   * // w.grad is [2, 2, 2]
+   * ```
+   */
   backward(gradient?: Tensor, opts: BackwardOptions = {}): void {
     this.#live('backward');
     runBackward(this, gradient, options('backward', opts, ['retainGraph']).retainGraph ?? false);
   }
+  /**
+   * Makes backward keep this non-leaf tensor's gradient in `.grad` (a no-op on a leaf); throws if
+   * it does not require grad.
+   *
+   * PyTorch equivalent: `torch.Tensor.retain_grad`.
+   */
   retainGrad(): this {
     if (!this.#requiresGrad) throw new WebgradError('retainGrad', "can't retain grad on a tensor that doesn't require grad");
     if (this.gradFn) this.retainsGrad = true;
@@ -303,18 +393,46 @@ export class Tensor {
     }
     return this.#assign(op, out);
   }
+  /**
+   * In place: this += alpha·other (broadcast into this shape). Not recorded for autograd: on a
+   * tensor that requires grad it throws unless run inside `noGrad`. The result must keep this
+   * tensor's shape and dtype.
+   *
+   * PyTorch equivalent: `torch.Tensor.add_`.
+   */
   add_(other: Operand, alpha = 1): this {
     return this.#inPlace('add_', other, (a, b) => B.add(a, b, alpha), alpha);
   }
+  /**
+   * In place: this -= alpha·other, as `add_`.
+   *
+   * PyTorch equivalent: `torch.Tensor.sub_`.
+   */
   sub_(other: Operand, alpha = 1): this {
     return this.#inPlace('sub_', other, (a, b) => B.sub(a, b, alpha), alpha);
   }
+  /**
+   * In place: this *= other, as `add_`.
+   *
+   * PyTorch equivalent: `torch.Tensor.mul_`.
+   */
   mul_(other: Operand): this {
     return this.#inPlace('mul_', other, B.mul);
   }
+  /**
+   * In place: this /= other, as `add_` (true division: refused on an int32 tensor, whose result would be float32).
+   *
+   * PyTorch equivalent: `torch.Tensor.div_`.
+   */
   div_(other: Operand): this {
     return this.#inPlace('div_', other, B.div);
   }
+  /**
+   * In place: sets every element to `value` (an int32 tensor needs an integer in int32 range).
+   * Not recorded; refused on a tensor that requires grad outside `noGrad`.
+   *
+   * PyTorch equivalent: `torch.Tensor.fill_`.
+   */
   fill_(value: number): this {
     const ref = this.#checkInPlace('fill_');
     if (typeof value !== 'number') throw new WebgradError('fill_', `value must be a number, got ${typeof value}`);
@@ -324,6 +442,11 @@ export class Tensor {
     ref.hostRange = range;
     return this;
   }
+  /**
+   * In place: sets every element to 0, as `fill_(0)`.
+   *
+   * PyTorch equivalent: `torch.Tensor.zero_`.
+   */
   zero_(): this {
     return this.fill_(0);
   }
@@ -334,15 +457,41 @@ export class Tensor {
     return this.#assign('copy_', S.expandTo('copy_', src, this.shape, this.dtype));
   }
 
+  /**
+   * A copy with its own storage; recorded for autograd (the gradient passes through).
+   *
+   * PyTorch equivalent: `torch.Tensor.clone`.
+   */
   clone(): Tensor {
     return E.clone(this);
   }
+  /**
+   * A copy cast to `dtype`. A cast to a float dtype passes the gradient back; a cast to int32
+   * is not differentiable.
+   *
+   * PyTorch equivalent: `torch.Tensor.to(dtype)`.
+   *
+   * @example
+   * ```ts
+   * const y = wg.arange(3).to('float32');
+   * ```
+   */
   to(dtype: DType): Tensor {
     return E.cast(this, dtype);
   }
+  /**
+   * A float32 copy, as `to('float32')`.
+   *
+   * PyTorch equivalent: `torch.Tensor.float`.
+   */
   float(): Tensor { return E.cast(this, 'float32'); }
   /** float64: CPU backend only. */
   double(): Tensor { return E.cast(this, 'float64'); }
+  /**
+   * An int32 copy, as `to('int32')`.
+   *
+   * PyTorch equivalent: `torch.Tensor.int`.
+   */
   int(): Tensor { return E.cast(this, 'int32'); }
   /** int32 (webgrad has no int64; WGSL has no 64-bit integers), the dtype of class targets. */
   long(): Tensor { return E.cast(this, 'int32'); }
@@ -357,59 +506,272 @@ export class Tensor {
   }
 
   // ---- ops (method forms of the functions in src/ops/) ----
+  /**
+   * this + alpha·other, elementwise with broadcasting; a number operand is a scalar. The dtype is
+   * promoted (int32 with a float gives float32; an integer number keeps int32).
+   *
+   * PyTorch equivalent: `torch.add`.
+   *
+   * @example
+   * ```ts
+   * const y = wg.ones(2, 3).add(wg.arange(3).float()); // [2, 3]
+   * ```
+   */
   add(other: Operand, alpha = 1): Tensor { return B.add(this, other, alpha); }
+  /**
+   * this - alpha·other, elementwise with broadcasting, as `add`.
+   *
+   * PyTorch equivalent: `torch.sub`.
+   */
   sub(other: Operand, alpha = 1): Tensor { return B.sub(this, other, alpha); }
+  /**
+   * this · other, elementwise with broadcasting, as `add`.
+   *
+   * PyTorch equivalent: `torch.mul`.
+   */
   mul(other: Operand): Tensor { return B.mul(this, other); }
+  /**
+   * this / other, elementwise with broadcasting; true division (int32 inputs give float32).
+   *
+   * PyTorch equivalent: `torch.div`.
+   */
   div(other: Operand): Tensor { return B.div(this, other); }
+  /**
+   * 1 where this == other, else 0, with broadcasting. The result is float32 (webgrad has no bool
+   * dtype) and not differentiable.
+   *
+   * PyTorch equivalent: `torch.eq`.
+   */
   eq(other: Operand): Tensor { return B.compare('eq', this, other); }
+  /**
+   * 1 where this != other, else 0 (float32, broadcasting), as `eq`.
+   *
+   * PyTorch equivalent: `torch.ne`.
+   */
   ne(other: Operand): Tensor { return B.compare('ne', this, other); }
+  /**
+   * 1 where this < other, else 0 (float32, broadcasting), as `eq`.
+   *
+   * PyTorch equivalent: `torch.lt`.
+   */
   lt(other: Operand): Tensor { return B.compare('lt', this, other); }
+  /**
+   * 1 where this <= other, else 0 (float32, broadcasting), as `eq`.
+   *
+   * PyTorch equivalent: `torch.le`.
+   */
   le(other: Operand): Tensor { return B.compare('le', this, other); }
+  /**
+   * 1 where this > other, else 0 (float32, broadcasting), as `eq`.
+   *
+   * PyTorch equivalent: `torch.gt`.
+   */
   gt(other: Operand): Tensor { return B.compare('gt', this, other); }
+  /**
+   * 1 where this >= other, else 0 (float32, broadcasting), as `eq`.
+   *
+   * PyTorch equivalent: `torch.ge`.
+   */
   ge(other: Operand): Tensor { return B.compare('ge', this, other); }
+  /**
+   * -x elementwise.
+   *
+   * PyTorch equivalent: `torch.neg`.
+   */
   neg(): Tensor { return E.neg(this); }
+  /**
+   * eˣ elementwise (float tensors).
+   *
+   * PyTorch equivalent: `torch.exp`.
+   */
   exp(): Tensor { return E.exp(this); }
+  /**
+   * Natural logarithm elementwise (float tensors; -Infinity at 0, NaN below).
+   *
+   * PyTorch equivalent: `torch.log`.
+   */
   log(): Tensor { return E.log(this); }
+  /**
+   * Square root elementwise (float tensors; NaN below 0).
+   *
+   * PyTorch equivalent: `torch.sqrt`.
+   */
   sqrt(): Tensor { return E.sqrt(this); }
+  /**
+   * |x| elementwise.
+   *
+   * PyTorch equivalent: `torch.abs`.
+   */
   abs(): Tensor { return E.abs(this); }
+  /**
+   * 1 / (1 + e⁻ˣ) elementwise (float tensors).
+   *
+   * PyTorch equivalent: `torch.sigmoid`.
+   */
   sigmoid(): Tensor { return E.sigmoid(this); }
+  /**
+   * Hyperbolic tangent elementwise (float tensors).
+   *
+   * PyTorch equivalent: `torch.tanh`.
+   */
   tanh(): Tensor { return E.tanh(this); }
+  /**
+   * max(x, 0) elementwise; the gradient at 0 is 0 and NaN stays NaN, as in PyTorch.
+   *
+   * PyTorch equivalent: `torch.relu`.
+   */
   relu(): Tensor { return E.relu(this); }
+  /**
+   * xᵉ elementwise for a number exponent (float tensors; int32 only for exponent 2).
+   *
+   * PyTorch equivalent: `torch.pow(x, exponent)`.
+   */
   pow(exponent: number): Tensor { return E.pow(this, exponent); }
+  /**
+   * x² elementwise, as `pow(2)`.
+   *
+   * PyTorch equivalent: `torch.square`.
+   */
   square(): Tensor { return E.pow(this, 2); }
+  /**
+   * Limits every element to [min, max]; either bound may be omitted (null), not both. Float
+   * tensors. The gradient passes where min <= x <= max, bounds included, as in PyTorch.
+   *
+   * PyTorch equivalent: `torch.clamp`.
+   *
+   * @example
+   * ```ts
+   * const y = x.clamp(0, 1);
+   * const z = x.clamp(null, 6);
+   * ```
+   */
   clamp(min?: number | null, max?: number | null): Tensor { return E.clamp(this, min, max); }
+  /**
+   * Matrix product of two 2-D float tensors: [n, k] × [k, m] gives [n, m].
+   *
+   * PyTorch equivalent: `torch.mm`.
+   */
   mm(other: Tensor): Tensor { return M.mm(this, other); }
+  /**
+   * Matrix product with PyTorch's rules for operands of 1 to 3 dims: a 1-D operand is a vector,
+   * and a 2-D operand is broadcast over the other's batch, e.g. [b, n, k] × [k, m] gives [b, n, m].
+   *
+   * PyTorch equivalent: `torch.matmul`.
+   *
+   * @example
+   * ```ts
+   * const y = wg.randn(8, 2, 3).matmul(wg.randn(3, 4)); // [8, 2, 4]
+   * ```
+   */
   matmul(other: Tensor): Tensor { return M.matmul(this, other); }
+  /**
+   * Transpose of a tensor with at most 2 dims (a 0-d or 1-D tensor comes back unchanged, as a view).
+   *
+   * PyTorch equivalent: `torch.t`.
+   */
   t(): Tensor { return S.t(this); }
+  /**
+   * Swaps dims `dim0` and `dim1` (negative counts from the end); the result is a copy.
+   *
+   * PyTorch equivalent: `torch.transpose`.
+   */
   transpose(dim0: number, dim1: number): Tensor { return S.transpose(this, dim0, dim1); }
   /** `reshape(8, 10)` or `reshape([8, 10])`; one size may be -1. */
   reshape(...shape: number[] | [readonly number[]]): Tensor { return S.reshape(this, S.sizesOf('reshape', shape, 'reshape(8, 10) or reshape([8, 10])')); }
+  /**
+   * Same as `reshape` (tensors are contiguous, so every reshape shares storage): `view(8, 10)` or
+   * `view([8, 10])`; one size may be -1.
+   *
+   * PyTorch equivalent: `torch.Tensor.view`.
+   */
   view(...shape: number[] | [readonly number[]]): Tensor { return S.reshape(this, S.sizesOf('view', shape, 'view(8, 10) or view([8, 10])')); }
   /** `permute(2, 0, 1)` or `permute([2, 0, 1])`: dim i of the result is input dim dims[i]. */
   permute(...dims: number[] | [readonly number[]]): Tensor { return S.permute(this, S.sizesOf('permute', dims, 'permute(2, 0, 1) or permute([2, 0, 1])')); }
+  /**
+   * Merges dims startDim..endDim (default: all) into one; shares storage. A 0-d tensor gives shape [1].
+   *
+   * PyTorch equivalent: `torch.flatten`.
+   */
   flatten(startDim = 0, endDim = -1): Tensor { return S.flatten(this, startDim, endDim); }
+  /**
+   * Inserts a dim of size 1 at `dim` (negative counts from the end of the result).
+   *
+   * PyTorch equivalent: `torch.unsqueeze`.
+   */
   unsqueeze(dim: number): Tensor { return S.unsqueeze(this, dim); }
+  /**
+   * Removes dims of size 1: all of them, or only `dim` if it has size 1.
+   *
+   * PyTorch equivalent: `torch.squeeze`.
+   */
   squeeze(dim?: number): Tensor { return S.squeeze(this, dim); }
   /** `expand(4, -1)` or `expand([4, -1])`; -1 keeps a size. */
   expand(...shape: number[] | [readonly number[]]): Tensor { return S.expand(this, S.sizesOf('expand', shape, 'expand(4, -1) or expand([4, -1])')); }
   /** Over all elements, one dim, or several (`sum([1, 2], true)`). */
   sum(dim?: number | readonly number[] | null, keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
+  /**
+   * Mean over all elements, one dim, or several; `keepdim` keeps the reduced dims as size 1.
+   * Float tensors only; the mean of an empty tensor is NaN, as in PyTorch.
+   *
+   * PyTorch equivalent: `torch.mean`.
+   *
+   * @example
+   * ```ts
+   * const m = wg.randn(4, 3).mean(0); // [3]
+   * ```
+   */
   mean(dim?: number | readonly number[] | null, keepdim = false): Tensor { return R.mean(this, dim, keepdim); }
   /** `max()`: the largest element; `max(dim, keepdim)`: `{ values, indices }`, also `[values, indices]`. */
   max(): Tensor;
   max(dim: number, keepdim?: boolean): R.ValuesIndices;
   max(dim?: number | null, keepdim?: boolean): Tensor | R.ValuesIndices;
   max(dim?: number | null, keepdim = false): Tensor | R.ValuesIndices { return R.max(this, dim, keepdim); }
+  /**
+   * `min()`: the smallest element; `min(dim, keepdim)`: `{ values, indices }`, also `[values, indices]`.
+   *
+   * PyTorch equivalent: `torch.min`.
+   */
   min(): Tensor;
   min(dim: number, keepdim?: boolean): R.ValuesIndices;
   min(dim?: number | null, keepdim?: boolean): Tensor | R.ValuesIndices;
   min(dim?: number | null, keepdim = false): Tensor | R.ValuesIndices { return R.min(this, dim, keepdim); }
   /** Largest values over a dim, several dims or all (values only; ties share the gradient). */
   amax(dim?: number | readonly number[] | null, keepdim = false): Tensor { return R.amax(this, dim, keepdim); }
+  /**
+   * Smallest values over a dim, several dims or all (values only; ties share the gradient).
+   *
+   * PyTorch equivalent: `torch.amin`.
+   */
   amin(dim?: number | readonly number[] | null, keepdim = false): Tensor { return R.amin(this, dim, keepdim); }
+  /**
+   * Index (int32) of the largest value along `dim`, or in the flattened tensor when `dim` is
+   * omitted. Not differentiable. The result's bounds are known on the host, so no readback.
+   *
+   * PyTorch equivalent: `torch.argmax`.
+   *
+   * @example
+   * ```ts
+   * const pred = logits.argmax(1); // class index per row
+   * ```
+   */
   argmax(dim?: number | null, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
+  /**
+   * Index (int32) of the smallest value along `dim`, or in the flattened tensor when `dim` is omitted.
+   *
+   * PyTorch equivalent: `torch.argmin`.
+   */
   argmin(dim?: number | null, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
+  /**
+   * exp(x) / sum(exp(x)) along `dim`, computed stably (float tensors).
+   *
+   * PyTorch equivalent: `torch.softmax`.
+   */
   softmax(dim: number): Tensor { return X.softmax(this, dim); }
+  /**
+   * log(softmax(x)) along `dim`, computed stably (float tensors).
+   *
+   * PyTorch equivalent: `torch.log_softmax`.
+   */
   logSoftmax(dim: number): Tensor { return X.logSoftmax(this, dim); }
 
   /** shape, dtype and autograd state, for messages. */

@@ -1,5 +1,10 @@
 let enabled = true;
 
+/**
+ * Whether ops are recorded for autograd now (false inside `noGrad`).
+ *
+ * PyTorch equivalent: `torch.is_grad_enabled`.
+ */
 export const isGradEnabled = (): boolean => enabled;
 
 function withGradMode<T>(mode: boolean, fn: () => T): T {

@@ -133,9 +133,15 @@ export interface NadamArgs {
   readonly avgStep: number;
 }
 
+/**
+ * Which backend `wg.init()` chose and, on WebGPU, the adapter and device limits it got (from `wg.backendInfo()`).
+ */
 export interface BackendInfo {
+  /** The backend in use. */
   readonly name: 'cpu' | 'webgpu';
+  /** The WebGPU adapter's identification as the browser or Dawn reports it (absent on the CPU backend). */
   readonly adapter?: { vendor: string; architecture: string; device: string; description: string };
+  /** The device's WebGPU limits by name, e.g. `maxStorageBufferBindingSize` (absent on the CPU backend). */
   readonly limits?: Record<string, number>;
 }
 
@@ -148,8 +154,11 @@ export interface MemoryInfo {
 
 /** GPU (or CPU) time spent in one kernel during `wg.profile()`, summed over its launches. */
 export interface KernelTime {
+  /** The kernel's name (the op, and its variant where several exist). */
   readonly kernel: string;
+  /** How many times it was launched. */
   readonly count: number;
+  /** Total time over those launches, in milliseconds. */
   readonly ms: number;
 }
 

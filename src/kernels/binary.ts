@@ -84,7 +84,10 @@ export const BINARY = {
   },
 } satisfies Record<string, BinaryDef>;
 
+/** The name of an elementwise binary kernel: the arithmetic ops and the comparisons. */
 export type BinaryOp = keyof typeof BINARY;
 export const BINARY_OPS = Object.keys(BINARY) as BinaryOp[];
+/** The arithmetic binary ops (add, sub, mul, div), whose result has the promoted dtype (div: float). */
 export type ArithOp = { [K in BinaryOp]: (typeof BINARY)[K]['kind'] extends 'arith' ? K : never }[BinaryOp];
+/** The comparisons ('eq', 'ne', 'lt', 'le', 'gt', 'ge'), whose result is float32 1 or 0. */
 export type CompareOp = Exclude<BinaryOp, ArithOp>;

@@ -15,13 +15,16 @@ export { softmax, logSoftmax } from '../ops/softmax.js';
 // Losses leave their intermediates to the caller's scope(): the graph's saved tensors are
 // among them, so disposing them here would break backward.
 
+/** How a loss combines its per-element values: average, sum, or none (the loss keeps the input's shape). */
 export type Reduction = 'mean' | 'sum' | 'none';
 
+/** Options every loss takes. */
 export interface LossOptions {
   /** 'mean' (default) averages over every element, 'sum' adds them, 'none' keeps them. */
   reduction?: Reduction;
 }
 
+/** Options of `crossEntropy` and `nllLoss` (and their modules). */
 export interface NllOptions extends LossOptions {
   /** One weight per class [C]: each sample's loss is scaled by its target's weight. */
   weight?: Tensor | null;
@@ -29,21 +32,25 @@ export interface NllOptions extends LossOptions {
   ignoreIndex?: number;
 }
 
+/** Options of `huberLoss` / `nn.HuberLoss`. */
 export interface HuberOptions extends LossOptions {
   /** Where the loss turns from quadratic to linear (default 1). */
   delta?: number;
 }
 
+/** Options of `smoothL1Loss` / `nn.SmoothL1Loss`. */
 export interface SmoothL1Options extends LossOptions {
   /** Where the loss turns from quadratic to linear (default 1); 0 gives l1Loss. */
   beta?: number;
 }
 
+/** Options of `binaryCrossEntropy` / `nn.BCELoss`. */
 export interface BceOptions extends LossOptions {
   /** Rescales each element's loss; broadcast to the input's shape. */
   weight?: Tensor | null;
 }
 
+/** Options of `binaryCrossEntropyWithLogits` / `nn.BCEWithLogitsLoss`. */
 export interface BceWithLogitsOptions extends BceOptions {
   /** Weight of the positive term, one per class (broadcast along the last dim). */
   posWeight?: Tensor | null;

@@ -2,5 +2,15 @@ export { Module, type ZeroGradOptions, type LoadStateDictOptions, type LoadState
 export { Parameter } from './parameter.js';
 export { Linear, ReLU, Sigmoid, Tanh, Flatten, Unflatten, Identity, Softmax, LogSoftmax, Sequential, type LinearOptions } from './layers.js';
 export { MSELoss, L1Loss, HuberLoss, SmoothL1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss } from './loss.js';
+/**
+ * Losses as functions of tensors (the `nn` loss modules call these).
+ *
+ * PyTorch equivalent: `torch.nn.functional`.
+ */
 export * as functional from './functional.js';
+/**
+ * Training helpers: gradient clipping.
+ *
+ * PyTorch equivalent: `torch.nn.utils`.
+ */
 export * as utils from './utils.js';

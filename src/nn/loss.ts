@@ -9,7 +9,9 @@ import { Module } from './module.js';
 // PyTorch registers them, so they appear in stateDict() under 'weight' / 'posWeight'.
 
 abstract class Loss<O extends F.LossOptions> extends Module {
+  /** How the per-element losses are combined: 'mean' (default), 'sum' or 'none'. */
   readonly reduction: F.Reduction;
+  /** The options given at construction (checked: unknown keys are refused). */
   protected readonly opts: O;
 
   constructor(op: string, opts: O | undefined, accepted: readonly (keyof O & string)[]) {
@@ -21,6 +23,7 @@ abstract class Loss<O extends F.LossOptions> extends Module {
     }
   }
 
+  /** The loss of `input` against `target`: a 0-d tensor, or per element with `reduction: 'none'`. */
   abstract override forward(input: Tensor, target: Tensor): Tensor;
 
   protected override extraRepr(): string {
@@ -28,6 +31,16 @@ abstract class Loss<O extends F.LossOptions> extends Module {
   }
 }
 
+/**
+ * Mean squared error (input - target)², as torch.nn.MSELoss; the shapes must match (no broadcasting).
+ *
+ * PyTorch equivalent: `torch.nn.MSELoss`.
+ *
+ * @example
+ * ```ts
+ * const loss = new wg.nn.MSELoss().forward(pred, target);
+ * ```
+ */
 export class MSELoss extends Loss<F.LossOptions> {
   constructor(opts?: F.LossOptions) {
     super('MSELoss', opts, ['reduction']);
@@ -37,6 +50,11 @@ export class MSELoss extends Loss<F.LossOptions> {
   }
 }
 
+/**
+ * Mean absolute error |input - target|, as torch.nn.L1Loss (gradient 0 where equal).
+ *
+ * PyTorch equivalent: `torch.nn.L1Loss`.
+ */
 export class L1Loss extends Loss<F.LossOptions> {
   constructor(opts?: F.LossOptions) {
     super('L1Loss', opts, ['reduction']);
@@ -46,6 +64,11 @@ export class L1Loss extends Loss<F.LossOptions> {
   }
 }
 
+/**
+ * 0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta), for d = input - target.
+ *
+ * PyTorch equivalent: `torch.nn.HuberLoss`.
+ */
 export class HuberLoss extends Loss<F.HuberOptions> {
   constructor(opts?: F.HuberOptions) {
     super('HuberLoss', opts, ['reduction', 'delta']);
@@ -55,6 +78,11 @@ export class HuberLoss extends Loss<F.HuberOptions> {
   }
 }
 
+/**
+ * 0.5·d²/beta where |d| < beta, else |d| - 0.5·beta, for d = input - target (beta 0 gives L1Loss).
+ *
+ * PyTorch equivalent: `torch.nn.SmoothL1Loss`.
+ */
 export class SmoothL1Loss extends Loss<F.SmoothL1Options> {
   constructor(opts?: F.SmoothL1Options) {
     super('SmoothL1Loss', opts, ['reduction', 'beta']);
@@ -66,6 +94,7 @@ export class SmoothL1Loss extends Loss<F.SmoothL1Options> {
 
 /** Logits [N, C] against int32 class indices [N]: logSoftmax and nllLoss in one, as torch.nn.CrossEntropyLoss. */
 export class CrossEntropyLoss extends Loss<F.NllOptions> {
+  /** The class weights given as `weight` (a buffer, in `stateDict()`), or null. */
   declare readonly weight: Tensor | null;
   constructor(opts?: F.NllOptions) {
     super('CrossEntropyLoss', opts, ['reduction', 'weight', 'ignoreIndex']);
@@ -78,6 +107,7 @@ export class CrossEntropyLoss extends Loss<F.NllOptions> {
 
 /** Log-probabilities [N, C] (from logSoftmax) against int32 class indices [N], as torch.nn.NLLLoss. */
 export class NLLLoss extends Loss<F.NllOptions> {
+  /** The class weights given as `weight` (a buffer, in `stateDict()`), or null. */
   declare readonly weight: Tensor | null;
   constructor(opts?: F.NllOptions) {
     super('NLLLoss', opts, ['reduction', 'weight', 'ignoreIndex']);
@@ -90,6 +120,7 @@ export class NLLLoss extends Loss<F.NllOptions> {
 
 /** Probabilities in [0, 1] against targets in [0, 1], as torch.nn.BCELoss. */
 export class BCELoss extends Loss<F.BceOptions> {
+  /** The class weights given as `weight` (a buffer, in `stateDict()`), or null. */
   declare readonly weight: Tensor | null;
   constructor(opts?: F.BceOptions) {
     super('BCELoss', opts, ['reduction', 'weight']);
@@ -102,7 +133,9 @@ export class BCELoss extends Loss<F.BceOptions> {
 
 /** Sigmoid and binary cross-entropy in one stable expression, as torch.nn.BCEWithLogitsLoss. */
 export class BCEWithLogitsLoss extends Loss<F.BceWithLogitsOptions> {
+  /** The class weights given as `weight` (a buffer, in `stateDict()`), or null. */
   declare readonly weight: Tensor | null;
+  /** The positive-term weights given as `posWeight` (a buffer, in `stateDict()`), or null. */
   declare readonly posWeight: Tensor | null;
   constructor(opts?: F.BceWithLogitsOptions) {
     super('BCEWithLogitsLoss', opts, ['reduction', 'weight', 'posWeight']);

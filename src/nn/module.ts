@@ -7,21 +7,27 @@ import { Parameter } from './parameter.js';
 import { sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
+/** Options of `zeroGrad` (on a module or an optimizer). */
 export interface ZeroGradOptions {
   /** Drop the gradients (PyTorch 2's default) instead of filling them with zeros. */
   setToNone?: boolean;
 }
 
+/** Options of `Module.loadStateDict`. */
 export interface LoadStateDictOptions {
   /** Require the keys to match exactly (default true). Shapes must match either way. */
   strict?: boolean;
 }
 
+/** What `Module.loadStateDict` reports, as PyTorch's `_IncompatibleKeys` (both empty after a strict load). */
 export interface LoadStateDictResult {
+  /** Keys the module has but `dict` lacks (those entries kept their values). */
   missingKeys: string[];
+  /** Keys in `dict` that the module has no entry for (ignored). */
   unexpectedKeys: string[];
 }
 
+/** Options of `Module.registerBuffer`. */
 export interface RegisterBufferOptions {
   /** In `stateDict()` (default true); a non-persistent buffer is state that is recomputed. */
   persistent?: boolean;
@@ -65,6 +71,12 @@ export abstract class Module {
   readonly #registered = new Map<string, Kind>();
   readonly #nonPersistent = new Set<string>();
 
+  /**
+   * The computation the module performs; subclasses define it. Call it directly (or through
+   * `call`) where PyTorch writes `m(x)`.
+   *
+   * PyTorch equivalent: `torch.nn.Module.forward`.
+   */
   abstract forward(...inputs: Tensor[]): Tensor;
 
   /** Same as `forward`, the closest TypeScript gets to PyTorch's `m(x)`. */
@@ -176,6 +188,11 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Direct submodules, in definition order, each once.
+   *
+   * PyTorch equivalent: `torch.nn.Module.children`.
+   */
   *children(): Generator<Module> {
     for (const [, m] of this.namedChildren()) yield m;
   }
@@ -188,6 +205,11 @@ export abstract class Module {
     for (const [name, m] of this.namedChildren()) yield* m.namedModules(prefix ? `${prefix}.${name}` : name, seen);
   }
 
+  /**
+   * This module and every descendant, each once (this one first, then depth first).
+   *
+   * PyTorch equivalent: `torch.nn.Module.modules`.
+   */
   *modules(): Generator<Module> {
     for (const [, m] of this.namedModules()) yield m;
   }
@@ -204,6 +226,18 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Every parameter of this module and its descendants, each once (a shared parameter is
+   * yielded once), in the order of `namedParameters()`: what an optimizer is given.
+   *
+   * PyTorch equivalent: `torch.nn.Module.parameters`.
+   *
+   * @example
+   * ```ts
+   * const model = new wg.nn.Linear(4, 2);
+   * const opt = new wg.optim.SGD(model.parameters(), { lr: 0.1 });
+   * ```
+   */
   *parameters(): Generator<Tensor> {
     for (const [, p] of this.namedParameters()) yield p;
   }
@@ -220,6 +254,11 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Every buffer of this module and its descendants, each once, persistent or not.
+   *
+   * PyTorch equivalent: `torch.nn.Module.buffers`.
+   */
   *buffers(): Generator<Tensor> {
     for (const [, b] of this.namedBuffers()) yield b;
   }
@@ -254,6 +293,11 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * Sets evaluation mode on this module and every descendant; same as `train(false)`.
+   *
+   * PyTorch equivalent: `torch.nn.Module.eval`.
+   */
   eval(): this {
     return this.train(false);
   }
@@ -306,10 +350,17 @@ export abstract class Module {
     for (const b of [...this.buffers()]) b.dispose();
   }
 
+  /** Same as `dispose()`, so `using model = new Net()` frees the parameters at the end of the block. */
   [Symbol.dispose](): void {
     this.dispose();
   }
 
+  /**
+   * The module tree as PyTorch prints it: the class name with `extraRepr()` in parentheses, then
+   * each child module indented on its own line, e.g. `Linear(inFeatures=4, outFeatures=2, bias=true)`.
+   *
+   * PyTorch equivalent: `repr(module)`.
+   */
   toString(): string {
     const lines = [...this.namedChildren()].map(([name, m]) => `  (${name}): ${m.toString().replace(/\n/g, '\n  ')}`);
     const head = `${this.constructor.name}(${this.extraRepr()}`;

@@ -5,6 +5,7 @@ import { scope } from '../memory.js';
 import { options } from '../options.js';
 import { Tensor } from '../tensor.js';
 
+/** Options of `clipGradNorm_`. */
 export interface ClipGradNormOptions {
   /** The p of the p-norm (> 0), or Infinity for the largest absolute value. Default 2. */
   normType?: number;

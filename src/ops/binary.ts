@@ -6,6 +6,7 @@ import { Tensor } from '../tensor.js';
 import { reduceTo } from './shape-ops.js';
 import { checkLive, checkSameBackend, opScope, promote, record, wrap } from './util.js';
 
+/** The second operand of a binary op: a tensor (broadcast) or a number (a scalar). */
 export type Operand = Tensor | number;
 
 /** The dtype a number operand takes: an integer stays int32 next to an int32 tensor. */
@@ -67,6 +68,11 @@ function scaled(op: 'add' | 'sub', a: Tensor, b: Operand, alpha: number, grads: 
   return opScope(() => arith(op, a, mul(b, alpha), false, grads));
 }
 
+/**
+ * a + alpha·b elementwise with broadcasting; the function form of `Tensor.add`.
+ *
+ * PyTorch equivalent: `torch.add`.
+ */
 export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
   return scaled('add', a, b, alpha, (dy, a, b, _o, needs) => [
     needs[0] ? reduceTo(dy, a.shape) : null,
@@ -74,6 +80,11 @@ export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
   ]);
 }
 
+/**
+ * a - alpha·b elementwise with broadcasting; the function form of `Tensor.sub`.
+ *
+ * PyTorch equivalent: `torch.sub`.
+ */
 export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
   return scaled('sub', a, b, alpha, (dy, a, b, _o, needs) => [
     needs[0] ? reduceTo(dy, a.shape) : null,
@@ -81,6 +92,11 @@ export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
   ]);
 }
 
+/**
+ * a · b elementwise with broadcasting; the function form of `Tensor.mul`.
+ *
+ * PyTorch equivalent: `torch.mul`.
+ */
 export function mul(a: Tensor, b: Operand): Tensor {
   return arith('mul', a, b, false, (dy, a, b, _o, needs) => [
     needs[0] ? reduceTo(mul(dy, b), a.shape) : null,

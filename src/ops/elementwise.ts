@@ -16,16 +16,28 @@ function unary(op: UnaryOp, x: Tensor, param = 0): Tensor {
   return record(op, y, [x], [x, y], (dy) => [wrap(x, x.backend.unaryGrad(op, x.storage, y.storage, dy.storage, param), x.shape, x.dtype)]);
 }
 
+/** -x elementwise. PyTorch equivalent: `torch.neg`. */
 export const neg = (x: Tensor): Tensor => unary('neg', x);
+/** eˣ elementwise (float tensors). PyTorch equivalent: `torch.exp`. */
 export const exp = (x: Tensor): Tensor => unary('exp', x);
+/** Natural logarithm elementwise (float tensors). PyTorch equivalent: `torch.log`. */
 export const log = (x: Tensor): Tensor => unary('log', x);
+/** Square root elementwise (float tensors). PyTorch equivalent: `torch.sqrt`. */
 export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+/** |x| elementwise. PyTorch equivalent: `torch.abs`. */
 export const abs = (x: Tensor): Tensor => unary('abs', x);
+/** 1 / (1 + e⁻ˣ) elementwise (float tensors). PyTorch equivalent: `torch.sigmoid`. */
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+/** Hyperbolic tangent elementwise (float tensors). PyTorch equivalent: `torch.tanh`. */
 export const tanh = (x: Tensor): Tensor => unary('tanh', x);
 /** relu'(0) = 0, as in PyTorch; NaN stays NaN. */
 export const relu = (x: Tensor): Tensor => unary('relu', x);
 
+/**
+ * xᵉ elementwise for a number exponent (float tensors; int32 only for exponent 2).
+ *
+ * PyTorch equivalent: `torch.pow(x, exponent)`.
+ */
 export function pow(x: Tensor, exponent: number): Tensor {
   if (typeof exponent !== 'number') throw new WebgradError('pow', `exponent must be a number, got ${typeof exponent}`);
   return unary('pow', x, exponent);

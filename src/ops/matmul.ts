@@ -48,6 +48,11 @@ function product(op: string, a: Tensor, b: Tensor): Tensor {
   ]);
 }
 
+/**
+ * Matrix product of two 2-D float tensors: [n, k] × [k, m] gives [n, m].
+ *
+ * PyTorch equivalent: `torch.mm`.
+ */
 export function mm(a: Tensor, b: Tensor): Tensor {
   checkOperands('mm', a, b, [2]);
   return product('mm', a, b);

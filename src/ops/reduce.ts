@@ -189,6 +189,12 @@ export function max(x: Tensor, dim?: number | null, keepdim?: boolean): Tensor |
 export function max(x: Tensor, dim?: number | null, keepdim = false): Tensor | ValuesIndices {
   return extreme('max', x, dim, keepdim);
 }
+/**
+ * `min(x)` is the smallest element (a 0-d tensor; ties share the gradient); `min(x, dim, keepdim)`
+ * returns `{ values, indices }` along `dim`, as PyTorch does. Values alone: `amin`.
+ *
+ * PyTorch equivalent: `torch.min`.
+ */
 export function min(x: Tensor): Tensor;
 export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function min(x: Tensor, dim?: number | null, keepdim?: boolean): Tensor | ValuesIndices;
@@ -201,6 +207,11 @@ export function amax(x: Tensor, dim?: number | readonly number[] | null, keepdim
   checkLive('amax', x);
   return extremeValues('amax', 'max', x, dimsOf('amax', x, dim), keepdim);
 }
+/**
+ * Smallest values over `dim` (a dim, several, or all when omitted), as torch.amin: ties share the gradient.
+ *
+ * PyTorch equivalent: `torch.amin`.
+ */
 export function amin(x: Tensor, dim?: number | readonly number[] | null, keepdim = false): Tensor {
   checkLive('amin', x);
   return extremeValues('amin', 'min', x, dimsOf('amin', x, dim), keepdim);
@@ -215,4 +226,9 @@ function argReduce(op: ArgReduceOp, x: Tensor, dim: number | null | undefined, k
 
 /** Index of the first maximal element (of the flattened tensor when dim is omitted). */
 export const argmax = (x: Tensor, dim?: number | null, keepdim = false): Tensor => argReduce('argmax', x, dim, keepdim);
+/**
+ * Index (int32) of the first minimal element (of the flattened tensor when dim is omitted).
+ *
+ * PyTorch equivalent: `torch.argmin`.
+ */
 export const argmin = (x: Tensor, dim?: number | null, keepdim = false): Tensor => argReduce('argmin', x, dim, keepdim);

@@ -32,6 +32,11 @@ function reshapeFor(op: string, x: Tensor, shape: readonly number[]): Tensor {
   return reshape(x, shape);
 }
 
+/**
+ * Merges dims startDim..endDim (default: all) into one; shares storage. A 0-d tensor gives shape [1].
+ *
+ * PyTorch equivalent: `torch.flatten`.
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshapeFor('flatten', x, [1]);
   const s = normalizeDim('flatten', startDim, x.ndim);
@@ -40,11 +45,21 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   return reshapeFor('flatten', x, [...x.shape.slice(0, s), numelOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
 }
 
+/**
+ * Inserts a dim of size 1 at `dim` (negative counts from the end of the result); shares storage.
+ *
+ * PyTorch equivalent: `torch.unsqueeze`.
+ */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normalizeDim('unsqueeze', dim, x.ndim + 1);
   return reshapeFor('unsqueeze', x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
 }
 
+/**
+ * Removes dims of size 1: all of them, or only `dim` if it has size 1; shares storage.
+ *
+ * PyTorch equivalent: `torch.squeeze`.
+ */
 export function squeeze(x: Tensor, dim?: number): Tensor {
   if (dim === undefined) return reshapeFor('squeeze', x, x.shape.filter((d) => d !== 1));
   const d = normalizeDim('squeeze', dim, x.ndim);
@@ -65,6 +80,11 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return record('transpose', out, [x], [], (dy) => [transpose(dy, d0, d1)]);
 }
 
+/**
+ * Transpose of a tensor with at most 2 dims (a 0-d or 1-D tensor comes back unchanged, as a view).
+ *
+ * PyTorch equivalent: `torch.t`.
+ */
 export function t(x: Tensor): Tensor {
   checkLive('t', x);
   if (x.ndim > 2) throw new WebgradError('t', `expects a tensor with <= 2 dimensions, got shape ${fmtShape(x.shape)}`);
@@ -93,6 +113,12 @@ export function expandTo(op: string, x: Tensor, shape: Shape, dtype: DType = x.d
   });
 }
 
+/**
+ * `x` broadcast to `shape` (-1 keeps a size; new leading dims may be added). The result is a
+ * copy; its gradient sums back over the broadcast dims.
+ *
+ * PyTorch equivalent: `torch.Tensor.expand`.
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   checkLive('expand', x);
   check(Array.isArray(shape), 'expand', () => `shape must be an array of sizes, got ${shape === null ? 'null' : typeof shape}`);

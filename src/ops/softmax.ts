@@ -13,7 +13,17 @@ function softmaxFamily(op: string, x: Tensor, dim: number, log: boolean): Tensor
   return record(op, y, [x], [y], (dy) => [wrap(x, x.backend.softmaxGrad(y.storage, dy.storage, layout, log), x.shape, x.dtype)]);
 }
 
+/**
+ * exp(x) / sum(exp(x)) along `dim` (required), max-subtracted for stability (float tensors).
+ *
+ * PyTorch equivalent: `torch.softmax`.
+ */
 export const softmax = (x: Tensor, dim: number): Tensor => softmaxFamily('softmax', x, dim, false);
+/**
+ * log(softmax(x)) along `dim` (required), computed stably in one kernel (float tensors).
+ *
+ * PyTorch equivalent: `torch.log_softmax`.
+ */
 export const logSoftmax = (x: Tensor, dim: number): Tensor => softmaxFamily('logSoftmax', x, dim, true);
 
 /**

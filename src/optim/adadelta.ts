@@ -3,10 +3,15 @@ import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
 import type { StateSpec } from './state-dict.js';
 import { closedUnitInterval, nonNegative } from './validate.js';
 
+/** Options of `optim.Adadelta` (also accepted per param group). */
 export interface AdadeltaOptions {
+  /** Scale of the computed update (default 1.0). */
   lr?: number;
+  /** Decay rate of the running averages (default 0.9). */
   rho?: number;
+  /** Added inside the square roots for stability (default 1e-6). */
   eps?: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
 }
 

@@ -5,12 +5,17 @@ import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
 import type { StateSpec } from './state-dict.js';
 import { nonNegative } from './validate.js';
 
+/** Options of `optim.Adagrad` (also accepted per param group). */
 export interface AdagradOptions {
+  /** Learning rate (default 1e-2). */
   lr?: number;
+  /** Learning-rate decay per step (default 0). */
   lrDecay?: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
   /** The sum of squared gradients starts here. */
   initialAccumulatorValue?: number;
+  /** Added to the denominator for stability (default 1e-10). */
   eps?: number;
 }
 

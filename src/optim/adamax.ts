@@ -3,10 +3,15 @@ import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
 import type { StateSpec } from './state-dict.js';
 import { checkBetas, nonNegative } from './validate.js';
 
+/** Options of `optim.Adamax` (also accepted per param group). */
 export interface AdamaxOptions {
+  /** Learning rate (default 2e-3). */
   lr?: number;
+  /** Decay rates of the first moment and of the infinity norm (default [0.9, 0.999]). */
   betas?: readonly [number, number];
+  /** Added to the infinity norm for stability (default 1e-8). */
   eps?: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
 }
 

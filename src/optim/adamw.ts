@@ -3,9 +3,13 @@ import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
 import type { StateSpec } from './state-dict.js';
 import { checkBetas, checkBoolean, nonNegative } from './validate.js';
 
+/** Options of `optim.AdamW` (also accepted per param group). */
 export interface AdamWOptions {
+  /** Learning rate (default 1e-3). */
   lr?: number;
+  /** Decay rates of the first and second moment averages (default [0.9, 0.999]). */
   betas?: readonly [number, number];
+  /** Added to the denominator for stability (default 1e-8). */
   eps?: number;
   /** Decoupled decay: p *= 1 - lr·weightDecay before the Adam update (default 0.01). */
   weightDecay?: number;

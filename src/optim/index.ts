@@ -8,4 +8,10 @@ export { Adagrad, type AdagradOptions } from './adagrad.js';
 export { Adadelta, type AdadeltaOptions } from './adadelta.js';
 export { Adamax, type AdamaxOptions } from './adamax.js';
 export { NAdam, type NAdamOptions } from './nadam.js';
+/**
+ * Learning-rate schedulers: each sets the optimizer groups' `lr` on construction and on every
+ * `step()` (call it after `optimizer.step()`), with torch's chainable formulas.
+ *
+ * PyTorch equivalent: `torch.optim.lr_scheduler`.
+ */
 export * as lrScheduler from './lr-scheduler.js';

@@ -10,11 +10,19 @@ import { checkInteger, checkNumber, nonNegative } from './validate.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyOptimizer = Optimizer<any, any>;
 
-/** What a scheduler's stateDict holds: plain numbers, saved with `wg.save` alongside the rest. */
+/**
+ * What a scheduler's stateDict holds: plain numbers, saved with `wg.save` alongside the rest.
+ *
+ * @property lastEpoch The epoch the current lrs belong to.
+ * @property baseLrs Each group's `initialLr`.
+ * @property stepCount Steps taken since construction (or since SequentialLR restarted it).
+ * @property lastLr The lrs set last, one per group.
+ */
 export type SchedulerStateDict = { lastEpoch: number; baseLrs: number[]; stepCount: number; lastLr: number[] };
 
 /** Common options: `lastEpoch` resumes a schedule (the groups must then hold `initialLr`). */
 export interface SchedulerOptions {
+  /** The last epoch already run when resuming (default -1: start fresh at epoch 0). */
   lastEpoch?: number;
 }
 
@@ -25,14 +33,17 @@ function checkOptimizer(op: string, optimizer: unknown): AnyOptimizer {
 
 /** Base of the schedulers (torch's _LRScheduler). */
 export abstract class LRScheduler<O extends SchedulerOptions = SchedulerOptions> {
+  /** The optimizer whose param groups' `lr` this scheduler sets. */
   readonly optimizer: AnyOptimizer;
   /** The epoch (step count) the current lrs belong to; -1 before the first. */
   lastEpoch: number;
   /** Each group's `initialLr`. */
   baseLrs: number[];
+  /** The scheduler's class name, used in error messages. */
   protected readonly name: string;
   /** The subclass's options, stored here so the first step (run by this constructor) sees them. */
   protected readonly opts: Required<O>;
+  /** Steps taken since construction (the construction step counts as one). */
   protected stepCount = 0;
   #lastLr: number[] = [];
 
@@ -90,14 +101,27 @@ export abstract class LRScheduler<O extends SchedulerOptions = SchedulerOptions>
     return [...this.#lastLr];
   }
 
+  /** The optimizer's current lr of each group. */
   protected get groupLrs(): number[] {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
+  /**
+   * The schedule's position as plain numbers, to save with the optimizer's and restore with
+   * `loadStateDict`. The schedule's options (gamma, tMax...) are not included: the constructor gives them.
+   *
+   * PyTorch equivalent: `torch.optim.lr_scheduler._LRScheduler.state_dict`.
+   */
   stateDict(): SchedulerStateDict {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], stepCount: this.stepCount, lastLr: this.getLastLr() };
   }
 
+  /**
+   * Restores a position saved by `stateDict()` (checked first: one lr per group, integer epochs,
+   * no unknown keys). The group lrs themselves come from the optimizer's own state dict.
+   *
+   * PyTorch equivalent: `torch.optim.lr_scheduler._LRScheduler.load_state_dict`.
+   */
   loadStateDict(dict: SchedulerStateDict): void {
     const op = `${this.name}.loadStateDict`;
     const d = options(op, dict, ['lastEpoch', 'baseLrs', 'stepCount', 'lastLr']);
@@ -116,9 +140,14 @@ export abstract class LRScheduler<O extends SchedulerOptions = SchedulerOptions>
   }
 }
 
+/** The factor applied to a group's initial lr at `epoch`. */
 type LrLambda = (epoch: number) => number;
 
-/** lr = initialLr · lrLambda(epoch), one function for all groups or one per group. */
+/**
+ * lr = initialLr · lrLambda(epoch), one function for all groups or one per group.
+ *
+ * @property lrLambdas The factor function of each group.
+ */
 export class LambdaLR extends LRScheduler<SchedulerOptions & { lrLambdas: LrLambda[] }> {
   constructor(optimizer: AnyOptimizer, lrLambda: LrLambda | LrLambda[], opts?: SchedulerOptions) {
     const o = options('LambdaLR', opts, ['lastEpoch']);
@@ -139,6 +168,7 @@ export class LambdaLR extends LRScheduler<SchedulerOptions & { lrLambdas: LrLamb
 export interface StepLROptions extends SchedulerOptions {
   /** Epochs between decays. */
   stepSize: number;
+  /** Multiplicative decay factor (default 0.1). */
   gamma?: number;
 }
 
@@ -163,6 +193,7 @@ export class StepLR extends LRScheduler<StepLROptions> {
 }
 
 export interface ExponentialLROptions extends SchedulerOptions {
+  /** Multiplicative decay factor per epoch (required). */
   gamma: number;
 }
 
@@ -187,6 +218,7 @@ export class ExponentialLR extends LRScheduler<ExponentialLROptions> {
 export interface CosineAnnealingLROptions extends SchedulerOptions {
   /** Epochs from the initial lr down to `etaMin` (torch's T_max); the schedule then rises again. */
   tMax: number;
+  /** The lowest lr (default 0). */
   etaMin?: number;
 }
 
@@ -218,8 +250,11 @@ export class CosineAnnealingLR extends LRScheduler<CosineAnnealingLROptions> {
 }
 
 export interface LinearLROptions extends SchedulerOptions {
+  /** Multiplier of the initial lr at epoch 0 (default 1/3; in (0, 1]). */
   startFactor?: number;
+  /** Multiplier reached at `totalIters` and kept afterwards (default 1; in [0, 1]). */
   endFactor?: number;
+  /** Epochs the linear change takes (default 5). */
   totalIters?: number;
 }
 
@@ -250,10 +285,15 @@ export class LinearLR extends LRScheduler<LinearLROptions> {
   }
 }
 
+/** Options of `SequentialLR`. */
 export interface SequentialLROptions {
   /** Run one after another: schedulers[i] from milestones[i-1] on. */
   schedulers: LRScheduler[];
+  /**
+   * The epochs at which the next scheduler takes over: increasing integers > 0, one fewer than `schedulers`.
+   */
   milestones: number[];
+  /** The last epoch already run when resuming (default -1: start fresh). */
   lastEpoch?: number;
 }
 
@@ -263,7 +303,9 @@ export interface SequentialLROptions {
  * Create the schedulers first; this constructor rewinds them.
  */
 export class SequentialLR {
+  /** The optimizer whose param groups' `lr` the schedulers set. */
   readonly optimizer: AnyOptimizer;
+  /** The epoch the current lrs belong to (0 after construction). */
   lastEpoch: number;
   readonly #schedulers: LRScheduler[];
   readonly #milestones: number[];
@@ -295,6 +337,12 @@ export class SequentialLR {
     this.#lastLr = schedulers[0].getLastLr();
   }
 
+  /**
+   * Advances one epoch (call it after `optimizer.step()`): steps the scheduler in charge, or
+   * restarts the next one at its epoch 0 on a milestone.
+   *
+   * PyTorch equivalent: `torch.optim.lr_scheduler.SequentialLR.step`.
+   */
   step(): void {
     this.lastEpoch++;
     let idx = 0;
@@ -305,14 +353,29 @@ export class SequentialLR {
     this.#lastLr = s.getLastLr();
   }
 
+  /** The lrs set last, one per group. */
   getLastLr(): number[] {
     return [...this.#lastLr];
   }
 
+  /**
+   * The position of this schedule and of each scheduler in it, as plain numbers.
+   *
+   * @property lastEpoch The epoch the current lrs belong to.
+   * @property lastLr The lrs set last, one per group.
+   * @property schedulers Each scheduler's own state dict.
+   *
+   * PyTorch equivalent: `torch.optim.lr_scheduler.SequentialLR.state_dict`.
+   */
   stateDict(): { lastEpoch: number; lastLr: number[]; schedulers: SchedulerStateDict[] } {
     return { lastEpoch: this.lastEpoch, lastLr: this.getLastLr(), schedulers: this.#schedulers.map((s) => s.stateDict()) };
   }
 
+  /**
+   * Restores a position saved by `stateDict()`; if any scheduler refuses its part, none is changed.
+   *
+   * PyTorch equivalent: `torch.optim.lr_scheduler.SequentialLR.load_state_dict`.
+   */
   loadStateDict(dict: { lastEpoch: number; lastLr: number[]; schedulers: SchedulerStateDict[] }): void {
     const op = 'SequentialLR.loadStateDict';
     const d = options(op, dict, ['lastEpoch', 'lastLr', 'schedulers']);

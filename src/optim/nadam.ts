@@ -3,11 +3,17 @@ import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
 import type { StateSpec } from './state-dict.js';
 import { checkBetas, nonNegative } from './validate.js';
 
+/** Options of `optim.NAdam` (also accepted per param group). */
 export interface NAdamOptions {
+  /** Learning rate (default 2e-3). */
   lr?: number;
+  /** Decay rates of the first and second moment averages (default [0.9, 0.999]). */
   betas?: readonly [number, number];
+  /** Added to the denominator for stability (default 1e-8). */
   eps?: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
+  /** Momentum decay ψ of the μₜ schedule (default 4e-3). */
   momentumDecay?: number;
 }
 

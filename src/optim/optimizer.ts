@@ -14,10 +14,17 @@ export type { OptimizerStateDict, StateSpec } from './state-dict.js';
 /**
  * One group of parameters sharing option values (PyTorch's param_groups entry). `initialLr`
  * is set by the first lr scheduler attached, as torch's `initial_lr`.
+ *
+ * @property params The group's parameters.
+ * @property initialLr The lr before any scheduler changed it.
  */
 export type ParamGroup<O> = O & { params: Tensor[]; initialLr?: number };
 
-/** A group as passed in: options not given fall back to the optimizer's. */
+/**
+ * A group as passed in: options not given fall back to the optimizer's.
+ *
+ * @property params The group's parameters, e.g. `model.fc.parameters()`.
+ */
 export type ParamGroupSpec<O> = Partial<O> & { params: Iterable<Tensor> };
 
 /** Parameters (e.g. `model.parameters()`) or an array of groups with their own options. */
@@ -33,11 +40,13 @@ export type ParamState = { [key: string]: number | Tensor | undefined };
  * in-place kernels, one launch per parameter, and never read the device back.
  */
 export abstract class Optimizer<O extends object, S extends ParamState> {
+  /** The parameter groups, each with its own option values (e.g. `lr`, which the lr schedulers set). */
   readonly paramGroups: ParamGroup<O>[] = [];
   /** The optimizer's option defaults (its constructor's options over its own defaults). */
   readonly defaults: O;
   /** Per-parameter state (momentum buffers, moments...), created on the first step. */
   protected readonly state = new Map<Tensor, S>();
+  /** The optimizer's class name, used in error messages. */
   protected readonly name: string;
 
   protected constructor(name: string, params: Params<O>, defaults: O, opts: Partial<O> | undefined) {

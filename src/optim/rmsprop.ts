@@ -3,11 +3,17 @@ import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
 import type { StateSpec } from './state-dict.js';
 import { checkBoolean, closedUnitInterval, nonNegative } from './validate.js';
 
+/** Options of `optim.RMSprop` (also accepted per param group). */
 export interface RMSpropOptions {
+  /** Learning rate (default 1e-2). */
   lr?: number;
+  /** Smoothing constant of the squared-gradient average (default 0.99). */
   alpha?: number;
+  /** Added to the denominator for stability (default 1e-8). */
   eps?: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
+  /** Momentum factor (default 0). */
   momentum?: number;
   /** Normalise by the gradient's estimated variance instead of its second moment. */
   centered?: boolean;

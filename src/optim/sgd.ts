@@ -4,11 +4,17 @@ import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
 import type { StateSpec } from './state-dict.js';
 import { checkBoolean, checkNumber, nonNegative } from './validate.js';
 
+/** Options of `optim.SGD` (also accepted per param group). */
 export interface SGDOptions {
+  /** Learning rate (required). */
   lr: number;
+  /** Momentum factor (default 0: plain SGD). */
   momentum?: number;
+  /** Dampening of the momentum (default 0). */
   dampening?: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
   nesterov?: boolean;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
 }
 

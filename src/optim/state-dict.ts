@@ -6,14 +6,23 @@ import { Tensor } from '../tensor.js';
  * An optimizer's state, in PyTorch's structure: `state` keyed by parameter index (counting
  * through the groups in order), `param_groups` with each group's options (webgrad's names)
  * and `params` as index lists. A tree `wg.save` writes and `wg.load` reads back.
+ *
+ * @property params In a `param_groups` entry: the indices of the group's parameters.
  */
 export type OptimizerStateDict = {
+  /** Each stepped parameter's state entries, keyed by its index. */
   state: { [index: string]: { [key: string]: number | Tensor } };
+  /** Each group's options, with its parameters as indices. */
   param_groups: ({ [option: string]: HyperValue } & { params: number[] })[];
 };
 type HyperValue = number | boolean | string | number[];
 
-/** The state entries one parameter holds once stepped: tensors shaped like it, and numbers. */
+/**
+ * The state entries one parameter holds once stepped: tensors shaped like it, and numbers.
+ *
+ * @property tensors Names of the tensor entries (e.g. `expAvg`).
+ * @property numbers Names of the number entries (e.g. `step`).
+ */
 export type StateSpec = { readonly tensors: readonly string[]; readonly numbers: readonly string[] };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
