@@ -15,7 +15,7 @@ export { manualSeed } from './random.js';
 export { init, destroy, backendInfo, type InitOptions, type BackendChoice } from './runtime.js';
 export { setLogger, type Logger } from './logger.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
-export { scope, keep, memory, type MemoryReport, type HostRange } from './memory.js';
+export { scope, keep, memory, type Disposable, type MemoryReport, type HostRange } from './memory.js';
 export { WebgradError } from './errors.js';
 export type { DType, TypedArray } from './dtype.js';
 export type { Shape } from './shape.js';
@@ -48,5 +48,6 @@ export * as nn from './nn/index.js';
  */
 export * as optim from './optim/index.js';
 export { profile, formatProfile, type ProfileResult, type KernelTime } from './profile.js';
-export type { BinaryOp, ArithOp } from './kernels/binary.js';
+export type { BinaryOp } from './kernels/binary.js';
+export type { Node } from './autograd/node.js';
 export type { StateTree, StateValue } from './serialize-tree.js';

@@ -51,8 +51,11 @@ export function knownConstant(t: { readonly hostRange: HostRange | null }): numb
   return r !== null && r.min === r.max ? r.min : null;
 }
 
-interface Disposable {
+/** What `scope()` and `keep()` manage: anything with `dispose()` and `isDisposed` (a Tensor). */
+export interface Disposable {
+  /** Frees its memory now. */
   dispose(): void;
+  /** Whether it was disposed. */
   readonly isDisposed: boolean;
 }
 

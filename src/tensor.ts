@@ -9,6 +9,7 @@ import type { Shape } from './shape.js';
 import { normalizeDim, numelOf } from './shape.js';
 import { warnOnce } from './warn.js';
 import * as B from './ops/binary.js';
+import type { Operand } from './ops/binary.js';
 import * as E from './ops/elementwise.js';
 import * as M from './ops/matmul.js';
 import * as R from './ops/reduce.js';
@@ -20,7 +21,6 @@ import { options } from './options.js';
 
 /** A number or nested arrays of numbers, as `tolist()` returns and `wg.tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
-type Operand = Tensor | number;
 
 /** Options of `Tensor.backward`. */
 export interface BackwardOptions {

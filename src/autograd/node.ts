@@ -8,6 +8,9 @@ export type BackwardFn = (dy: Tensor, needs: readonly boolean[]) => (Tensor | nu
  * One recorded op in the graph. It keeps its inputs (to send gradients to them) and the
  * tensors its backward needs, with their versions at record time: an in-place write to a saved
  * tensor afterwards would make the gradient silently wrong, so backward refuses instead.
+ *
+ * PyTorch equivalent: a tensor's `grad_fn` (`t.gradFn.name` is what PyTorch prints, e.g.
+ * `'mm'`; `t.gradFn.inputs` are the op's inputs).
  */
 export class Node {
   #backward: BackwardFn | null;
@@ -15,11 +18,14 @@ export class Node {
   /** Temporaries of the op (opScope) that the graph still needs; disposed on release. */
   #owned: Tensor[];
   readonly #versions: number[];
+  /** For each input, whether it required grad when the op ran (backward skips the others). */
   readonly needs: boolean[];
   /** Emptied by `release()`, so a freed graph no longer keeps its tensors reachable. */
   inputs: readonly Tensor[];
 
+  /** @internal Ops record nodes (src/ops/util.ts `record`); users never construct one. */
   constructor(
+    /** The op that made the tensor: 'mm', 'add', 'relu', ... */
     readonly name: string,
     inputs: readonly Tensor[],
     saved: Tensor[],
@@ -33,12 +39,13 @@ export class Node {
     this.needs = inputs.map((t) => t.requiresGrad);
   }
 
+  /** @internal Runs the backward: the gradients of the inputs from the output's. */
   apply(dy: Tensor): (Tensor | null)[] {
     this.check();
     return this.#backward!(dy, this.needs);
   }
 
-  /** Throws if backward cannot run: the node was released, or a saved tensor changed. */
+  /** @internal Throws if backward cannot run: the node was released, or a saved tensor changed. */
   check(): void {
     if (!this.#backward) {
       throw new WebgradError(
@@ -58,17 +65,17 @@ export class Node {
     });
   }
 
-  /** The tensors backward reads (empty once released). */
+  /** @internal The tensors backward reads (empty once released). */
   get saved(): readonly Tensor[] {
     return this.#saved;
   }
 
-  /** Hands the node more temporaries to dispose on release (made after it was recorded). */
+  /** @internal Hands the node more temporaries to dispose on release (made after it was recorded). */
   own(...ts: Tensor[]): void {
     this.#owned.push(...ts);
   }
 
-  /** Frees what backward needed and the node's own temporaries; the node can no longer run. */
+  /** @internal Frees what backward needed and the node's own temporaries; the node can no longer run. */
   release(): void {
     this.#backward = null;
     this.#saved = [];

@@ -140,7 +140,16 @@ export interface BackendInfo {
   /** The backend in use. */
   readonly name: 'cpu' | 'webgpu';
   /** The WebGPU adapter's identification as the browser or Dawn reports it (absent on the CPU backend). */
-  readonly adapter?: { vendor: string; architecture: string; device: string; description: string };
+  readonly adapter?: {
+    /** The adapter's vendor, as GPUAdapterInfo reports it (e.g. 'nvidia', 'mesa'). */
+    vendor: string;
+    /** Its architecture (e.g. 'hopper', 'llvmpipe'). */
+    architecture: string;
+    /** Its device name, where the implementation tells. */
+    device: string;
+    /** A human-readable description, where the implementation tells. */
+    description: string;
+  };
   /** The device's WebGPU limits by name, e.g. `maxStorageBufferBindingSize` (absent on the CPU backend). */
   readonly limits?: Record<string, number>;
 }

@@ -121,7 +121,12 @@ export function mean(x: Tensor, dim?: number | readonly number[] | null, keepdim
  * What max(dim) and min(dim) return, as PyTorch does: `values` and `indices` (int32, the
  * first extreme index along the dim), which also destructure as `[values, indices]`.
  */
-export type ValuesIndices = [values: Tensor, indices: Tensor] & { readonly values: Tensor; readonly indices: Tensor };
+export type ValuesIndices = [values: Tensor, indices: Tensor] & {
+  /** The extreme values along the dim. */
+  readonly values: Tensor;
+  /** Their int32 indices along the dim (the first extreme one). */
+  readonly indices: Tensor;
+};
 
 const valuesIndices = (values: Tensor, indices: Tensor): ValuesIndices =>
   Object.assign([values, indices] as [Tensor, Tensor], { values, indices });

@@ -15,7 +15,15 @@ export interface AdadeltaOptions {
   weightDecay?: number;
 }
 
-type AdadeltaState = { step: number; squareAvg: Tensor; accDelta: Tensor };
+/** What Adadelta keeps for each parameter (its `state` entry). */
+export type AdadeltaState = {
+  /** Steps taken with this parameter (1-based after the first step). */
+  step: number;
+  /** Moving average of the squared gradient. */
+  squareAvg: Tensor;
+  /** Moving average of the squared updates. */
+  accDelta: Tensor;
+};
 
 /**
  * torch.optim.Adadelta, one fused in-place kernel per parameter: with g = grad + weightDecay·p,

@@ -19,7 +19,13 @@ export interface AdagradOptions {
   eps?: number;
 }
 
-type AdagradState = { step: number; sum: Tensor };
+/** What Adagrad keeps for each parameter (its `state` entry). */
+export type AdagradState = {
+  /** Steps taken with this parameter (1-based after the first step). */
+  step: number;
+  /** Sum of squared gradients (plus the initial accumulator value). */
+  sum: Tensor;
+};
 
 /**
  * torch.optim.Adagrad (dense gradients), one fused in-place kernel per parameter: with

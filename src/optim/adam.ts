@@ -15,7 +15,15 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
-type AdamState = { step: number; expAvg: Tensor; expAvgSq: Tensor };
+/** What Adam keeps for each parameter (its `state` entry). */
+export type AdamState = {
+  /** Steps taken with this parameter (1-based after the first step). */
+  step: number;
+  /** First moment: exponential moving average of the gradient. */
+  expAvg: Tensor;
+  /** Second moment: exponential moving average of the squared gradient. */
+  expAvgSq: Tensor;
+};
 
 /**
  * torch.optim.Adam, one fused in-place kernel per parameter: with g = grad + weightDecay·p,

@@ -15,7 +15,15 @@ export interface AdamaxOptions {
   weightDecay?: number;
 }
 
-type AdamaxState = { step: number; expAvg: Tensor; expInf: Tensor };
+/** What Adamax keeps for each parameter (its `state` entry). */
+export type AdamaxState = {
+  /** Steps taken with this parameter (1-based after the first step). */
+  step: number;
+  /** First moment: exponential moving average of the gradient. */
+  expAvg: Tensor;
+  /** Exponentially weighted infinity norm of the gradient. */
+  expInf: Tensor;
+};
 
 /**
  * torch.optim.Adamax, one fused in-place kernel per parameter: with g = grad + weightDecay·p,

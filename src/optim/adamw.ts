@@ -17,7 +17,17 @@ export interface AdamWOptions {
   amsgrad?: boolean;
 }
 
-type AdamWState = { step: number; expAvg: Tensor; expAvgSq: Tensor; maxExpAvgSq?: Tensor };
+/** What AdamW keeps for each parameter (its `state` entry). */
+export type AdamWState = {
+  /** Steps taken with this parameter (1-based after the first step). */
+  step: number;
+  /** First moment: exponential moving average of the gradient. */
+  expAvg: Tensor;
+  /** Second moment: exponential moving average of the squared gradient. */
+  expAvgSq: Tensor;
+  /** With `amsgrad`: the running maximum of the second moment. */
+  maxExpAvgSq?: Tensor;
+};
 
 /**
  * torch.optim.AdamW, one fused in-place kernel per parameter:

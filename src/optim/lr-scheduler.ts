@@ -7,8 +7,9 @@ import { checkInteger, checkNumber, nonNegative } from './validate.js';
 // (epoch 0) and on each step(), with torch's chainable formulas (the new lr from the group's
 // current one), so schedules compose and match torch's floating point step for step.
 
+/** Any optimizer a scheduler can drive (its param groups' `lr` is what it sets). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyOptimizer = Optimizer<any, any>;
+export type AnyOptimizer = Optimizer<any, any>;
 
 /**
  * What a scheduler's stateDict holds: plain numbers, saved with `wg.save` alongside the rest.
@@ -141,14 +142,20 @@ export abstract class LRScheduler<O extends SchedulerOptions = SchedulerOptions>
 }
 
 /** The factor applied to a group's initial lr at `epoch`. */
-type LrLambda = (epoch: number) => number;
+/** LambdaLR's factor for an epoch: the group's lr is its initial lr times this. */
+export type LrLambda = (epoch: number) => number;
 
 /**
  * lr = initialLr · lrLambda(epoch), one function for all groups or one per group.
  *
  * @property lrLambdas The factor function of each group.
  */
-export class LambdaLR extends LRScheduler<SchedulerOptions & { lrLambdas: LrLambda[] }> {
+export class LambdaLR extends LRScheduler<
+  SchedulerOptions & {
+    /** The factor function of each group. */
+    lrLambdas: LrLambda[];
+  }
+> {
   constructor(optimizer: AnyOptimizer, lrLambda: LrLambda | LrLambda[], opts?: SchedulerOptions) {
     const o = options('LambdaLR', opts, ['lastEpoch']);
     const groups = checkOptimizer('LambdaLR', optimizer).paramGroups.length;
@@ -367,7 +374,14 @@ export class SequentialLR {
    *
    * PyTorch equivalent: `torch.optim.lr_scheduler.SequentialLR.state_dict`.
    */
-  stateDict(): { lastEpoch: number; lastLr: number[]; schedulers: SchedulerStateDict[] } {
+  stateDict(): {
+    /** Steps taken. */
+    lastEpoch: number;
+    /** Each group's lr after the last step. */
+    lastLr: number[];
+    /** The state of each scheduler in the sequence. */
+    schedulers: SchedulerStateDict[];
+  } {
     return { lastEpoch: this.lastEpoch, lastLr: this.getLastLr(), schedulers: this.#schedulers.map((s) => s.stateDict()) };
   }
 

@@ -17,7 +17,17 @@ export interface NAdamOptions {
   momentumDecay?: number;
 }
 
-type NAdamState = { step: number; muProduct: number; expAvg: Tensor; expAvgSq: Tensor };
+/** What NAdam keeps for each parameter (its `state` entry). */
+export type NAdamState = {
+  /** Steps taken with this parameter (1-based after the first step). */
+  step: number;
+  /** Product of the momentum schedule so far (a host number). */
+  muProduct: number;
+  /** First moment: exponential moving average of the gradient. */
+  expAvg: Tensor;
+  /** Second moment: exponential moving average of the squared gradient. */
+  expAvgSq: Tensor;
+};
 
 /**
  * torch.optim.NAdam, one fused in-place kernel per parameter: with g = grad + weightDecay·p,

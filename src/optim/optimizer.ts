@@ -18,14 +18,22 @@ export type { OptimizerStateDict, StateSpec } from './state-dict.js';
  * @property params The group's parameters.
  * @property initialLr The lr before any scheduler changed it.
  */
-export type ParamGroup<O> = O & { params: Tensor[]; initialLr?: number };
+export type ParamGroup<O> = O & {
+  /** The group's parameters. */
+  params: Tensor[];
+  /** The lr a scheduler started from (set by the first scheduler attached). */
+  initialLr?: number;
+};
 
 /**
  * A group as passed in: options not given fall back to the optimizer's.
  *
  * @property params The group's parameters, e.g. `model.fc.parameters()`.
  */
-export type ParamGroupSpec<O> = Partial<O> & { params: Iterable<Tensor> };
+export type ParamGroupSpec<O> = Partial<O> & {
+  /** The group's parameters. */
+  params: Iterable<Tensor>;
+};
 
 /** Parameters (e.g. `model.parameters()`) or an array of groups with their own options. */
 export type Params<O> = Iterable<Tensor> | ParamGroupSpec<O>[];

@@ -19,7 +19,17 @@ export interface RMSpropOptions {
   centered?: boolean;
 }
 
-type RMSpropState = { step: number; squareAvg: Tensor; momentumBuffer?: Tensor; gradAvg?: Tensor };
+/** What RMSprop keeps for each parameter (its `state` entry). */
+export type RMSpropState = {
+  /** Steps taken with this parameter (1-based after the first step). */
+  step: number;
+  /** Moving average of the squared gradient. */
+  squareAvg: Tensor;
+  /** Momentum buffer, once momentum is used. */
+  momentumBuffer?: Tensor;
+  /** With `centered`: moving average of the gradient. */
+  gradAvg?: Tensor;
+};
 
 /**
  * torch.optim.RMSprop, one fused in-place kernel per parameter: with g = grad + weightDecay·p,

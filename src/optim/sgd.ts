@@ -18,7 +18,11 @@ export interface SGDOptions {
   weightDecay?: number;
 }
 
-type SGDState = { momentumBuffer?: Tensor };
+/** What SGD keeps for each parameter (its `state` entry). */
+export type SGDState = {
+  /** Momentum buffer, once momentum is used. */
+  momentumBuffer?: Tensor;
+};
 
 /**
  * torch.optim.SGD, one fused in-place kernel per parameter:

@@ -13,9 +13,13 @@ export type OptimizerStateDict = {
   /** Each stepped parameter's state entries, keyed by its index. */
   state: { [index: string]: { [key: string]: number | Tensor } };
   /** Each group's options, with its parameters as indices. */
-  param_groups: ({ [option: string]: HyperValue } & { params: number[] })[];
+  param_groups: ({ [option: string]: HyperValue } & {
+    /** The indices (into `state`'s numbering) of the group's parameters. */
+    params: number[];
+  })[];
 };
-type HyperValue = number | boolean | string | number[];
+/** A hyper-parameter's value in a saved param group (lr, betas, flags, names). */
+export type HyperValue = number | boolean | string | number[];
 
 /**
  * The state entries one parameter holds once stepped: tensors shaped like it, and numbers.
