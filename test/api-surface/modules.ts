@@ -1,9 +1,9 @@
-// API-surface rows for the nn, optim and data namespaces.
+// API-surface rows for the nn and data namespaces.
 import { expect } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import { G, I, T, TwoLayer, dataset, idxBytes, is, stHeader, tempPath, writeFileSync, type Run } from './helpers.js';
 
-const { nn, optim, data } = wg;
+const { nn, data } = wg;
 const F = nn.functional;
 
 export const MODULES: Record<string, Run> = {
@@ -132,65 +132,6 @@ export const MODULES: Record<string, Run> = {
   'nn.functional.tanh': () => is(F.tanh(T([0])), [0]),
   'nn.functional.softmax': () => is(F.softmax(T([[1, 1, 1, 1]]), 1), [[0.25, 0.25, 0.25, 0.25]]),
   'nn.functional.logSoftmax': () => is(F.logSoftmax(T([[2, 2]]), -1), [[-Math.LN2, -Math.LN2]]),
-
-  // ---- optim ----
-  'optim.Optimizer': () => expect(new optim.SGD([G([1])], { lr: 0.1 })).toBeInstanceOf(optim.Optimizer),
-  'optim.Optimizer#paramGroups': () => {
-    const a = G([1]);
-    const opt = new optim.SGD([{ params: [a], lr: 0.5 }], { lr: 0.1, momentum: 0.9 });
-    expect(opt.paramGroups).toHaveLength(1);
-    expect(opt.paramGroups[0]).toMatchObject({ lr: 0.5, momentum: 0.9, params: [a] });
-  },
-  'optim.Optimizer#step': async () => {
-    for (const opt of [(p: wg.Tensor) => new optim.SGD([p], { lr: 0.1 }), (p: wg.Tensor) => new optim.Adam([p], { lr: 0.1 })]) {
-      const p = G([1, 2]);
-      p.grad = T([1, -1]);
-      opt(p).step();
-      await is(p, [0.9, 2.1], 'float32', 1e-5);
-    }
-  },
-  'optim.Optimizer#zeroGrad': async () => {
-    const p = G([1]);
-    const opt = new optim.SGD([p], { lr: 1 });
-    p.grad = T([5]);
-    opt.zeroGrad({ setToNone: false });
-    await is(p.grad!, [0]);
-    opt.zeroGrad();
-    expect(p.grad).toBeNull();
-  },
-  'optim.Optimizer#dispose': async () => {
-    const p = G([1]);
-    const opt = new optim.SGD([p], { lr: 1, momentum: 0.5 });
-    p.grad = T([1]);
-    opt.step(); // p = 0, buffer = 1
-    opt.dispose();
-    opt.step(); // a fresh buffer: p = -1 (with the old buffer it would be -1.5)
-    await is(p, [-1]);
-  },
-  'optim.SGD': () => expect(() => new optim.SGD([G([1])], { lr: -1 })).toThrow('SGD: invalid learning rate: -1 (expected a finite number >= 0)'),
-  'optim.SGD#step': async () => {
-    const p = G([1]);
-    const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9, weightDecay: 0.5 });
-    for (let i = 0; i < 2; i++) {
-      p.grad = T([1]);
-      opt.step();
-    }
-    // g1 = 1 + 0.5 = 1.5, p = 0.85; g2 = 1 + 0.425 = 1.425, buf = 1.35 + 1.425 = 2.775, p = 0.5725
-    await is(p, [0.5725], 'float32', 1e-6);
-  },
-  'optim.Adam': () => expect(new optim.Adam([G([1])]).paramGroups[0]).toMatchObject({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }),
-  'optim.Adam#step': async () => {
-    const p = G([1]);
-    const opt = new optim.Adam([p], { lr: 0.1, betas: [0.5, 0.5] });
-    p.grad = T([1]);
-    opt.step();
-    p.grad = T([3]);
-    opt.step();
-    // step 1: m̂ = v̂ = 1, p = 0.9; step 2: m = 0.25 + 1.5, v = 0.25 + 4.5, bias-corrected by 1 - 0.5²
-    const mh = 1.75 / 0.75;
-    const vh = 4.75 / 0.75;
-    await is(p, [0.9 - (0.1 * mh) / (Math.sqrt(vh) + 1e-8)], 'float32', 1e-6);
-  },
 
   // ---- data ----
   'data.parseIdx': () => {
