@@ -1,5 +1,6 @@
 // Every public function, class and method, on every backend, with a real expected value.
-// The case table (test/api-surface/: functions.ts, tensor.ts, modules.ts, losses.ts, optim.ts) is keyed by what the user types: 'add' for
+// The case table (test/api-surface/: functions.ts, tensor.ts, modules.ts, losses.ts, optim.ts)
+// is keyed by what the user types: 'add' for
 // wg.add, 'nn.functional.mseLoss', 'Tensor#square' for a method, 'nn.Module#zeroGrad'. The
 // completeness tests below enumerate the exports of src/index.ts (recursing into nn, optim,
 // data and nn.functional) and the members of every exported class at run time, plus the names
