@@ -1,5 +1,6 @@
 // Every public function, class and method, on every backend, with a real expected value.
-// The case table (test/api-surface/: functions.ts, tensor.ts, modules.ts) is keyed by what the user types: 'add' for
+// The case table (test/api-surface/: functions.ts, tensor.ts, modules.ts, losses.ts, optim.ts)
+// is keyed by what the user types: 'add' for
 // wg.add, 'nn.functional.mseLoss', 'Tensor#square' for a method, 'nn.Module#zeroGrad'. The
 // completeness tests below enumerate the exports of src/index.ts (recursing into nn, optim,
 // data and nn.functional) and the members of every exported class at run time, plus the names
@@ -83,27 +84,41 @@ function publicSurface(): string[] {
 
 /**
  * The names the README's API section promises, in the table's vocabulary: `wg.x`, `t.x`,
- * `nn.X`/`optim.X`/`data.x`, the bare op names of the Creation and Ops paragraphs, Module's
- * methods and the `nn.functional` list of the nn paragraph, the optimizers' methods.
+ * `m.x`, `opt.x`, `nn.X`/`optim.X`/`data.x`, the bare op names of the Creation and Ops
+ * paragraphs, Module's methods and the `nn.functional` list of the nn paragraph, the
+ * optimizers' and the lr schedulers' methods (written as calls).
  */
 function readmeNames(): string[] {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const api = readme.slice(readme.indexOf('\n## API'), readme.indexOf('\n## ', readme.indexOf('\n## API') + 1));
   const names = new Set<string>();
   const spans = (text: string): string[] => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
-  const bare = (text: string, prefix: string): void => {
+  // Argument lists may wrap across lines, hence [^)] rather than `.`. A span that opens with `{`
+  // or `[` is a literal (a result's fields, an example value), not names. With `calls`, only
+  // names written as calls count: the optim paragraph also names arguments and dict fields.
+  const bare = (text: string, prefix: string, calls = false): void => {
     for (const s of spans(text)) {
-      if (/[.=]/.test(s.replace(/\(.*\)/, ''))) continue; // prefixed names are read below
-      for (const w of s.replace(/\(.*?\)/g, ' ').split(/[\s,/]+/)) if (/^[a-z]\w*_?$/.test(w)) names.add(prefix + w);
+      if (/[.=]/.test(s.replace(/\([^]*\)/, '')) || /^[{[]/.test(s)) continue; // prefixed names are read below
+      if (calls) {
+        const call = /^([a-z]\w*_?)\(/.exec(s);
+        if (call) names.add(prefix + call[1]);
+        continue;
+      }
+      for (const w of s.replace(/\([^)]*\)/g, ' ').split(/[\s,/]+/)) if (/^[a-z]\w*_?$/.test(w)) names.add(prefix + w);
     }
+  };
+  const isNamespace = (ns: string, key: string): boolean => {
+    const v = (wg as unknown as Record<string, Record<string, unknown>>)[ns]?.[key];
+    return v !== null && typeof v === 'object' && Object.prototype.toString.call(v) === '[object Module]';
   };
   for (const para of api.split(/\n\n/)) {
     for (const s of spans(para)) {
       for (const m of s.matchAll(/\bwg\.(\w+)/g)) names.add(m[1]);
-      for (const m of s.matchAll(/(?:^|[^\w.])(?:t|m)\.(\w+)/g)) names.add(`${/\bm\./.test(s) ? 'nn.Module' : 'Tensor'}#${m[1]}`);
+      for (const m of s.matchAll(/(?:^|[^\w.])(t|m|opt)\.(\w+)/g)) names.add(`${{ t: 'Tensor', m: 'nn.Module', opt: 'optim.Optimizer' }[m[1]]}#${m[2]}`);
+      // A namespace (nn.functional, nn.utils, optim.lrScheduler) is not a row; its members are.
       for (const m of s.matchAll(/\b(nn|optim|data)\.(\w+)(?:\.(\w+))?/g)) {
-        if (m[2] === 'functional' && !m[3]) continue;
-        names.add(m[3] && m[2] === 'functional' ? `${m[1]}.functional.${m[3]}` : `${m[1]}.${m[2]}`);
+        if (!isNamespace(m[1], m[2])) names.add(`${m[1]}.${m[2]}`);
+        else if (m[3]) names.add(`${m[1]}.${m[2]}.${m[3]}`);
       }
     }
     if (para.startsWith('**Creation.**')) bare(para, '');
@@ -113,7 +128,11 @@ function readmeNames(): string[] {
       bare(mod.slice(mod.indexOf('(')), 'nn.Module#');
       bare(fn ?? '', 'nn.functional.');
     }
-    if (para.startsWith('**optim.**')) bare(para.slice(para.indexOf('—')), 'optim.Optimizer#');
+    if (para.startsWith('**optim.**')) {
+      const [opt, sched] = para.slice(para.indexOf('—')).split('`optim.lrScheduler`');
+      bare(opt, 'optim.Optimizer#', true);
+      bare(sched ?? '', 'optim.lrScheduler.LRScheduler#', true);
+    }
   }
   // Argument names, dtypes and backend names in the prose, not functions.
   for (const n of [...names]) if (/^(Tensor#)?(keepdim|float32|int32|float64|auto|cpu|webgpu)$/.test(n)) names.delete(n);
@@ -156,8 +175,13 @@ describe('API surface: every public name has a case', () => {
     }
     for (const n of ['Tensor#setGradFn', 'Tensor#storage', 'Tensor.fromStorage', 'optim.SGD#validate']) expect(surface).not.toContain(n);
     const readme = readmeNames();
-    for (const n of ['init', 'Tensor#square', 'Tensor#item', 'Tensor#ge', 'nn.Module#stateDict', 'nn.functional.crossEntropy', 'optim.Optimizer#step']) {
+    for (const n of ['init', 'Tensor#square', 'Tensor#item', 'Tensor#ge', 'nn.Module#stateDict', 'nn.functional.crossEntropy', 'optim.Optimizer#step',
+      'optim.Optimizer#addParamGroup', 'optim.lrScheduler.LRScheduler#getLastLr', 'nn.utils.clipGradNorm_', 'Tensor#amax']) {
       expect(readme).toContain(n);
+    }
+    // Not names: a namespace, a result's fields, an option, a dict field, a wrapped argument list.
+    for (const n of ['nn.utils', 'optim.lrScheduler', 'Tensor#values', 'optim.Optimizer#false', 'optim.Optimizer#param_groups', 'optim.Optimizer#totalIters']) {
+      expect(readme).not.toContain(n);
     }
   });
 });

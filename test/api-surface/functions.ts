@@ -31,6 +31,23 @@ export const FUNCTIONS: Record<string, Run> = {
     await restore(ctx);
     await is(T([1, 2]).mul(2), [2, 4]);
   },
+  setLogger: async (ctx) => {
+    const seen: string[] = [];
+    const collector: wg.Logger = { info: (m) => seen.push(`info: ${m}`), warn: (m) => seen.push(`warn: ${m}`) };
+    const previous = wg.setLogger(collector);
+    try {
+      expect(previous).toBe(console); // the default
+      await wg.init({ backend: ctx.backend, verbose: true });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(new RegExp(`^info: webgrad: using the ${ctx.backend} backend`));
+      expect(wg.setLogger(null)).toBe(collector); // returns the one it replaces
+      await wg.init({ backend: ctx.backend, verbose: true }); // silenced: nothing anywhere
+      expect(seen).toHaveLength(1);
+    } finally {
+      wg.setLogger(previous);
+      await restore(ctx);
+    }
+  },
   manualSeed: async () => {
     wg.manualSeed(7);
     const a = await wg.randn([5]).toArray();
@@ -52,6 +69,33 @@ export const FUNCTIONS: Record<string, Run> = {
   full: () => is(wg.full([1, 2], -2.5), [[-2.5, -2.5]]),
   zerosLike: () => is(wg.zerosLike(I([[1, 2]])), [[0, 0]], 'int32'),
   onesLike: () => is(wg.onesLike(T([[1], [2]])), [[1], [1]]),
+  fullLike: async () => {
+    await is(wg.fullLike(I([[1, 2]]), 7), [[7, 7]], 'int32'); // the dtype of its argument
+    await is(wg.fullLike(I([1, 2, 3]), 0.5, { dtype: 'float32' }), [0.5, 0.5, 0.5]);
+    const g = wg.fullLike(T([[1], [2]]), -1, { requiresGrad: true });
+    expect(g.requiresGrad && g.isLeaf).toBe(true);
+    await is(g, [[-1], [-1]]);
+  },
+  randnLike: async () => {
+    wg.manualSeed(3);
+    const a = wg.randnLike(wg.zeros(2, 3));
+    wg.manualSeed(3);
+    const b = wg.randn(2, 3);
+    expect(a.shape).toEqual([2, 3]);
+    expect(Array.from(await a.toArray())).toEqual(Array.from(await b.toArray())); // the same draws as randn
+    expect(() => wg.randnLike(I([1]))).toThrow('randnLike: random tensors must be floating point');
+  },
+  randLike: async () => {
+    wg.manualSeed(4);
+    const a = wg.randLike(I([[1, 2]]), { dtype: 'float32' });
+    wg.manualSeed(4);
+    const b = wg.rand(1, 2);
+    expect(a.shape).toEqual([1, 2]);
+    expect(a.dtype).toBe('float32');
+    const v = Array.from(await a.toArray());
+    expect(v).toEqual(Array.from(await b.toArray()));
+    expect(v.every((x) => x >= 0 && x < 1)).toBe(true);
+  },
   arange: async () => {
     await is(wg.arange(4), [0, 1, 2, 3], 'int32');
     await is(wg.arange(1, 2, 0.25), [1, 1.25, 1.5, 1.75]);
@@ -176,6 +220,11 @@ export const FUNCTIONS: Record<string, Run> = {
     await is(wg.squeeze(T([[1, 2]]), 1), [[1, 2]]); // size 2: unchanged
   },
   expand: () => is(wg.expand(T([[1], [2]]), [2, 3]), [[1, 1, 1], [2, 2, 2]]),
+  permute: async () => {
+    await is(wg.permute(wg.arange(6).reshape(2, 3), [1, 0]), [[0, 3], [1, 4], [2, 5]], 'int32');
+    await is(wg.permute(T([[[1, 2]]]), [2, 1, 0]), [[[1]], [[2]]]);
+    expect(() => wg.permute(T([[1]]), [0])).toThrow(/got 1 dims \[0\] for a tensor of shape \[1,1\]/);
+  },
   sum: () => is(wg.sum(M23(), 1, true), [[2], [-5]]),
   mean: () => is(wg.mean(M23(), 0), [-1.5, 1.5, -1.5]),
   max: async () => {
@@ -187,6 +236,16 @@ export const FUNCTIONS: Record<string, Run> = {
     const [values, indices] = wg.min(M23(), -1);
     await is(values, [-2, -6]);
     await is(indices, [1, 2], 'int32');
+  },
+  amax: async () => {
+    await is(wg.amax(M23()), 5);
+    await is(wg.amax(M23(), 0), [1, 5, 3]);
+    await is(wg.amax(M23(), [0, 1], true), [[5]]);
+  },
+  amin: async () => {
+    await is(wg.amin(M23(), 1), [-2, -6]);
+    await is(wg.amin(I([[3, -7]]), 1, true), [[-7]], 'int32');
+    await is(wg.amin(M23(), [-1]), [-2, -6]);
   },
   argmax: () => is(wg.argmax(M23(), 1, true), [[2], [1]], 'int32'),
   argmin: () => is(wg.argmin(M23()), 5, 'int32'),
@@ -223,6 +282,11 @@ export const FUNCTIONS: Record<string, Run> = {
     } finally {
       await server.close();
     }
+  },
+  format: async (ctx) => {
+    expect(await wg.format(T([0.5, -1]))).toBe(`tensor([ 0.5000, -1.0000], shape=[2], dtype=float32, backend=${ctx.backend})`);
+    expect(await wg.format(wg.arange(3))).toBe(`tensor([0, 1, 2], shape=[3], dtype=int32, backend=${ctx.backend})`);
+    expect(() => wg.format(null as unknown as wg.Tensor)).toThrow('format: expected a Tensor, got null');
   },
   profile: async () => {
     const p = await wg.profile(() => T([1, 2]).exp().sum());

@@ -70,3 +70,13 @@ export class TwoLayer extends wg.nn.Module {
     return this.a.forward(x).relu().mul(this.scale);
   }
 }
+
+/** A module with a persistent and a non-persistent buffer beside a child's parameters. */
+export class Centered extends wg.nn.Module {
+  readonly fc = new wg.nn.Linear(2, 1);
+  readonly center = this.registerBuffer('center', wg.tensor([1, 2]));
+  readonly calls = this.registerBuffer('calls', wg.zeros([1]), { persistent: false });
+  forward(x: wg.Tensor): wg.Tensor {
+    return this.fc.forward(x.sub(this.center));
+  }
+}

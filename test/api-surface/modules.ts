@@ -1,9 +1,13 @@
-// API-surface rows for the nn, optim and data namespaces.
+// API-surface rows for the nn and data namespaces.
+import { inspect } from 'node:util';
 import { expect } from 'vitest';
 import * as wg from 'webgrad-gpu';
-import { G, I, T, TwoLayer, dataset, idxBytes, is, stHeader, tempPath, writeFileSync, type Run } from './helpers.js';
+import { Centered, G, I, T, TwoLayer, dataset, idxBytes, is, stHeader, tempPath, writeFileSync, type Run } from './helpers.js';
 
-const { nn, optim, data } = wg;
+/** A module's stateDict keys, in order. */
+const keys = (m: wg.nn.Module): string[] => Object.keys(m.stateDict());
+
+const { nn, data } = wg;
 const F = nn.functional;
 
 export const MODULES: Record<string, Run> = {
@@ -43,6 +47,37 @@ export const MODULES: Record<string, Run> = {
     expect([...s.namedParameters()].map(([n, p]) => `${n}[${p.shape}]`)).toEqual(['0.weight[3,2]', '0.bias[3]', '2.weight[1,3]']);
   },
   'nn.Module#parameters': () => expect([...new nn.Linear(4, 2).parameters()].map((p) => p.numel)).toEqual([8, 2]),
+  'nn.Module#registerBuffer': async () => {
+    const m = new Centered();
+    // Persistent buffers only; a module's own entries before its children's, as torch's state_dict.
+    expect(keys(m)).toEqual(['center', 'fc.weight', 'fc.bias']);
+    expect([...m.namedParameters()].map(([n]) => n)).toEqual(['fc.weight', 'fc.bias']); // not a parameter
+    expect(m.center.requiresGrad).toBe(false);
+    m.loadStateDict({ center: T([1, 1]), 'fc.weight': T([[2, 3]]), 'fc.bias': T([0.5]) });
+    await is(m.forward(T([[2, 3]])), [[8.5]]); // 2·(2-1) + 3·(3-1) + 0.5
+    let kept: Centered | null = null;
+    wg.scope(() => {
+      kept = new Centered();
+    });
+    expect(kept!.center.isDisposed).toBe(false); // kept out of scope(), as parameters are
+  },
+  'nn.Module#namedBuffers': () => {
+    expect([...new Centered().namedBuffers()].map(([n, b]) => `${n}[${b.shape}]`)).toEqual(['center[2]', 'calls[1]']);
+    expect([...new nn.Sequential(new nn.ReLU(), new Centered()).namedBuffers()].map(([n]) => n)).toEqual(['1.center', '1.calls']);
+    expect([...new nn.NLLLoss().namedBuffers()]).toEqual([]); // weight: null, an absent buffer
+  },
+  'nn.Module#buffers': async () => {
+    const [center, calls] = [...new Centered().buffers()];
+    await is(center, [1, 2]);
+    await is(calls, [0]);
+    const w = T([1, 3]);
+    expect([...new nn.CrossEntropyLoss({ weight: w }).buffers()]).toEqual([w]);
+  },
+  'nn.Module#[nodejs.util.inspect.custom]': () => {
+    const s = new nn.Sequential(new nn.Identity(), new nn.Softmax(1));
+    expect(inspect(s)).toBe('Sequential(\n  (0): Identity()\n  (1): Softmax(dim=1)\n)'); // console.log(m) in Node
+    expect(inspect(s)).toBe(s.toString());
+  },
   'nn.Module#zeroGrad': async () => {
     const lin = new nn.Linear(2, 1);
     lin.forward(wg.ones([1, 2])).sum().backward();
@@ -109,23 +144,75 @@ export const MODULES: Record<string, Run> = {
   'nn.Tanh#forward': () => is(new nn.Tanh().forward(T([0, 100])), [0, 1]),
   'nn.Flatten': () => expect(new nn.Flatten(0, 1).toString()).toBe('Flatten(startDim=0, endDim=1)'),
   'nn.Flatten#forward': () => is(new nn.Flatten(0, 1).forward(wg.arange(4).reshape([2, 1, 2])), [[0, 1], [2, 3]], 'int32'),
+  'nn.Parameter': async () => {
+    const data = T([1, 2]);
+    const p = new nn.Parameter(data);
+    expect(p).toBeInstanceOf(wg.Tensor);
+    expect(p.requiresGrad && p.isLeaf).toBe(true);
+    wg.noGrad(() => data.fill_(3));
+    await is(p, [3, 3]); // shares data's storage
+    expect(new nn.Parameter(I([1]), false).requiresGrad).toBe(false);
+    expect(() => new nn.Parameter(I([1]))).toThrow('Parameter: only floating point tensors can require gradients (got int32 of shape [1]); pass requiresGrad false or cast with .float()');
+    class Net extends nn.Module {
+      scale = new nn.Parameter(wg.ones(2));
+      fc = new nn.Linear(2, 1);
+      forward(x: wg.Tensor): wg.Tensor {
+        return this.fc.forward(x.mul(this.scale));
+      }
+    }
+    expect(keys(new Net())).toEqual(['scale', 'fc.weight', 'fc.bias']); // assigned to a field: registered under its name
+    let kept: wg.Tensor | null = null;
+    wg.scope(() => {
+      kept = new nn.Parameter(wg.zeros(1));
+    });
+    await is(kept!, [0]); // kept out of scope()
+  },
+  'nn.Parameter#toString': (ctx) => {
+    const p = new nn.Parameter(T([1, 2]));
+    expect(p.toString()).toBe(
+      ctx.backend === 'cpu'
+        ? 'Parameter containing:\ntensor([1., 2.], shape=[2], dtype=float32, backend=cpu, requiresGrad=true)'
+        : 'Parameter containing:\nTensor(shape=[2], dtype=float32, backend=webgpu, requiresGrad=true, values on the device: await t.print() shows them)',
+    );
+  },
+  'nn.Identity': () => {
+    const m = new nn.Identity();
+    expect([...m.parameters()]).toEqual([]);
+    expect(m.toString()).toBe('Identity()');
+  },
+  'nn.Identity#forward': () => {
+    const x = G([1, 2]);
+    expect(new nn.Identity().forward(x)).toBe(x); // the input itself, as torch
+  },
+  'nn.Softmax': () => {
+    expect(new nn.Softmax(-1).toString()).toBe('Softmax(dim=-1)');
+    expect(() => new nn.Softmax(0.5)).toThrow('Softmax: dim must be an integer, got 0.5; e.g. new nn.Softmax(1) for [N, C] inputs');
+  },
+  'nn.Softmax#forward': async () => {
+    await is(new nn.Softmax(1).forward(T([[0, Math.log(3)], [1, 1]])), [[0.25, 0.75], [0.5, 0.5]]);
+    await is(new nn.Softmax(0).forward(T([[0, 0], [Math.log(3), 0]])), [[0.25, 0.5], [0.75, 0.5]]);
+  },
+  'nn.LogSoftmax': () => {
+    expect(new nn.LogSoftmax(1).toString()).toBe('LogSoftmax(dim=1)');
+    expect(() => new nn.LogSoftmax(Number.NaN)).toThrow(/LogSoftmax: dim must be an integer/);
+  },
+  'nn.LogSoftmax#forward': () => is(new nn.LogSoftmax(-1).forward(T([[0, Math.log(3)], [1000, 1000]])), [[Math.log(0.25), Math.log(0.75)], [-Math.LN2, -Math.LN2]]),
+  'nn.Unflatten': () => {
+    expect(new nn.Unflatten(1, [2, -1]).toString()).toBe('Unflatten(dim=1, unflattenedSize=[2, -1])');
+    expect(() => new nn.Unflatten(1, [2, -2])).toThrow(/Unflatten: unflattenedSize must be an array of sizes like \[1, 28, 28\]/);
+  },
+  'nn.Unflatten#forward': async () => {
+    const x = wg.arange(12).reshape(2, 6);
+    await is(new nn.Unflatten(1, [2, 3]).forward(x), [[[0, 1, 2], [3, 4, 5]], [[6, 7, 8], [9, 10, 11]]], 'int32');
+    expect(new nn.Unflatten(-1, [3, -1]).forward(x).shape).toEqual([2, 3, 2]);
+    expect(new nn.Unflatten(0, [1, 2, 1]).forward(x).shape).toEqual([1, 2, 1, 6]);
+  },
   'nn.Sequential': () => expect(new nn.Sequential(new nn.ReLU()).layers).toHaveLength(1),
   'nn.Sequential#length': () => expect(new nn.Sequential(new nn.ReLU(), new nn.Tanh()).length).toBe(2),
   'nn.Sequential#at': () => {
     expect(new nn.Sequential(new nn.ReLU(), new nn.Tanh()).at(-1)).toBeInstanceOf(nn.Tanh);
   },
   'nn.Sequential#forward': () => is(new nn.Sequential(new nn.Tanh(), new nn.ReLU()).forward(T([-1, 0.5])), [0, Math.tanh(0.5)]),
-  'nn.functional.mseLoss': () => is(F.mseLoss(T([1, 2]), T([0, 4]), { reduction: 'sum' }), 5),
-  'nn.functional.crossEntropy': async () => {
-    const logits = G([[0, 0, Math.log(2)], [5, 5, 5]]);
-    const loss = F.crossEntropy(logits, I([2, 0]), { reduction: 'none' });
-    await is(loss, [Math.log(4) - Math.log(2), Math.log(3)]);
-    loss.sum().backward();
-    // softmax - onehot(target): the target's entry gets -1.
-    await is(logits.grad!, [[0.25, 0.25, -0.5], [1 / 3 - 1, 1 / 3, 1 / 3]]);
-  },
-  'nn.functional.binaryCrossEntropy': () => is(F.binaryCrossEntropy(T([0.5, 0.25]), T([1, 0]), { reduction: 'none' }), [Math.LN2, -Math.log(0.75)]),
-  'nn.functional.binaryCrossEntropyWithLogits': () => is(F.binaryCrossEntropyWithLogits(T([0, 1000]), T([1, 1])), Math.LN2 / 2),
   'nn.functional.linear': () => is(F.linear(T([[1, 2]]), T([[1, 0], [0, 1], [1, 1]]), T([0, 0, 10])), [[1, 2, 13]]),
   'nn.functional.relu': () => is(F.relu(T([-2, 3])), [0, 3]),
   'nn.functional.sigmoid': () => is(F.sigmoid(T([0])), [0.5]),
@@ -133,63 +220,24 @@ export const MODULES: Record<string, Run> = {
   'nn.functional.softmax': () => is(F.softmax(T([[1, 1, 1, 1]]), 1), [[0.25, 0.25, 0.25, 0.25]]),
   'nn.functional.logSoftmax': () => is(F.logSoftmax(T([[2, 2]]), -1), [[-Math.LN2, -Math.LN2]]),
 
-  // ---- optim ----
-  'optim.Optimizer': () => expect(new optim.SGD([G([1])], { lr: 0.1 })).toBeInstanceOf(optim.Optimizer),
-  'optim.Optimizer#paramGroups': () => {
-    const a = G([1]);
-    const opt = new optim.SGD([{ params: [a], lr: 0.5 }], { lr: 0.1, momentum: 0.9 });
-    expect(opt.paramGroups).toHaveLength(1);
-    expect(opt.paramGroups[0]).toMatchObject({ lr: 0.5, momentum: 0.9, params: [a] });
-  },
-  'optim.Optimizer#step': async () => {
-    for (const opt of [(p: wg.Tensor) => new optim.SGD([p], { lr: 0.1 }), (p: wg.Tensor) => new optim.Adam([p], { lr: 0.1 })]) {
-      const p = G([1, 2]);
-      p.grad = T([1, -1]);
-      opt(p).step();
-      await is(p, [0.9, 2.1], 'float32', 1e-5);
-    }
-  },
-  'optim.Optimizer#zeroGrad': async () => {
-    const p = G([1]);
-    const opt = new optim.SGD([p], { lr: 1 });
-    p.grad = T([5]);
-    opt.zeroGrad({ setToNone: false });
-    await is(p.grad!, [0]);
-    opt.zeroGrad();
-    expect(p.grad).toBeNull();
-  },
-  'optim.Optimizer#dispose': async () => {
-    const p = G([1]);
-    const opt = new optim.SGD([p], { lr: 1, momentum: 0.5 });
-    p.grad = T([1]);
-    opt.step(); // p = 0, buffer = 1
-    opt.dispose();
-    opt.step(); // a fresh buffer: p = -1 (with the old buffer it would be -1.5)
-    await is(p, [-1]);
-  },
-  'optim.SGD': () => expect(() => new optim.SGD([G([1])], { lr: -1 })).toThrow('SGD: invalid learning rate: -1 (expected a finite number >= 0)'),
-  'optim.SGD#step': async () => {
-    const p = G([1]);
-    const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9, weightDecay: 0.5 });
-    for (let i = 0; i < 2; i++) {
-      p.grad = T([1]);
-      opt.step();
-    }
-    // g1 = 1 + 0.5 = 1.5, p = 0.85; g2 = 1 + 0.425 = 1.425, buf = 1.35 + 1.425 = 2.775, p = 0.5725
-    await is(p, [0.5725], 'float32', 1e-6);
-  },
-  'optim.Adam': () => expect(new optim.Adam([G([1])]).paramGroups[0]).toMatchObject({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }),
-  'optim.Adam#step': async () => {
-    const p = G([1]);
-    const opt = new optim.Adam([p], { lr: 0.1, betas: [0.5, 0.5] });
-    p.grad = T([1]);
-    opt.step();
-    p.grad = T([3]);
-    opt.step();
-    // step 1: m̂ = v̂ = 1, p = 0.9; step 2: m = 0.25 + 1.5, v = 0.25 + 4.5, bias-corrected by 1 - 0.5²
-    const mh = 1.75 / 0.75;
-    const vh = 4.75 / 0.75;
-    await is(p, [0.9 - (0.1 * mh) / (Math.sqrt(vh) + 1e-8)], 'float32', 1e-6);
+  'nn.utils.clipGradNorm_': async () => {
+    const [a, b, c] = [G([0]), G([0, 0]), G([0])];
+    const set = (): void => {
+      a.grad = T([3]);
+      b.grad = T([0, -4]);
+    };
+    set(); // c has no gradient: skipped
+    const norm = nn.utils.clipGradNorm_([a, b, c], 1);
+    await is(norm, 5); // a 0-d tensor: ‖(3, 0, -4)‖
+    await is(a.grad!, [3 / (5 + 1e-6)]); // scaled by maxNorm / (norm + 1e-6)
+    await is(b.grad!, [0, -4 / (5 + 1e-6)]);
+    set();
+    await is(nn.utils.clipGradNorm_([a, b], 2, { normType: Infinity }), 4);
+    await is(b.grad!, [0, (-4 * 2) / (4 + 1e-6)]);
+    set();
+    await is(nn.utils.clipGradNorm_([a, b], 100, { normType: 1 }), 7);
+    await is(a.grad!, [3]); // under maxNorm: unchanged
+    expect(() => nn.utils.clipGradNorm_([a], 1, { normType: 0 })).toThrow('clipGradNorm_: invalid normType: 0 (expected a number > 0, or Infinity)');
   },
 
   // ---- data ----

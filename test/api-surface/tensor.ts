@@ -1,7 +1,14 @@
 // API-surface rows for Tensor: its getters and every method.
-import { expect } from 'vitest';
+import { inspect } from 'node:util';
+import { expect, vi } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import { G, I, M23, T, is, type Run } from './helpers.js';
+
+/** What toString shows for [[1, 2]]: the values on the CPU (PyTorch's format), a pointer to print() on the GPU. */
+const shown12 = (backend: wg.BackendChoice, grad = ''): string =>
+  backend === 'cpu'
+    ? `tensor([[1., 2.]], shape=[1,2], dtype=float32, backend=cpu${grad})`
+    : `Tensor(shape=[1,2], dtype=float32, backend=webgpu${grad}, values on the device: await t.print() shows them)`;
 
 export const TENSOR: Record<string, Run> = {
   // ---- Tensor ----
@@ -29,6 +36,20 @@ export const TENSOR: Record<string, Run> = {
   'Tensor#numel': () => expect(wg.zeros([2, 3, 4]).numel).toBe(24),
   'Tensor#ndim': () => expect(wg.zeros([2, 3, 4]).ndim).toBe(3),
   'Tensor#dim': () => expect(T(1).dim()).toBe(0),
+  'Tensor#nelement': () => {
+    expect(wg.zeros(2, 3, 4).nelement()).toBe(24);
+    expect(T(7).nelement()).toBe(1);
+    expect(wg.zeros(3, 0).nelement()).toBe(0);
+  },
+  'Tensor#size': () => {
+    const x = wg.zeros(2, 3, 4);
+    const s = x.size();
+    expect(s).toEqual([2, 3, 4]);
+    s[0] = 9; // a copy
+    expect(x.shape).toEqual([2, 3, 4]);
+    expect([x.size(0), x.size(1), x.size(-1)]).toEqual([2, 3, 4]);
+    expect(() => x.size(3)).toThrow('size: dim 3 is out of range for a tensor of rank 3 (expected -3 <= dim < 3)');
+  },
   'Tensor#isLeaf': () => {
     const x = G([1]);
     expect(x.isLeaf).toBe(true);
@@ -153,6 +174,47 @@ export const TENSOR: Record<string, Run> = {
     await is(i, [1, -1, 2], 'int32'); // truncation toward zero, as PyTorch
     await is(I([[3]]).to('float32'), [[3]]);
   },
+  'Tensor#float': async () => {
+    await is(I([1, -2]).float(), [1, -2]);
+    const x = G([0.5]);
+    expect(x.float().dtype).toBe('float32');
+    x.float().mul(3).sum().backward(); // a cast to the same dtype stays on the graph
+    await is(x.grad!, [3]);
+  },
+  'Tensor#double': async (ctx) => {
+    if (ctx.backend === 'cpu') {
+      await is(T([0.1]).double(), [Math.fround(0.1)], 'float64', 0); // float32's 0.1, widened exactly
+      await is(I([3]).double(), [3], 'float64');
+    } else expect(() => T([1]).double()).toThrow('to: dtype float64 is not supported on the webgpu backend');
+  },
+  'Tensor#int': () => is(T([1.7, -1.7, 2.5, -0.5]).int(), [1, -1, 2, 0], 'int32'), // toward zero, as PyTorch
+  'Tensor#long': async () => {
+    await is(T([[3.9], [-3.9]]).long(), [[3], [-3]], 'int32'); // int32: there is no int64
+    await is(I([5]).long(), [5], 'int32');
+  },
+  'Tensor#T': async () => {
+    const x = wg.arange(6).reshape(1, 2, 3);
+    await is(x.T, [[[0], [3]], [[1], [4]], [[2], [5]]], 'int32'); // every dim reversed: [3, 2, 1]
+    await is(T([[1, 2]]).T, [[1], [2]]);
+    await is(T([1, 2]).T, [1, 2]);
+  },
+  'Tensor#mT': async () => {
+    const x = G([[[1, 2, 3]], [[4, 5, 6]]]); // [2, 1, 3] -> [2, 3, 1]
+    const y = x.mT;
+    await is(y, [[[1], [2], [3]], [[4], [5], [6]]]);
+    y.mul(T([[[1], [2], [3]]])).sum().backward();
+    await is(x.grad!, [[[1, 2, 3]], [[1, 2, 3]]]);
+    expect(() => T([1]).mT).toThrow('mT: expects a tensor with at least 2 dimensions, got shape [1]');
+  },
+  'Tensor#permute': async () => {
+    const x = G([[[0, 1, 2], [3, 4, 5]]]); // [1, 2, 3]
+    const y = x.permute(2, 0, 1); // dim i of y is dim dims[i] of x: [3, 1, 2]
+    await is(y, [[[0, 3]], [[1, 4]], [[2, 5]]]);
+    await is(x.permute([-1, 0, 1]), [[[0, 3]], [[1, 4]], [[2, 5]]]);
+    y.mul(wg.arange(6).reshape(3, 1, 2).float()).sum().backward(); // the gradient goes back through the inverse order
+    await is(x.grad!, [[[0, 2, 4], [1, 3, 5]]]);
+    expect(() => x.permute(0, 0, 1)).toThrow(/repeat a dim/);
+  },
   'Tensor#add': async () => {
     await is(T([1, 2]).add(T([[10], [20]])), [[11, 12], [21, 22]]);
     // A gradient summed back over a leading and a trailing broadcast dim: [2,3,4] -> [3,1].
@@ -239,6 +301,23 @@ export const TENSOR: Record<string, Run> = {
     await is(M23().min(1, true).values, [[-2], [-6]]);
     await is(M23().min(1, true).indices, [[1], [2]], 'int32');
   },
+  'Tensor#amax': async () => {
+    const x = G([[1, 5, 5], [2, 0, -1]]);
+    await is(x.amax(1), [5, 2]);
+    await is(x.amax(0, true), [[2, 5, 5]]);
+    await is(x.amax([0, 1]), 5);
+    x.amax().backward();
+    await is(x.grad!, [[0, 0.5, 0.5], [0, 0, 0]]); // ties share the gradient, as torch.amax
+  },
+  'Tensor#amin': async () => {
+    const x = G([[1, -1, 3], [-1, 0, -1]]);
+    await is(x.amin(), -1);
+    await is(x.amin(1, true), [[-1], [-1]]);
+    await is(x.amin([-2, -1]), -1);
+    x.amin(1).sum().backward();
+    await is(x.grad!, [[0, 1, 0], [0.5, 0, 0.5]]);
+    await is(I([[4, 2]]).amin(1), [2], 'int32');
+  },
   'Tensor#argmax': async () => {
     await is(M23().argmax(), 4, 'int32');
     await is(M23().argmax(0, true), [[0, 1, 0]], 'int32');
@@ -250,9 +329,39 @@ export const TENSOR: Record<string, Run> = {
   },
   'Tensor#softmax': () => is(T([[0, 0], [0, Math.log(3)]]).softmax(0), [[0.5, 0.25], [0.5, 0.75]]),
   'Tensor#logSoftmax': () => is(T([[1000, 1000]]).logSoftmax(-1), [[-Math.LN2, -Math.LN2]]),
-  'Tensor#toString': () => {
-    expect(T([[1, 2]]).toString()).toBe('Tensor(shape=[1,2], dtype=float32)');
-    expect(G([1]).exp().toString()).toBe('Tensor(shape=[1], dtype=float32, gradFn=exp)');
+  'Tensor#toString': (ctx) => {
+    expect(T([[1, 2]]).toString()).toBe(shown12(ctx.backend));
+    expect(G([[1, 2]]).toString()).toBe(shown12(ctx.backend, ', requiresGrad=true'));
+    expect(String(G([[0, Math.LN2]]).exp())).toBe(shown12(ctx.backend, ', gradFn=exp'));
+    const gone = T([1]);
+    gone.dispose();
+    expect(gone.toString()).toBe('Tensor(shape=[1], dtype=float32, disposed)');
+    if (ctx.backend !== 'cpu') return;
+    // PyTorch's layout: one width for every element, 4 decimals, scientific notation past a
+    // 1000x spread, rows aligned under 'tensor(', the edges of dims over 1000 elements.
+    expect(T([[1e-5, 1], [3, 4]]).toString()).toBe('tensor([[1.0000e-05, 1.0000e+00],\n        [3.0000e+00, 4.0000e+00]], shape=[2,2], dtype=float32, backend=cpu)');
+    expect(T([1.5, -2.25]).toString()).toBe('tensor([ 1.5000, -2.2500], shape=[2], dtype=float32, backend=cpu)');
+    expect(wg.arange(2000).toString()).toBe('tensor([   0,    1,    2,  ..., 1997, 1998, 1999], shape=[2000], dtype=int32, backend=cpu)');
+    expect(T(3.5).toString()).toBe('tensor(3.5000, shape=[], dtype=float32, backend=cpu)');
+    expect(wg.zeros(2, 0).toString()).toBe('tensor([], shape=[2,0], dtype=float32, backend=cpu)');
+  },
+  'Tensor#[nodejs.util.inspect.custom]': (ctx) => {
+    expect(inspect(T([[1, 2]]))).toBe(shown12(ctx.backend)); // what console.log(t) prints in Node
+    expect(inspect([T([1]).exp()], { breakLength: Infinity })).toBe(`[ ${T([1]).exp().toString()} ]`); // inside a structure too
+  },
+  'Tensor#format': async (ctx) => {
+    expect(await T([[1, 2]]).format()).toBe(`tensor([[1., 2.]], shape=[1,2], dtype=float32, backend=${ctx.backend})`);
+    expect(await I([[-1], [10]]).format()).toBe(`tensor([[-1],\n        [10]], shape=[2,1], dtype=int32, backend=${ctx.backend})`);
+    expect(await G([0.5]).mul(2).format()).toBe(`tensor([1.], shape=[1], dtype=float32, backend=${ctx.backend}, gradFn=mul)`);
+  },
+  'Tensor#print': async (ctx) => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await T([0.5, -1]).print();
+      expect(log.mock.calls).toEqual([[`tensor([ 0.5000, -1.0000], shape=[2], dtype=float32, backend=${ctx.backend})`]]);
+    } finally {
+      log.mockRestore();
+    }
   },
 
 };
