@@ -133,6 +133,12 @@ export interface NadamArgs {
   readonly avgStep: number;
 }
 
+/** Where a strided region lies in a contiguous storage: element offset and per-dim strides. */
+export interface StridedRegion {
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
 export interface BackendInfo {
   readonly name: 'cpu' | 'webgpu';
   readonly adapter?: { vendor: string; architecture: string; device: string; description: string };
@@ -247,6 +253,17 @@ export interface Backend {
    */
   startProfile(): void;
   stopProfile(): Promise<KernelTime[]>;
+
+  // ---- joining and slicing ----
+  /**
+   * In place on dst: for every index i of `shape`,
+   * dst[to.offset + Σ i_d * to.strides[d]] = src[from.offset + Σ i_d * from.strides[d]].
+   * The write half of `strided`: cat writes each input into its block of the output, the
+   * backward of slice/select/narrow writes the gradient into zeros, pad writes the input inside
+   * the padding. src and dst are different storages of one dtype; `to` names each dst element
+   * at most once (no stride 0 on a dim longer than 1).
+   */
+  stridedScatter(src: Storage, dst: Storage, shape: Shape, from: StridedRegion, to: StridedRegion): void;
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;
