@@ -13,7 +13,6 @@ const STRIDED_IO = shaderInterface(
     shape: 'u32x8',
     srcStrides: 'i32x8',
     dstStrides: 'i32x8',
-    rank: 'u32',
     n: 'u32',
     srcOffset: 'i32',
     dstOffset: 'i32',
@@ -47,9 +46,9 @@ export function stridedScatter(gpu: GpuRuntime, src: Storage, dst: Storage, shap
   }
   gpu.run(
     SCATTER,
-    {},
+    { constants: { RANK: rank } },
     { src: sb, dst: db },
-    { shape: m.shape, srcStrides: m.strides[0], dstStrides: m.strides[1], rank, n, srcOffset: from.offset, dstOffset: to.offset },
+    { shape: m.shape, srcStrides: m.strides[0], dstStrides: m.strides[1], n, srcOffset: from.offset, dstOffset: to.offset },
     groupsFor(n, EW_PER_GROUP),
     op,
   );
