@@ -141,6 +141,7 @@ export function repeat(x: Tensor, ...sizes: number[] | [readonly number[]]): Ten
   });
 }
 
+/** Options of {@link pad}. PyTorch equivalent: the `mode` and `value` arguments of `F.pad`. */
 export interface PadOptions {
   /** Only 'constant' is implemented. */
   mode?: 'constant';
