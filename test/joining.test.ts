@@ -149,6 +149,21 @@ describeEachBackend(backends, 'joining and slicing', () => {
       r0.mul(r1).sum().add(r0.sum()).backward();
       expect(await t.grad!.tolist()).toEqual([[4, 5], [1, 2]]);
     });
+    it('an input given twice to cat gets both gradients', async () => {
+      const t = wg.tensor([1, 2], { requiresGrad: true });
+      wg.cat([t, t.mul(2), t]).mul(wg.tensor([1, 10, 100, 1000, 1e4, 1e5])).sum().backward();
+      expect(await t.grad!.tolist()).toEqual([1 + 200 + 1e4, 10 + 2000 + 1e5]);
+    });
+    it('backward twice through split with retainGraph, and retainGrad on a piece', async () => {
+      const t = wg.tensor([1, 2, 3, 4], { requiresGrad: true });
+      const [a, b] = t.chunk(2);
+      b.retainGrad();
+      const loss = a.sum().add(b.mul(b).sum());
+      loss.backward(undefined, { retainGraph: true });
+      loss.backward();
+      expect(await t.grad!.tolist()).toEqual([2, 2, 12, 16]);
+      expect(await b.grad!.tolist()).toEqual([12, 16]);
+    });
     it('split results as the root of backward', async () => {
       const t = wg.tensor([1, 2, 3], { requiresGrad: true });
       const [, last] = t.split(2);

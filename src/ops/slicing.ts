@@ -124,8 +124,8 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
  */
 export function repeat(x: Tensor, ...sizes: number[] | [readonly number[]]): Tensor {
   checkLive('repeat', x);
-  const reps: readonly number[] = Array.isArray(sizes[0]) ? sizes[0] : (sizes as number[]);
   check(sizes.length === 1 || !Array.isArray(sizes[0]), 'repeat', () => 'sizes must be numbers or one array of numbers');
+  const reps: readonly number[] = Array.isArray(sizes[0]) ? sizes[0] : (sizes as number[]);
   for (const r of reps) check(isInt(r) && r >= 0, 'repeat', () => `repeats must be non-negative integers, got ${fmtShape(reps)}`);
   check(reps.length >= x.ndim, 'repeat', () =>
     `the number of repeats (${reps.length}) can not be smaller than the number of dims of the tensor of shape ${fmtShape(x.shape)}`);
