@@ -264,6 +264,12 @@ export interface Backend {
    * at most once (no stride 0 on a dim longer than 1).
    */
   stridedScatter(src: Storage, dst: Storage, shape: Shape, from: StridedRegion, to: StridedRegion): void;
+  /**
+   * Fresh storage whose contents are unspecified (on WebGPU: whatever a pooled buffer held).
+   * Only for a caller that writes every element before anything reads it (cat: its inputs tile
+   * the output), saving the clear that `full(n, dtype, 0)` costs.
+   */
+  empty(numel: number, dtype: DType): Storage;
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;

@@ -42,7 +42,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     const outShape = [...ref.shape];
     outShape[d] = sizes.reduce((a, b) => a + b, 0);
     const regions = placeAlong(outShape, d, sizes);
-    const out = embed(inputs[0], outShape, inputs.flatMap((t, i) => (kept[i] ? [[t, regions[i]] as const] : [])));
+    // The inputs tile the output along dim: every element is written once.
+    const out = embed(inputs[0], outShape, inputs.flatMap((t, i) => (kept[i] ? [[t, regions[i]] as const] : [])), true);
     return record('cat', out, inputs, [], (dy, needs) =>
       inputs.map((t, i) => (!needs[i] ? null : kept[i] ? gather(dy, regions[i]) : wrap(dy, dy.backend.full(0, dy.dtype, 0), [0]))));
   });
@@ -80,8 +81,10 @@ function pieces(op: string, x: Tensor, d: number, sizes: readonly number[], sque
   return opScope(() => {
     const regions = placeAlong(x.shape, d, sizes);
     const outs = regions.map((r) => gather(x, r, squeeze ? r.shape.filter((_, i) => i !== d) : r.shape));
-    return recordMulti(op, outs, [x], [], (dys) =>
-      [embed(dys.find((g) => g !== null)!, x.shape, dys.flatMap((g, i) => (g ? [[g, regions[i]] as const] : [])))]);
+    return recordMulti(op, outs, [x], [], (dys) => {
+      const parts = dys.flatMap((g, i) => (g ? [[g, regions[i]] as const] : []));
+      return [embed(parts[0][0], x.shape, parts, parts.length === regions.length)];
+    });
   });
 }
 

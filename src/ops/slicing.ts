@@ -30,9 +30,13 @@ export function gather(x: Tensor, r: Region, outShape: Shape = r.shape): Tensor 
   return wrap(x, x.backend.strided(x.storage, r.shape, r.strides, r.offset), outShape, x.dtype);
 }
 
-/** Zeros of `shape` with `g` (contiguous, numel of the region) written at each region. */
-export function embed(like: Tensor, shape: Shape, parts: readonly (readonly [g: Tensor, r: Region])[]): Tensor {
-  const out = wrap(like, like.backend.full(numelOf(shape), like.dtype, 0), shape, like.dtype);
+/**
+ * Zeros of `shape` with each `g` (contiguous, numel of its region) written at its region.
+ * `tiled`: the regions cover every element, so the zeros are never seen and not written.
+ */
+export function embed(like: Tensor, shape: Shape, parts: readonly (readonly [g: Tensor, r: Region])[], tiled = false): Tensor {
+  const n = numelOf(shape);
+  const out = wrap(like, tiled ? like.backend.empty(n, like.dtype) : like.backend.full(n, like.dtype, 0), shape, like.dtype);
   for (const [g, r] of parts) {
     like.backend.stridedScatter(g.storage, out.storage, r.shape, { strides: contiguousStrides(r.shape), offset: 0 }, r);
   }

@@ -185,6 +185,10 @@ export class CpuBackend implements Backend {
     stridedScatter(arr(src), arr(dst), shape, from, to);
   }
 
+  empty(numel: number, dtype: DType): Storage {
+    return this.#wrap(alloc(dtype, numel));
+  }
+
   #profiler: CpuProfiler | null = null;
 
   startProfile(): void {

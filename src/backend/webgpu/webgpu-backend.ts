@@ -256,6 +256,11 @@ export class WebGPUBackend implements Backend {
     st.stridedScatter(this.#gpu, src, dst, shape, from, to);
   }
 
+  empty(numel: number, dtype: DType): Storage {
+    this.#dtype('empty', dtype);
+    return this.#gpu.alloc(numel, dtype, 'empty');
+  }
+
   flush(): void {
     this.#gpu.flush();
   }
