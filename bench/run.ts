@@ -39,6 +39,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   '4': mlpStepCases,
   '5': tutorialCases,
   '6': mlpEpochCases,
+  cat: (await import('./rows/joining.js')).joiningCases,
 };
 
 const { values: opts } = parseArgs({

@@ -27,6 +27,8 @@ export { mm, matmul } from './ops/matmul.js';
 export { reshape, transpose, t, flatten, unsqueeze, squeeze, expand, permute } from './ops/shape-ops.js';
 export { sum, mean, max, min, amax, amin, argmax, argmin, type ValuesIndices } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
+export { cat, stack, split, chunk, unbind } from './ops/joining.js';
+export { narrow, select, slice, repeat, flip, type PadOptions } from './ops/slicing.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { save, load } from './serialize.js';
 /**

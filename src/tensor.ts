@@ -15,6 +15,8 @@ import * as M from './ops/matmul.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
+import * as J from './ops/joining.js';
+import * as V from './ops/slicing.js';
 import { checkSameBackend, int32Bounds } from './ops/util.js';
 import { tensorString } from './format.js';
 import { options } from './options.js';
@@ -773,6 +775,23 @@ export class Tensor {
    * PyTorch equivalent: `torch.log_softmax`.
    */
   logSoftmax(dim: number): Tensor { return X.logSoftmax(this, dim); }
+  // ---- joining and slicing (copies: tensors are contiguous) ----
+  /** PyTorch: `Tensor.split`. Pieces of `sizeOrSizes` along `dim`, or of the listed sizes. */
+  split(sizeOrSizes: number | readonly number[], dim = 0): Tensor[] { return J.split(this, sizeOrSizes, dim); }
+  /** PyTorch: `Tensor.chunk`. */
+  chunk(chunks: number, dim = 0): Tensor[] { return J.chunk(this, chunks, dim); }
+  /** PyTorch: `Tensor.unbind`. */
+  unbind(dim = 0): Tensor[] { return J.unbind(this, dim); }
+  /** PyTorch: `Tensor.narrow`. */
+  narrow(dim: number, start: number, length: number): Tensor { return V.narrow(this, dim, start, length); }
+  /** PyTorch: `Tensor.select` (negative index counts from the end). */
+  select(dim: number, index: number): Tensor { return V.select(this, dim, index); }
+  /** PyTorch: `x[..., start:end:step, ...]` along `dim`, Python's clamping of bounds. */
+  slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor { return V.slice(this, dim, start, end, step); }
+  /** PyTorch: `Tensor.repeat`; sizes as arguments or one array. */
+  repeat(...sizes: number[] | [readonly number[]]): Tensor { return V.repeat(this, ...sizes); }
+  /** PyTorch: `Tensor.flip`. */
+  flip(dims: number | readonly number[]): Tensor { return V.flip(this, dims); }
 
   /** shape, dtype and autograd state, for messages. */
   #describe(): string {

@@ -82,29 +82,46 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGr
       accumulateInto(root, seed);
       return;
     }
-    const grads = new Map<Node, Tensor>([[root.gradFn, seed]]);
+    const grads: Grads = new Map();
+    handOn(grads, root, seed);
     try {
       walk(order, grads, retainGraph);
     } finally {
       // After an error (a saved tensor was modified, a freed graph), the pending gradients
       // would otherwise stay allocated: the library must stay usable.
-      for (const g of grads.values()) g.dispose();
+      for (const gs of grads.values()) for (const g of gs) g?.dispose();
     }
   });
 }
 
+/** The pending gradient of each output of each node (null: none arrived yet). */
+type Grads = Map<Node, (Tensor | null)[]>;
+
+/** Adds `g` to the pending gradient of `t`, the output of a recorded node. */
+function handOn(grads: Grads, t: Tensor, g: Tensor): void {
+  const node = t.gradFn!;
+  let slots = grads.get(node);
+  if (!slots) grads.set(node, (slots = new Array<Tensor | null>(node.outputs).fill(null)));
+  const i = node.slot(t);
+  const prev = slots[i];
+  if (prev) {
+    prev.add_(g);
+    g.dispose();
+  } else slots[i] = g;
+}
+
 /** Runs each node's backward in topological order, handing gradients down to the leaves. */
-function walk(order: Node[], grads: Map<Node, Tensor>, retainGraph: boolean): void {
+function walk(order: Node[], grads: Grads, retainGraph: boolean): void {
   for (const node of order) {
-    const dy = grads.get(node);
-    if (!dy) continue;
+    const dys = grads.get(node);
+    if (!dys) continue;
     // Temporaries made inside one node's backward die with it; only the input grads live on.
     // Each gradient handed on must be a tensor of its own: a backward may pass `dy` through
     // (add) or return one tensor for two inputs, and handed-on tensors get disposed or mutated.
     const seen = new Set<Tensor>();
-    const inputGrads = scope(() => node.apply(dy)).map((g) => (g && seen.has(g) ? g.clone() : (g && seen.add(g), g)));
+    const inputGrads = scope(() => node.apply(dys)).map((g) => (g && seen.has(g) ? g.clone() : (g && seen.add(g), g)));
     grads.delete(node);
-    if (!seen.has(dy)) dy.dispose();
+    for (const dy of dys) if (dy && !seen.has(dy)) dy.dispose();
     node.inputs.forEach((input, i) => {
       const g = inputGrads[i];
       // A disposed leaf can no longer show a gradient: drop it rather than keep it alive.
@@ -114,11 +131,7 @@ function walk(order: Node[], grads: Map<Node, Tensor>, retainGraph: boolean): vo
       }
       if (input.retainsGrad && !input.isDisposed) accumulateInto(input, input.gradFn ? g.clone() : g);
       if (input.gradFn) {
-        const prev = grads.get(input.gradFn);
-        if (prev) {
-          prev.add_(g);
-          g.dispose();
-        } else grads.set(input.gradFn, g);
+        handOn(grads, input, g);
       } else if (!input.retainsGrad) {
         accumulateInto(input, g);
       }

@@ -3,6 +3,11 @@ import type { Tensor } from '../tensor.js';
 
 /** Computes the gradients of a node's inputs from the gradient of its output. */
 export type BackwardFn = (dy: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+/**
+ * The same for an op with several outputs (split, chunk, unbind): one gradient per output, null
+ * where no gradient reached that output, so backward runs once (one cat) however many arrived.
+ */
+export type MultiBackwardFn = (dys: readonly (Tensor | null)[], needs: readonly boolean[]) => (Tensor | null)[];
 
 /**
  * One recorded op in the graph. It keeps its inputs (to send gradients to them) and the
@@ -13,7 +18,11 @@ export type BackwardFn = (dy: Tensor, needs: readonly boolean[]) => (Tensor | nu
  * `'mm'`; `t.gradFn.inputs` are the op's inputs).
  */
 export class Node {
-  #backward: BackwardFn | null;
+  #backward: MultiBackwardFn | null;
+  /** Which output each tensor is, for a node with several (null: one output). */
+  readonly #slots: WeakMap<Tensor, number> | null;
+  /** How many outputs the node has: the length of the gradient list backward receives. */
+  readonly outputs: number;
   #saved: Tensor[];
   /** Temporaries of the op (opScope) that the graph still needs; disposed on release. */
   #owned: Tensor[];
@@ -29,20 +38,33 @@ export class Node {
     readonly name: string,
     inputs: readonly Tensor[],
     saved: Tensor[],
-    backward: BackwardFn,
+    backward: BackwardFn | { outputs: readonly Tensor[]; backward: MultiBackwardFn },
   ) {
     this.inputs = inputs;
-    this.#backward = backward;
+    if (typeof backward === 'function') {
+      this.#backward = (dys, needs) => backward(dys[0]!, needs);
+      this.#slots = null;
+      this.outputs = 1;
+    } else {
+      this.#backward = backward.backward;
+      this.#slots = new WeakMap(backward.outputs.map((t, i) => [t, i]));
+      this.outputs = backward.outputs.length;
+    }
     this.#saved = saved;
     this.#owned = [];
     this.#versions = saved.map((t) => t.version);
     this.needs = inputs.map((t) => t.requiresGrad);
   }
 
-  /** @internal Runs the backward: the gradients of the inputs from the output's. */
-  apply(dy: Tensor): (Tensor | null)[] {
+  /** @internal Which of this node's outputs `t` is (0 for a node with one output). */
+  slot(t: Tensor): number {
+    return this.#slots?.get(t) ?? 0;
+  }
+
+  /** @internal Runs the backward: `dys[i]` is the gradient of output i, null where none arrived (never all null). */
+  apply(dys: readonly (Tensor | null)[]): (Tensor | null)[] {
     this.check();
-    return this.#backward!(dy, this.needs);
+    return this.#backward!(dys, this.needs);
   }
 
   /** @internal Throws if backward cannot run: the node was released, or a saved tensor changed. */

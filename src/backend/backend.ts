@@ -133,6 +133,12 @@ export interface NadamArgs {
   readonly avgStep: number;
 }
 
+/** Where a strided region lies in a contiguous storage: element offset and per-dim strides. */
+export interface StridedRegion {
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
 /**
  * Which backend `wg.init()` chose and, on WebGPU, the adapter and device limits it got (from `wg.backendInfo()`).
  */
@@ -265,6 +271,23 @@ export interface Backend {
    */
   startProfile(): void;
   stopProfile(): Promise<KernelTime[]>;
+
+  // ---- joining and slicing ----
+  /**
+   * In place on dst: for every index i of `shape`,
+   * dst[to.offset + Σ i_d * to.strides[d]] = src[from.offset + Σ i_d * from.strides[d]].
+   * The write half of `strided`: cat writes each input into its block of the output, the
+   * backward of slice/select/narrow writes the gradient into zeros, pad writes the input inside
+   * the padding. src and dst are different storages of one dtype; `to` names each dst element
+   * at most once (no stride 0 on a dim longer than 1).
+   */
+  stridedScatter(src: Storage, dst: Storage, shape: Shape, from: StridedRegion, to: StridedRegion): void;
+  /**
+   * Fresh storage whose contents are unspecified (on WebGPU: whatever a pooled buffer held).
+   * Only for a caller that writes every element before anything reads it (cat: its inputs tile
+   * the output), saving the clear that `full(n, dtype, 0)` costs.
+   */
+  empty(numel: number, dtype: DType): Storage;
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;

@@ -1,7 +1,7 @@
 import type { Storage } from '../backend/backend.js';
 import type { TypedArray } from '../dtype.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
-import { type BackwardFn, Node } from '../autograd/node.js';
+import { type BackwardFn, type MultiBackwardFn, Node } from '../autograd/node.js';
 import type { DType } from '../dtype.js';
 import { WebgradError, fmtShape } from '../errors.js';
 import { closeCollect, heldTensors, type HostRange, openCollect } from '../memory.js';
@@ -19,6 +19,18 @@ export const wrap = (like: Tensor, storage: Storage, shape: Shape, dtype: DType 
 export function record(name: string, out: Tensor, inputs: Tensor[], saved: Tensor[], backward: BackwardFn): Tensor {
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) out.setGradFn(new Node(name, inputs, saved, backward));
   return out;
+}
+
+/**
+ * `record` for an op with several outputs (split, chunk, unbind): one node for all of them, so
+ * backward runs once with every output's gradient (null where none arrived).
+ */
+export function recordMulti(name: string, outs: Tensor[], inputs: Tensor[], saved: Tensor[], backward: MultiBackwardFn): Tensor[] {
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    const node = new Node(name, inputs, saved, { outputs: outs, backward });
+    for (const t of outs) t.setGradFn(node);
+  }
+  return outs;
 }
 
 /**

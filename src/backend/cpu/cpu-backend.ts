@@ -14,6 +14,7 @@ import type {
   SgdArgs,
   OptimizerStepArgs,
   Storage,
+  StridedRegion,
   UnaryOp,
 } from '../backend.js';
 import { binary } from './binary.js';
@@ -24,6 +25,7 @@ import { adamStep, optimizerStep, sgdStep } from './optim.js';
 import { argReduce, reduce, scatterIndex } from './reduce.js';
 import { crossEntropy, crossEntropyGrad, softmax, softmaxGrad } from './softmax.js';
 import { alloc, CpuStorage } from './storage.js';
+import { stridedScatter } from './strided.js';
 import { clamp, clampGrad, unary, unaryGrad } from './unary.js';
 
 /**
@@ -175,6 +177,16 @@ export class CpuBackend implements Backend {
 
   optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
     optimizerStep(arr(param), arr(grad), state.map(arr), args);
+  }
+
+  // ---- joining and slicing ----
+
+  stridedScatter(src: Storage, dst: Storage, shape: Shape, from: StridedRegion, to: StridedRegion): void {
+    stridedScatter(arr(src), arr(dst), shape, from, to);
+  }
+
+  empty(numel: number, dtype: DType): Storage {
+    return this.#wrap(alloc(dtype, numel));
   }
 
   #profiler: CpuProfiler | null = null;

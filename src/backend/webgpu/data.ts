@@ -114,7 +114,7 @@ export function strided(gpu: GpuRuntime, x: Storage, outShape: Shape, strides: r
   }
   gpu.run(
     STRIDED,
-    {},
+    { constants: { RANK: rank } },
     { src: xb, out: out.buffer! },
     { shape: m.shape, strides: m.strides[0], rank, n, offset, value: 0, size: 0, inner: 0 },
     groupsFor(n, EW_PER_GROUP),

@@ -155,11 +155,11 @@ export class Recorder {
     if (this.#slots >= MAX_DISPATCHES_PER_SUBMIT) this.submit();
   }
 
-  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, op: string, srcOffset = 0): void {
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, op: string, srcOffset = 0, dstOffset = 0): void {
     this.encodeHeld();
     const enc = this.#commandEncoder();
     this.#endPass();
-    enc.copyBufferToBuffer(src, srcOffset, dst, 0, bytes);
+    enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     this.#ops.add(op);
     this.#counted();
   }

@@ -15,6 +15,7 @@ import type {
   SgdArgs,
   OptimizerStepArgs,
   Storage,
+  StridedRegion,
   UnaryOp,
 } from '../backend.js';
 import * as data from './data.js';
@@ -25,6 +26,7 @@ import { adamStep, optimizerStep, sgdStep } from './optim.js';
 import * as red from './reduce.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
+import * as st from './strided.js';
 import { FULL_UPLOAD_MAX_BYTES, type KernelProfile } from './tuner.js';
 
 export type AdapterDescription = NonNullable<BackendInfo['adapter']>;
@@ -246,6 +248,17 @@ export class WebGPUBackend implements Backend {
 
   optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
     optimizerStep(this.#gpu, param, grad, state, args);
+  }
+
+  // ---- joining and slicing ----
+
+  stridedScatter(src: Storage, dst: Storage, shape: Shape, from: StridedRegion, to: StridedRegion): void {
+    st.stridedScatter(this.#gpu, src, dst, shape, from, to);
+  }
+
+  empty(numel: number, dtype: DType): Storage {
+    this.#dtype('empty', dtype);
+    return this.#gpu.alloc(numel, dtype, 'empty');
   }
 
   flush(): void {
