@@ -25,6 +25,7 @@ import { argReduce, reduce, scatterIndex } from './reduce.js';
 import { crossEntropy, crossEntropyGrad, softmax, softmaxGrad } from './softmax.js';
 import { alloc, CpuStorage } from './storage.js';
 import { clamp, clampGrad, unary, unaryGrad } from './unary.js';
+import { where } from './where.js';
 
 /**
  * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
@@ -175,6 +176,20 @@ export class CpuBackend implements Backend {
 
   optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
     optimizerStep(arr(param), arr(grad), state.map(arr), args);
+  }
+
+  // ---- where (issue 11) ----
+
+  where(
+    cond: Storage,
+    a: Storage,
+    b: Storage,
+    outShape: Shape,
+    cStrides: readonly number[],
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+  ): Storage {
+    return this.#wrap(where(arr(cond), arr(a), arr(b), outShape, cStrides, aStrides, bStrides));
   }
 
   #profiler: CpuProfiler | null = null;

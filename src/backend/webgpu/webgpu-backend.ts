@@ -26,6 +26,7 @@ import * as red from './reduce.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
 import { FULL_UPLOAD_MAX_BYTES, type KernelProfile } from './tuner.js';
+import * as wh from './where.js';
 
 export type AdapterDescription = NonNullable<BackendInfo['adapter']>;
 
@@ -246,6 +247,20 @@ export class WebGPUBackend implements Backend {
 
   optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
     optimizerStep(this.#gpu, param, grad, state, args);
+  }
+
+  // ---- where (issue 11) ----
+
+  where(
+    cond: Storage,
+    a: Storage,
+    b: Storage,
+    outShape: Shape,
+    cStrides: readonly number[],
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+  ): Storage {
+    return wh.where(this.#gpu, cond, a, b, outShape, cStrides, aStrides, bStrides);
   }
 
   flush(): void {
