@@ -29,6 +29,10 @@ export { sum, mean, max, min, argmax, argmin } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { save, load } from './serialize.js';
+// ---- activations, elementwise math, where (issue 11) ----
+export { gelu, silu, leakyRelu, elu, softplus, log1p, expm1, sin, cos, rsqrt, erf, reciprocal, sign, floor, ceil, round, logicalNot, type GeluOptions, type SoftplusOptions } from './ops/elementwise.js';
+export { maximum, minimum, logicalAnd, logicalOr } from './ops/binary.js';
+export { where, maskedFill, tril, triu } from './ops/where.js';
 /**
  * Datasets and files: MNIST, IDX and safetensors readers, and a PyTorch-style DataLoader.
  *

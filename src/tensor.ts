@@ -13,6 +13,7 @@ import * as M from './ops/matmul.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
+import * as W from './ops/where.js';
 import { checkSameBackend, int32Bounds } from './ops/util.js';
 
 export type NestedArray = number | NestedArray[];
@@ -326,6 +327,34 @@ export class Tensor {
   argmin(dim?: number | null, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
   softmax(dim: number): Tensor { return X.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return X.logSoftmax(this, dim); }
+
+  // ---- activations, elementwise math, where (issue 11; PyTorch names in camelCase) ----
+  gelu(opts?: E.GeluOptions): Tensor { return E.gelu(this, opts); }
+  silu(): Tensor { return E.silu(this); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return E.leakyRelu(this, negativeSlope); }
+  elu(alpha = 1): Tensor { return E.elu(this, alpha); }
+  softplus(opts?: E.SoftplusOptions): Tensor { return E.softplus(this, opts); }
+  log1p(): Tensor { return E.log1p(this); }
+  expm1(): Tensor { return E.expm1(this); }
+  sin(): Tensor { return E.sin(this); }
+  cos(): Tensor { return E.cos(this); }
+  rsqrt(): Tensor { return E.rsqrt(this); }
+  erf(): Tensor { return E.erf(this); }
+  reciprocal(): Tensor { return E.reciprocal(this); }
+  sign(): Tensor { return E.sign(this); }
+  floor(): Tensor { return E.floor(this); }
+  ceil(): Tensor { return E.ceil(this); }
+  round(): Tensor { return E.round(this); }
+  logicalNot(): Tensor { return E.logicalNot(this); }
+  logicalAnd(other: Operand): Tensor { return B.logicalAnd(this, other); }
+  logicalOr(other: Operand): Tensor { return B.logicalOr(this, other); }
+  maximum(other: Operand): Tensor { return B.maximum(this, other); }
+  minimum(other: Operand): Tensor { return B.minimum(this, other); }
+  /** This tensor where `cond` is nonzero, else `other` (PyTorch's `x.where(cond, y)`). */
+  where(cond: Tensor, other: Operand): Tensor { return W.where(cond, this, other); }
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor { return W.maskedFill(this, mask, value); }
+  tril(diagonal = 0): Tensor { return W.tril(this, diagonal); }
+  triu(diagonal = 0): Tensor { return W.triu(this, diagonal); }
 
   toString(): string {
     const grad = this.gradFn ? `, gradFn=${this.gradFn.name}` : this.#requiresGrad ? ', requiresGrad=true' : '';
