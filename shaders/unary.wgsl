@@ -213,7 +213,7 @@ fn elu_(v: f32) -> f32 {
 
 fn elu_grad_(v: f32, g: f32) -> f32 {
   if (f_is_nan(v) || v > 0.0) { return g; }   // NaN x passes dy (torch)
-  return g * P.p * exp_(v);
+  return g * (P.p * exp_(v));   // alpha·e^x first: dy·alpha may overflow where e^x is 0
 }
 
 // beta = 1 (the op layer scales around it): x above the threshold P.p, else log(1 + e^x).
