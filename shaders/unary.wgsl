@@ -212,7 +212,8 @@ fn elu_(v: f32) -> f32 {
 }
 
 fn elu_grad_(v: f32, g: f32) -> f32 {
-  if (f_is_nan(v) || v > 0.0) { return g; }   // NaN x passes dy (torch)
+  if (f_is_nan(v)) { return v; }   // as torch's vectorized kernel (src/kernels/unary.ts)
+  if (v > 0.0) { return g; }
   return g * (P.p * exp_(v));   // alpha·e^x first: dy·alpha may overflow where e^x is 0
 }
 

@@ -205,8 +205,9 @@ export const UNARY = {
     // alpha·(e^x - 1) below 0 by expm1: torch's float32 exp(x) - 1 is off by 1e-8 absolute
     // near 0 (elu(-1e-5) = -1.001358e-5 against the true -9.99995e-6).
     cpu: (x, y, p) => { for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 || x[i] !== x[i] ? x[i] : p * Math.expm1(x[i]); },
-    // torch's elu_backward from the input: NaN x passes dy.
-    cpuGrad: (x, dy, dx, p) => { for (let i = 0; i < dy.length; i++) dx[i] = x[i] <= 0 ? dy[i] * p * Math.exp(x[i]) : dy[i]; },
+    // NaN x gives NaN: torch 1.13's vectorized elu_backward (any tensor of 8+ float64 or 32+
+    // float32 elements) does; its scalar tail passes dy instead, so torch disagrees with itself.
+    cpuGrad: (x, dy, dx, p) => { for (let i = 0; i < dy.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * p * Math.exp(x[i]); },
     wgsl: 'T(elu_(f32(v)))',
     wgslGrad: 'T(elu_grad_(f32(s), f32(g)))',
   },
