@@ -208,6 +208,9 @@ describe.skipIf(gpu === null)('issue 11 kernels: WebGPU = CPU', () => {
   }
 });
 
+// maximum(a, b).exp() on 65 contiguous float32 elements runs as one unary_pre dispatch
+// (fusion.ts): with maximum missing from unary.wgsl's generated prelude, the switch's default
+// arm made it exp(0) = 1 everywhere; this test caught that (GPU 1 vs CPU 16.59).
 describe.skipIf(gpu === null)('issue 11 through the public API on WebGPU (fusion included)', () => {
   test('maximum then exp (held and fused into one unary_pre dispatch) = CPU; softplus beta; where backward', async () => {
     const run = async (backend: 'cpu' | 'webgpu') => {
