@@ -4,7 +4,8 @@
  * they aim at float64 accuracy, not float32.
  */
 
-const TWO_OVER_SQRT_PI = 1.1283791670955126;
+/** 2/√π, erf's derivative at 0. */
+export const TWO_OVER_SQRT_PI = 1.1283791670955126;
 const ONE_OVER_SQRT_PI = 0.5641895835477563;
 
 /**

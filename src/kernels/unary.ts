@@ -1,5 +1,5 @@
 import type { TypedArray } from '../dtype.js';
-import { erf, INV_SQRT_2PI, roundHalfEven, SQRT1_2, SQRT_2_OVER_PI } from './math.js';
+import { erf, INV_SQRT_2PI, roundHalfEven, SQRT1_2, SQRT_2_OVER_PI, TWO_OVER_SQRT_PI } from './math.js';
 
 /**
  * The elementwise unary ops: one entry per op, and everything else is derived from this table —
@@ -272,7 +272,7 @@ export const UNARY = {
     gradReads: 'x',
     int: false,
     cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = erf(x[i]); },
-    cpuGrad: (x, dy, dx) => { for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * 2 * INV_SQRT_2PI * Math.SQRT2 * Math.exp(-x[i] * x[i]); },
+    cpuGrad: (x, dy, dx) => { for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * TWO_OVER_SQRT_PI * Math.exp(-x[i] * x[i]); },
     wgsl: 'T(erf_(f32(v)))',
     wgslGrad: 'T(f32(g) * 1.1283791671 * exp_(-f32(s) * f32(s)))',
   },
