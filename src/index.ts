@@ -31,6 +31,10 @@ export { cat, stack, split, chunk, unbind } from './ops/joining.js';
 export { narrow, select, slice, repeat, flip, type PadOptions } from './ops/slicing.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { save, load } from './serialize.js';
+// ---- activations, elementwise math, where (issue 11) ----
+export { gelu, silu, leakyRelu, elu, softplus, log1p, expm1, sin, cos, rsqrt, erf, reciprocal, sign, floor, ceil, round, logicalNot, type GeluOptions, type SoftplusOptions } from './ops/elementwise.js';
+export { maximum, minimum, logicalAnd, logicalOr } from './ops/binary.js';
+export { where, maskedFill, tril, triu } from './ops/where.js';
 /**
  * Datasets and files: MNIST, IDX and safetensors readers, and a PyTorch-style DataLoader.
  *

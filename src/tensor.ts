@@ -17,6 +17,7 @@ import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
 import * as J from './ops/joining.js';
 import * as V from './ops/slicing.js';
+import * as W from './ops/where.js';
 import { checkSameBackend, int32Bounds } from './ops/util.js';
 import { tensorString } from './format.js';
 import { options } from './options.js';
@@ -792,6 +793,58 @@ export class Tensor {
   repeat(...sizes: number[] | [readonly number[]]): Tensor { return V.repeat(this, ...sizes); }
   /** PyTorch: `Tensor.flip`. */
   flip(dims: number | readonly number[]): Tensor { return V.flip(this, dims); }
+
+  // ---- activations, elementwise math, where (issue 11; PyTorch names in camelCase) ----
+  /** GELU, x·Φ(x): exact with erf, or `{ approximate: 'tanh' }`. PyTorch: `Tensor.gelu` / `F.gelu`. */
+  gelu(opts?: E.GeluOptions): Tensor { return E.gelu(this, opts); }
+  /** SiLU (swish), x·σ(x). PyTorch: `F.silu`. */
+  silu(): Tensor { return E.silu(this); }
+  /** x where x > 0, else negativeSlope·x. PyTorch: `F.leaky_relu`. */
+  leakyRelu(negativeSlope = 0.01): Tensor { return E.leakyRelu(this, negativeSlope); }
+  /** x where x > 0, else alpha·(eˣ − 1). PyTorch: `F.elu`. */
+  elu(alpha = 1): Tensor { return E.elu(this, alpha); }
+  /** log(1 + e^(βx))/β, and x itself past `threshold`. PyTorch: `F.softplus`. */
+  softplus(opts?: E.SoftplusOptions): Tensor { return E.softplus(this, opts); }
+  /** log(1 + x), accurate near 0. PyTorch: `Tensor.log1p`. */
+  log1p(): Tensor { return E.log1p(this); }
+  /** eˣ − 1, accurate near 0. PyTorch: `Tensor.expm1`. */
+  expm1(): Tensor { return E.expm1(this); }
+  /** Sine (radians). PyTorch: `Tensor.sin`. */
+  sin(): Tensor { return E.sin(this); }
+  /** Cosine (radians). PyTorch: `Tensor.cos`. */
+  cos(): Tensor { return E.cos(this); }
+  /** 1/√x. PyTorch: `Tensor.rsqrt`. */
+  rsqrt(): Tensor { return E.rsqrt(this); }
+  /** The error function. PyTorch: `Tensor.erf`. */
+  erf(): Tensor { return E.erf(this); }
+  /** 1/x. PyTorch: `Tensor.reciprocal`. */
+  reciprocal(): Tensor { return E.reciprocal(this); }
+  /** −1, 0 or 1 (NaN stays NaN); gradient 0. PyTorch: `Tensor.sign`. */
+  sign(): Tensor { return E.sign(this); }
+  /** Rounds down; gradient 0; int32 stays int32. PyTorch: `Tensor.floor`. */
+  floor(): Tensor { return E.floor(this); }
+  /** Rounds up; gradient 0; int32 stays int32. PyTorch: `Tensor.ceil`. */
+  ceil(): Tensor { return E.ceil(this); }
+  /** Rounds half to even; gradient 0; int32 stays int32. PyTorch: `Tensor.round`. */
+  round(): Tensor { return E.round(this); }
+  /** 1 where the element is 0, else 0 (float32; NaN counts as true). PyTorch: `Tensor.logical_not`. */
+  logicalNot(): Tensor { return E.logicalNot(this); }
+  /** 1 where both are nonzero, else 0 (float32, broadcasting). PyTorch: `Tensor.logical_and`. */
+  logicalAnd(other: Operand): Tensor { return B.logicalAnd(this, other); }
+  /** 1 where either is nonzero, else 0 (float32, broadcasting). PyTorch: `Tensor.logical_or`. */
+  logicalOr(other: Operand): Tensor { return B.logicalOr(this, other); }
+  /** Elementwise maximum with broadcasting; NaN propagates; a tie splits the gradient. PyTorch: `torch.maximum`. */
+  maximum(other: Operand): Tensor { return B.maximum(this, other); }
+  /** Elementwise minimum with broadcasting; NaN propagates; a tie splits the gradient. PyTorch: `torch.minimum`. */
+  minimum(other: Operand): Tensor { return B.minimum(this, other); }
+  /** This tensor where `cond` is nonzero, else `other` (PyTorch's `x.where(cond, y)`). */
+  where(cond: Tensor, other: Operand): Tensor { return W.where(cond, this, other); }
+  /** `value` where `mask` (broadcast to this shape) is nonzero, else this tensor. PyTorch: `Tensor.masked_fill`. */
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor { return W.maskedFill(this, mask, value); }
+  /** The lower triangle (on and below diagonal `diagonal`) of the last two dims; the rest 0. PyTorch: `Tensor.tril`. */
+  tril(diagonal = 0): Tensor { return W.tril(this, diagonal); }
+  /** The upper triangle (on and above diagonal `diagonal`) of the last two dims; the rest 0. PyTorch: `Tensor.triu`. */
+  triu(diagonal = 0): Tensor { return W.triu(this, diagonal); }
 
   /** shape, dtype and autograd state, for messages. */
   #describe(): string {

@@ -138,16 +138,19 @@ describe('shaderInterface', () => {
 });
 
 describe('op tables', () => {
+  // camelCase op names become snake case constants: leakyRelu -> OP_LEAKY_RELU.
+  const constName = (op: string): string => `OP_${op.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
   it('give every op a named WGSL constant, a case in the generated switch, and the code the host passes', () => {
     UNARY_OPS.forEach((op, i) => {
-      const name = `OP_${op.toUpperCase()}`;
+      const name = constName(op);
       expect(UNARY_HEADER).toContain(`const ${name}: u32 = ${i}u;`);
       expect(UNARY_HEADER).toContain(`case ${name}: { return ${UNARY[op].wgsl}; }`);
       expect(UNARY_HEADER).toContain(`case ${name}: { return ${UNARY[op].wgslGrad}; }`);
       expect(unaryCode(op)).toBe(i);
     });
     const header = binaryHeader();
-    BINARY_OPS.forEach((op, i) => expect(header).toContain(`const OP_${op.toUpperCase()}: u32 = ${i}u;`));
+    BINARY_OPS.forEach((op, i) => expect(header).toContain(`const ${constName(op)}: u32 = ${i}u;`));
     expect(header.match(/case OP_/g)).toHaveLength(BINARY_OPS.length);
     // A subset still declares every constant, so its codes agree with the full table's.
     expect(binaryHeader(['add', 'mul'])).toContain(`const OP_MUL: u32 = ${BINARY_OPS.indexOf('mul')}u;`);

@@ -264,6 +264,22 @@ export interface Backend {
   /** AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam: one fused kernel per parameter. */
   optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void;
 
+  // ---- where (issue 11) ----
+  /**
+   * out = cond ? a : b into the contiguous `outShape`, each operand read through its broadcast
+   * strides (0 on broadcast dims). cond may be any dtype (nonzero, NaN included, is true); a and
+   * b have the same dtype, which the output takes.
+   */
+  where(
+    cond: Storage,
+    a: Storage,
+    b: Storage,
+    outShape: Shape,
+    cStrides: readonly number[],
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+  ): Storage;
+
   /**
    * Starts timing every kernel launched from now on, for `wg.profile()`; `stopProfile` ends
    * it and resolves with the totals, most time first. Throws a WebgradError where the device

@@ -82,6 +82,42 @@ export const BINARY = {
     cpu: (a, ai, as, b, bi, bs, out, o, n) => { for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = a[ai] >= b[bi] ? 1 : 0; },
     wgsl: '!nan && x >= y',
   },
+  // ---- issue 11. logicalAnd/logicalOr: 1 or 0 like the comparisons; any nonzero (NaN too)
+  // is true. maximum/minimum propagate NaN and, on a tie of ±0, return the left operand as
+  // torch's (a < b ? b : a) does; their gradients compose the comparisons (src/ops/binary.ts).
+  logicalAnd: {
+    kind: 'compare',
+    cpu: (a, ai, as, b, bi, bs, out, o, n) => { for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = a[ai] !== 0 && b[bi] !== 0 ? 1 : 0; },
+    wgsl: '(x != T(0) || is_nan(x)) && (y != T(0) || is_nan(y))',
+  },
+  logicalOr: {
+    kind: 'compare',
+    cpu: (a, ai, as, b, bi, bs, out, o, n) => { for (let j = 0; j < n; j++, ai += as, bi += bs) out[o + j] = a[ai] !== 0 || b[bi] !== 0 ? 1 : 0; },
+    wgsl: 'nan || x != T(0) || y != T(0)',
+  },
+  maximum: {
+    kind: 'arith',
+    cpu: (a, ai, as, b, bi, bs, out, o, n) => {
+      for (let j = 0; j < n; j++, ai += as, bi += bs) {
+        const x = a[ai];
+        const y = b[bi];
+        out[o + j] = x !== x || y !== y ? NaN : x < y ? y : x;
+      }
+    },
+    // NaN as the NaN operand itself (select, not arithmetic: WGSL promises nothing of NaN + x).
+    wgsl: 'select(select(x, y, x < y), select(y, x, is_nan(x)), nan)',
+  },
+  minimum: {
+    kind: 'arith',
+    cpu: (a, ai, as, b, bi, bs, out, o, n) => {
+      for (let j = 0; j < n; j++, ai += as, bi += bs) {
+        const x = a[ai];
+        const y = b[bi];
+        out[o + j] = x !== x || y !== y ? NaN : y < x ? y : x;
+      }
+    },
+    wgsl: 'select(select(x, y, y < x), select(y, x, is_nan(x)), nan)',
+  },
 } satisfies Record<string, BinaryDef>;
 
 /** The name of an elementwise binary kernel: the arithmetic ops and the comparisons. */

@@ -1,4 +1,5 @@
 import type { TypedArray } from '../dtype.js';
+import { erf, INV_SQRT_2PI, roundHalfEven, SQRT1_2, SQRT_2_OVER_PI, TWO_OVER_SQRT_PI } from './math.js';
 
 /**
  * The elementwise unary ops: one entry per op, and everything else is derived from this table —
@@ -135,6 +136,199 @@ export const UNARY = {
     },
     wgsl: 'pow_t(v)',
     wgslGrad: 'select(T(f32(g) * P.p * pow_(f32(s), P.p - 1.0)), T(0), P.p == 0.0)',
+  },
+  // ---- activations (issue 11). `p` is leakyRelu's negativeSlope, elu's alpha, softplus's
+  // threshold. Formulas and NaN/Inf results are PyTorch 1.13's (test/fixtures/activations.json).
+  gelu: {
+    gradReads: 'x',
+    int: false,
+    // x·Φ(x) with Φ(x) = (1 + erf(x/√2))/2; gelu(-Inf) = -Inf·0 = NaN, as in torch.
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = 0.5 * x[i] * (1 + erf(x[i] * SQRT1_2)); },
+    // Φ(x) + x·φ(x); NaN at ±Inf (Inf·0), as in torch.
+    cpuGrad: (x, dy, dx) => {
+      for (let i = 0; i < dy.length; i++) {
+        const v = x[i];
+        dx[i] = dy[i] * (0.5 * (1 + erf(v * SQRT1_2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
+      }
+    },
+    wgsl: 'T(gelu_(f32(v)))',
+    wgslGrad: 'T(gelu_grad_(f32(s), f32(g)))',
+  },
+  geluTanh: {
+    gradReads: 'x',
+    int: false,
+    // gelu(x, { approximate: 'tanh' }): x/2·(1 + tanh(√(2/π)(x + 0.044715x³))).
+    cpu: (x, y) => {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i];
+        y[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
+      }
+    },
+    // torch's gelu_backward for 'tanh', term for term.
+    cpuGrad: (x, dy, dx) => {
+      for (let i = 0; i < dy.length; i++) {
+        const v = x[i];
+        const th = Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v));
+        dx[i] = dy[i] * (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * v * v));
+      }
+    },
+    wgsl: 'T(gelu_tanh_(f32(v)))',
+    wgslGrad: 'T(gelu_tanh_grad_(f32(s), f32(g)))',
+  },
+  silu: {
+    gradReads: 'x',
+    int: false,
+    // x·σ(x) as torch writes it, x/(1 + e^-x): silu(-Inf) = NaN.
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = x[i] / (1 + Math.exp(-x[i])); },
+    cpuGrad: (x, dy, dx) => {
+      for (let i = 0; i < dy.length; i++) {
+        const v = x[i];
+        const s = 1 / (1 + Math.exp(-v));
+        dx[i] = dy[i] * s * (1 + v * (1 - s));
+      }
+    },
+    wgsl: 'T(silu_(f32(v)))',
+    wgslGrad: 'T(silu_grad_(f32(s), f32(g)))',
+  },
+  leakyRelu: {
+    gradReads: 'x',
+    int: false,
+    // NaN: `x > 0` is false, so NaN·slope = NaN forward and dy·slope backward (torch).
+    cpu: (x, y, p) => { for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : x[i] * p; },
+    cpuGrad: (x, dy, dx, p) => { for (let i = 0; i < dy.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * p; },
+    wgsl: 'T(leaky_relu_(f32(v)))',
+    wgslGrad: 'T(leaky_relu_grad_(f32(s), f32(g)))',
+  },
+  elu: {
+    gradReads: 'x',
+    int: false,
+    // alpha·(e^x - 1) below 0 by expm1: torch's float32 exp(x) - 1 is off by 1e-8 absolute
+    // near 0 (elu(-1e-5) = -1.001358e-5 against the true -9.99995e-6).
+    cpu: (x, y, p) => { for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 || x[i] !== x[i] ? x[i] : p * Math.expm1(x[i]); },
+    // NaN x gives NaN: torch 1.13's vectorized elu_backward (any tensor of 8+ float64 or 32+
+    // float32 elements) does; its scalar tail passes dy instead, so torch disagrees with itself.
+    cpuGrad: (x, dy, dx, p) => { for (let i = 0; i < dy.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * p * Math.exp(x[i]); },
+    wgsl: 'T(elu_(f32(v)))',
+    wgslGrad: 'T(elu_grad_(f32(s), f32(g)))',
+  },
+  softplus: {
+    gradReads: 'x',
+    int: false,
+    // beta = 1: x above the threshold, else log(1 + e^x). The op layer applies beta around it.
+    cpu: (x, y, p) => { for (let i = 0; i < x.length; i++) y[i] = x[i] > p ? x[i] : Math.log1p(Math.exp(x[i])); },
+    // torch's softplus_backward: z/(z + 1) with z = e^x below the threshold.
+    cpuGrad: (x, dy, dx, p) => {
+      for (let i = 0; i < dy.length; i++) {
+        const z = Math.exp(x[i]);
+        dx[i] = x[i] > p ? dy[i] : (dy[i] * z) / (z + 1);
+      }
+    },
+    wgsl: 'T(softplus_(f32(v)))',
+    wgslGrad: 'T(softplus_grad_(f32(s), f32(g)))',
+  },
+  // ---- more elementwise math (issue 11)
+  log1p: {
+    gradReads: 'x',
+    int: false,
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = Math.log1p(x[i]); },
+    cpuGrad: (x, dy, dx) => { for (let i = 0; i < dy.length; i++) dx[i] = dy[i] / (1 + x[i]); },
+    wgsl: 'T(log1p_(f32(v)))',
+    wgslGrad: 'T(f32(g) / (1.0 + f32(s)))',
+  },
+  expm1: {
+    gradReads: 'y',
+    int: false,
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = Math.expm1(x[i]); },
+    cpuGrad: (y, dy, dx) => { for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * (y[i] + 1); },
+    wgsl: 'T(expm1_(f32(v)))',
+    wgslGrad: 'T(f32(g) * (f32(s) + 1.0))',
+  },
+  sin: {
+    gradReads: 'x',
+    int: false,
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = Math.sin(x[i]); },
+    cpuGrad: (x, dy, dx) => { for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * Math.cos(x[i]); },
+    wgsl: 'T(sin_(f32(v)))',
+    wgslGrad: 'T(f32(g) * cos_(f32(s)))',
+  },
+  cos: {
+    gradReads: 'x',
+    int: false,
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = Math.cos(x[i]); },
+    cpuGrad: (x, dy, dx) => { for (let i = 0; i < dy.length; i++) dx[i] = -dy[i] * Math.sin(x[i]); },
+    wgsl: 'T(cos_(f32(v)))',
+    wgslGrad: 'T(-f32(g) * sin_(f32(s)))',
+  },
+  rsqrt: {
+    gradReads: 'y',
+    int: false,
+    // 1/√-0 = -Inf, as in torch.
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = 1 / Math.sqrt(x[i]); },
+    cpuGrad: (y, dy, dx) => { for (let i = 0; i < dy.length; i++) dx[i] = -0.5 * dy[i] * y[i] * y[i] * y[i]; },
+    wgsl: 'T(rsqrt_(f32(v)))',
+    wgslGrad: 'T(-0.5 * f32(g) * f32(s) * f32(s) * f32(s))',
+  },
+  erf: {
+    gradReads: 'x',
+    int: false,
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = erf(x[i]); },
+    cpuGrad: (x, dy, dx) => { for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * TWO_OVER_SQRT_PI * Math.exp(-x[i] * x[i]); },
+    wgsl: 'T(erf_(f32(v)))',
+    wgslGrad: 'T(f32(g) * 1.1283791671 * exp_(-f32(s) * f32(s)))',
+  },
+  reciprocal: {
+    gradReads: 'y',
+    int: false,
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = 1 / x[i]; },
+    cpuGrad: (y, dy, dx) => { for (let i = 0; i < dy.length; i++) dx[i] = -dy[i] * y[i] * y[i]; },
+    wgsl: 'T(reciprocal_(f32(v)))',
+    wgslGrad: 'T(-f32(g) * f32(s) * f32(s))',
+  },
+  // sign, floor, ceil, round: piecewise constant, so the gradient is 0 (torch: zeros, even
+  // where dy is NaN). On int32 they keep the dtype (floor/ceil/round are the identity).
+  sign: {
+    gradReads: null,
+    int: true,
+    // sign(NaN) = 0 and sign(-0) = +0, as in torch 1.13.
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? 1 : x[i] < 0 ? -1 : 0; },
+    cpuGrad: (_s, _dy, dx) => dx.fill(0),
+    wgsl: 'sign_t(v)',
+    wgslGrad: 'T(0)',
+  },
+  floor: {
+    gradReads: null,
+    int: true,
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = Math.floor(x[i]); },
+    cpuGrad: (_s, _dy, dx) => dx.fill(0),
+    wgsl: 'floor_t(v)',
+    wgslGrad: 'T(0)',
+  },
+  ceil: {
+    gradReads: null,
+    int: true,
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = Math.ceil(x[i]); },
+    cpuGrad: (_s, _dy, dx) => dx.fill(0),
+    wgsl: 'ceil_t(v)',
+    wgslGrad: 'T(0)',
+  },
+  round: {
+    gradReads: null,
+    int: true,
+    // Half to even, as torch.round: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -0.5 -> -0.
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = roundHalfEven(x[i]); },
+    cpuGrad: (_s, _dy, dx) => dx.fill(0),
+    wgsl: 'round_t(v)',
+    wgslGrad: 'T(0)',
+  },
+  logicalNot: {
+    gradReads: null,
+    // The op layer casts int32 to float32 first: the result is 0/1 in a float dtype, like the
+    // comparisons (webgrad has no bool). NaN is true (nonzero), so its negation is 0.
+    int: false,
+    cpu: (x, y) => { for (let i = 0; i < x.length; i++) y[i] = x[i] === 0 ? 1 : 0; },
+    cpuGrad: (_s, _dy, dx) => dx.fill(0),
+    wgsl: 'select(T(0), T(1), !is_nan(v) && v == T(0))',
+    wgslGrad: 'T(0)',
   },
 } satisfies Record<string, UnaryDef>;
 

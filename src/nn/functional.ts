@@ -9,6 +9,7 @@ import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
 export { relu, sigmoid, tanh } from '../ops/elementwise.js';
+export { gelu, silu, leakyRelu, elu, softplus } from '../ops/elementwise.js';
 export { linear } from '../ops/matmul.js';
 export { softmax, logSoftmax } from '../ops/softmax.js';
 export { pad, type PadOptions } from '../ops/slicing.js';

@@ -14,3 +14,4 @@ export * as functional from './functional.js';
  * PyTorch equivalent: `torch.nn.utils`.
  */
 export * as utils from './utils.js';
+export { GELU, SiLU, LeakyReLU, ELU, Softplus } from './activations.js';

@@ -4,6 +4,7 @@ import { WebgradError } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { reduceTo } from './shape-ops.js';
+import { where } from './where.js';
 import { checkLive, checkSameBackend, opScope, promote, record, wrap } from './util.js';
 
 /** The second operand of a binary op: a tensor (broadcast) or a number (a scalar). */
@@ -55,7 +56,7 @@ function arith(op: ArithOp, a: Tensor, bv: Operand, floatOnly: boolean, grads: G
     const b = operand(bv, a);
     const out = launch(op, a, b, shape, dtype, dtype);
     // Only what backward reads is saved: mul needs both inputs, div the output too.
-    const saved = op === 'div' ? [a, b, out] : op === 'mul' ? [a, b] : [];
+    const saved = op === 'div' ? [a, b, out] : op === 'mul' || op === 'maximum' || op === 'minimum' ? [a, b] : [];
     return record(op, out, [a, b], saved, (dy, needs) => grads(dy, a, b, out, needs));
   });
 }
@@ -120,3 +121,37 @@ export function compare(op: CompareOp, a: Tensor, bv: Operand): Tensor {
   const { shape, dtype } = resultOf(op, a, bv);
   return opScope(() => launch(op, a, operand(bv, a), shape, dtype, 'float32'));
 }
+
+// ---- issue 11: maximum/minimum and the logical ops ----
+
+/**
+ * The larger of a and b elementwise, broadcasting; NaN if either is NaN. On a tie each side
+ * gets half the gradient (PyTorch 1.13: `where(a == b, dy/2, dy)` masked to 0 where a < b for
+ * a); NaN passes dy to both, as torch's masks are false there.
+ *
+ * PyTorch equivalent: `torch.maximum(a, b)`.
+ */
+export function maximum(a: Tensor, b: Operand): Tensor {
+  return arith('maximum', a, b, false, (dy, a, b, _o, needs) => [
+    needs[0] ? reduceTo(tieSplit(dy, a, b, 'lt'), a.shape) : null,
+    needs[1] ? reduceTo(tieSplit(dy, a, b, 'gt'), b.shape) : null,
+  ]);
+}
+
+/** The smaller of a and b elementwise; as {@link maximum}. PyTorch equivalent: `torch.minimum(a, b)`. */
+export function minimum(a: Tensor, b: Operand): Tensor {
+  return arith('minimum', a, b, false, (dy, a, b, _o, needs) => [
+    needs[0] ? reduceTo(tieSplit(dy, a, b, 'gt'), a.shape) : null,
+    needs[1] ? reduceTo(tieSplit(dy, a, b, 'lt'), b.shape) : null,
+  ]);
+}
+
+/** dy, halved where a == b, zero where `a loses b` (a select, so an Inf or NaN dy is zeroed too). */
+function tieSplit(dy: Tensor, a: Tensor, b: Tensor, loses: 'lt' | 'gt'): Tensor {
+  return where(compare(loses, a, b), 0, where(compare('eq', a, b), mul(dy, 0.5), dy));
+}
+
+/** 1 where both are nonzero (NaN is nonzero), else 0, as float32. PyTorch: `torch.logical_and`. */
+export const logicalAnd = (a: Tensor, b: Operand): Tensor => compare('logicalAnd', a, b);
+/** 1 where either is nonzero (NaN is nonzero), else 0, as float32. PyTorch: `torch.logical_or`. */
+export const logicalOr = (a: Tensor, b: Operand): Tensor => compare('logicalOr', a, b);

@@ -2,7 +2,9 @@ import { type UnaryOp, unaryOnInt } from '../kernels/unary.js';
 import type { DType } from '../dtype.js';
 import { WebgradError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { checkLive, record, requireFloat, requireSupported, wrap } from './util.js';
+import { options } from '../options.js';
+import { div, mul } from './binary.js';
+import { checkLive, opScope, record, requireFloat, requireSupported, wrap } from './util.js';
 
 /**
  * One forward kernel and one derivative kernel per op (backend.unaryGrad), which reads the
@@ -43,8 +45,114 @@ export function pow(x: Tensor, exponent: number): Tensor {
   return unary('pow', x, exponent);
 }
 
+// ---- activations and elementwise math (issue 11) ----
+
+const numberArg = (op: string, name: string, v: unknown): number => {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new WebgradError(op, `${name} must be a number, got ${Number.isNaN(v) ? 'NaN' : v === null ? 'null' : typeof v}`);
+  return v;
+};
+
+/** Options of `gelu`. */
+export interface GeluOptions {
+  /** 'none' (default): x·Φ(x) with the exact normal CDF (erf); 'tanh': PyTorch's tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+/**
+ * x·Φ(x), Φ the standard normal CDF.
+ *
+ * PyTorch equivalent: `torch.nn.functional.gelu(x, approximate='none' | 'tanh')`.
+ */
+export function gelu(x: Tensor, opts?: GeluOptions): Tensor {
+  const { approximate = 'none' } = options('gelu', opts, ['approximate']);
+  if (approximate !== 'none' && approximate !== 'tanh') throw new WebgradError('gelu', `approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+  return unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', x);
+}
+const geluTanh = (x: Tensor): Tensor => gelu(x, { approximate: 'tanh' });
+
+/** x·σ(x). PyTorch equivalent: `torch.nn.functional.silu`. */
+export const silu = (x: Tensor): Tensor => unary('silu', x);
+
+/** x for x > 0, else negativeSlope·x. PyTorch equivalent: `torch.nn.functional.leaky_relu`. */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  return unary('leakyRelu', x, numberArg('leakyRelu', 'negativeSlope', negativeSlope));
+}
+
+/** x for x > 0, else alpha·(eˣ - 1). PyTorch equivalent: `torch.nn.functional.elu`. */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  return unary('elu', x, numberArg('elu', 'alpha', alpha));
+}
+
+/** Options of `softplus`. */
+export interface SoftplusOptions {
+  /** Default 1. */
+  beta?: number;
+  /** Above it (in units of beta·x) the result is x itself; default 20. */
+  threshold?: number;
+}
+
+/**
+ * log(1 + e^(beta·x))/beta, and x where beta·x > threshold.
+ *
+ * The table entry is the beta = 1 function with the threshold as its parameter; another beta
+ * composes around it, softplus₁(beta·x)/beta, which is the same formula torch evaluates
+ * (it also multiplies x by beta in float32 first) and whose gradient autograd composes. This
+ * keeps the one-parameter unary kernel and uniform unchanged for every other op; the price is
+ * two extra dispatches only when beta != 1 (the default takes one).
+ *
+ * PyTorch equivalent: `torch.nn.functional.softplus(x, beta, threshold)`.
+ */
+export function softplus(x: Tensor, opts?: SoftplusOptions): Tensor {
+  const o = options('softplus', opts, ['beta', 'threshold']);
+  const beta = numberArg('softplus', 'beta', o.beta ?? 1);
+  const threshold = numberArg('softplus', 'threshold', o.threshold ?? 20);
+  if (beta === 0) throw new WebgradError('softplus', 'beta must be nonzero');
+  if (beta === 1) return unary('softplus', x, threshold);
+  requireFloat('softplus', x);
+  return opScope(() => div(unary('softplus', mul(x, beta), threshold), beta));
+}
+
+/** log(1 + x), accurate near 0. PyTorch equivalent: `torch.log1p`. */
+export const log1p = (x: Tensor): Tensor => unary('log1p', x);
+/** eˣ - 1, accurate near 0. PyTorch equivalent: `torch.expm1`. */
+export const expm1 = (x: Tensor): Tensor => unary('expm1', x);
+/** PyTorch equivalent: `torch.sin`. */
+export const sin = (x: Tensor): Tensor => unary('sin', x);
+/** PyTorch equivalent: `torch.cos`. */
+export const cos = (x: Tensor): Tensor => unary('cos', x);
+/** 1/√x. PyTorch equivalent: `torch.rsqrt`. */
+export const rsqrt = (x: Tensor): Tensor => unary('rsqrt', x);
+/** The error function. PyTorch equivalent: `torch.erf`. */
+export const erf = (x: Tensor): Tensor => unary('erf', x);
+/** 1/x. PyTorch equivalent: `torch.reciprocal` (float tensors only). */
+export const reciprocal = (x: Tensor): Tensor => unary('reciprocal', x);
+/** -1, 0 or 1 (0 for NaN); gradient 0. PyTorch equivalent: `torch.sign`. */
+export const sign = (x: Tensor): Tensor => unary('sign', x);
+/** Gradient 0; int32 stays int32. PyTorch equivalent: `torch.floor`. */
+export const floor = (x: Tensor): Tensor => unary('floor', x);
+/** Gradient 0; int32 stays int32. PyTorch equivalent: `torch.ceil`. */
+export const ceil = (x: Tensor): Tensor => unary('ceil', x);
+/** Half to even (2.5 -> 2); gradient 0. PyTorch equivalent: `torch.round`. */
+export const round = (x: Tensor): Tensor => unary('round', x);
+
+/**
+ * 1 where x is 0, else 0 (NaN counts as nonzero), as float32 (float64 for a float64 tensor):
+ * webgrad has no bool dtype. Not differentiable, like the comparisons.
+ *
+ * PyTorch equivalent: `torch.logical_not`.
+ */
+export function logicalNot(x: Tensor): Tensor {
+  checkLive('logicalNot', x);
+  if (x.dtype !== 'int32') return wrap(x, x.backend.unary('logicalNot', x.storage, 0), x.shape, x.dtype);
+  // Every nonzero int32 stays nonzero in float32, so the cast keeps the answer.
+  return opScope(() => logicalNot(cast(x, 'float32')));
+}
+
 // Every op of the table has its function here: an entry without one does not compile.
-void ({ neg, exp, log, sqrt, abs, sigmoid, tanh, relu, pow } satisfies Record<UnaryOp, unknown>);
+void ({
+  neg, exp, log, sqrt, abs, sigmoid, tanh, relu, pow,
+  gelu, geluTanh, silu, leakyRelu, elu, softplus, log1p, expm1, sin, cos, rsqrt, erf, reciprocal, sign, floor, ceil, round, logicalNot,
+} satisfies Record<UnaryOp, unknown>);
 
 /**
  * clamp(min?, max?): either bound may be omitted. The gradient passes where min <= x <= max,

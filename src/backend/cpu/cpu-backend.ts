@@ -27,6 +27,7 @@ import { crossEntropy, crossEntropyGrad, softmax, softmaxGrad } from './softmax.
 import { alloc, CpuStorage } from './storage.js';
 import { stridedScatter } from './strided.js';
 import { clamp, clampGrad, unary, unaryGrad } from './unary.js';
+import { where } from './where.js';
 
 /**
  * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
@@ -187,6 +188,20 @@ export class CpuBackend implements Backend {
 
   empty(numel: number, dtype: DType): Storage {
     return this.#wrap(alloc(dtype, numel));
+  }
+
+  // ---- where (issue 11) ----
+
+  where(
+    cond: Storage,
+    a: Storage,
+    b: Storage,
+    outShape: Shape,
+    cStrides: readonly number[],
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+  ): Storage {
+    return this.#wrap(where(arr(cond), arr(a), arr(b), outShape, cStrides, aStrides, bStrides));
   }
 
   #profiler: CpuProfiler | null = null;

@@ -6,6 +6,7 @@ const KERNELS = [
   'reduce', 'argReduce', 'scatterIndex', 'matmul', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad',
   'sgdStep', 'adamStep', 'optimizerStep',
   'stridedScatter', 'empty',
+  'where',
 ] as const satisfies readonly (keyof Backend)[];
 
 /**

@@ -2,7 +2,7 @@ import binarySrc from '../../../shaders/binary.wgsl';
 import unarySrc from '../../../shaders/unary.wgsl';
 import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
-import { type ArithOp, type BinaryOp } from '../../kernels/binary.js';
+import { type ArithOp, BINARY, BINARY_OPS, type BinaryOp } from '../../kernels/binary.js';
 import { UNARY, type UnaryOp, unaryOnInt } from '../../kernels/unary.js';
 import { mergeDims, numelOf, type Shape } from '../../shape.js';
 import type { Storage } from '../backend.js';
@@ -24,8 +24,10 @@ const UNARY_IO = shaderInterface(
     t: { binding: 4, access: 'w', type: 'T' },                   // unary_pre: the first op's result
   },
 );
-// unary_pre applies an add/sub/mul of the binary table before the op.
-const UNARY_PRELUDE = UNARY_HEADER + binaryHeader(['add', 'sub', 'mul']);
+// unary_pre applies an arithmetic op of the binary table before the op: every one but div,
+// whose helper lives in binary.wgsl (fusion.ts never fuses a div); the generated switch must
+// list each op fusion.ts may hand it (maximum included), or its default arm would write 0.
+const UNARY_PRELUDE = UNARY_HEADER + binaryHeader(BINARY_OPS.filter((op) => BINARY[op].kind === 'arith' && op !== 'div'));
 const unaryKernel = <K extends 'x' | 'dy' | 'out' | 't'>(name: string, entry: string, uses: readonly K[]) =>
   defineKernel(name, unarySrc, entry, UNARY_IO, uses, UNARY_PRELUDE);
 

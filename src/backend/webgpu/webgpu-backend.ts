@@ -28,6 +28,7 @@ import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
 import * as st from './strided.js';
 import { FULL_UPLOAD_MAX_BYTES, type KernelProfile } from './tuner.js';
+import * as wh from './where.js';
 
 export type AdapterDescription = NonNullable<BackendInfo['adapter']>;
 
@@ -259,6 +260,20 @@ export class WebGPUBackend implements Backend {
   empty(numel: number, dtype: DType): Storage {
     this.#dtype('empty', dtype);
     return this.#gpu.alloc(numel, dtype, 'empty');
+  }
+
+  // ---- where (issue 11) ----
+
+  where(
+    cond: Storage,
+    a: Storage,
+    b: Storage,
+    outShape: Shape,
+    cStrides: readonly number[],
+    aStrides: readonly number[],
+    bStrides: readonly number[],
+  ): Storage {
+    return wh.where(this.#gpu, cond, a, b, outShape, cStrides, aStrides, bStrides);
   }
 
   flush(): void {
