@@ -48,3 +48,5 @@ export * as nn from './nn/index.js';
  */
 export * as optim from './optim/index.js';
 export { profile, formatProfile, type ProfileResult, type KernelTime } from './profile.js';
+// ---- batched matmul, statistics, random sampling ----
+export { bmm } from './ops/matmul.js';

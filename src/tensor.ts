@@ -327,6 +327,9 @@ export class Tensor {
   softmax(dim: number): Tensor { return X.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return X.logSoftmax(this, dim); }
 
+  // ---- batched matmul, statistics (src/ops/matmul.ts, src/ops/stats.ts) ----
+  bmm(other: Tensor): Tensor { return M.bmm(this, other); }
+
   toString(): string {
     const grad = this.gradFn ? `, gradFn=${this.gradFn.name}` : this.#requiresGrad ? ', requiresGrad=true' : '';
     return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${grad}${this.#ref ? '' : ', disposed'})`;

@@ -35,6 +35,14 @@ export interface MatmulArgs {
   /** Elements between consecutive batch matrices; 0 broadcasts one matrix to every batch. */
   readonly aBatchStride: number;
   readonly bBatchStride: number;
+  /**
+   * A second batch level for broadcasts one stride cannot express ([B,1] against [1,H]): batch
+   * index t is (t / inner, t % inner), A's matrix at (t / inner)·aBatchStride + (t % inner)·
+   * aInnerStride (likewise B). Omitted: inner = 1.
+   */
+  readonly inner?: number;
+  readonly aInnerStride?: number;
+  readonly bInnerStride?: number;
 }
 
 export interface SgdArgs {
