@@ -50,3 +50,4 @@ export * as optim from './optim/index.js';
 export { profile, formatProfile, type ProfileResult, type KernelTime } from './profile.js';
 // ---- batched matmul, statistics, random sampling ----
 export { bmm } from './ops/matmul.js';
+export { cumsum, prod, variance as var, std, logsumexp, norm, all, any, type VarOptions } from './ops/stats.js';

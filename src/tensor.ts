@@ -10,6 +10,7 @@ import { numelOf } from './shape.js';
 import * as B from './ops/binary.js';
 import * as E from './ops/elementwise.js';
 import * as M from './ops/matmul.js';
+import * as ST from './ops/stats.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
@@ -329,6 +330,14 @@ export class Tensor {
 
   // ---- batched matmul, statistics (src/ops/matmul.ts, src/ops/stats.ts) ----
   bmm(other: Tensor): Tensor { return M.bmm(this, other); }
+  cumsum(dim: number): Tensor { return ST.cumsum(this, dim); }
+  prod(dim?: number | null, keepdim = false): Tensor { return ST.prod(this, dim, keepdim); }
+  var(dim?: number | null, opts?: ST.VarOptions): Tensor { return ST.variance(this, dim, opts); }
+  std(dim?: number | null, opts?: ST.VarOptions): Tensor { return ST.std(this, dim, opts); }
+  logsumexp(dim: number, keepdim = false): Tensor { return ST.logsumexp(this, dim, keepdim); }
+  norm(p = 2, dim?: number | null, keepdim = false): Tensor { return ST.norm(this, p, dim, keepdim); }
+  all(dim?: number | null, keepdim = false): Tensor { return ST.all(this, dim, keepdim); }
+  any(dim?: number | null, keepdim = false): Tensor { return ST.any(this, dim, keepdim); }
 
   toString(): string {
     const grad = this.gradFn ? `, gradFn=${this.gradFn.name}` : this.#requiresGrad ? ', requiresGrad=true' : '';

@@ -45,6 +45,15 @@ export interface MatmulArgs {
   readonly bInnerStride?: number;
 }
 
+/** A running sum or product (cumsum; prod's gradient reads both exclusive directions). */
+export interface ScanOptions {
+  readonly op: 'sum' | 'prod';
+  /** Element j gets the combination of the elements before it (the first gets the identity). */
+  readonly exclusive: boolean;
+  /** Scans from the end of the axis to its start. */
+  readonly reverse: boolean;
+}
+
 export interface SgdArgs {
   readonly lr: number;
   readonly momentum: number;
@@ -255,6 +264,10 @@ export interface Backend {
    */
   startProfile(): void;
   stopProfile(): Promise<KernelTime[]>;
+
+  // ---- scans ----
+  /** Running sum or product along the middle axis of [outer, size, inner], same shape and dtype. */
+  scan(x: Storage, layout: ReduceLayout, opts: ScanOptions): Storage;
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;

@@ -23,6 +23,8 @@ import * as fusion from './fusion.js';
 import { KernelProfiler } from './profiler.js';
 import { adamStep, optimizerStep, sgdStep } from './optim.js';
 import * as red from './reduce.js';
+import type { ScanOptions } from '../backend.js';
+import { scan } from './scan.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
 import { FULL_UPLOAD_MAX_BYTES, type KernelProfile } from './tuner.js';
@@ -246,6 +248,12 @@ export class WebGPUBackend implements Backend {
 
   optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
     optimizerStep(this.#gpu, param, grad, state, args);
+  }
+
+  // ---- scans ----
+
+  scan(x: Storage, layout: ReduceLayout, opts: ScanOptions): Storage {
+    return scan(this.#gpu, x, layout, opts);
   }
 
   flush(): void {
