@@ -51,3 +51,4 @@ export { profile, formatProfile, type ProfileResult, type KernelTime } from './p
 // ---- batched matmul, statistics, random sampling ----
 export { bmm } from './ops/matmul.js';
 export { cumsum, prod, variance as var, std, logsumexp, norm, all, any, type VarOptions } from './ops/stats.js';
+export { randint, randperm, bernoulli, multinomial, type MultinomialOptions } from './random-ops.js';
