@@ -33,6 +33,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   '4': mlpStepCases,
   '5': tutorialCases,
   '6': mlpEpochCases,
+  'mm-nd': (await import('./rows/matmul-nd.js')).matmulNdCases,
 };
 
 const { values: opts } = parseArgs({
