@@ -103,8 +103,10 @@ export interface MultinomialOptions {
  * `numSamples` category indices (int32) per row of `probs` (1-D: one distribution; 2-D: one
  * per row), each drawn with probability proportional to its weight. A sample is the number of
  * entries of the row's cumulative sum that are <= u·total for a host-drawn u, which is a
- * category with weight > 0 (u·total stays below the total). Without replacement the chosen
- * category's weight is zeroed before the next draw, one draw per sample.
+ * category with weight > 0 (u·total stays below the total). With replacement all samples are
+ * one comparison of [rows, numSamples, categories] (that many float32 values of memory);
+ * without, the chosen category's weight is zeroed before the next draw, one draw (a cumsum and
+ * a comparison, ~8 dispatches) per sample.
  *
  * Weights must be finite, non-negative and (without replacement) have at least `numSamples`
  * nonzero entries per row: checked where the values are on the host (CPU backend); on WebGPU
