@@ -75,6 +75,8 @@ describeEachBackend(backends, 'matmul N-D', (backend) => {
     [[1, 1, 3, 4], [4, 5]],
     [[1, 65, 1], [3, 1, 1, 17]],
     [[4, 1, 3, 17, 65], [2, 1, 65, 3]],
+    // 70000 batches over two levels: more than one WebGPU grid deep (65535), split in dispatches.
+    [[35000, 1, 1, 2], [1, 2, 2, 1]],
   ];
   for (const [as, bs] of cases) {
     it(`[${as}] @ [${bs}] and its gradients`, async () => {
