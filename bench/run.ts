@@ -40,6 +40,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   '5': tutorialCases,
   '6': mlpEpochCases,
   cat: (await import('./rows/joining.js')).joiningCases,
+  'mm-nd': (await import('./rows/matmul-nd.js')).matmulNdCases,
 };
 
 const { values: opts } = parseArgs({

@@ -10,7 +10,9 @@
 // TRANS_A / TRANS_B read A stored [k, m] / B stored [n, k] directly (mm's backward needs no
 // materialised transpose); the tile loads pick their index order so that consecutive
 // invocations read consecutive addresses in either layout. Loads outside the matrices read
-// 0 and stores outside are skipped, so every shape works. Batch strides of 0 broadcast.
+// 0 and stores outside are skipped, so every shape works. Batch strides of 0 broadcast; two
+// batch levels (outer, inner), each with its own A and B strides, cover a broadcast such as
+// [B,1] against [1,H] in one dispatch.
 //
 // SHARED = false skips workgroup memory: each invocation reads its TM rows of A and TN columns
 // of B straight from the storage buffers. That is for CPU-emulated adapters (lavapipe,
@@ -81,8 +83,10 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
   let row0 = wid.y * BM;
   let col0 = wid.x * BN;
   let batch = P.batch0 + wid.z;
-  let a_off = batch * P.a_batch;
-  let b_off = batch * P.b_batch;
+  let b_hi = batch / P.inner;
+  let b_lo = batch % P.inner;
+  let a_off = b_hi * P.a_batch + b_lo * P.a_inner;
+  let b_off = b_hi * P.b_batch + b_lo * P.b_inner;
   let M = P.m;
   let N = P.n;
   let K = P.k;

@@ -57,3 +57,7 @@ export { profile, formatProfile, type ProfileResult, type KernelTime } from './p
 export type { BinaryOp } from './kernels/binary.js';
 export type { Node } from './autograd/node.js';
 export type { StateTree, StateValue } from './serialize-tree.js';
+// ---- batched matmul, statistics, random sampling ----
+export { bmm } from './ops/matmul.js';
+export { cumsum, prod, variance as var, std, logsumexp, norm, all, any, type VarOptions } from './ops/stats.js';
+export { randint, randperm, bernoulli, multinomial, type MultinomialOptions } from './random-ops.js';

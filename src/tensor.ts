@@ -12,6 +12,7 @@ import * as B from './ops/binary.js';
 import type { Operand } from './ops/binary.js';
 import * as E from './ops/elementwise.js';
 import * as M from './ops/matmul.js';
+import * as ST from './ops/stats.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
@@ -845,6 +846,27 @@ export class Tensor {
   tril(diagonal = 0): Tensor { return W.tril(this, diagonal); }
   /** The upper triangle (on and above diagonal `diagonal`) of the last two dims; the rest 0. PyTorch: `Tensor.triu`. */
   triu(diagonal = 0): Tensor { return W.triu(this, diagonal); }
+
+  // ---- batched matmul, statistics (src/ops/matmul.ts, src/ops/stats.ts) ----
+  /** Batched product of 3-D tensors with equal batch sizes (no broadcasting). PyTorch: `Tensor.bmm`. */
+  bmm(other: Tensor): Tensor { return M.bmm(this, other); }
+  /** Running sum along `dim` (int32 stays int32). PyTorch: `Tensor.cumsum`. */
+  cumsum(dim: number): Tensor { return ST.cumsum(this, dim); }
+  /** Product of all elements, or along `dim`; the gradient is exact with zeros. PyTorch: `Tensor.prod`. */
+  prod(dim?: number | null, keepdim = false): Tensor { return ST.prod(this, dim, keepdim); }
+  /** Variance (all elements, or along `dim`) with `{ correction = 1, keepdim }`. PyTorch: `Tensor.var`. */
+  var(dim?: number | null, opts?: ST.VarOptions): Tensor { return ST.variance(this, dim, opts); }
+  /** Standard deviation, options as `var`. PyTorch: `Tensor.std`. */
+  std(dim?: number | null, opts?: ST.VarOptions): Tensor { return ST.std(this, dim, opts); }
+  /** log Σ exp(x) along `dim`, stable for large values. PyTorch: `Tensor.logsumexp`. */
+  logsumexp(dim: number, keepdim = false): Tensor { return ST.logsumexp(this, dim, keepdim); }
+  /** The p-norm (1, 2, Infinity or any positive p) of all elements or along `dim`. PyTorch: `Tensor.norm`. */
+  norm(p = 2, dim?: number | null, keepdim = false): Tensor { return ST.norm(this, p, dim, keepdim); }
+  /** 1 where every element is nonzero, else 0 (float32; all elements or along `dim`). PyTorch: `Tensor.all`. */
+  all(dim?: number | null, keepdim = false): Tensor { return ST.all(this, dim, keepdim); }
+  /** 1 where some element is nonzero, else 0 (float32; all elements or along `dim`). PyTorch: `Tensor.any`. */
+  any(dim?: number | null, keepdim = false): Tensor { return ST.any(this, dim, keepdim); }
+
 
   /** shape, dtype and autograd state, for messages. */
   #describe(): string {

@@ -66,13 +66,14 @@ async function expectRefused(bad: () => unknown, op: string, message: RegExp): P
 
 describeEachBackend(backends, 'errors: shapes', () => {
   it('refuses matrix products of mismatched shapes', async () => {
-    const [a, b56, b245, v2, v3, t234, t345, t4d, m22] = [[3, 4], [5, 6], [2, 4, 5], [2], [3], [2, 3, 4], [3, 4, 5], [2, 2, 2, 2], [2, 2]].map((s) => wg.ones(s));
+    const [a, b56, b245, v2, v3, t234, t345, t4d, m22, t322, s0] = [[3, 4], [5, 6], [2, 4, 5], [2], [3], [2, 3, 4], [3, 4, 5], [2, 2, 2, 2], [2, 2], [3, 2, 2], []].map((s) => wg.ones(s));
     await expectRefused(() => a.mm(b56), 'mm', /^mm: shapes \[3,4\] and \[5,6\] cannot be multiplied \(4 != 5\)$/);
     await expectRefused(() => a.mm(b245), 'mm', /expected 2-D tensors, got shapes \[3,4\] and \[2,4,5\]/);
     await expectRefused(() => a.matmul(v3), 'matmul', /shapes \[3,4\] and \[3\] cannot be multiplied \(4 != 3\)/);
     await expectRefused(() => v2.matmul(v3), 'matmul', /vectors of sizes 2 and 3 have no dot product/);
-    await expectRefused(() => t234.matmul(t345), 'matmul', /batch sizes of \[2,3,4\] and \[3,4,5\] cannot be broadcast \(2 vs 3\)/);
-    await expectRefused(() => t4d.matmul(m22), 'matmul', /expected 1-D or 2-D or 3-D tensors/);
+    await expectRefused(() => t234.matmul(t345), 'matmul', /batch dims of shapes \[2,3,4\] and \[3,4,5\] cannot be broadcast \(batch dim -1: 2 vs 3\)/);
+    await expectRefused(() => t4d.matmul(t322), 'matmul', /batch dims of shapes \[2,2,2,2\] and \[3,2,2\] cannot be broadcast \(batch dim -1: 2 vs 3\)/);
+    await expectRefused(() => m22.matmul(s0), 'matmul', /both arguments need at least 1 dimension/);
   });
 
   it('refuses shapes that do not broadcast, in every binary op', async () => {

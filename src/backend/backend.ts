@@ -35,6 +35,23 @@ export interface MatmulArgs {
   /** Elements between consecutive batch matrices; 0 broadcasts one matrix to every batch. */
   readonly aBatchStride: number;
   readonly bBatchStride: number;
+  /**
+   * A second batch level for broadcasts one stride cannot express ([B,1] against [1,H]): batch
+   * index t is (t / inner, t % inner), A's matrix at (t / inner)·aBatchStride + (t % inner)·
+   * aInnerStride (likewise B). Omitted: inner = 1.
+   */
+  readonly inner?: number;
+  readonly aInnerStride?: number;
+  readonly bInnerStride?: number;
+}
+
+/** A running sum or product (cumsum; prod's gradient reads both exclusive directions). */
+export interface ScanOptions {
+  readonly op: 'sum' | 'prod';
+  /** Element j gets the combination of the elements before it (the first gets the identity). */
+  readonly exclusive: boolean;
+  /** Scans from the end of the axis to its start. */
+  readonly reverse: boolean;
 }
 
 export interface SgdArgs {
@@ -304,6 +321,9 @@ export interface Backend {
    * the output), saving the clear that `full(n, dtype, 0)` costs.
    */
   empty(numel: number, dtype: DType): Storage;
+  // ---- scans ----
+  /** Running sum or product along the middle axis of [outer, size, inner], same shape and dtype. */
+  scan(x: Storage, layout: ReduceLayout, opts: ScanOptions): Storage;
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;

@@ -20,6 +20,8 @@ import type {
 import { binary } from './binary.js';
 import { CpuProfiler } from './profile.js';
 import { matmul } from './matmul.js';
+import type { ScanOptions } from '../backend.js';
+import { scan } from './scan.js';
 import { cast, strided, sumTo } from './movement.js';
 import { adamStep, optimizerStep, sgdStep } from './optim.js';
 import { argReduce, reduce, scatterIndex } from './reduce.js';
@@ -216,6 +218,12 @@ export class CpuBackend implements Backend {
     const times = this.#profiler.stop();
     this.#profiler = null;
     return times;
+  }
+
+  // ---- scans ----
+
+  scan(x: Storage, layout: ReduceLayout, opts: ScanOptions): Storage {
+    return this.#wrap(scan(arr(x), layout, opts));
   }
 
   flush(): void {}

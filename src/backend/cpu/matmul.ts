@@ -24,8 +24,16 @@ import { allocLike } from './storage.js';
  *
  * Small or thin products (m or n below the micro-tile) skip packing: see `matmulSmall`.
  */
+/** Where batch t's matrix of A (or B) starts, over both batch levels of `args`. */
+function batchOffset(args: MatmulArgs, t: number, which: 'a' | 'b'): number {
+  const inner = args.inner ?? 1;
+  const outerStride = which === 'a' ? args.aBatchStride : args.bBatchStride;
+  const innerStride = (which === 'a' ? args.aInnerStride : args.bInnerStride) ?? 0;
+  return Math.floor(t / inner) * outerStride + (t % inner) * innerStride;
+}
+
 export function matmul(a: TypedArray, b: TypedArray, args: MatmulArgs): TypedArray {
-  const { batch, m, k, n, transA, transB, aBatchStride, bBatchStride } = args;
+  const { batch, m, k, n, transA, transB } = args;
   const out = allocLike(a, batch * m * n);
   if (m === 0 || n === 0 || batch === 0) return out;
   if (k === 0) return out; // empty sums: zeros
@@ -39,16 +47,21 @@ export function matmul(a: TypedArray, b: TypedArray, args: MatmulArgs): TypedArr
   const ap = scratchA(mPad * kc);
   const bp = scratchB(nPad * kc);
   const c = scratchC(mPad * nPad);
-  // A and B stay packed across batches when broadcast (stride 0) and k fits one block.
+  // A and B stay packed across batches that read the same matrix (a broadcast) when k fits
+  // one block.
   const oneBlock = kc === k;
+  let aPrev = -1;
+  let bPrev = -1;
   for (let t = 0; t < batch; t++) {
-    const aOff = t * aBatchStride;
-    const bOff = t * bBatchStride;
+    const aOff = batchOffset(args, t, 'a');
+    const bOff = batchOffset(args, t, 'b');
     for (let p0 = 0; p0 < k; p0 += kc) {
       const kb = Math.min(kc, k - p0);
       const first = p0 === 0;
-      if (!(oneBlock && t > 0 && aBatchStride === 0)) packA(a, aOff, transA, m, k, p0, kb, mPad, ap);
-      if (!(oneBlock && t > 0 && bBatchStride === 0)) packB(b, bOff, transB, n, k, p0, kb, nPad, bp);
+      if (!(oneBlock && aOff === aPrev)) packA(a, aOff, transA, m, k, p0, kb, mPad, ap);
+      if (!(oneBlock && bOff === bPrev)) packB(b, bOff, transB, n, k, p0, kb, nPad, bp);
+      aPrev = aOff;
+      bPrev = bOff;
       for (let j0 = 0; j0 < nPad; j0 += NR) {
         const bo = j0 * kb;
         for (let i0 = 0; i0 < mPad; i0 += MR) kernel(ap, i0 * kb, bp, bo, c, i0 * nPad + j0, nPad, kb, first);
@@ -242,15 +255,15 @@ function kernel(
  * much as the product. Same float64 in-order accumulation, one rounding on store.
  */
 function matmulSmall(a: TypedArray, b: TypedArray, out: TypedArray, args: MatmulArgs): void {
-  const { batch, m, k, n, transA, transB, aBatchStride, bBatchStride } = args;
+  const { batch, m, k, n, transA, transB } = args;
   const aRs = transA ? 1 : k; // A[i,p] at i*aRs + p*aCs
   const aCs = transA ? m : 1;
   const bRs = transB ? 1 : n; // B[p,j] at p*bRs + j*bCs
   const bCs = transB ? k : 1;
   const acc = new Float64Array(n);
   for (let t = 0; t < batch; t++) {
-    const aOff = t * aBatchStride;
-    const bOff = t * bBatchStride;
+    const aOff = batchOffset(args, t, 'a');
+    const bOff = batchOffset(args, t, 'b');
     const oOff = t * m * n;
     for (let i = 0; i < m; i++) {
       if (transB) {

@@ -16,6 +16,9 @@ const MATMUL_IO = shaderInterface(
     k: 'u32',
     a_batch: 'u32',   // elements between batch matrices of A (0: broadcast)
     b_batch: 'u32',
+    inner: 'u32',     // second batch level: batch t reads (t / inner)*a_batch + (t % inner)*a_inner
+    a_inner: 'u32',
+    b_inner: 'u32',
     batch0: 'u32',    // first batch of this dispatch (grids are at most 65535 deep)
     lo: 'T',          // EPILOGUE: x < lo -> lo_val, x > hi -> hi_val; the gradient passes in [lo, hi]
     lo_val: 'T',
@@ -66,7 +69,7 @@ export function prepareMatmul(
   const ab = gpu.buf(a, 'matmul');
   const bb = gpu.buf(b, 'matmul');
   if (a.dtype !== b.dtype) throw new WebgradError('matmul', `operands are ${a.dtype} and ${b.dtype}`);
-  const { batch, m, k, n, transA, transB, aBatchStride, bBatchStride } = args;
+  const { batch, m, k, n, transA, transB, aBatchStride, bBatchStride, inner = 1, aInnerStride = 0, bInnerStride = 0 } = args;
   const storage = gpu.alloc(batch * m * n, a.dtype, 'matmul');
   if (batch * m * n === 0) return { storage, launch: null };
   if (k === 0) {
@@ -84,7 +87,7 @@ export function prepareMatmul(
   const variant = { types: { T: elemType(a.dtype) }, constants: { TRANS_A: transA, TRANS_B: transB, ...tiles } };
   const ob = storage.buffer!;
   const params = (batch0: number): MatmulParams => ({
-    m, n, k, a_batch: aBatchStride, b_batch: bBatchStride, batch0, lo: 0, lo_val: 0, hi: 0, hi_val: 0,
+    m, n, k, a_batch: aBatchStride, b_batch: bBatchStride, inner, a_inner: aInnerStride, b_inner: bInnerStride, batch0, lo: 0, lo_val: 0, hi: 0, hi_val: 0,
   });
   if (batch <= maxGroups && a.dtype === 'float32') {
     const grid = [gx, gy, batch] as const;

@@ -24,6 +24,8 @@ import * as fusion from './fusion.js';
 import { KernelProfiler } from './profiler.js';
 import { adamStep, optimizerStep, sgdStep } from './optim.js';
 import * as red from './reduce.js';
+import type { ScanOptions } from '../backend.js';
+import { scan } from './scan.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
 import * as st from './strided.js';
@@ -274,6 +276,12 @@ export class WebGPUBackend implements Backend {
     bStrides: readonly number[],
   ): Storage {
     return wh.where(this.#gpu, cond, a, b, outShape, cStrides, aStrides, bStrides);
+  }
+
+  // ---- scans ----
+
+  scan(x: Storage, layout: ReduceLayout, opts: ScanOptions): Storage {
+    return scan(this.#gpu, x, layout, opts);
   }
 
   flush(): void {
