@@ -25,6 +25,9 @@ import { argReduce, reduce, scatterIndex } from './reduce.js';
 import { crossEntropy, crossEntropyGrad, softmax, softmaxGrad } from './softmax.js';
 import { alloc, CpuStorage } from './storage.js';
 import { clamp, clampGrad, unary, unaryGrad } from './unary.js';
+import type { GatherArgs, ScatterArgs } from '../backend.js';
+import { gather, scatterAdd } from './gather.js';
+import { sortIndices } from './sort.js';
 
 /**
  * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
@@ -175,6 +178,20 @@ export class CpuBackend implements Backend {
 
   optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
     optimizerStep(arr(param), arr(grad), state.map(arr), args);
+  }
+
+  // ---- indexing (gather, scatter-add, sort) ----
+
+  gather(x: Storage, idx: Storage, args: GatherArgs): Storage {
+    return this.#wrap(gather(arr(x), arr(idx), args));
+  }
+
+  scatterAdd(base: Storage | null, src: Storage, idx: Storage, args: ScatterArgs): Storage {
+    return this.#wrap(scatterAdd(base === null ? null : arr(base), arr(src), arr(idx), args));
+  }
+
+  sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage {
+    return this.#wrap(sortIndices(arr(x), layout, k, descending));
   }
 
   #profiler: CpuProfiler | null = null;

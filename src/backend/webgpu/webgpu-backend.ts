@@ -26,6 +26,9 @@ import * as red from './reduce.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
 import { FULL_UPLOAD_MAX_BYTES, type KernelProfile } from './tuner.js';
+import type { GatherArgs, ScatterArgs } from '../backend.js';
+import * as gat from './gather.js';
+import * as srt from './sort.js';
 
 export type AdapterDescription = NonNullable<BackendInfo['adapter']>;
 
@@ -246,6 +249,20 @@ export class WebGPUBackend implements Backend {
 
   optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
     optimizerStep(this.#gpu, param, grad, state, args);
+  }
+
+  // ---- indexing (gather, scatter-add, sort) ----
+
+  gather(x: Storage, idx: Storage, args: GatherArgs): Storage {
+    return gat.gather(this.#gpu, x, idx, args);
+  }
+
+  scatterAdd(base: Storage | null, src: Storage, idx: Storage, args: ScatterArgs): Storage {
+    return gat.scatterAdd(this.#gpu, base, src, idx, args);
+  }
+
+  sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage {
+    return srt.sortIndices(this.#gpu, x, layout, k, descending);
   }
 
   flush(): void {
