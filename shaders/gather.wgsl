@@ -68,13 +68,13 @@ fn scatter_keys(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   vals_w[e] = e;
 }
 
-// First k in [0, P.n) with keys[k] >= target (the sorted keys of the real sources).
-fn lower_bound(target: u32) -> u32 {
+// First k in [0, P.n) with keys[k] >= want (the sorted keys of the real sources).
+fn lower_bound(want: u32) -> u32 {
   var lo = 0u;
   var hi = P.n;
   while (lo < hi) {
     let mid = (lo + hi) >> 1u;
-    if (keys[mid] < target) { lo = mid + 1u; } else { hi = mid; }
+    if (keys[mid] < want) { lo = mid + 1u; } else { hi = mid; }
   }
   return lo;
 }
@@ -90,8 +90,8 @@ fn scatter_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (HAS_BASE) { acc = base[d]; }
   let i = d % P.inner;
   let o = d / (P.inner * P.dim_size);
-  let target = select(d, (d / P.inner) % P.dim_size, INDEX_MODE);
-  for (var k = lower_bound(target); k < P.n && keys[k] == target; k++) {
+  let want = select(d, (d / P.inner) % P.dim_size, INDEX_MODE);
+  for (var k = lower_bound(want); k < P.n && keys[k] == want; k++) {
     let j = vals[k];
     acc += x[select(j, (o * P.n + j) * P.inner + i, INDEX_MODE)];
   }

@@ -27,6 +27,8 @@ export { mm, matmul } from './ops/matmul.js';
 export { reshape, transpose, t, flatten, unsqueeze, squeeze, expand } from './ops/shape-ops.js';
 export { sum, mean, max, min, argmax, argmin } from './ops/reduce.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
+export { indexSelect, gather, scatterAdd, indexAdd, oneHot, type IndexAddOptions } from './ops/indexing.js';
+export { sort, topk, type SortOptions, type TopkOptions, type SortResult } from './ops/sort.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { save, load } from './serialize.js';
 /**

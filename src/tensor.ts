@@ -14,6 +14,8 @@ import * as R from './ops/reduce.js';
 import * as S from './ops/shape-ops.js';
 import * as X from './ops/softmax.js';
 import { checkSameBackend, int32Bounds } from './ops/util.js';
+import * as I from './ops/indexing.js';
+import * as O from './ops/sort.js';
 
 export type NestedArray = number | NestedArray[];
 type Operand = Tensor | number;
@@ -326,6 +328,13 @@ export class Tensor {
   argmin(dim?: number | null, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
   softmax(dim: number): Tensor { return X.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return X.logSoftmax(this, dim); }
+  // ---- indexing (PyTorch index_select, gather, scatter_add, index_add, topk, sort) ----
+  indexSelect(dim: number, index: Tensor): Tensor { return I.indexSelect(this, dim, index); }
+  gather(dim: number, index: Tensor): Tensor { return I.gather(this, dim, index); }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return I.scatterAdd(this, dim, index, src); }
+  indexAdd(dim: number, index: Tensor, src: Tensor, opts?: I.IndexAddOptions): Tensor { return I.indexAdd(this, dim, index, src, opts); }
+  topk(k: number, dim = -1, opts?: O.TopkOptions): O.SortResult { return O.topk(this, k, dim, opts); }
+  sort(dim = -1, opts?: O.SortOptions): O.SortResult { return O.sort(this, dim, opts); }
 
   toString(): string {
     const grad = this.gradFn ? `, gradFn=${this.gradFn.name}` : this.#requiresGrad ? ', requiresGrad=true' : '';

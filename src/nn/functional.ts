@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor.js';
 export { relu, sigmoid, tanh } from '../ops/elementwise.js';
 export { linear } from '../ops/matmul.js';
 export { softmax, logSoftmax } from '../ops/softmax.js';
+export { oneHot } from '../ops/indexing.js';
 
 // Losses leave their intermediates to the caller's scope(): the graph's saved tensors are
 // among them, so disposing them here would break backward.
