@@ -1,6 +1,7 @@
 // indexSelect, gather, scatterAdd, indexAdd, oneHot, sort and topk: hand-computed values and
 // every refusal on both backends, float64 gradchecks on the CPU backend. Values here are small
 // integers or exact binary fractions, so both backends must match them exactly (atol 0).
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
@@ -159,4 +160,63 @@ describe('indexing gradcheck (float64, CPU)', () => {
     await wg.gradcheck((x) => x.topk(2, 0, { largest: false }).values, [distinct]);
     await wg.gradcheck((x) => x.sort(-1, { descending: true }).values, [distinct]);
   });
+});
+
+// ---- PyTorch fixtures (test/fixtures/gen_indexing_fixtures.py, torch 1.13), on every backend ----
+
+type Num = number | 'NaN' | 'Infinity' | '-Infinity';
+interface FixtureInput { name: string; dtype: 'float32' | 'int32'; shape: number[]; data: Num[] }
+interface Fixture {
+  name: string;
+  op: 'indexSelect' | 'gather' | 'scatterAdd' | 'indexAdd' | 'topk' | 'sort' | 'oneHot';
+  args: { dim?: number; k?: number; largest?: boolean; descending?: boolean; alpha?: number; numClasses?: number };
+  inputs: FixtureInput[];
+  output: { shape: number[]; data: Num[] };
+  indices?: number[];
+  stableIndices?: boolean;
+  gradOutput?: Num[];
+  grads?: Record<string, Num[]>;
+  tol: { atol: number; rtol: number };
+}
+const num = (v: Num): number => (typeof v === 'number' ? v : Number(v));
+const fixtures = (JSON.parse(readFileSync(new URL('./fixtures/indexing.json', import.meta.url), 'utf8')) as { cases: Fixture[] }).cases;
+
+describeEachBackend(backends, 'indexing against PyTorch 1.13', () => {
+  for (const c of fixtures) {
+    it(c.name, async () => {
+      const t: Record<string, wg.Tensor> = {};
+      for (const inp of c.inputs) {
+        const data = inp.dtype === 'int32' ? Int32Array.from(inp.data.map(num)) : Float32Array.from(inp.data.map(num));
+        t[inp.name] = wg.tensor(data, { dtype: inp.dtype }).reshape(inp.shape).requiresGrad_(inp.dtype === 'float32' && c.grads?.[inp.name] !== undefined);
+      }
+      const a = c.args;
+      let out: wg.Tensor;
+      let indices: wg.Tensor | null = null;
+      switch (c.op) {
+        case 'indexSelect': out = t.x.indexSelect(a.dim!, t.index); break;
+        case 'gather': out = t.x.gather(a.dim!, t.index); break;
+        case 'scatterAdd': out = t.x.scatterAdd(a.dim!, t.index, t.src); break;
+        case 'indexAdd': out = t.x.indexAdd(a.dim!, t.index, t.src, a.alpha === undefined ? undefined : { alpha: a.alpha }); break;
+        case 'topk': ({ values: out, indices } = t.x.topk(a.k!, a.dim ?? -1, a.largest === undefined ? undefined : { largest: a.largest })); break;
+        case 'sort': ({ values: out, indices } = t.x.sort(a.dim ?? -1, a.descending === undefined ? undefined : { descending: a.descending })); break;
+        case 'oneHot': out = wg.oneHot(t.index, a.numClasses); break;
+      }
+      expect(out.shape).toEqual(c.output.shape);
+      await expectClose(out, c.output.data.map(num), c.tol.atol, c.tol.rtol);
+      if (indices && c.indices) {
+        if (c.stableIndices) await expectClose(indices, c.indices, 0, 0);
+        else {
+          // torch ordered some ties differently; webgrad's must still point at the values.
+          const picked = await t.x.detach().gather(a.dim ?? -1, indices).toArray();
+          const want = c.output.data.map(num);
+          picked.forEach((v, i) => expect(Object.is(v, want[i]) || v === want[i] || (Number.isNaN(v) && Number.isNaN(want[i]))).toBe(true));
+        }
+      }
+      // Gradients follow the indices, so they are compared where torch's indices are the stable ones.
+      if (c.gradOutput && c.grads && c.stableIndices !== false) {
+        out.backward(wg.tensor(Float32Array.from(c.gradOutput.map(num))).reshape(out.shape));
+        for (const [name, g] of Object.entries(c.grads)) await expectClose(t[name].grad!, g.map(num), c.tol.atol, c.tol.rtol);
+      }
+    });
+  }
 });
