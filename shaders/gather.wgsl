@@ -41,37 +41,30 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   }
 }
 
-// keys_w[e] = the destination of source e (shape P.shape, destination strides P.xstr), or NONE
-// for an index out of range; vals_w[e] = e. Positions past P.n are the sort's padding.
+// Sources are cut into lines along dim, [outer, n, inner] of the index: keys_w[line·p_len + j] =
+// index[line's j-th], or NONE when out of range; vals_w = j. Positions past n (and past the
+// last line) are the sort's padding.
 @compute @workgroup_size(WG)
 fn scatter_keys(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
   let e = linear(wid, nwg, lid);
   if (e >= P.total) { return; }
-  if (e >= P.n) {
+  let line = e / P.p_len;
+  let j = e % P.p_len;
+  if (line >= P.lines || j >= P.n) {
     keys_w[e] = NONE;
     vals_w[e] = NONE;
     return;
   }
-  let s = idx[e];
-  var key = NONE;
-  if (s >= 0 && u32(s) < P.dim_size) {
-    var rest = e;
-    key = u32(s) * dim_at(P.xstr, P.dim);
-    for (var d = i32(P.rank) - 1; d >= 0; d--) {
-      let size = dim_at(P.shape, u32(d));
-      if (u32(d) != P.dim) { key += (rest % size) * dim_at(P.xstr, u32(d)); }
-      rest = rest / size;
-    }
-  }
-  keys_w[e] = key;
-  vals_w[e] = e;
+  let s = idx[((line / P.iinner) * P.n + j) * P.iinner + line % P.iinner];
+  keys_w[e] = select(NONE, u32(s), s >= 0 && u32(s) < P.dim_size);
+  vals_w[e] = j;
 }
 
-// First k in [0, P.n) with keys[k] >= want (the sorted keys of the real sources).
-fn lower_bound(want: u32) -> u32 {
-  var lo = 0u;
-  var hi = P.n;
+// First k in [lo, lo + P.n) with keys[k] >= want (a line's sorted keys).
+fn lower_bound(lo0: u32, want: u32) -> u32 {
+  var lo = lo0;
+  var hi = lo0 + P.n;
   while (lo < hi) {
     let mid = (lo + hi) >> 1u;
     if (keys[mid] < want) { lo = mid + 1u; } else { hi = mid; }
@@ -79,8 +72,11 @@ fn lower_bound(want: u32) -> u32 {
   return lo;
 }
 
-// out[d] = base[d] + its sources in source order. INDEX_MODE: destinations [outer, size, inner]
-// keyed by the index alone, sources src[o, j, i]; else keyed by d, sources src[j].
+// out[d] = base[d] + its sources in source order, found in the sorted line of d's index line.
+// INDEX_MODE: d = [o, s, i] of [outer, dim_size, inner], one index line, sources src[o, j, i].
+// Else: d's coordinates in P.shape; its index line is the one at d's other coordinates (none
+// when they lie outside the index's shape), sources src[that line's j-th] (src has the index's
+// shape).
 @compute @workgroup_size(WG)
 fn scatter_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
@@ -88,12 +84,36 @@ fn scatter_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (d >= P.total) { return; }
   var acc = T(0);
   if (HAS_BASE) { acc = base[d]; }
-  let i = d % P.inner;
-  let o = d / (P.inner * P.dim_size);
-  let want = select(d, (d / P.inner) % P.dim_size, INDEX_MODE);
-  for (var k = lower_bound(want); k < P.n && keys[k] == want; k++) {
-    let j = vals[k];
-    acc += x[select(j, (o * P.n + j) * P.inner + i, INDEX_MODE)];
+  var want = 0u;
+  var line = 0u;
+  var src0 = 0u;    // source offset of j = 0
+  var step = 0u;    // source offset per j
+  var hit = true;
+  if (INDEX_MODE) {
+    want = (d / P.inner) % P.dim_size;
+    src0 = (d / (P.inner * P.dim_size)) * P.n * P.inner + d % P.inner;
+    step = P.inner;
+  } else {
+    var rest = d;
+    for (var k = i32(P.rank) - 1; k >= 0; k--) {
+      let size = dim_at(P.shape, u32(k));
+      let c = rest % size;
+      rest = rest / size;
+      if (u32(k) == P.dim) {
+        want = c;
+      } else {
+        hit = hit && c < dim_at(P.ishape, u32(k));
+        src0 += c * dim_at(P.istr, u32(k));
+      }
+    }
+    line = (src0 / (P.n * P.iinner)) * P.iinner + src0 % P.iinner;
+    step = P.iinner;
+  }
+  if (hit) {
+    let lo = line * P.p_len;
+    for (var k = lower_bound(lo, want); k < lo + P.n && keys[k] == want; k++) {
+      acc += x[src0 + vals[k] * step];
+    }
   }
   out[d] = acc;
 }

@@ -133,6 +133,9 @@ describe.skipIf(!gpu)('indexing kernels: WebGPU = CPU', () => {
     const src = up(randn(4099 * 257, 11));
     await expectSame((b, p) => b.scatterAdd(null, p(src), p(idx), { mode: 'index', outer: 1, size: 1000, inner: 257, n: 4099 }), 'indexAdd [4099, 257] into [1000, 257]', 1e-6);
     await expectSame((b, p) => b.gather(p(src), p(idx), { outShape: [4099, 257], xStrides: [257, 1], idxStrides: [1, 0], dim: 0, dimSize: 1000 }), 'indexSelect 4099 rows of 257');
+    // gather's backward with an index of 1.05M elements: 257 index lines of 4099 (past the block).
+    const gidx = up(randint(4099 * 257, 12, -1, 1001));
+    await expectSame((b, p) => b.scatterAdd(null, p(src), p(gidx), { mode: 'gather', outShape: [1000, 257], idxShape: [4099, 257], dim: 0 }), 'scatterAdd [4099, 257] into [1000, 257] along dim 0', 1e-6);
   }, 120_000);
 
   test('embedding-sized: 4096 indices into a 10,000 x 256 table, forward and backward', async () => {
@@ -150,6 +153,14 @@ describe.skipIf(!gpu)('indexing kernels: WebGPU = CPU', () => {
     await gpu!.read(grad);
     const ms = performance.now() - t0;
     console.log(`embedding 4096 x [10000, 256] indexSelect forward + backward on WebGPU: ${ms.toFixed(0)} ms`);
+    // The same as gather(0, index expanded to [4096, 256]): 256 index lines of 4096 to sort.
+    const full = up(Int32Array.from({ length: n * dim }, (_, e) => (idx.cpu as unknown as { data: Int32Array }).data[Math.floor(e / dim)]));
+    const gBack: ScatterArgs = { mode: 'gather', outShape: [rows, dim], idxShape: [n, dim], dim: 0 };
+    await gpu!.read(gpu!.scatterAdd(null, dy.webgpu, full.webgpu, gBack));
+    const t1 = performance.now();
+    await gpu!.read(gpu!.scatterAdd(null, dy.webgpu, full.webgpu, gBack));
+    console.log(`embedding-sized gather backward (index [4096, 256] along dim 0) on WebGPU: ${(performance.now() - t1).toFixed(0)} ms`);
+    await expectSame((b, p) => b.scatterAdd(null, p(dy), p(full), gBack), 'gather backward, embedding-sized', 1e-6);
     gpu!.release(out);
     await expectSame((b, p) => b.scatterAdd(null, p(dy), p(idx), back), 'embedding backward', 1e-6);
     expect(ms).toBeLessThan(20_000);

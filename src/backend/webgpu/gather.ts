@@ -15,12 +15,16 @@ const GATHER_IO = shaderInterface(
     shape: 'u32x8',
     xstr: 'u32x8',   // gather: x's strides; scatter_keys: the destination's
     istr: 'u32x8',
+    ishape: 'u32x8', // scatter_sum: the index's shape
     rank: 'u32',
-    n: 'u32',        // gather: outputs; scatter: real sources (sorted keys)
+    n: 'u32',        // gather: outputs; scatter: sources per index line (along dim)
     total: 'u32',    // scatter_keys: padded pairs; scatter_sum: destinations
     dim: 'u32',
     dim_size: 'u32',
-    inner: 'u32',
+    inner: 'u32',    // scatter_sum 'index': the destination's inner size
+    iinner: 'u32',   // the index's inner size (index lines are [outer, n, iinner])
+    lines: 'u32',
+    p_len: 'u32',    // each index line padded to a power of two in the sort
   },
   {
     x: { binding: 1, access: 'r', type: 'T' },
@@ -37,6 +41,7 @@ const GATHER = defineKernel('gather', gatherSrc, 'gather', GATHER_IO, ['x', 'idx
 const KEYS = defineKernel('scatterKeys', gatherSrc, 'scatter_keys', GATHER_IO, ['idx', 'keys_w', 'vals_w']);
 const SUM = defineKernel('scatterSum', gatherSrc, 'scatter_sum', GATHER_IO, ['x', 'base', 'keys', 'vals', 'out']);
 const WG = 256;
+const NO_PARAMS = { shape: [], xstr: [], istr: [], ishape: [], rank: 0, n: 0, total: 0, dim: 0, dim_size: 0, inner: 1, iinner: 1, lines: 0, p_len: 0 };
 
 function checkRank(op: string, rank: number): void {
   if (rank > MAX_RANK) throw new WebgradError(op, `tensors of more than ${MAX_RANK} dims are not supported on WebGPU`);
@@ -53,7 +58,7 @@ export function gather(gpu: GpuRuntime, x: Storage, idx: Storage, a: GatherArgs)
     GATHER,
     { types: { T: elemType(x.dtype) } },
     { x: xb, idx: ib, out: out.buffer! },
-    { shape: a.outShape, xstr: a.xStrides, istr: a.idxStrides, rank: a.outShape.length, n, total: 0, dim: a.dim, dim_size: a.dimSize, inner: 1 },
+    { ...NO_PARAMS, shape: a.outShape, xstr: a.xStrides, istr: a.idxStrides, rank: a.outShape.length, n, dim: a.dim, dim_size: a.dimSize },
     groupsFor(n, WG),
     op,
   );
@@ -61,16 +66,19 @@ export function gather(gpu: GpuRuntime, x: Storage, idx: Storage, a: GatherArgs)
 }
 
 /**
- * Deterministic scatter-add (see shaders/gather.wgsl): keys, a stable sort of (destination,
- * source) pairs, then one invocation per destination. For 'index' the sort is over the n
- * indices only (4096 for an embedding's backward, not its 4096 x 256 gradient elements).
+ * Deterministic scatter-add (see shaders/gather.wgsl): the index is cut into lines along dim
+ * ([outer, n, inner] of its shape; one line for 'index'), each line's (index, position) pairs
+ * are sorted stably (sort.wgsl), then one invocation per destination binary-searches its run in
+ * its line and adds the sources in position order.
  *
  * Measured on lavapipe (Dawn on 2 shared CPU cores), embedding-sized: 4096 int32 indices into a
- * 10,000 x 256 float32 table, indexSelect forward + backward (sort of 4096 keys: one local
- * pass in workgroup memory; then 2.56M destinations, each a 12-step binary search and on
- * average 0.4 source rows) in 0.8-1.0 s (test/indexing-gpu.test.ts). A per-destination loop
- * over all 4096 indices instead would read 10^10 indices; float atomics do not exist in WGSL
- * and would not be deterministic anyway.
+ * 10,000 x 256 float32 table, indexSelect forward + backward (sort of 4096 keys: 3 passes;
+ * then 2.56M destinations, each a 12-step binary search and on average 0.4 source rows) in
+ * 0.8-1.0 s (test/indexing-gpu.test.ts). A per-destination loop over all 4096 indices would
+ * read 10^10 indices; WGSL has no float atomics, and they would not be deterministic anyway.
+ * Sorting per line rather than all index elements as one line matters for gather's backward:
+ * a [4096, 256] index along dim 0 is 256 lines of 4096 (6 sort passes) instead of one line of
+ * 2^20 (66 passes, ~5 s on lavapipe).
  */
 export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, idx: Storage, a: ScatterArgs): GPUStorage {
   const op = 'scatterAdd';
@@ -79,39 +87,34 @@ export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, 
   const bb = base === null ? null : gpu.buf(base, op);
   const index = a.mode === 'index';
   const outShape = index ? [a.outer, a.size, a.inner] : a.outShape;
+  checkRank(op, outShape.length);
   const outN = outShape.reduce((s, d) => s * d, 1);
   const out = gpu.alloc(outN, src.dtype, op);
-  // Sources: the indices ('index': the src rows they pick are found through them).
-  const keyShape = index ? [a.n] : a.idxShape;
-  checkRank(op, keyShape.length);
-  const n = keyShape.reduce((s, d) => s * d, 1);
+  const prod = (v: readonly number[]): number => v.reduce((s, d) => s * d, 1);
+  const n = index ? a.n : a.idxShape[a.dim];
+  const iinner = index ? 1 : prod(a.idxShape.slice(a.dim + 1));
+  const lines = index ? 1 : prod(a.idxShape) / Math.max(1, n);
   if (outN === 0) return out;
-  if (n === 0) {
+  if (n === 0 || lines === 0) {
     if (bb) gpu.recorder.copy(bb.gpu, out.buffer!.gpu, outN * 4, op);
     else fill(gpu, out, 0, op);
     return out;
   }
-  const { pLen, total } = sortLayout(1, n);
+  const { pLen, total } = sortLayout(lines, n);
   const keys = gpu.alloc(total, 'int32', op);
   const vals = gpu.alloc(total, 'int32', op);
-  const dim = index ? 0 : a.dim;
   const dimSize = index ? a.size : a.outShape[a.dim];
-  const destStrides = index ? [1] : contiguousStrides(a.outShape);
   const T = { T: elemType(src.dtype) };
-  gpu.run(
-    KEYS,
-    { types: T },
-    { idx: ib, keys_w: keys.buffer!, vals_w: vals.buffer! },
-    { shape: keyShape, xstr: destStrides, istr: [], rank: keyShape.length, n, total, dim, dim_size: dimSize, inner: 1 },
-    groupsFor(total, WG),
-    op,
-  );
+  const params = { ...NO_PARAMS, n, dim_size: dimSize, iinner, lines, p_len: pLen };
+  gpu.run(KEYS, { types: T }, { idx: ib, keys_w: keys.buffer!, vals_w: vals.buffer! }, { ...params, total }, groupsFor(total, WG), op);
   sortPairs(gpu, keys.buffer!, vals.buffer!, pLen, total, op);
-  const params = { shape: [], xstr: [], istr: [], rank: 0, n, total: outN, dim: 0, dim_size: index ? a.size : 1, inner: index ? a.inner : 1 };
+  const sumParams = index
+    ? { ...params, total: outN, inner: a.inner }
+    : { ...params, total: outN, shape: a.outShape, ishape: a.idxShape, istr: contiguousStrides(a.idxShape), rank: a.outShape.length, dim: a.dim };
   const variant = { types: T, constants: { HAS_BASE: bb !== null, INDEX_MODE: index } };
   // Without a base the kernel never reads it (HAS_BASE), but the binding is still declared.
   const bufs = { x: sb, base: bb ?? gpu.dummyRead, keys: keys.buffer!, vals: vals.buffer!, out: out.buffer! };
-  gpu.run(SUM, variant, bufs, params, groupsFor(outN, WG), op);
+  gpu.run(SUM, variant, bufs, sumParams, groupsFor(outN, WG), op);
   gpu.release(keys);
   gpu.release(vals);
   return out;
