@@ -23,6 +23,7 @@ import { matmulCases } from './rows/matmul.js';
 import { mlpEpochCases, mlpStepCases } from './rows/mlp.js';
 import { reduceCases } from './rows/reduce.js';
 import { tutorialCases } from './rows/tutorial.js';
+import { indexingCases } from './rows/indexing.js';
 import { loadTfjs, tfjsAdapterInfo, tfjsVersions, useTfjs } from './tfjs.js';
 import { useWebgrad, wg } from './webgrad.js';
 
@@ -33,6 +34,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   '4': mlpStepCases,
   '5': tutorialCases,
   '6': mlpEpochCases,
+  indexing: indexingCases,
 };
 
 const { values: opts } = parseArgs({

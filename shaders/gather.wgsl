@@ -41,6 +41,25 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   }
 }
 
+// indexSelect on [outer, dim_size, inner] into [outer, n, inner], a vec4 of a row per invocation
+// (inner % 4 == 0): no per-dim loop, and a quarter of the index reads.
+@compute @workgroup_size(WG)
+fn index_select4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let e = linear(wid, nwg, lid);
+  let inner4 = P.inner / 4u;
+  if (e >= P.total) { return; }
+  let i = e % inner4;
+  let j = (e / inner4) % P.n;
+  let o = e / (inner4 * P.n);
+  let s = idx[j];
+  if (s >= 0 && u32(s) < P.dim_size) {
+    out4[e] = x4[(o * P.dim_size + u32(s)) * inner4 + i];
+  } else {
+    out4[e] = vec4<T>(T(0));
+  }
+}
+
 // Sources are cut into lines along dim, [outer, n, inner] of the index: keys_w[line·p_len + j] =
 // index[line's j-th], or NONE when out of range; vals_w = j. Positions past n (and past the
 // last line) are the sort's padding.

@@ -52,7 +52,7 @@ describe.skipIf(!gpu)('indexing kernels: WebGPU = CPU', () => {
 
   test('gather as indexSelect and as gather, every dim, repeated and out-of-range indices', async () => {
     let seed = 1;
-    for (const shape of [[1], [3, 17], [17, 3, 5], [2, 65, 3], [257, 4]]) {
+    for (const shape of [[1], [3, 17], [17, 3, 5], [2, 65, 3], [257, 4], [3, 17, 12]]) {
       for (let d = 0; d < shape.length; d++) {
         const x = up(randn(prod(shape), seed++));
         for (const n of [1, 3, 17, 65]) {
