@@ -136,3 +136,21 @@ fn scatter_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   }
   out[d] = acc;
 }
+
+// scatter_sum's 'index' mode on vec4s of a row (inner % 4 == 0): one binary search per four
+// destinations, vec4 loads and stores.
+@compute @workgroup_size(WG)
+fn scatter_sum4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let d = linear(wid, nwg, lid);
+  if (d >= P.total) { return; }
+  let inner4 = P.inner / 4u;
+  var acc = vec4<T>(T(0));
+  if (HAS_BASE) { acc = base4[d]; }
+  let want = (d / inner4) % P.dim_size;
+  let src0 = (d / (inner4 * P.dim_size)) * P.n * inner4 + d % inner4;
+  for (var k = lower_bound(0u, want); k < P.n && keys[k] == want; k++) {
+    acc += x4[src0 + vals[k] * inner4];
+  }
+  out4[d] = acc;
+}

@@ -73,7 +73,7 @@ describe.skipIf(!gpu)('indexing kernels: WebGPU = CPU', () => {
 
   test('scatterAdd in both modes, with and without a base, float32 and int32', async () => {
     let seed = 100;
-    for (const shape of [[1], [3, 17], [17, 3, 5], [2, 65, 3], [257, 2]]) {
+    for (const shape of [[1], [3, 17], [17, 3, 5], [2, 65, 3], [257, 2], [3, 8, 4]]) {
       for (let d = 0; d < shape.length; d++) {
         const [outer, size, inner] = [prod(shape.slice(0, d)), shape[d], prod(shape.slice(d + 1))];
         for (const n of sizes) {
