@@ -30,17 +30,24 @@ export function indexRange(t: Tensor): HostRange | null {
 }
 
 /**
- * Indices must lie in [0, size). Where their bounds are known on the host (tensor(), arange,
- * argmax, sort/topk results, and every tensor on the CPU backend) a bad one is refused here,
- * before any kernel. Indices computed on the WebGPU device are not read back: there the kernels
- * check each index themselves, so an out-of-range one reads 0 (gather, indexSelect) or adds
- * nothing (scatterAdd, indexAdd, their backwards) and never touches memory out of bounds.
+ * Indices must lie in [0, size): an index out of range would be silently wrong (a 0 read, an
+ * add dropped). So every index is checked before launching, without reading the device:
+ * against `index.hostRange` (bounds known on the host: tensor(), the DataLoader, arange,
+ * argmax, sort/topk indices), else, on the CPU backend, against the values themselves. On
+ * WebGPU, indices computed on the device have no known bounds and are refused, with the fix,
+ * as crossEntropy refuses such targets. The kernels still check each index (an out-of-range
+ * one reads 0 or adds nothing), so no index can ever reach memory out of bounds.
  */
 function checkRange(op: string, index: Tensor, size: number, dim: number, xShape: readonly number[]): void {
+  if (index.numel === 0) return;
   const r = indexRange(index);
-  if (r === null) return;
+  if (r === null) throw unknownBounds(op, index, `dim ${dim} of size ${size}`);
   check(r.min >= 0 && r.max < size, op, () =>
     `index of shape ${fmtShape(index.shape)} ranges over [${r.min}, ${r.max}], out of bounds for dim ${dim} of size ${size} (tensor of shape ${fmtShape(xShape)}; expected indices in [0, ${size - 1}])`);
+}
+
+function unknownBounds(op: string, index: Tensor, against: string): WebgradError {
+  return new WebgradError(op, `the values of the index of shape ${fmtShape(index.shape)} were computed on the ${index.backend.name} device, so they cannot be checked against ${against} without a readback; make indices with wg.tensor(data, { dtype: 'int32' }), arange, argmax or the DataLoader (or re-create them: wg.tensor(await index.toArray(), { dtype: 'int32' })), whose bounds are known on the host`);
 }
 
 function layout(shape: readonly number[], d: number): { outer: number; size: number; inner: number } {
@@ -175,12 +182,11 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
   let classes = numClasses;
   if (classes === -1) {
     if (indices.numel === 0) throw new WebgradError(op, `cannot infer numClasses from an empty index tensor of shape ${fmtShape(indices.shape)}; pass numClasses`);
-    if (r === null) {
-      throw new WebgradError(op, `numClasses = -1 needs max(indices), but indices of shape ${fmtShape(indices.shape)} were computed on the ${indices.backend.name} device and their bounds are unknown without a readback; pass numClasses`);
-    }
+    if (r === null) throw unknownBounds(op, indices, 'numClasses = -1 (max(indices) + 1)');
     classes = r.max + 1;
   }
-  if (r !== null) {
+  if (indices.numel > 0) {
+    if (r === null) throw unknownBounds(op, indices, `${classes} classes`);
     check(r.min >= 0 && r.max < classes, op, () =>
       `indices of shape ${fmtShape(indices.shape)} range over [${r.min}, ${r.max}], outside [0, ${classes - 1}] for ${classes} classes`);
   }
