@@ -135,6 +135,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   return record(op, out, [x, index, src], [index], (dy, needs) => [dy, null, needs[2] ? gather(dy, d, index) : null]);
 }
 
+/** Options of `indexAdd`. */
 export interface IndexAddOptions {
   /** src is scaled by alpha first (PyTorch's `alpha`). */
   alpha?: number;

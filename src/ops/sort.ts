@@ -5,8 +5,11 @@ import type { Tensor } from '../tensor.js';
 import { gather } from './indexing.js';
 import { checkLive, opScope, wrap } from './util.js';
 
+/** What `sort` and `topk` return (PyTorch's `(values, indices)` named tuple). */
 export interface SortResult {
+  /** The sorted values (differentiable: the gradient goes back to the positions they came from). */
   values: Tensor;
+  /** int32 positions along dim in the input, with their bounds known on the host. */
   indices: Tensor;
 }
 
@@ -33,7 +36,9 @@ function sortedAlong(op: string, x: Tensor, dim: number, k: number | null, desce
   });
 }
 
+/** Options of `sort`. */
 export interface SortOptions {
+  /** Largest first (default false); ties still keep their order. */
   descending?: boolean;
 }
 
@@ -46,8 +51,11 @@ export function sort(x: Tensor, dim = -1, opts?: SortOptions): SortResult {
   return sortedAlong(op, x, dim, null, descending);
 }
 
+/** Options of `topk`. */
 export interface TopkOptions {
+  /** The k largest (default true), else the k smallest. */
   largest?: boolean;
+  /** Accepted for PyTorch's signature; results are always sorted. */
   sorted?: boolean;
 }
 
