@@ -48,7 +48,7 @@ async function expectSame(run: (b: CpuBackend | NonNullable<typeof gpu>, pick: (
 }
 
 describe.skipIf(!gpu)('indexing kernels: WebGPU = CPU', () => {
-  const sizes = [1, 3, 17, 65, 257];
+  const sizes = [1, 2, 3, 17, 65, 257];
 
   test('gather as indexSelect and as gather, every dim, repeated and out-of-range indices', async () => {
     let seed = 1;
