@@ -91,11 +91,44 @@ fn lower_bound(lo0: u32, want: u32) -> u32 {
   return lo;
 }
 
-// out[d] = base[d] + its sources in source order, found in the sorted line of d's index line.
-// INDEX_MODE: d = [o, s, i] of [outer, dim_size, inner], one index line, sources src[o, j, i].
-// Else: d's coordinates in P.shape; its index line is the one at d's other coordinates (none
-// when they lie outside the index's shape), sources src[that line's j-th] (src has the index's
-// shape).
+// Where destination d's sources are. INDEX_MODE: d = [o, s, i] of [outer, dim_size, inner], one
+// index line, sources src[o, j, i]. Else: d's coordinates in P.shape; its index line is the
+// one at d's other coordinates (none when they lie outside the index's shape), sources
+// src[that line's j-th] (src has the index's shape).
+struct Loc {
+  want: u32,   // the index value that points at d
+  line: u32,
+  src0: u32,   // source (and, in 'gather' mode, index) offset of j = 0
+  step: u32,   // ... per j
+  hit: bool,
+}
+
+fn locate(d: u32) -> Loc {
+  var l = Loc(0u, 0u, 0u, 0u, true);
+  if (INDEX_MODE) {
+    l.want = (d / P.inner) % P.dim_size;
+    l.src0 = (d / (P.inner * P.dim_size)) * P.n * P.inner + d % P.inner;
+    l.step = P.inner;
+    return l;
+  }
+  var rest = d;
+  for (var k = i32(P.rank) - 1; k >= 0; k--) {
+    let size = dim_at(P.shape, u32(k));
+    let c = rest % size;
+    rest = rest / size;
+    if (u32(k) == P.dim) {
+      l.want = c;
+    } else {
+      l.hit = l.hit && c < dim_at(P.ishape, u32(k));
+      l.src0 += c * dim_at(P.istr, u32(k));
+    }
+  }
+  l.line = (l.src0 / (P.n * P.iinner)) * P.iinner + l.src0 % P.iinner;
+  l.step = P.iinner;
+  return l;
+}
+
+// out[d] = base[d] + its sources in source order: its run in its line's sorted keys.
 @compute @workgroup_size(WG)
 fn scatter_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
@@ -103,35 +136,29 @@ fn scatter_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (d >= P.total) { return; }
   var acc = T(0);
   if (HAS_BASE) { acc = base[d]; }
-  var want = 0u;
-  var line = 0u;
-  var src0 = 0u;    // source offset of j = 0
-  var step = 0u;    // source offset per j
-  var hit = true;
-  if (INDEX_MODE) {
-    want = (d / P.inner) % P.dim_size;
-    src0 = (d / (P.inner * P.dim_size)) * P.n * P.inner + d % P.inner;
-    step = P.inner;
-  } else {
-    var rest = d;
-    for (var k = i32(P.rank) - 1; k >= 0; k--) {
-      let size = dim_at(P.shape, u32(k));
-      let c = rest % size;
-      rest = rest / size;
-      if (u32(k) == P.dim) {
-        want = c;
-      } else {
-        hit = hit && c < dim_at(P.ishape, u32(k));
-        src0 += c * dim_at(P.istr, u32(k));
-      }
+  let l = locate(d);
+  if (l.hit) {
+    let lo = l.line * P.p_len;
+    for (var k = lower_bound(lo, l.want); k < lo + P.n && keys[k] == l.want; k++) {
+      acc += x[l.src0 + vals[k] * l.step];
     }
-    line = (src0 / (P.n * P.iinner)) * P.iinner + src0 % P.iinner;
-    step = P.iinner;
   }
-  if (hit) {
-    let lo = line * P.p_len;
-    for (var k = lower_bound(lo, want); k < lo + P.n && keys[k] == want; k++) {
-      acc += x[src0 + vals[k] * step];
+  out[d] = acc;
+}
+
+// The same for short index lines, without the sort: every index of d's line, in order.
+@compute @workgroup_size(WG)
+fn scatter_scan(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let d = linear(wid, nwg, lid);
+  if (d >= P.total) { return; }
+  var acc = T(0);
+  if (HAS_BASE) { acc = base[d]; }
+  let l = locate(d);
+  if (l.hit) {
+    for (var j = 0u; j < P.n; j++) {
+      let s = idx[select(l.src0 + j * l.step, j, INDEX_MODE)];
+      if (s == i32(l.want)) { acc += x[l.src0 + j * l.step]; }
     }
   }
   out[d] = acc;

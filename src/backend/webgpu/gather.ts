@@ -41,7 +41,14 @@ const GATHER = defineKernel('gather', gatherSrc, 'gather', GATHER_IO, ['x', 'idx
 const SELECT4 = defineKernel('indexSelect', gatherSrc, 'index_select4', GATHER_IO, ['x', 'idx', 'out']);
 const KEYS = defineKernel('scatterKeys', gatherSrc, 'scatter_keys', GATHER_IO, ['idx', 'keys_w', 'vals_w']);
 const SUM = defineKernel('scatterSum', gatherSrc, 'scatter_sum', GATHER_IO, ['x', 'base', 'keys', 'vals', 'out']);
+const SCAN = defineKernel('scatterScan', gatherSrc, 'scatter_scan', GATHER_IO, ['x', 'idx', 'base', 'out']);
 const SUM4 = defineKernel('scatterSum', gatherSrc, 'scatter_sum4', GATHER_IO, ['x', 'base', 'keys', 'vals', 'out']);
+/**
+ * Index lines of at most this many go without the sort: each destination scans its line (n
+ * index reads) instead of paying a sort padded to 1024-pair blocks (3+ dispatches). oneHot
+ * (n = 1), topk's backward (n = k) and small gathers land here.
+ */
+const LOOP_MAX = 16;
 const WG = 256;
 const NO_PARAMS = { shape: [], xstr: [], istr: [], ishape: [], rank: 0, n: 0, total: 0, dim: 0, dim_size: 0, inner: 1, iinner: 1, lines: 0, p_len: 0 };
 
@@ -90,14 +97,16 @@ export function gather(gpu: GpuRuntime, x: Storage, idx: Storage, a: GatherArgs)
  * are sorted stably (sort.wgsl), then one invocation per destination binary-searches its run in
  * its line and adds the sources in position order.
  *
- * Measured on lavapipe (Dawn on 2 shared CPU cores), embedding-sized: 4096 int32 indices into a
- * 10,000 x 256 float32 table, indexSelect forward + backward (sort of 4096 keys: 3 passes;
- * then 2.56M destinations, each a 12-step binary search and on average 0.4 source rows) in
- * 0.8-1.0 s (test/indexing-gpu.test.ts). A per-destination loop over all 4096 indices would
- * read 10^10 indices; WGSL has no float atomics, and they would not be deterministic anyway.
- * Sorting per line rather than all index elements as one line matters for gather's backward:
- * a [4096, 256] index along dim 0 is 256 lines of 4096 (6 sort passes) instead of one line of
- * 2^20 (66 passes, ~5 s on lavapipe).
+ * Measured on lavapipe (Dawn on 2 CPU cores shared with other jobs, so +-3x between runs),
+ * embedding-sized: 4096 int32 indices into a 10,000 x 256 float32 table. indexSelect forward +
+ * backward (sort of 4096 keys: 6 passes; then 640K vec4 destinations, each a 12-step binary
+ * search and on average 0.4 source rows): 76 ms median in bench/rows/indexing.ts, 0.3-1.0 s
+ * in test/indexing-gpu.test.ts; tfjs's tf.gather + gradient: 238 ms in the same bench run.
+ * A per-destination loop over all 4096 indices would read 10^10 indices; WGSL has no float
+ * atomics, and they would not be deterministic anyway. Sorting per line rather than all index
+ * elements as one line matters for gather's backward: a [4096, 256] index along dim 0 is 256
+ * lines of 4096 (6 sort passes) instead of one line of 2^20 (66 passes); it still sorts 1M
+ * pairs (2.6-5 s on lavapipe, of which the workgroup-memory sort is half).
  */
 export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, idx: Storage, a: ScatterArgs): GPUStorage {
   const op = 'scatterAdd';
@@ -119,17 +128,23 @@ export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, 
     else fill(gpu, out, 0, op);
     return out;
   }
-  const { pLen, total } = sortLayout(lines, n);
-  const keys = gpu.alloc(total, 'int32', op);
-  const vals = gpu.alloc(total, 'int32', op);
   const dimSize = index ? a.size : a.outShape[a.dim];
   const T = { T: elemType(src.dtype) };
-  const params = { ...NO_PARAMS, n, dim_size: dimSize, iinner, lines, p_len: pLen };
-  gpu.run(KEYS, { types: T }, { idx: ib, keys_w: keys.buffer!, vals_w: vals.buffer! }, { ...params, total }, groupsFor(total, WG), op);
-  sortPairs(gpu, keys.buffer!, vals.buffer!, pLen, total, op);
+  const params = { ...NO_PARAMS, n, dim_size: dimSize, iinner, lines, p_len: 0 };
   const sumParams = index
     ? { ...params, total: outN, inner: a.inner }
     : { ...params, total: outN, shape: a.outShape, ishape: a.idxShape, istr: contiguousStrides(a.idxShape), rank: a.outShape.length, dim: a.dim };
+  if (n <= LOOP_MAX && !(index && a.inner % 4 === 0)) {
+    const variant = { types: T, constants: { HAS_BASE: bb !== null, INDEX_MODE: index } };
+    gpu.run(SCAN, variant, { x: sb, idx: ib, base: bb ?? gpu.dummyRead, out: out.buffer! }, sumParams, groupsFor(outN, WG), op);
+    return out;
+  }
+  const { pLen, total } = sortLayout(lines, n);
+  const keys = gpu.alloc(total, 'int32', op);
+  const vals = gpu.alloc(total, 'int32', op);
+  const sorted = { ...params, p_len: pLen };
+  gpu.run(KEYS, { types: T }, { idx: ib, keys_w: keys.buffer!, vals_w: vals.buffer! }, { ...sorted, total }, groupsFor(total, WG), op);
+  sortPairs(gpu, keys.buffer!, vals.buffer!, pLen, total, op);
   const variant = { types: T, constants: { HAS_BASE: bb !== null, INDEX_MODE: index } };
   // Without a base the kernel never reads it (HAS_BASE), but the binding is still declared.
   const bufs = { x: sb, base: bb ?? gpu.dummyRead, keys: keys.buffer!, vals: vals.buffer!, out: out.buffer! };
@@ -138,9 +153,9 @@ export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, 
   // (The unread base binding is then a vec4 array: the 4-byte dummy is below its minimum size.)
   if (index && a.inner % 4 === 0) {
     const dummy4 = bb ? null : gpu.alloc(4, src.dtype, op);
-    gpu.run(SUM4, variant, { ...bufs, base: bb ?? dummy4!.buffer! }, { ...sumParams, total: outN / 4 }, groupsFor(outN / 4, WG), op);
+    gpu.run(SUM4, variant, { ...bufs, base: bb ?? dummy4!.buffer! }, { ...sumParams, p_len: pLen, total: outN / 4 }, groupsFor(outN / 4, WG), op);
     if (dummy4) gpu.release(dummy4);
-  } else gpu.run(SUM, variant, bufs, sumParams, groupsFor(outN, WG), op);
+  } else gpu.run(SUM, variant, bufs, { ...sumParams, p_len: pLen }, groupsFor(outN, WG), op);
   gpu.release(keys);
   gpu.release(vals);
   return out;
