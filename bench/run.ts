@@ -29,6 +29,7 @@ import { matmulCases } from './rows/matmul.js';
 import { mlpEpochCases, mlpStepCases } from './rows/mlp.js';
 import { reduceCases } from './rows/reduce.js';
 import { tutorialCases } from './rows/tutorial.js';
+import { indexingCases } from './rows/indexing.js';
 import { loadTfjs, tfjsAdapterInfo, tfjsVersions, useTfjs } from './tfjs.js';
 import { useWebgrad, wg } from './webgrad.js';
 
@@ -41,6 +42,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   '6': mlpEpochCases,
   cat: (await import('./rows/joining.js')).joiningCases,
   'mm-nd': (await import('./rows/matmul-nd.js')).matmulNdCases,
+  indexing: indexingCases,
 };
 
 const { values: opts } = parseArgs({

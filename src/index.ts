@@ -29,6 +29,8 @@ export { sum, mean, max, min, amax, amin, argmax, argmin, type ValuesIndices } f
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { cat, stack, split, chunk, unbind } from './ops/joining.js';
 export { narrow, select, slice, repeat, flip, type PadOptions } from './ops/slicing.js';
+export { indexSelect, gather, scatterAdd, indexAdd, oneHot, type IndexAddOptions } from './ops/indexing.js';
+export { sort, topk, type SortOptions, type TopkOptions, type SortResult } from './ops/sort.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { save, load } from './serialize.js';
 // ---- activations, elementwise math, where (issue 11) ----

@@ -22,6 +22,8 @@ import * as W from './ops/where.js';
 import { checkSameBackend, int32Bounds } from './ops/util.js';
 import { tensorString } from './format.js';
 import { options } from './options.js';
+import * as I from './ops/indexing.js';
+import * as O from './ops/sort.js';
 
 /** A number or nested arrays of numbers, as `tolist()` returns and `wg.tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
@@ -794,6 +796,19 @@ export class Tensor {
   repeat(...sizes: number[] | [readonly number[]]): Tensor { return V.repeat(this, ...sizes); }
   /** PyTorch: `Tensor.flip`. */
   flip(dims: number | readonly number[]): Tensor { return V.flip(this, dims); }
+  // ---- indexing (PyTorch index_select, gather, scatter_add, index_add, topk, sort) ----
+  /** The slices of this tensor along `dim` at the int32 `index` (1-D); repeated indices accumulate in backward. PyTorch: `Tensor.index_select`. */
+  indexSelect(dim: number, index: Tensor): Tensor { return I.indexSelect(this, dim, index); }
+  /** out[…i…] = this[…index[…i…]…] along `dim` (int32 index of this rank). PyTorch: `Tensor.gather`. */
+  gather(dim: number, index: Tensor): Tensor { return I.gather(this, dim, index); }
+  /** A copy of this tensor with `src` added at `index` along `dim` (repeated indices add up, deterministically). PyTorch: `Tensor.scatter_add`. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return I.scatterAdd(this, dim, index, src); }
+  /** A copy of this tensor with `alpha`·`src`'s slices added at the int32 `index` along `dim`. PyTorch: `Tensor.index_add`. */
+  indexAdd(dim: number, index: Tensor, src: Tensor, opts?: I.IndexAddOptions): Tensor { return I.indexAdd(this, dim, index, src, opts); }
+  /** The `k` largest (or `{ largest: false }` smallest) along `dim` as `{ values, indices }`; values differentiable. PyTorch: `Tensor.topk`. */
+  topk(k: number, dim = -1, opts?: O.TopkOptions): O.SortResult { return O.topk(this, k, dim, opts); }
+  /** Stable sort along `dim` → `{ values, indices }` (NaN sorts as the largest; `{ descending }`). PyTorch: `Tensor.sort`. */
+  sort(dim = -1, opts?: O.SortOptions): O.SortResult { return O.sort(this, dim, opts); }
 
   // ---- activations, elementwise math, where (issue 11; PyTorch names in camelCase) ----
   /** GELU, x·Φ(x): exact with erf, or `{ approximate: 'tanh' }`. PyTorch: `Tensor.gelu` / `F.gelu`. */

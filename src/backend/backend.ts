@@ -159,6 +159,33 @@ export interface StridedRegion {
 /**
  * Which backend `wg.init()` chose and, on WebGPU, the adapter and device limits it got (from `wg.backendInfo()`).
  */
+/**
+ * out[c] = x[Σ_{d≠dim} c_d·xStrides[d] + idx[Σ_d c_d·idxStrides[d]]·xStrides[dim]] for every
+ * coordinate c of the contiguous `outShape`: indexSelect (idxStrides 1 on dim, 0 elsewhere)
+ * and gather (idx contiguous in outShape) are both this one kernel.
+ */
+export interface GatherArgs {
+  readonly outShape: Shape;
+  readonly xStrides: readonly number[];
+  readonly idxStrides: readonly number[];
+  readonly dim: number;
+  /** x's size along dim: the valid index range is [0, dimSize). */
+  readonly dimSize: number;
+}
+
+/**
+ * 'index' (indexAdd, indexSelect's backward): out [outer, size, inner], src [outer, n, inner],
+ * idx [n]: out[o, idx[j], i] += src[o, j, i].
+ * 'gather' (scatterAdd, gather's backward): src and idx of shape idxShape (each dim <= outShape's,
+ * contiguous), out contiguous outShape: out[c with c_dim := idx[c]] += src[c].
+ */
+export type ScatterArgs =
+  | { readonly mode: 'index'; readonly outer: number; readonly size: number; readonly inner: number; readonly n: number }
+  | { readonly mode: 'gather'; readonly outShape: Shape; readonly idxShape: Shape; readonly dim: number };
+
+/**
+ * Which backend `wg.init()` chose and, on WebGPU, the adapter and device limits it got (from `wg.backendInfo()`).
+ */
 export interface BackendInfo {
   /** The backend in use. */
   readonly name: 'cpu' | 'webgpu';
@@ -324,6 +351,19 @@ export interface Backend {
   // ---- scans ----
   /** Running sum or product along the middle axis of [outer, size, inner], same shape and dtype. */
   scan(x: Storage, layout: ReduceLayout, opts: ScanOptions): Storage;
+  // ---- indexing (gather, scatter-add, sort) ----
+  /** Index-based gather: see GatherArgs. int32 `idx`; an index outside [0, dimSize) reads 0. */
+  gather(x: Storage, idx: Storage, args: GatherArgs): Storage;
+  /**
+   * out = base (or zeros) with src added at indexed positions (ScatterArgs); contributions to
+   * one element are summed in source order, deterministically; out-of-range indices are skipped.
+   */
+  scatterAdd(base: Storage | null, src: Storage, idx: Storage, args: ScatterArgs): Storage;
+  /**
+   * int32 [outer, k, inner]: the positions along the middle axis of the first k elements of
+   * each line in stable sorted order (ascending, or descending); NaN counts as the largest.
+   */
+  sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage;
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;

@@ -13,6 +13,7 @@ export { gelu, silu, leakyRelu, elu, softplus } from '../ops/elementwise.js';
 export { linear } from '../ops/matmul.js';
 export { softmax, logSoftmax } from '../ops/softmax.js';
 export { pad, type PadOptions } from '../ops/slicing.js';
+export { oneHot } from '../ops/indexing.js';
 
 // Losses leave their intermediates to the caller's scope(): the graph's saved tensors are
 // among them, so disposing them here would break backward.

@@ -30,6 +30,9 @@ import { alloc, CpuStorage } from './storage.js';
 import { stridedScatter } from './strided.js';
 import { clamp, clampGrad, unary, unaryGrad } from './unary.js';
 import { where } from './where.js';
+import type { GatherArgs, ScatterArgs } from '../backend.js';
+import { gather, scatterAdd } from './gather.js';
+import { sortIndices } from './sort.js';
 
 /**
  * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
@@ -204,6 +207,20 @@ export class CpuBackend implements Backend {
     bStrides: readonly number[],
   ): Storage {
     return this.#wrap(where(arr(cond), arr(a), arr(b), outShape, cStrides, aStrides, bStrides));
+  }
+
+  // ---- indexing (gather, scatter-add, sort) ----
+
+  gather(x: Storage, idx: Storage, args: GatherArgs): Storage {
+    return this.#wrap(gather(arr(x), arr(idx), args));
+  }
+
+  scatterAdd(base: Storage | null, src: Storage, idx: Storage, args: ScatterArgs): Storage {
+    return this.#wrap(scatterAdd(base === null ? null : arr(base), arr(src), arr(idx), args));
+  }
+
+  sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage {
+    return this.#wrap(sortIndices(arr(x), layout, k, descending));
   }
 
   #profiler: CpuProfiler | null = null;

@@ -7,6 +7,7 @@ const KERNELS = [
   'sgdStep', 'adamStep', 'optimizerStep',
   'stridedScatter', 'empty',
   'where',
+  'gather', 'scatterAdd', 'sortIndices',
 ] as const satisfies readonly (keyof Backend)[];
 
 /**

@@ -31,6 +31,9 @@ import * as sm from './softmax.js';
 import * as st from './strided.js';
 import { FULL_UPLOAD_MAX_BYTES, type KernelProfile } from './tuner.js';
 import * as wh from './where.js';
+import type { GatherArgs, ScatterArgs } from '../backend.js';
+import * as gat from './gather.js';
+import * as srt from './sort.js';
 
 export type AdapterDescription = NonNullable<BackendInfo['adapter']>;
 
@@ -282,6 +285,20 @@ export class WebGPUBackend implements Backend {
 
   scan(x: Storage, layout: ReduceLayout, opts: ScanOptions): Storage {
     return scan(this.#gpu, x, layout, opts);
+  }
+
+  // ---- indexing (gather, scatter-add, sort) ----
+
+  gather(x: Storage, idx: Storage, args: GatherArgs): Storage {
+    return gat.gather(this.#gpu, x, idx, args);
+  }
+
+  scatterAdd(base: Storage | null, src: Storage, idx: Storage, args: ScatterArgs): Storage {
+    return gat.scatterAdd(this.#gpu, base, src, idx, args);
+  }
+
+  sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage {
+    return srt.sortIndices(this.#gpu, x, layout, k, descending);
   }
 
   flush(): void {
