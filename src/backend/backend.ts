@@ -152,13 +152,12 @@ export interface NadamArgs {
 
 /** Where a strided region lies in a contiguous storage: element offset and per-dim strides. */
 export interface StridedRegion {
+  /** Elements between neighbours along each dim. */
   readonly strides: readonly number[];
+  /** The element where the region starts. */
   readonly offset: number;
 }
 
-/**
- * Which backend `wg.init()` chose and, on WebGPU, the adapter and device limits it got (from `wg.backendInfo()`).
- */
 /**
  * out[c] = x[Σ_{d≠dim} c_d·xStrides[d] + idx[Σ_d c_d·idxStrides[d]]·xStrides[dim]] for every
  * coordinate c of the contiguous `outShape`: indexSelect (idxStrides 1 on dim, 0 elsewhere)
