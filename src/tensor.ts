@@ -120,7 +120,8 @@ export class Tensor {
   size(dim: number): number;
   size(dim?: number): number[] | number {
     if (dim === undefined) return [...this.shape];
-    return this.shape[normalizeDim('size', dim, this.ndim)] ?? 1;
+    if (this.ndim === 0) throw new WebgradError('size', `a 0-d tensor has no dim ${dim} (as in PyTorch, size(dim) needs a dim)`);
+    return this.shape[normalizeDim('size', dim, this.ndim)];
   }
   /** The number of dims, as torch's `.ndim`. */
   get ndim(): number {

@@ -318,7 +318,7 @@ export abstract class Module {
    * Nothing is written unless every check passes.
    */
   loadStateDict(dict: Record<string, Tensor>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
-    const strict = opts.strict ?? true;
+    const strict = options('loadStateDict', opts, ['strict']).strict ?? true;
     const params = new Map(this.#stateEntries());
     const missingKeys = [...params.keys()].filter((k) => !(k in dict));
     const unexpectedKeys = Object.keys(dict).filter((k) => !params.has(k));

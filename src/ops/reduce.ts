@@ -54,7 +54,7 @@ function spread(op: string, dy: Tensor, p: Plan, x: Tensor, scale: number | null
  */
 function dimsOf(op: string, x: Tensor, dim: number | readonly number[] | null | undefined): number[] | null {
   if (dim === null || dim === undefined) return null;
-  if (typeof dim === 'number') return [dim];
+  if (typeof dim === 'number') return [normalizeDim(op, dim, x.ndim)];
   if (!Array.isArray(dim)) throw new WebgradError(op, `dim must be a number or an array of dims like ${op}([0, 1]), got ${typeof dim}`);
   if (dim.length === 0) return null;
   const dims = dim.map((d: number) => normalizeDim(op, d, x.ndim));
