@@ -80,14 +80,14 @@ describeEachBackend(backends, 'joining and slicing', () => {
           expect(outs.length).toBe(c.outputs.length);
           for (const [k, o] of outs.entries()) {
             expect([...o.shape]).toEqual(c.outputs[k].shape);
-            await expectClose(o, c.outputs[k].data, c.tol.atol, c.tol.rtol);
+            await expectClose(o, c.outputs[k].data, c.tol.atol, c.tol.rtol, c.outputs[k].shape);
           }
           const terms = c.used.map((k) => outs[k].mul(wg.tensor(c.weights[k]).reshape(c.outputs[k].shape)).sum());
           terms.reduce((a, b) => a.add(b)).backward();
           for (const [i, x] of xs.entries()) {
             const want = c.grads[i];
             if (want === null) expect(x.grad).toBeNull();
-            else await expectClose(x.grad!, want, c.tol.atol, c.tol.rtol);
+            else await expectClose(x.grad!, want, c.tol.atol, c.tol.rtol, c.inputs[i].shape); // a gradient has its input's shape
             x.grad?.dispose(); // kept past scopes, as every .grad
           }
         });
