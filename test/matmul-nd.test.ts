@@ -89,10 +89,10 @@ describeEachBackend(backends, 'matmul N-D', (backend) => {
       const b = wg.tensor(bv).reshape(bs).requiresGrad_();
       const y = a.matmul(b);
       expect(y.shape).toEqual(ref.shape);
-      await expectClose(y, ref.out, 1e-4, 1e-4);
+      await expectClose(y, ref.out, 1e-4, 1e-4, ref.shape);
       y.backward(wg.tensor(gv).reshape(ref.shape));
-      await expectClose(a.grad!, want.da, 1e-4, 1e-4);
-      await expectClose(b.grad!, want.db, 1e-4, 1e-4);
+      await expectClose(a.grad!, want.da, 1e-4, 1e-4, as);
+      await expectClose(b.grad!, want.db, 1e-4, 1e-4, bs);
     });
   }
 
@@ -100,11 +100,11 @@ describeEachBackend(backends, 'matmul N-D', (backend) => {
     const v = wg.tensor([1, 2, 3]);
     const m = wg.arange(24).reshape([2, 4, 3]).to('float32');
     expect(m.matmul(v).shape).toEqual([2, 4]);
-    await expectClose(m.matmul(v), [8, 26, 44, 62, 80, 98, 116, 134]);
+    await expectClose(m.matmul(v), [[8, 26, 44, 62], [80, 98, 116, 134]]);
     const mt = wg.arange(24).reshape([2, 3, 4]).to('float32');
     expect(v.matmul(mt).shape).toEqual([2, 4]);
-    await expectClose(v.matmul(mt), [32, 38, 44, 50, 104, 110, 116, 122]);
-    await expectClose(v.matmul(v), [14]);
+    await expectClose(v.matmul(mt), [[32, 38, 44, 50], [104, 110, 116, 122]]);
+    await expectClose(v.matmul(v), 14); // 0-d, as torch.matmul of two vectors
   });
 
   it('attention shapes: q @ k.transpose(-2, -1) and its gradients', async () => {
@@ -115,7 +115,7 @@ describeEachBackend(backends, 'matmul N-D', (backend) => {
     expect(s.shape).toEqual([B, H, T, T]);
     const kt = await k.transpose(-2, -1).toArray();
     const ref = reference(await q.toArray() as Float32Array, [B, H, T, d], Float32Array.from(kt), [B, H, d, T]);
-    await expectClose(s, ref.out, 1e-4, 1e-4);
+    await expectClose(s, ref.out, 1e-4, 1e-4, ref.shape);
     s.sum().backward();
     expect(q.grad!.shape).toEqual([B, H, T, d]);
     expect(k.grad!.shape).toEqual([B, H, T, d]);
@@ -124,7 +124,7 @@ describeEachBackend(backends, 'matmul N-D', (backend) => {
   it('bmm: 3-D, equal batches, and PyTorch refusals', async () => {
     const a = wg.tensor(values(3 * 2 * 4, 6)).reshape([3, 2, 4]);
     const b = wg.tensor(values(3 * 4 * 5, 7)).reshape([3, 4, 5]);
-    await expectClose(wg.bmm(a, b), await a.matmul(b).toArray(), 1e-6, 1e-6);
+    await expectClose(wg.bmm(a, b), await a.matmul(b).toArray(), 1e-6, 1e-6, [3, 2, 5]);
     expect(a.bmm(b).shape).toEqual([3, 2, 5]);
     expect(() => wg.bmm(a, wg.zeros([1, 4, 5]))).toThrow(/bmm: batch sizes of shapes \[3,2,4\] and \[1,4,5\] differ/);
     expect(() => wg.bmm(a, wg.zeros([4, 5]))).toThrow(/bmm: expected 3-D tensors/);
