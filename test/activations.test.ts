@@ -70,10 +70,13 @@ describeEachBackend(backends, `PyTorch ${fixtures.torch} activation fixtures`, (
       }
       const out = OPS[c.op](x, c.args);
       expect(out.shape).toEqual(c.output.shape);
-      await expectClose(out, c.output.data.map(num), c.tol.atol, c.tol.rtol);
+      await expectClose(out, c.output.data.map(num), c.tol.atol, c.tol.rtol, c.output.shape);
       if (!c.grads) return;
       out.backward(wg.tensor(c.gradOutput!.map(num)).reshape(c.output.shape));
-      for (const [name, g] of Object.entries(c.grads)) await expectClose(x[name].grad!, g.map(num), c.tol.atol, c.tol.rtol);
+      // A gradient has its input's shape, as recorded in the fixture.
+      for (const [name, g] of Object.entries(c.grads)) {
+        await expectClose(x[name].grad!, g.map(num), c.tol.atol, c.tol.rtol, c.inputs.find((i) => i.name === name)!.shape);
+      }
     });
   }
 
@@ -105,7 +108,7 @@ describeEachBackend(backends, `PyTorch ${fixtures.torch} activation fixtures`, (
     const f = wg.zeros([2, 2]).maskedFill(wg.tensor([[1, 0], [0, 1]]), v);
     await expectClose(f, [[5, 0], [0, 5]]);
     f.sum().backward();
-    await expectClose(v.grad!, [2]);
+    await expectClose(v.grad!, 2); // v is 0-d, so is its gradient
   });
 
   test('nn modules equal their functions, with PyTorch reprs', async () => {
