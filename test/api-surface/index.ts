@@ -12,6 +12,7 @@ import { MODULES } from './modules.js';
 import { OPTIM } from './optim.js';
 import { OPS11_MATH } from './ops11-math.js';
 import { OPS11_SHAPE } from './ops11-shape.js';
+import { OPS11_STATS } from './ops11-stats.js';
 import { TENSOR } from './tensor.js';
 
 export type { Ctx, Run } from './helpers.js';
@@ -26,5 +27,5 @@ export const FIELDS = new Set([
 ]);
 
 /** Every row; a key defined in two files is an error (the test says which). */
-export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE };
+export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));
