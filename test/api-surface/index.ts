@@ -2,12 +2,17 @@
 // plausible bug would change (a wrong shape, dtype, element or ignored argument), on whichever
 // backend the block selected. Keys: 'add' (wg.add), 'nn.functional.mseLoss', 'Tensor#square'
 // (a method), 'nn.Module#zeroGrad', 'Tensor.fromStorage' (a static). Adding a case is one row
-// in functions.ts, tensor.ts, modules.ts (nn, data), losses.ts or optim.ts.
+// in functions.ts, tensor.ts, modules.ts (nn, data), losses.ts, optim.ts, or the issue-11 ops'
+// files: ops11-math.ts (activations, elementwise, where), ops11-shape.ts (joining, slicing,
+// indexing), ops11-stats.ts (bmm, statistics, random sampling).
 import { FUNCTIONS } from './functions.js';
 import type { Run } from './helpers.js';
 import { LOSSES } from './losses.js';
 import { MODULES } from './modules.js';
 import { OPTIM } from './optim.js';
+import { OPS11_MATH } from './ops11-math.js';
+import { OPS11_SHAPE } from './ops11-shape.js';
+import { OPS11_STATS } from './ops11-stats.js';
 import { TENSOR } from './tensor.js';
 
 export type { Ctx, Run } from './helpers.js';
@@ -22,5 +27,5 @@ export const FIELDS = new Set([
 ]);
 
 /** Every row; a key defined in two files is an error (the test says which). */
-export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM };
+export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));
