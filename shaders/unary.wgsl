@@ -286,8 +286,11 @@ fn reciprocal_(v: f32) -> f32 {
 }
 
 fn sign_t(v: T) -> T {
-  if (is_nan(v)) { return T(0); }   // torch 1.13: sign(NaN) = 0
-  return select(select(T(0), T(-1), v < T(0)), T(1), v > T(0));
+  if (v > T(0)) { return T(1); }
+  if (v < T(0)) { return T(-1); }
+  // 0, -0 and NaN give +0 (torch 1.13), written as bits: lavapipe compiled the select form,
+  // select(select(T(0), T(-1), v < 0), T(1), v > 0), into one that returned -0 for -0.
+  return bitcast<T>(0u);
 }
 
 // floor/ceil/round of an integer (every float32 of magnitude >= 2^23, ±Inf) is itself; NaN

@@ -836,7 +836,7 @@ export class Tensor {
   erf(): Tensor { return E.erf(this); }
   /** 1/x. PyTorch: `Tensor.reciprocal`. */
   reciprocal(): Tensor { return E.reciprocal(this); }
-  /** −1, 0 or 1 (NaN stays NaN); gradient 0. PyTorch: `Tensor.sign`. */
+  /** −1, 0 or 1 (NaN and −0 give +0, as torch 1.13); gradient 0. PyTorch: `Tensor.sign`. */
   sign(): Tensor { return E.sign(this); }
   /** Rounds down; gradient 0; int32 stays int32. PyTorch: `Tensor.floor`. */
   floor(): Tensor { return E.floor(this); }
