@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 
-// Measured at 0.1.0 + this milestone: 89 files, 432 KiB packed, 1,572 KiB unpacked (the two
-// bundles' source maps are two thirds of it). The bounds leave room for the ops still coming
-// without letting a stray folder (test fixtures are ~1 MiB, MNIST 53 MB) slip in unnoticed.
-const MAX_PACKED = 768 * 1024;
-const MAX_UNPACKED = 3 * 1024 * 1024;
+// Measured with the second milestone's ops (issue 11): 140 files, 806 KiB packed, 3,059 KiB
+// unpacked, two thirds of it the two bundles' source maps (at 0.1.0: 89 files, 432 KiB). The
+// bounds leave room for the CNN/GPT ops still coming without letting a stray folder slip in
+// unnoticed (test/, fixtures and bench results are refused by name above; MNIST is 53 MB).
+const MAX_PACKED = 1536 * 1024;
+const MAX_UNPACKED = 6 * 1024 * 1024;
 
 // The build prints its sizes; keep stdout for the JSON below.
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: ['ignore', 2, 2] });
