@@ -33,9 +33,9 @@ async function refusedAsync(fn: () => Promise<unknown>, re: RegExp): Promise<voi
 describeEachBackend(backends, 'tensor() data', () => {
   it('refuses holes in sparse arrays, naming the index', () => {
     // eslint-disable-next-line no-sparse-arrays
-    refused(() => wg.tensor([1, , 3]), /^tensor: data\[1\] is a hole/);
+    refused(() => wg.tensor([1, , 3] as number[]), /^tensor: data\[1\] is a hole/);
     // eslint-disable-next-line no-sparse-arrays
-    refused(() => wg.tensor([[1, 2], , [5, 6]]), /^tensor: data\[1\] is a hole/);
+    refused(() => wg.tensor([[1, 2], , [5, 6]] as number[][]), /^tensor: data\[1\] is a hole/);
     const holey = [[1, 2], [3, 4]];
     delete (holey[1] as number[])[0];
     refused(() => wg.tensor(holey), /^tensor: data\[1\]\[0\] is a hole/);
