@@ -1,8 +1,10 @@
 // Reliability II (issue 15): inputs a careless or hostile user can give that used to read
 // stale memory, allocate without bound or fail with a raw TypeError/RangeError. Each case
 // must end in a WebgradError that names the op, before anything is allocated or changed.
-import { expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
 import * as wg from 'webgrad-gpu';
+import { gunzip, gunzipWithStream } from '../src/data/source.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 
 const backends = await backendsUnderTest();
@@ -69,5 +71,50 @@ describeEachBackend(backends, 'tensor() data', () => {
       expect((await e.item()) / ref).toBeCloseTo(1, 4); // float32 sum, relative 1e-4
       for (const x of [t, s, e]) x.dispose();
     }
+  });
+});
+
+describe('readIdx decompression is bounded by the header', () => {
+  // A ubyte header claiming 10 items (18 bytes in all), then 64 MiB of zeros: gzip squeezes
+  // them to ~64 KB. The read must stop near the implied size, not inflate the 64 MiB.
+  const header = new Uint8Array([0, 0, 0x08, 1, 0, 0, 0, 10]);
+  const body = new Uint8Array(64 << 20);
+  body.set(header);
+  const bomb = new Uint8Array(gzipSync(body, { level: 1 }));
+
+  it('stops at the size the header implies (Node zlib path)', async () => {
+    expect(bomb.length).toBeLessThan(1 << 20);
+    await refusedAsync(() => wg.data.readIdx(bomb, 'bomb.gz'), /^readIdx: bomb\.gz: decompresses to more than the 18 bytes its header implies \(stopped after \d+ bytes/);
+    const err = await wg.data.readIdx(bomb, 'bomb.gz').catch((e: Error) => e.message);
+    const stopped = Number(/stopped after (\d+) bytes/.exec(String(err))![1]);
+    expect(stopped).toBeLessThan(1 << 20); // one zlib chunk (16 KiB here), not 64 MiB
+  });
+
+  it('stops at the size the header implies (browser DecompressionStream path)', async () => {
+    const cap = (head: Uint8Array): number | null => (head.length < 8 ? null : 18);
+    const err = await gunzipWithStream(bomb, 'readIdx', 'bomb.gz', cap).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(wg.WebgradError);
+    const stopped = Number(/stopped after (\d+) bytes/.exec((err as Error).message)![1]);
+    expect(stopped).toBeLessThan(1 << 20);
+    // The same cap through the Node path, for symmetry.
+    await refusedAsync(() => gunzip(bomb, 'readIdx', 'bomb.gz', cap), /more than the 18 bytes/);
+  });
+
+  it('an honest gzip file of the implied size still reads; a bad header is refused early', async () => {
+    const good = new Uint8Array(18);
+    good.set(header);
+    good.set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 8);
+    const got = await wg.data.readIdx(new Uint8Array(gzipSync(good)));
+    expect(got.shape).toEqual([10]);
+    expect(Array.from(got.data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const badMagic = new Uint8Array(64 << 10);
+    badMagic.set([1, 2, 8, 1]);
+    await refusedAsync(() => wg.data.readIdx(new Uint8Array(gzipSync(badMagic))), /^readIdx: <buffer>: bad magic number 0x01 0x02/);
+  });
+
+  it('refuses dims whose product exceeds 2^31-1 elements', async () => {
+    const huge = new Uint8Array([0, 0, 0x08, 2, 0, 1, 0, 0, 0, 1, 0, 0]); // [65536, 65536]
+    refused(() => wg.data.parseIdx(huge), /^readIdx: <buffer>: shape \[65536,65536\] has 4294967296 elements, more than the 2147483647/);
+    await refusedAsync(() => wg.data.readIdx(new Uint8Array(gzipSync(huge))), /has 4294967296 elements/);
   });
 });
