@@ -67,7 +67,7 @@ const MAX_NESTING = 64;
 function nestedShape(data: NestedArray, path = 'data', depth = 0): number[] {
   if (!Array.isArray(data)) {
     if (typeof data !== 'number' && typeof data !== 'boolean') {
-      throw new WebgradError('tensor', `${path} is ${data === null ? 'null' : typeof data}, expected a number`);
+      throw new WebgradError('tensor', `${path} is ${typeof data}, expected a number`);
     }
     return [];
   }

@@ -1,5 +1,5 @@
 import { WebgradError, fmtShape } from '../errors.js';
-import { MAX_NUMEL } from '../shape.js';
+import { MAX_NUMEL, shapeBoundError } from '../shape.js';
 import { type ByteSource, gunzip, isGzip, readBytes } from './source.js';
 
 /**
@@ -106,6 +106,8 @@ function header(bytes: Uint8Array, name: string): Header | null {
   if (numel > MAX_NUMEL) {
     throw fail(`shape ${fmtShape(shape)} has ${numel} elements, more than the ${MAX_NUMEL} a tensor can hold (corrupt header?)`);
   }
+  const why = shapeBoundError(shape);
+  if (why !== null) throw fail(`${why} (corrupt header?)`);
   return { type, shape, numel, dataStart };
 }
 

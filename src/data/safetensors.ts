@@ -1,4 +1,5 @@
 import { WebgradError, fmtShape } from '../errors.js';
+import { shapeBoundError } from '../shape.js';
 import { type ByteSource, readBytes } from './source.js';
 
 /**
@@ -176,6 +177,8 @@ export function parseSafetensors(bytes: Uint8Array): {
         : bad(`unknown dtype ${JSON.stringify(code)}`);
     }
     if (!Array.isArray(shape) || !shape.every(isIndex)) throw bad(`shape must be non-negative integers, got ${JSON.stringify(shape)}`);
+    const why = shapeBoundError(shape as number[]);
+    if (why !== null) throw bad(why);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex) || offsets[0] > offsets[1]) {
       throw bad(`data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`);
     }
