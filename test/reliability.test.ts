@@ -157,3 +157,29 @@ describeEachBackend(backends, 'shapes from files and arguments are bounded', () 
     for (const t of [e, s]) t.dispose();
   });
 });
+
+describeEachBackend(backends, 'Module.loadStateDict is atomic', () => {
+  it('a dict whose second tensor is disposed leaves the first parameter unchanged', async () => {
+    const model = new wg.nn.Linear(3, 2);
+    const before = Array.from(await model.weight.toArray());
+    const w = wg.full([2, 3], 5);
+    const b = wg.zeros([2]);
+    b.dispose();
+    refused(() => model.loadStateDict({ weight: w, bias: b }), /^loadStateDict: cannot load the state dict into Linear: 'bias' was disposed/);
+    expect(Array.from(await model.weight.toArray())).toEqual(before);
+    // A good dict still loads afterwards.
+    const b2 = wg.ones([2]);
+    model.loadStateDict({ weight: w, bias: b2 });
+    expect(Array.from(await model.weight.toArray())).toEqual([5, 5, 5, 5, 5, 5]);
+    for (const t of [w, b2]) t.dispose();
+    model.dispose();
+  });
+
+  it('refuses null, a tensor, an array or a string as the dict', () => {
+    const model = new wg.nn.Linear(2, 2);
+    for (const [bad, what] of [[null, 'null'], [[], 'an array'], [wg.zeros([1]), 'a Tensor'], ['x', 'string']] as const) {
+      refused(() => model.loadStateDict(bad as unknown as Record<string, wg.Tensor>), new RegExp(`^loadStateDict: expected a state dict .*got ${what}$`));
+    }
+    model.dispose();
+  });
+});
