@@ -58,7 +58,7 @@ export async function save(dict: Record<string, Tensor> | StateTree, path?: stri
  */
 export async function load<T = Record<string, Tensor>>(source: ByteSource): Promise<T> {
   const { tensors, metadata } = await readSafetensors(source);
-  const out: Record<string, Tensor> = {};
+  const out: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   for (const [name, e] of Object.entries(tensors)) out[name] = tensor(e.data, { dtype: e.dtype }).reshape(e.shape);
   const skeleton = metadata?.[TREE_KEY];
   return (skeleton === undefined ? out : unflattenTree(skeleton, out, 'load')) as T;

@@ -120,7 +120,7 @@ describe('readIdx decompression is bounded by the header', () => {
 });
 
 /** A safetensors file with the given header JSON text and `data` bytes. */
-function safetensors(header: string, data = new Uint8Array(0)): Uint8Array {
+function safetensors(header: string, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   const h = new TextEncoder().encode(header);
   const out = new Uint8Array(8 + h.length + data.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
@@ -181,5 +181,52 @@ describeEachBackend(backends, 'Module.loadStateDict is atomic', () => {
       refused(() => model.loadStateDict(bad as unknown as Record<string, wg.Tensor>), new RegExp(`^loadStateDict: expected a state dict .*got ${what}$`));
     }
     model.dispose();
+  });
+});
+
+describeEachBackend(backends, 'safetensors names and keys', () => {
+  const f32 = (values: number[]): Uint8Array => new Uint8Array(new Float32Array(values).buffer);
+
+  it("a tensor named '__proto__' survives load()", async () => {
+    const bytes = safetensors('{"__proto__":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', f32([1, 2]));
+    const got = await wg.load(bytes);
+    expect(Object.keys(got)).toEqual(['__proto__']);
+    const t = got.__proto__ as unknown as wg.Tensor;
+    expect(t).toBeInstanceOf(wg.Tensor);
+    expect(Array.from(await t.toArray())).toEqual([1, 2]);
+    t.dispose();
+  });
+
+  it("save and load round-trip a tree key '__proto__'", async () => {
+    const t = wg.tensor([3, 4]);
+    const tree = JSON.parse('{"__proto__": {"w": 0}, "epoch": 2}') as Record<string, unknown>;
+    (tree.__proto__ as Record<string, unknown>).w = t;
+    const back = (await wg.load(await wg.save(tree as wg.StateTree))) as Record<string, Record<string, wg.Tensor>>;
+    expect(Object.keys(back).sort()).toEqual(['__proto__', 'epoch']);
+    expect(Array.from(await back.__proto__.w.toArray())).toEqual([3, 4]);
+    back.__proto__.w.dispose();
+    t.dispose();
+  });
+
+  it("dtype 'constructor' is an unknown dtype", async () => {
+    await refusedAsync(
+      () => wg.load(safetensors('{"w":{"dtype":"constructor","shape":[0],"data_offsets":[0,0]}}')),
+      /^loadSafetensors: tensor 'w': unknown dtype "constructor"$/,
+    );
+  });
+
+  it('duplicate header keys are refused', async () => {
+    await refusedAsync(
+      () => wg.load(safetensors('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}, "w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32([1]))),
+      /^loadSafetensors: header has the key "w" twice/,
+    );
+    await refusedAsync(
+      () => wg.load(safetensors('{"w":{"dtype":"F32","shape":[1],"shape":[1],"data_offsets":[0,4]}}', f32([1]))),
+      /^loadSafetensors: header has the key "shape" twice/,
+    );
+    // Escaped quotes in a name are one key, not a duplicate.
+    const ok = await wg.load(safetensors('{"a\\"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32([7])));
+    expect(Object.keys(ok)).toEqual(['a"b']);
+    ok['a"b'].dispose();
   });
 });
