@@ -230,3 +230,45 @@ describeEachBackend(backends, 'safetensors names and keys', () => {
     ok['a"b'].dispose();
   });
 });
+
+describeEachBackend(backends, 'raw TypeError/RangeError become WebgradError', () => {
+  it('nn.Linear checks its size and dtype before drawing random numbers', () => {
+    const t0 = Date.now();
+    refused(() => new wg.nn.Linear(1e5, 1e5), /^Linear: shape \[100000,100000\] has 10000000000 elements/);
+    refused(() => new wg.nn.Linear(46341, 46341), /^Linear: shape \[46341,46341\] has 2147488281 elements/);
+    expect(Date.now() - t0).toBeLessThan(1000); // no random numbers drawn (34 s before)
+    refused(() => new wg.nn.Linear(2, 2, { dtype: 'bogus' } as unknown as wg.nn.LinearOptions), /^Linear: dtype must be float32 or float64, got bogus$/);
+  });
+
+  it('optimizers refuse params that are not an iterable', () => {
+    refused(() => new wg.optim.Adam(null as never), /^Adam: params must be an iterable of tensors or groups .*got null$/);
+    const t = wg.zeros([2], { requiresGrad: true });
+    refused(() => new wg.optim.Adam(t as never), /^Adam: params must be an iterable .*got a Tensor of shape \[2\]$/);
+    refused(() => new wg.optim.SGD(5 as never, { lr: 0.1 }), /^SGD: params must be an iterable .*got number$/);
+    t.dispose();
+  });
+
+  it('DataLoader without a dataset or options', () => {
+    const DL = wg.data.DataLoader as unknown as new (...a: unknown[]) => unknown;
+    refused(() => new DL(), /^DataLoader: expected a dataset .*got undefined$/);
+    refused(() => new DL(null), /^DataLoader: expected a dataset .*got null$/);
+    const ds = { x: new Float32Array(4), y: new Int32Array(2), n: 2, features: 2 };
+    refused(() => new DL(ds), /^DataLoader: expected options with at least \{ batchSize \}/);
+  });
+
+  it('loadStateDict(null), init(null)', async () => {
+    const m = new wg.nn.Linear(1, 1);
+    refused(() => m.loadStateDict(null as never), /^loadStateDict: expected a state dict/);
+    m.dispose();
+    await refusedAsync(() => wg.init(null as never), /^init: options must be an object like \{ backend: 'webgpu' \}, got null$/);
+  });
+
+  it('save: a tree of plain values round-trips; a bad dict or a missing directory is refused', async () => {
+    const back = await wg.load(await wg.save({ a: 'x' } as unknown as wg.StateTree));
+    expect({ ...back }).toEqual({ a: 'x' });
+    await refusedAsync(() => wg.save(null as never), /^save: expected an object of tensors by name .*got null$/);
+    const t = wg.zeros([1]);
+    await refusedAsync(() => wg.save({ t }, '/nonexistent-dir-webgrad/x.safetensors'), /^save: cannot write '\/nonexistent-dir-webgrad\/x\.safetensors': its directory does not exist$/);
+    t.dispose();
+  });
+});
