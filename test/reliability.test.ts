@@ -272,3 +272,32 @@ describeEachBackend(backends, 'raw TypeError/RangeError become WebgradError', ()
     t.dispose();
   });
 });
+
+describeEachBackend(backends, 'emptyCache', (backend) => {
+  it('drops poolBytes to ~0 after a big computation; live tensors keep their memory', async () => {
+    const keepMe = wg.tensor([1, 2, 3]);
+    const bytesBefore = wg.memory().bytesInUse;
+    // ~16 MB of temporaries, freed into the pool by the scope.
+    const total = await wg.scope(async () => {
+      const a = wg.randn(1024, 1024);
+      const b = a.exp().mul(a).add(1).sum();
+      return b.item();
+    });
+    expect(Number.isFinite(total)).toBe(true);
+    const pooled = wg.memory().poolBytes;
+    if (backend === 'webgpu') expect(pooled).toBeGreaterThanOrEqual(4 << 20);
+    else expect(pooled).toBe(0); // the CPU backend caches nothing
+    wg.emptyCache();
+    expect(wg.memory().poolBytes).toBe(0);
+    expect(wg.memory().bytesInUse).toBe(bytesBefore);
+    // The library keeps working and keeps reporting what the pool holds.
+    const c = wg.randn(512, 512);
+    const s = c.sum();
+    await s.item();
+    s.dispose();
+    c.dispose();
+    if (backend === 'webgpu') expect(wg.memory().poolBytes).toBeGreaterThan(0);
+    expect(Array.from(await keepMe.toArray())).toEqual([1, 2, 3]);
+    keepMe.dispose();
+  });
+});

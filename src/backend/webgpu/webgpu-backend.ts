@@ -159,6 +159,10 @@ export class WebGPUBackend implements Backend {
     return { bytesInUse: this.#gpu.bytesInUse, poolBytes: this.#gpu.pool.pooledBytes };
   }
 
+  emptyCache(): void {
+    this.#gpu.emptyCache();
+  }
+
   // ---- data movement ----
 
   copy(src: Storage, dst: Storage): void {
