@@ -150,6 +150,12 @@ describeEachBackend(backends, 'shapes from files and arguments are bounded', () 
   it('an empty tensor whose reduction would be huge is refused before allocating', () => {
     refused(() => wg.zeros([2 ** 40, 2 ** 40, 0]), /^zeros: size 1099511627776/);
     refused(() => wg.zeros([65536, 65536, 0]), /^zeros: shape \[65536,65536,0\]: its non-zero sizes multiply to 4294967296/);
+    // Nor can a reshape or expand of a small tensor make such a shape.
+    const z = wg.zeros([0]);
+    refused(() => z.reshape([65536, 65536, 0]), /^reshape: shape \[65536,65536,0\]: its non-zero sizes multiply/);
+    const one = wg.zeros([1, 1]);
+    refused(() => one.expand([65536, 65536]), /^expand: shape \[65536,65536\] has 4294967296 elements/);
+    for (const t of [z, one]) t.dispose();
     // Within the bound, reductions over empty dims work and give the small result.
     const e = wg.zeros([3, 5, 0]);
     const s = e.sum(2);
