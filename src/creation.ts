@@ -54,22 +54,34 @@ function shapeArg(op: string, shape: Shape | number): number[] {
   return s;
 }
 
-/** Shape of a nested array, checking that it is not ragged. */
-function nestedShape(data: NestedArray, path = 'data'): number[] {
+/**
+ * Deeper nesting is refused: the shape walk recurses once per level, and 20,000 levels
+ * overflowed the stack; kernels index at most 8 non-mergeable dims anyway (dims.ts).
+ */
+const MAX_NESTING = 64;
+
+/**
+ * Shape of a nested array, checking that it is not ragged, has no holes (`[1, , 3]`:
+ * `forEach` skips them, so the data would be shorter than the shape) and holds only numbers.
+ */
+function nestedShape(data: NestedArray, path = 'data', depth = 0): number[] {
   if (!Array.isArray(data)) {
     if (typeof data !== 'number' && typeof data !== 'boolean') {
       throw new WebgradError('tensor', `${path} is ${typeof data}, expected a number`);
     }
     return [];
   }
+  if (depth >= MAX_NESTING) throw new WebgradError('tensor', `nested arrays deeper than ${MAX_NESTING} levels (at ${path})`);
   if (data.length === 0) return [0];
-  const inner = nestedShape(data[0], `${path}[0]`);
-  data.forEach((d, i) => {
-    const s = nestedShape(d, `${path}[${i}]`);
-    if (s.length !== inner.length || s.some((v, j) => v !== inner[j])) {
+  let inner: number[] = [];
+  for (let i = 0; i < data.length; i++) {
+    if (!Object.hasOwn(data, i)) throw new WebgradError('tensor', `${path}[${i}] is a hole in a sparse array, expected a number`);
+    const s = nestedShape(data[i], `${path}[${i}]`, depth + 1);
+    if (i === 0) inner = s;
+    else if (s.length !== inner.length || s.some((v, j) => v !== inner[j])) {
       throw new WebgradError('tensor', `ragged nested array: ${path}[${i}] has shape ${fmtShape(s)} but ${path}[0] has shape ${fmtShape(inner)}`);
     }
-  });
+  }
   return [data.length, ...inner];
 }
 
@@ -96,8 +108,9 @@ export function tensor(data: NestedArray | TypedArray, opts: CreateOptions = {})
   const shape = nestedShape(data);
   checkShape('tensor', shape);
   const flat: number[] = [];
+  // Plain loops: nestedShape has checked there are no holes, so every index is visited.
   const walk = (d: NestedArray): void => {
-    if (Array.isArray(d)) d.forEach(walk);
+    if (Array.isArray(d)) for (let i = 0; i < d.length; i++) walk(d[i]);
     else flat.push(Number(d));
   };
   walk(data);

@@ -15,7 +15,7 @@ export { manualSeed } from './random.js';
 export { init, destroy, backendInfo, type InitOptions, type BackendChoice } from './runtime.js';
 export { setLogger, type Logger } from './logger.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
-export { scope, keep, memory, type Disposable, type MemoryReport, type HostRange } from './memory.js';
+export { scope, keep, memory, emptyCache, type Disposable, type MemoryReport, type HostRange } from './memory.js';
 export { WebgradError } from './errors.js';
 export type { DType, TypedArray } from './dtype.js';
 export type { Shape } from './shape.js';

@@ -215,3 +215,18 @@ export function memory(): MemoryReport {
   const b = getBackend();
   return { liveTensors, ...b.memory(), backend: b.name };
 }
+
+/**
+ * Frees the GPU buffers the backend keeps for reuse; live tensors keep theirs. `memory().poolBytes`
+ * drops to 0. A no-op on the CPU backend, which caches nothing.
+ *
+ * PyTorch equivalent: `torch.cuda.empty_cache`.
+ *
+ * @example
+ * ```ts
+ * wg.emptyCache(); // after a big evaluation, before a smaller training loop
+ * ```
+ */
+export function emptyCache(): void {
+  getBackend().emptyCache();
+}

@@ -57,6 +57,9 @@ export function getBackend(): Backend {
  * ```
  */
 export async function init(opts: InitOptions = {}): Promise<BackendInfo> {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    throw new WebgradError('init', `options must be an object like { backend: 'webgpu' }, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  }
   const choice = options('init', opts, ['backend', 'verbose']).backend ?? 'auto';
   if (!['auto', 'webgpu', 'cpu'].includes(choice)) {
     throw new WebgradError('init', `backend must be 'auto', 'webgpu' or 'cpu', got '${String(choice)}'`);

@@ -22,7 +22,7 @@ export function isFlat(tree: StateTree): tree is Record<string, Tensor> {
 
 /** Splits a tree into its tensors (by dotted path) and the JSON skeleton that points at them. */
 export function flattenTree(tree: StateTree, op: string): { tensors: Record<string, Tensor>; skeleton: string } {
-  const tensors: Record<string, Tensor> = {};
+  const tensors: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   const walk = (v: StateValue, path: string[]): unknown => {
     if (v instanceof Tensor) {
       const name = path.join('.');
@@ -34,7 +34,7 @@ export function flattenTree(tree: StateTree, op: string): { tensors: Record<stri
     if (v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean') return v;
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, String(i)]));
     if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-      const out: Record<string, unknown> = {};
+      const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       for (const [k, x] of Object.entries(v as StateTree)) if (x !== undefined) out[k] = walk(x, [...path, k]);
       return out;
     }
@@ -51,12 +51,13 @@ export function unflattenTree(skeleton: string, tensors: Record<string, Tensor>,
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
     if (keys.length === 1 && typeof o.$tensor === 'string') {
-      const t = tensors[o.$tensor];
+      const t = Object.hasOwn(tensors, o.$tensor) ? tensors[o.$tensor] : undefined;
       if (t === undefined) throw new WebgradError(op, `the file's tree names a tensor '${o.$tensor}' that the file does not hold`);
       return t;
     }
     if (keys.length === 1 && typeof o.$number === 'string') return Number(o.$number);
-    const out: Record<string, unknown> = {};
+    // Null prototype: a key '__proto__' from the file stays an ordinary key.
+    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const k of keys) out[k] = walk(o[k]);
     return out;
   };

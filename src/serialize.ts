@@ -3,7 +3,7 @@ import { type ByteSource, isNode } from './data/source.js';
 import { encodeSafetensors, readSafetensors } from './data/safetensors.js';
 import { WebgradError } from './errors.js';
 import { type StateTree, TREE_KEY, flattenTree, isFlat, unflattenTree } from './serialize-tree.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 /**
  * Serialises named tensors as safetensors (what `safetensors.torch.load_file` reads), e.g. a
@@ -24,6 +24,10 @@ import type { Tensor } from './tensor.js';
  * ```
  */
 export async function save(dict: Record<string, Tensor> | StateTree, path?: string, metadata?: Record<string, string>): Promise<Uint8Array> {
+  if (typeof dict !== 'object' || dict === null || Array.isArray(dict) || dict instanceof Tensor) {
+    const got = dict === null ? 'null' : Array.isArray(dict) ? 'an array' : dict instanceof Tensor ? 'a Tensor' : typeof dict;
+    throw new WebgradError('save', `expected an object of tensors by name (or a tree of them), got ${got}`);
+  }
   let tensors = dict as Record<string, Tensor>;
   if (!isFlat(dict)) {
     const flat = flattenTree(dict, 'save');
@@ -38,7 +42,13 @@ export async function save(dict: Record<string, Tensor> | StateTree, path?: stri
   if (path !== undefined) {
     if (!isNode) throw new WebgradError('save', 'writing to a path needs Node; in a browser, use the returned bytes');
     const fs = await import('node:fs/promises');
-    await fs.writeFile(path, bytes);
+    try {
+      await fs.writeFile(path, bytes);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'its directory does not exist' : (e as Error).message;
+      throw new WebgradError('save', `cannot write '${path}': ${why}`);
+    }
   }
   return bytes;
 }
@@ -58,7 +68,7 @@ export async function save(dict: Record<string, Tensor> | StateTree, path?: stri
  */
 export async function load<T = Record<string, Tensor>>(source: ByteSource): Promise<T> {
   const { tensors, metadata } = await readSafetensors(source);
-  const out: Record<string, Tensor> = {};
+  const out: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   for (const [name, e] of Object.entries(tensors)) out[name] = tensor(e.data, { dtype: e.dtype }).reshape(e.shape);
   const skeleton = metadata?.[TREE_KEY];
   return (skeleton === undefined ? out : unflattenTree(skeleton, out, 'load')) as T;

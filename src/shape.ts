@@ -23,6 +23,27 @@ export function checkShape(op: string, shape: Shape): void {
     check(Number.isInteger(d) && d >= 0, op, () => `sizes must be non-negative integers, got ${fmtShape(shape)}`);
   }
   check(numelOf(shape) <= MAX_NUMEL, op, () => `shape ${fmtShape(shape)} has ${numelOf(shape)} elements, more than the ${MAX_NUMEL} a tensor can hold`);
+  const why = shapeBoundError(shape);
+  check(why === null, op, () => why!);
+}
+
+/**
+ * Why a shape of non-negative integers is out of bounds, or null. Besides its element count,
+ * the product of its non-zero dims must fit MAX_NUMEL: an empty [2^40, 2^40, 0] holds nothing,
+ * but reducing over its last dim would make 2^80 outputs (a reduction of [2^31, 2^31, 0] on
+ * the CPU ran 21 s and allocated 8.5 GB before this). Every shape a reduction, slice or
+ * permutation derives from a bounded shape is then bounded too.
+ */
+export function shapeBoundError(shape: Shape): string | null {
+  let nonzero = 1;
+  for (const d of shape) {
+    if (d > MAX_NUMEL) return `size ${d} in shape ${fmtShape(shape)} is more than the ${MAX_NUMEL} a dim can hold`;
+    if (d > 0) nonzero *= d;
+  }
+  if (nonzero > MAX_NUMEL) {
+    return `shape ${fmtShape(shape)}: its non-zero sizes multiply to ${nonzero}, more than the ${MAX_NUMEL} elements a tensor can hold (a reduction over its empty dims would make that many)`;
+  }
+  return null;
 }
 
 /** NumPy/PyTorch broadcasting: dims are aligned from the right; a dim of 1 stretches. */

@@ -234,6 +234,8 @@ export interface Backend {
   read(s: Storage): Promise<TypedArray>;
   release(s: Storage): void;
   memory(): MemoryInfo;
+  /** Frees the memory cached for reuse (the buffer pool); storage of live tensors is kept. */
+  emptyCache(): void;
   /**
    * The values themselves when the storage is host memory (the CPU backend), else null: lets
    * an op check data it can see without a readback (crossEntropy's targets). Never copied.

@@ -145,6 +145,8 @@ export class ArrayLoader {
 }
 
 export function toDataset(ds: DatasetLike): Dataset {
+  check(typeof ds === 'object' && ds !== null, OP, () =>
+    `expected a dataset ({ x, y, n, features } or what loadMnist returns) and options with at least { batchSize }, got ${ds === null ? 'null' : typeof ds}`);
   const d: Dataset = 'images' in ds
     ? { x: ds.images, y: ds.labels, n: ds.count, features: ds.featureSize ?? (ds.count > 0 ? ds.images.length / ds.count : 0) }
     : ds;

@@ -1,4 +1,5 @@
 import { WebgradError, fmtShape } from '../errors.js';
+import { MAX_NUMEL, shapeBoundError } from '../shape.js';
 import { type ByteSource, gunzip, isGzip, readBytes } from './source.js';
 
 /**
@@ -62,6 +63,31 @@ export function parseIdx(bytes: Uint8Array, name = '<buffer>'): IdxArray {
   const fail = (msg: string) => new WebgradError(OP, `${name}: ${msg}`);
   if (isGzip(bytes)) throw fail('is gzip-compressed; readIdx() decompresses it, parseIdx() takes raw IDX bytes');
   if (bytes.length < 4) throw fail(`expected at least 4 bytes of IDX header, got ${bytes.length}`);
+  const h = header(bytes, name);
+  if (h === null) throw fail(`expected at least ${4 + 4 * bytes[3]} bytes of header for ${bytes[3]} dims, got ${bytes.length}`);
+  const { type, shape, numel, dataStart } = h;
+  const expected = dataStart + numel * type.size;
+  if (bytes.length !== expected) {
+    throw fail(`expected ${expected} bytes for shape ${fmtShape(shape)} of ${type.dtype}, got ${bytes.length}`);
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { dtype: type.dtype, shape, data: type.read(dv, dataStart, numel) };
+}
+
+interface Header {
+  type: IdxType;
+  shape: number[];
+  numel: number;
+  dataStart: number;
+}
+
+/**
+ * The header at the start of `bytes`, or null if they end before it does; a bad magic number,
+ * type code or a shape of more than MAX_NUMEL elements is refused.
+ */
+function header(bytes: Uint8Array, name: string): Header | null {
+  const fail = (msg: string) => new WebgradError(OP, `${name}: ${msg}`);
+  if (bytes.length < 4) return null;
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const magic = Array.from(bytes.subarray(0, 4), hex).join(' ');
     throw fail(`bad magic number ${magic}: an IDX file starts with 0x00 0x00, a type code and the number of dims`);
@@ -72,19 +98,17 @@ export function parseIdx(bytes: Uint8Array, name = '<buffer>'): IdxArray {
   }
   const ndims = bytes[3];
   const dataStart = 4 + 4 * ndims;
-  if (bytes.length < dataStart) {
-    throw fail(`expected at least ${dataStart} bytes of header for ${ndims} dims, got ${bytes.length}`);
-  }
+  if (bytes.length < dataStart) return null;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
   for (let i = 0; i < ndims; i++) shape.push(dv.getUint32(4 + 4 * i, false));
   const numel = shape.reduce((a, b) => a * b, 1);
-  const expected = dataStart + numel * type.size;
-  if (!Number.isSafeInteger(expected)) throw fail(`shape ${fmtShape(shape)} is too large to be real (corrupt header?)`);
-  if (bytes.length !== expected) {
-    throw fail(`expected ${expected} bytes for shape ${fmtShape(shape)} of ${type.dtype}, got ${bytes.length}`);
+  if (numel > MAX_NUMEL) {
+    throw fail(`shape ${fmtShape(shape)} has ${numel} elements, more than the ${MAX_NUMEL} a tensor can hold (corrupt header?)`);
   }
-  return { dtype: type.dtype, shape, data: type.read(dv, dataStart, numel) };
+  const why = shapeBoundError(shape);
+  if (why !== null) throw fail(`${why} (corrupt header?)`);
+  return { type, shape, numel, dataStart };
 }
 
 /**
@@ -93,6 +117,16 @@ export function parseIdx(bytes: Uint8Array, name = '<buffer>'): IdxArray {
  */
 export async function readIdx(source: ByteSource, name?: string): Promise<IdxArray> {
   const src = await readBytes(source, OP, name);
-  const bytes = isGzip(src.bytes) ? await gunzip(src.bytes, OP, src.name) : src.bytes;
+  const bytes = isGzip(src.bytes) ? await gunzip(src.bytes, OP, src.name, (head) => idxSize(head, src.name)) : src.bytes;
   return parseIdx(bytes, src.name);
+}
+
+
+/**
+ * The file size an IDX header implies, or null until the header is complete (at most 1,024
+ * bytes): readIdx stops decompressing past it. A bad header is refused here, as parseIdx would.
+ */
+function idxSize(head: Uint8Array, name: string): number | null {
+  const h = header(head, name);
+  return h === null ? null : h.dataStart + h.numel * h.type.size;
 }

@@ -1,4 +1,5 @@
 import { WebgradError, fmtShape } from '../errors.js';
+import { shapeBoundError } from '../shape.js';
 import { type ByteSource, readBytes } from './source.js';
 
 /**
@@ -145,6 +146,8 @@ export function parseSafetensors(bytes: Uint8Array): {
     throw fail('header is not valid UTF-8');
   }
   if (!text.startsWith('{')) throw fail(`header must start with '{', got ${JSON.stringify(text.slice(0, 16))}`);
+  const dup = duplicateKey(text);
+  if (dup !== null) throw fail(`header has the key ${JSON.stringify(dup)} twice (JSON.parse would keep only the last)`);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -155,7 +158,8 @@ export function parseSafetensors(bytes: Uint8Array): {
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
+  // Null-prototype maps: a tensor named '__proto__' is an ordinary entry, not a prototype.
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   const infos: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === META) {
@@ -169,13 +173,15 @@ export function parseSafetensors(bytes: Uint8Array): {
     const bad = (msg: string) => fail(`tensor '${name}': ${msg}`);
     if (!isObject(info)) throw bad('expected {"dtype", "shape", "data_offsets"}');
     const { dtype: code, shape, data_offsets: offsets } = info;
-    const known = typeof code === 'string' ? FROM_CODE[code] : undefined;
+    const known = typeof code === 'string' && Object.hasOwn(FROM_CODE, code) ? FROM_CODE[code] : undefined;
     if (known === undefined) {
       throw typeof code === 'string' && OTHER_CODES.includes(code)
         ? bad(`unsupported dtype ${code} (webgrad reads F32, I32 and F64)`)
         : bad(`unknown dtype ${JSON.stringify(code)}`);
     }
     if (!Array.isArray(shape) || !shape.every(isIndex)) throw bad(`shape must be non-negative integers, got ${JSON.stringify(shape)}`);
+    const why = shapeBoundError(shape as number[]);
+    if (why !== null) throw bad(why);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex) || offsets[0] > offsets[1]) {
       throw bad(`data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`);
     }
@@ -198,7 +204,7 @@ export function parseSafetensors(bytes: Uint8Array): {
   }
   if (at !== dataLen) throw fail(`${dataLen - at} bytes after the last tensor: the byte buffer is ${dataLen} bytes, tensors cover ${at}`);
 
-  const tensors: Record<string, SafetensorsEntry> = {};
+  const tensors: Record<string, SafetensorsEntry> = Object.create(null) as Record<string, SafetensorsEntry>;
   for (const t of infos) {
     const raw = bytes.slice(dataStart + t.begin, dataStart + t.end);
     tensors[t.name] = { dtype: t.dtype, shape: t.shape, data: fromLittleEndian(t.dtype, raw) };
@@ -237,3 +243,37 @@ function fromLittleEndian(dtype: SafetensorsDtype, raw: Uint8Array<ArrayBuffer>)
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * The first key that appears twice in one object of the JSON `text`, or null. JSON.parse keeps
+ * the last silently, so a file could show one tensor to one reader and another to us. Invalid
+ * JSON yields null here and is refused by JSON.parse after.
+ */
+function duplicateKey(text: string): string | null {
+  const stack: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') stack.push(new Set());
+    else if (c === '[') stack.push(null);
+    else if (c === '}' || c === ']') stack.pop();
+    else if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const raw = text.slice(i, j + 1);
+      i = j;
+      let k = j + 1;
+      while (k < text.length && (text[k] === ' ' || text[k] === '\t' || text[k] === '\n' || text[k] === '\r')) k++;
+      const keys = stack.at(-1);
+      if (text[k] !== ':' || !keys) continue;
+      let key: string;
+      try {
+        key = JSON.parse(raw) as string;
+      } catch {
+        return null;
+      }
+      if (keys.has(key)) return key;
+      keys.add(key);
+    }
+  }
+  return null;
+}

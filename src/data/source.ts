@@ -73,25 +73,71 @@ function describe(source: ByteSource): string {
 /** gzip streams start with the two bytes 0x1f 0x8b (RFC 1952). */
 export const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
-/** Decompresses gzip: node:zlib in Node, `DecompressionStream` elsewhere. */
-export async function gunzip(bytes: Uint8Array, op: string, name: string): Promise<Uint8Array> {
-  if (!isNode) return gunzipWithStream(bytes, op, name);
+/**
+ * How many decompressed bytes a format allows, judged from the first bytes out: `null` while
+ * more are needed to tell (an IDX header is at most 1,024 bytes). Decompression stops once the
+ * output passes it, so a small gzip file that claims a tiny array cannot inflate to gigabytes.
+ */
+export type OutputCap = (head: Uint8Array) => number | null;
+
+/** Decompresses gzip: node:zlib in Node, `DecompressionStream` elsewhere; `cap` bounds the output. */
+export async function gunzip(bytes: Uint8Array, op: string, name: string, cap?: OutputCap): Promise<Uint8Array> {
+  if (!isNode) return gunzipWithStream(bytes, op, name, cap);
   const zlib = await import('node:zlib');
-  const out = await new Promise<Uint8Array>((resolve, reject) =>
-    zlib.gunzip(bytes, (err, res) => (err ? reject(err) : resolve(res))),
-  ).catch((e: Error) => {
-    throw new WebgradError(op, `${name}: gzip data is corrupt (${e.message})`);
-  });
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  const z = zlib.createGunzip();
+  z.end(bytes);
+  // Breaking out of the loop (over the cap) destroys the stream: nothing more is inflated.
+  return collect(z as AsyncIterable<Uint8Array>, op, name, cap);
 }
 
 /** The browser path, exported so Node tests can run it too (Node >= 18 has DecompressionStream). */
-export async function gunzipWithStream(bytes: Uint8Array, op: string, name: string): Promise<Uint8Array> {
-  try {
+export async function gunzipWithStream(bytes: Uint8Array, op: string, name: string, cap?: OutputCap): Promise<Uint8Array> {
+  async function* chunks(): AsyncGenerator<Uint8Array> {
     const input = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream();
-    const stream = input.pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    const reader = input.pipeThrough(new DecompressionStream('gzip')).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      // Runs when the consumer stops early too: cancelling stops the decompression.
+      await reader.cancel().catch(() => {});
+    }
+  }
+  return collect(chunks(), op, name, cap);
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>, op: string, name: string, cap: OutputCap | undefined): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let limit: number | null = null;
+  try {
+    for await (const chunk of chunks) {
+      // A plain Uint8Array, not a Buffer (see tryReadBytes).
+      const c = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      parts.push(c);
+      total += c.byteLength;
+      if (cap !== undefined && limit === null) limit = cap(total === c.byteLength ? c : concat(parts, total));
+      if (limit !== null && total > limit) {
+        throw new WebgradError(op, `${name}: decompresses to more than the ${limit} bytes its header implies ` +
+          `(stopped after ${total} bytes; a corrupt or hostile file)`);
+      }
+    }
   } catch (e) {
+    if (e instanceof WebgradError) throw e;
     throw new WebgradError(op, `${name}: gzip data is corrupt (${(e as Error).message})`);
   }
+  return parts.length === 1 ? parts[0] : concat(parts, total);
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }

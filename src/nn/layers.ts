@@ -6,7 +6,7 @@ import { relu, sigmoid, tanh } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import { flatten } from '../ops/shape-ops.js';
 import { logSoftmax, softmax } from '../ops/softmax.js';
-import { normalizeDim } from '../shape.js';
+import { checkShape, normalizeDim } from '../shape.js';
 import { globalRng } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
@@ -66,7 +66,10 @@ export class Linear extends Module {
     checkFeatures('Linear', 'inFeatures', inFeatures);
     checkFeatures('Linear', 'outFeatures', outFeatures);
     const dtype = options('Linear', opts, ['bias', 'dtype']).dtype ?? 'float32';
-    if (dtype === 'int32') throw new WebgradError('Linear', 'dtype must be float32 or float64, got int32');
+    if (dtype !== 'float32' && dtype !== 'float64') throw new WebgradError('Linear', `dtype must be float32 or float64, got ${String(dtype)}`);
+    // Checked before drawing: Linear(46341, 46341) drew random numbers for 34 s before the
+    // allocation failed, and Linear(1e5, 1e5) threw a raw RangeError.
+    checkShape('Linear', [outFeatures, inFeatures]);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0;

@@ -318,24 +318,38 @@ export abstract class Module {
    * Nothing is written unless every check passes.
    */
   loadStateDict(dict: Record<string, Tensor>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+    if (typeof dict !== 'object' || dict === null || Array.isArray(dict) || dict instanceof Tensor) {
+      const got = dict === null ? 'null' : Array.isArray(dict) ? 'an array' : dict instanceof Tensor ? 'a Tensor' : typeof dict;
+      throw new WebgradError('loadStateDict', `expected a state dict (an object of tensors by name, as stateDict() or load() returns), got ${got}`);
+    }
     const strict = options('loadStateDict', opts, ['strict']).strict ?? true;
     const params = new Map(this.#stateEntries());
-    const missingKeys = [...params.keys()].filter((k) => !(k in dict));
+    // Own properties only: a name like 'constructor' must not find Object.prototype's.
+    const has = (k: string): boolean => Object.hasOwn(dict, k) && dict[k] !== undefined;
+    const missingKeys = [...params.keys()].filter((k) => !has(k));
     const unexpectedKeys = Object.keys(dict).filter((k) => !params.has(k));
     const problems: string[] = [];
+    // Everything a copy could fail on is checked here, before the first write: a refused
+    // load leaves every parameter as it was (copying one at a time used to overwrite '0.weight'
+    // and then fail on a disposed '0.bias').
     for (const [name, p] of params) {
+      if (!has(name)) continue;
       const src = dict[name];
-      if (src === undefined) continue;
       if (!(src instanceof Tensor)) problems.push(`'${name}' is not a Tensor`);
+      else if (src.isDisposed) problems.push(`'${name}' was disposed`);
+      else if (p.isDisposed) problems.push(`the module's '${name}' was disposed`);
+      else if (src.backend !== p.backend) problems.push(`'${name}' is on the ${src.backend.name} backend, the module on ${p.backend.name}`);
       else if (!sameShape(src.shape, p.shape)) {
         problems.push(`size mismatch for '${name}': the checkpoint has shape ${fmtShape(src.shape)}, the module has ${fmtShape(p.shape)}`);
+      } else if (p.dtype === 'int32' && src.dtype !== 'int32') {
+        problems.push(`'${name}' is ${src.dtype} in the checkpoint but int32 in the module (the cast would truncate)`);
       }
     }
     if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.map((k) => `'${k}'`).join(', ')}`);
     if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.map((k) => `'${k}'`).join(', ')}`);
     if (problems.length) throw new WebgradError('loadStateDict', `cannot load the state dict into ${this.constructor.name}: ${problems.join('; ')}`);
     noGrad(() => {
-      for (const [name, p] of params) if (dict[name] !== undefined) p.copy_(dict[name]);
+      for (const [name, p] of params) if (has(name)) p.copy_(dict[name]);
     });
     return { missingKeys, unexpectedKeys };
   }

@@ -1,6 +1,6 @@
 import type { DType } from '../dtype.js';
 import { WebgradError, check, fmtShape } from '../errors.js';
-import { type Shape, broadcastStrides, contiguousStrides, normalizeDim, numelOf, sameShape } from '../shape.js';
+import { type Shape, broadcastStrides, checkShape, contiguousStrides, normalizeDim, numelOf, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkLive, opScope, record, wrap } from './util.js';
 
@@ -17,6 +17,7 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
   const out = shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.numel / known) : d));
   check(numelOf(out) === x.numel && out.every(Number.isInteger), op, () =>
     `shape ${fmtShape(shape)} is invalid for a tensor of shape ${fmtShape(x.shape)} (${x.numel} elements)`);
+  checkShape(op, out);
   return out;
 }
 
@@ -101,6 +102,7 @@ export function reduceTo(g: Tensor, shape: Shape): Tensor {
 /** Broadcast copy of `x` to `shape` (and optionally another dtype), recorded for autograd. */
 export function expandTo(op: string, x: Tensor, shape: Shape, dtype: DType = x.dtype): Tensor {
   checkLive(op, x);
+  checkShape(op, shape);
   check(shape.length >= x.ndim, op, () => `cannot expand shape ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   const off = shape.length - x.ndim;
   x.shape.forEach((d, i) => {

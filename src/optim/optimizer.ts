@@ -1,6 +1,6 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { zerosLike } from '../creation.js';
-import { WebgradError } from '../errors.js';
+import { WebgradError, fmtShape } from '../errors.js';
 import { keep } from '../memory.js';
 import { zeroGrads, type ZeroGradOptions } from '../nn/module.js';
 import { options } from '../options.js';
@@ -61,6 +61,12 @@ export abstract class Optimizer<O extends object, S extends ParamState> {
     this.name = name;
     const given = options<Partial<O>>(name, opts, Object.keys(defaults) as (keyof O & string)[]);
     this.defaults = { ...defaults, ...definedOnly(given) };
+    const iterable = typeof params === 'object' && params !== null && !(params instanceof Tensor) &&
+      typeof (params as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function';
+    if (!iterable) {
+      const got = params === null ? 'null' : params instanceof Tensor ? `a Tensor of shape ${fmtShape(params.shape)}` : typeof params;
+      throw new WebgradError(name, `params must be an iterable of tensors or groups (e.g. model.parameters(), or [w, b]), got ${got}`);
+    }
     const items = [...(params as Iterable<Tensor | ParamGroupSpec<O>>)];
     if (items.length === 0) throw new WebgradError(name, 'got an empty parameter list');
     const specs: ParamGroupSpec<O>[] = items.every((p) => p instanceof Tensor)

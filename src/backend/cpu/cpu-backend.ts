@@ -81,6 +81,9 @@ export class CpuBackend implements Backend {
     return { bytesInUse: this.#bytesInUse, poolBytes: 0 };
   }
 
+  /** Nothing is cached: released arrays go to the garbage collector. */
+  emptyCache(): void {}
+
   // ---- data movement ----
 
   copy(src: Storage, dst: Storage): void {

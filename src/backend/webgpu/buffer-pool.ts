@@ -145,6 +145,16 @@ export class BufferPool {
     this.#freeOrder = this.#freeOrder.slice(i);
   }
 
+  /**
+   * Destroys every free buffer and forgets the peak working set, so the pool grows again only
+   * to what the program needs from now on (after a big computation it kept that peak forever).
+   */
+  empty(): void {
+    this.trim(0);
+    this.#freeOrder = [];
+    this.#peakLiveBytes = this.#liveBytes;
+  }
+
   #isFree(b: PooledBuffer): boolean {
     return this.#free.get(b.size)?.includes(b) ?? false;
   }

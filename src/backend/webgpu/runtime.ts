@@ -178,6 +178,17 @@ export class GpuRuntime {
     return out;
   }
 
+  /**
+   * Destroys every pooled buffer: submits first, so buffers waiting for recorded work become
+   * free, then empties the pool and the readback staging buffers.
+   */
+  emptyCache(): void {
+    if (this.#destroyed || this.#lost !== null) return;
+    this.recorder.submit();
+    this.pool.empty();
+    this.staging.destroy();
+  }
+
   flush(): void {
     if (this.#destroyed || this.#lost !== null) return;
     this.recorder.submit();

@@ -35,6 +35,9 @@ import type { GatherArgs, ScatterArgs } from '../backend.js';
 import * as gat from './gather.js';
 import * as srt from './sort.js';
 
+/** Zeros for the bytes between an upload's end and its last whole vec4 (at most 12). */
+const ZERO_TAIL = new Uint8Array(16);
+
 export type AdapterDescription = NonNullable<BackendInfo['adapter']>;
 
 /**
@@ -111,7 +114,13 @@ export class WebGPUBackend implements Backend {
       // A differently typed array is converted first, as a typed-array store would.
       const src = data instanceof (dtype === 'int32' ? Int32Array : Float32Array) ? data : typedArrayFor(dtype, data);
       // writeBuffer is ordered before the next submit, so kernels recorded after see the data.
-      this.#gpu.device.queue.writeBuffer(s.buffer!.gpu, 0, src.buffer, src.byteOffset, src.byteLength);
+      const gpu = s.buffer!.gpu;
+      this.#gpu.device.queue.writeBuffer(gpu, 0, src.buffer, src.byteOffset, src.byteLength);
+      // The pooled buffer may be larger and hold a freed tensor's bytes. The vec4 kernels read
+      // the last vec4 whole (elementwise.ts fitsVec4), so its lanes past numel are zeroed: no
+      // kernel sees stale values, even in lanes whose results are discarded.
+      const tail = Math.min(Math.ceil(src.byteLength / 16) * 16, s.buffer!.size) - src.byteLength;
+      if (tail > 0) this.#gpu.device.queue.writeBuffer(gpu, src.byteLength, ZERO_TAIL, 0, tail);
     }
     return s;
   }
@@ -148,6 +157,10 @@ export class WebGPUBackend implements Backend {
 
   memory(): MemoryInfo {
     return { bytesInUse: this.#gpu.bytesInUse, poolBytes: this.#gpu.pool.pooledBytes };
+  }
+
+  emptyCache(): void {
+    this.#gpu.emptyCache();
   }
 
   // ---- data movement ----
