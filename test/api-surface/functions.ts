@@ -158,6 +158,20 @@ export const FUNCTIONS: Record<string, Run> = {
     expect(k!.isDisposed).toBe(false);
     expect(d!.isDisposed).toBe(true);
   },
+  emptyCache: async (ctx) => {
+    // A computation big enough to leave buffers in the WebGPU pool; the CPU backend has no pool.
+    const x = wg.ones([512, 512]);
+    const y = x.mm(x);
+    expect(await y.sum().item()).toBe(512 * 512 * 512);
+    x.dispose();
+    y.dispose();
+    const live = wg.memory().liveTensors;
+    wg.emptyCache();
+    const after = wg.memory();
+    expect(after.poolBytes).toBe(0);
+    expect(after.liveTensors).toBe(live);
+    if (ctx.backend === 'webgpu') expect(await wg.ones([3]).sum().item()).toBe(3); // the pool refills
+  },
   memory: (ctx) => {
     const before = wg.memory();
     const t = wg.zeros([4]);
