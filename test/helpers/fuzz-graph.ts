@@ -67,6 +67,8 @@ export interface Leaf {
 export interface Program {
   leaves: Leaf[];
   ops: Op[];
+  /** The output's shape, as the plan computed it (run() must agree). */
+  shape: number[];
 }
 
 const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -364,7 +366,7 @@ export function plan(raw: RawCase, smooth: boolean): Program {
       }
     }
   }
-  return { leaves, ops };
+  return { leaves, ops, shape };
 }
 
 /** where's mask: 0/1 in a pattern of the raw numbers, so both branches are taken. */
