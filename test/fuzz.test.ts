@@ -1,6 +1,10 @@
-// Property-based tests over random op graphs (test/helpers/fuzz-graph.ts): unary ops, binary
-// ops with broadcasting, matmul (vector, matrix, batched), sum/mean/max/min along dims,
-// softmax/logSoftmax, reshape/transpose and clamp, in chains of up to 6 ops.
+// Property-based tests over random op graphs (test/helpers/fuzz-graph.ts): unary ops and the
+// activations (gelu, silu, leakyRelu, elu, softplus, log1p, expm1, sin, cos, erf), binary ops
+// with broadcasting, maximum/minimum/where, matmul (vector, matrix, batched with broadcast
+// batches), sum/mean/max/min/amax/logsumexp/var/std/norm along dims, cumsum, softmax/logSoftmax,
+// reshape/transpose/permute, cat/split/chunk/narrow/slice/flip/repeat, indexSelect/gather with
+// host-known indices, and clamp, in chains of up to 6 ops; the output shape the plan computed
+// is checked too.
 //
 // 1. Forward values and the gradients of every leaf, on each backend in float32, against the
 //    CPU backend in float64 (so on WebGPU this is GPU vs CPU, with the CPU run in the precision
@@ -48,6 +52,7 @@ async function evaluate(program: Program, values: Float64Array[], dtype: 'float3
     const flat = values.map((v) => wg.tensor(v, { dtype, requiresGrad: true }));
     const shaped = flat.map((f, i) => f.reshape(program.leaves[i].shape));
     const out = run(program, shaped);
+    expect([...out.shape], `output shape of ${describeProgram(program)}`).toEqual(program.shape);
     // Project on a fixed vector so one backward gives a full vector-Jacobian product.
     const proj = wg.tensor(Float64Array.from({ length: out.numel }, (_, i) => Math.cos(i + 1)), { dtype }).reshape(out.shape);
     out.mul(proj).sum().backward();

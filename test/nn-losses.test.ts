@@ -89,7 +89,7 @@ describeEachBackend(backends, 'loss modules', () => {
   });
 
   it('refuses bad options and targets by name, before computing', () => {
-    expect(() => F.crossEntropy(logProbs(), targets(), { ignore_index: 2 } as never)).toThrow(/crossEntropy: unknown option 'ignore_index' \(accepted: reduction, weight, ignoreIndex\)/);
+    expect(() => F.crossEntropy(logProbs(), targets(), { ignore_index: 2 } as never)).toThrow(/crossEntropy: unknown option 'ignore_index' \(accepted: reduction, weight, ignoreIndex, labelSmoothing\)/);
     expect(() => F.mseLoss(x(), y(), { reduce: 'sum' } as never)).toThrow(/mseLoss: unknown option 'reduce'/);
     expect(() => new nn.MSELoss({ reduce: 'sum' } as never)).toThrow(/MSELoss: unknown option 'reduce' \(accepted: reduction\)/);
     expect(() => new nn.L1Loss({ reduction: 'avg' as never })).toThrow(/L1Loss: reduction must be 'mean', 'sum' or 'none', got 'avg'/);

@@ -88,35 +88,82 @@ export function mseLoss(input: Tensor, target: Tensor, opts: LossOptions = {}): 
   return reduce(input.sub(target).pow(2), reduction);
 }
 
+/** Options of `crossEntropy` / `nn.CrossEntropyLoss`. */
+export interface CrossEntropyOptions extends NllOptions {
+  /**
+   * ε in [0, 1]: the target becomes (1 - ε)·one-hot + ε/C, so the loss is (1 - ε)·nll + ε/C·Σ_c -w_c·log p_c
+   * (PyTorch's formula, default 0).
+   */
+  labelSmoothing?: number;
+}
+
 /**
- * Softmax cross-entropy of logits [N, C] (or [C]) against int32 class indices [N] (or []), as
- * torch.nn.functional.cross_entropy: one fused kernel each way, stable for logits of ±1000.
+ * Softmax cross-entropy of logits [N, C], [C] or [N, C, d1, …] against int32 class indices [N],
+ * [] or [N, d1, …], as torch.nn.functional.cross_entropy. Without options the [N, C] case is one
+ * fused kernel each way, stable for logits of ±1000 (the [N, C, d…] case moves C last and runs
+ * the same kernel); class weights, an ignored index or label smoothing go through logSoftmax and
+ * nllLoss, as PyTorch defines them.
  */
-export function crossEntropy(logits: Tensor, targets: Tensor, opts: NllOptions = {}): Tensor {
-  options('crossEntropy', opts, ['reduction', 'weight', 'ignoreIndex']);
-  const reduction = reductionOf('crossEntropy', opts);
-  // Class weights or an ignored index: logSoftmax then nllLoss (PyTorch's definition), which
-  // the fused kernel does not cover.
-  if ((opts.weight ?? null) !== null || opts.ignoreIndex !== undefined) {
-    requireFloat('crossEntropy', logits);
-    return nllLoss(logits.logSoftmax(logits.ndim === 1 ? 0 : 1), targets, opts, 'crossEntropy');
-  }
-  if (logits.ndim === 1) {
-    // Unbatched: one sample.
-    check(targets.ndim === 0, 'crossEntropy', () => `for logits of shape ${fmtShape(logits.shape)} the target must be a 0-d class index, got shape ${fmtShape(targets.shape)}`);
-    const [batchLogits, batchTargets] = [logits.reshape([1, -1]), targets.reshape([1])];
-    let loss: Tensor;
-    try {
-      loss = crossEntropyPerSample(batchLogits, batchTargets);
-    } catch (e) {
-      // Refused: the views would otherwise live on until the garbage collector finds them.
-      batchLogits.dispose();
-      batchTargets.dispose();
-      throw e;
+export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropy';
+  const { weight = null, ignoreIndex, labelSmoothing = 0 } = options(op, opts, ['reduction', 'weight', 'ignoreIndex', 'labelSmoothing']);
+  const reduction = reductionOf(op, opts);
+  check(typeof labelSmoothing === 'number' && labelSmoothing >= 0 && labelSmoothing <= 1, op, () =>
+    `labelSmoothing must be a number in [0, 1], got ${String(labelSmoothing)}`);
+  const plain = weight === null && ignoreIndex === undefined;
+  if (logits.ndim <= 2 && labelSmoothing === 0) {
+    // Class weights or an ignored index: logSoftmax then nllLoss (PyTorch's definition), which
+    // the fused kernel does not cover.
+    if (!plain) {
+      requireFloat(op, logits);
+      return nllLoss(logits.logSoftmax(logits.ndim === 1 ? 0 : 1), targets, { reduction, weight, ignoreIndex }, op);
     }
-    return reduction === 'none' ? loss.reshape([]) : reduce(loss, reduction);
+    if (logits.ndim === 2) return reduce(crossEntropyPerSample(logits, targets), reduction);
   }
-  return reduce(crossEntropyPerSample(logits, targets), reduction);
+  // Everything else is checked here, on the shapes the caller gave, before any view is made.
+  checkSameBackend(op, logits, targets);
+  requireFloat(op, logits);
+  check(logits.ndim >= 1, op, () => `expected logits of shape [N, C], [C] or [N, C, d1, ...], got ${fmtShape(logits.shape)}`);
+  check(targets.dtype === 'int32', op, () => `expected int32 class indices as targets, got ${targets.dtype}; convert with .to('int32')`);
+  const classes = logits.ndim === 1 ? logits.shape[0] : logits.shape[1];
+  const outShape = logits.ndim === 1 ? [] : [logits.shape[0], ...logits.shape.slice(2)];
+  check(sameShape(targets.shape, outShape), op, () =>
+    `targets of shape ${fmtShape(targets.shape)} do not match logits of shape ${fmtShape(logits.shape)} (expected ${fmtShape(outShape)})`);
+  const ignored = ignoreIndex ?? -100;
+  check(Number.isInteger(ignored), op, () => `ignoreIndex must be an integer, got ${ignored}`);
+  if (weight !== null) {
+    checkSameBackend(op, logits, weight);
+    requireFloat(op, weight);
+    check(weight.ndim === 1 && weight.shape[0] === classes, op, () => `weight must have shape [${classes}] (one per class), got ${fmtShape(weight.shape)}`);
+  }
+  checkNllTargets(op, targets, classes, ignored);
+  // Classes last, one row per sample: [N, C, d1, ...] -> [N, d1, ..., C] -> [N·d1·..., C].
+  const rows = logits.ndim <= 2 ? logits : logits.permute([0, ...logits.shape.slice(2).map((_, i) => i + 2), 1]);
+  const x = rows.reshape([-1, classes]);
+  const t = targets.reshape([-1]);
+  let loss: Tensor;
+  if (labelSmoothing > 0) loss = smoothedCrossEntropy(x, t, weight, ignored, labelSmoothing, reduction);
+  else if (plain) loss = reduce(crossEntropyPerSample(x, t), reduction);
+  else loss = nllLoss(x.logSoftmax(1), t, { reduction, weight, ignoreIndex: ignored }, op);
+  return reduction === 'none' ? loss.reshape(outShape) : loss;
+}
+
+/**
+ * torch 1.13's cross_entropy_loss_label_smoothing for rows x [M, C] and targets [M]:
+ * (1 - ε)·nll + ε/C·smooth, where smooth_m = -Σ_c w_c·log p_mc (0 for an ignored target);
+ * 'mean' divides both terms by the summed weights w[t_m] of the counted samples (their count
+ * without weights), as nllLoss's weighted mean does.
+ */
+function smoothedCrossEntropy(x: Tensor, t: Tensor, weight: Tensor | null, ignoreIndex: number, eps: number, reduction: Reduction): Tensor {
+  const classes = x.shape[1];
+  const logP = x.logSoftmax(1);
+  const nll = nllLoss(logP, t, { reduction: 'none', weight, ignoreIndex }, 'crossEntropy');
+  const counted = t.ne(ignoreIndex);
+  const smooth = (weight === null ? logP : logP.mul(weight)).sum(1).neg().mul(counted);
+  const loss = nll.mul(1 - eps).add(smooth.mul(eps / classes));
+  if (reduction !== 'mean') return reduce(loss, reduction);
+  const counts = weight === null ? counted : t.unsqueeze(1).eq(arange(classes)).mul(weight).sum(1).mul(counted);
+  return loss.sum().div(counts.sum());
 }
 
 /**

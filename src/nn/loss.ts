@@ -92,12 +92,15 @@ export class SmoothL1Loss extends Loss<F.SmoothL1Options> {
   }
 }
 
-/** Logits [N, C] against int32 class indices [N]: logSoftmax and nllLoss in one, as torch.nn.CrossEntropyLoss. */
-export class CrossEntropyLoss extends Loss<F.NllOptions> {
+/**
+ * Logits [N, C] (or [N, C, d1, …]) against int32 class indices [N] (or [N, d1, …]): logSoftmax
+ * and nllLoss in one, with optional `labelSmoothing`, as torch.nn.CrossEntropyLoss.
+ */
+export class CrossEntropyLoss extends Loss<F.CrossEntropyOptions> {
   /** The class weights given as `weight` (a buffer, in `stateDict()`), or null. */
   declare readonly weight: Tensor | null;
-  constructor(opts?: F.NllOptions) {
-    super('CrossEntropyLoss', opts, ['reduction', 'weight', 'ignoreIndex']);
+  constructor(opts?: F.CrossEntropyOptions) {
+    super('CrossEntropyLoss', opts, ['reduction', 'weight', 'ignoreIndex', 'labelSmoothing']);
     this.registerBuffer('weight', this.opts.weight ?? null);
   }
   forward(input: Tensor, target: Tensor): Tensor {
