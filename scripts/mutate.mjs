@@ -43,7 +43,7 @@ const MUTANTS = [
   { name: 'sumTo keeps the last row instead of the sum (broadcast gradients)', file: 'src/backend/cpu/movement.ts', search: 'acc[walk.bOff] += s;', replace: 'acc[walk.bOff] = s;', tests: ['test/api-surface.test.ts', 'test/ops.test.ts'] },
   { name: 'matmul backward dA reads B untransposed', file: 'src/ops/matmul.ts', search: 'needs[0] ? reduceTo(gemm(op, dy, b, false, true), a.shape) : null,', replace: 'needs[0] ? reduceTo(gemm(op, dy, b, false, false), a.shape) : null,', tests: ['test/ops.test.ts'] },
   { name: 'backward overwrites a leaf gradient instead of accumulating', file: 'src/autograd/engine.ts', search: '    into.add_(g);\n    g.dispose();', replace: '    into.copy_(g);\n    g.dispose();', tests: ['test/api-surface.test.ts'] },
-  { name: 'backward overwrites an intermediate used twice', file: 'src/autograd/engine.ts', search: '          prev.add_(g);', replace: '          prev.copy_(g);', tests: ['test/autograd.test.ts'] },
+  { name: 'backward overwrites an intermediate used twice', file: 'src/autograd/engine.ts', search: '    prev.add_(g);', replace: '    prev.copy_(g);', tests: ['test/autograd.test.ts'] },
 
   // ---- the machinery every kernel launch rests on ----
   { name: 'machinery: uniform arrays not 16-byte aligned', file: 'src/backend/webgpu/shader-interface.ts', search: '    if (isArray(field)) word = Math.ceil(word / 4) * 4;\n', replace: '', tests: ['test/units.test.ts'] },
