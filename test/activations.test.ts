@@ -3,30 +3,14 @@
 // (test/fixtures/activations.json, written by gen_activation_fixtures.py; float64 answers for
 // float32 inputs, compared within the tolerance stored with each case), float64 gradcheck of
 // every op, the CPU erf against libm, int32 behaviour, nn modules, and refused arguments.
-import { readFileSync } from 'node:fs';
 import { expect, it, test } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import { erf as erf64 } from '../src/kernels/math.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
+import { type FixtureCase, loadFixtures, type Num, num } from './helpers/fixture-cases.js';
 
-type Num = number | 'NaN' | 'Infinity' | '-Infinity';
-interface Case {
-  name: string;
-  op: string;
-  args: Record<string, unknown>;
-  inputs: { name: string; shape: number[]; data: Num[] }[];
-  output: { shape: number[]; data: Num[] };
-  gradOutput?: Num[];
-  grads?: Record<string, Num[]>;
-  tol: { atol: number; rtol: number };
-}
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/activations.json', import.meta.url), 'utf8')) as {
-  torch: string;
-  cases: Case[];
-  erf64: { x: number[]; erf: number[] };
-};
-const num = (v: Num): number => (typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : -Infinity);
+const fixtures = loadFixtures<{ torch: string; cases: FixtureCase[]; erf64: { x: number[]; erf: number[] } }>('activations.json');
 
 type Args = Record<string, unknown>;
 type X = Record<string, wg.Tensor>;

@@ -1,11 +1,11 @@
 // indexSelect, gather, scatterAdd, indexAdd, oneHot, sort and topk: hand-computed values and
 // every refusal on both backends, float64 gradchecks on the CPU backend. Values here are small
 // integers or exact binary fractions, so both backends must match them exactly (atol 0).
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
+import { type FixtureCase, loadFixtures, num } from './helpers/fixture-cases.js';
 
 const backends = await backendsUnderTest();
 const i32 = { dtype: 'int32' } as const;
@@ -168,22 +168,12 @@ describe('indexing gradcheck (float64, CPU)', () => {
 
 // ---- PyTorch fixtures (test/fixtures/gen_indexing_fixtures.py, torch 1.13), on every backend ----
 
-type Num = number | 'NaN' | 'Infinity' | '-Infinity';
-interface FixtureInput { name: string; dtype: 'float32' | 'int32'; shape: number[]; data: Num[] }
-interface Fixture {
-  name: string;
+interface Fixture extends FixtureCase<{ dim?: number; k?: number; largest?: boolean; descending?: boolean; alpha?: number; numClasses?: number }> {
   op: 'indexSelect' | 'gather' | 'scatterAdd' | 'indexAdd' | 'topk' | 'sort' | 'oneHot';
-  args: { dim?: number; k?: number; largest?: boolean; descending?: boolean; alpha?: number; numClasses?: number };
-  inputs: FixtureInput[];
-  output: { shape: number[]; data: Num[] };
   indices?: number[];
   stableIndices?: boolean;
-  gradOutput?: Num[];
-  grads?: Record<string, Num[]>;
-  tol: { atol: number; rtol: number };
 }
-const num = (v: Num): number => (typeof v === 'number' ? v : Number(v));
-const fixtures = (JSON.parse(readFileSync(new URL('./fixtures/indexing.json', import.meta.url), 'utf8')) as { cases: Fixture[] }).cases;
+const fixtures = loadFixtures<{ cases: Fixture[] }>('indexing.json').cases;
 
 describeEachBackend(backends, 'indexing against PyTorch 1.13', () => {
   for (const c of fixtures) {

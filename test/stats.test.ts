@@ -1,26 +1,14 @@
 // cumsum, prod, var, std, logsumexp, norm, all, any on every backend: hand values, PyTorch's
 // numbers (test/fixtures/mm-stats.json, also the N-D matmul and bmm cases), a float64 reference
 // on awkward shapes (1, 3, 17, 65, 257 and over 1M elements), float64 gradchecks and refusals.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import type { Tensor } from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
+import { type FixtureCase, loadFixtures, num } from './helpers/fixture-cases.js';
 
-type Num = number | 'NaN' | 'Infinity' | '-Infinity';
-interface Case {
-  name: string;
-  op: string;
-  args: Record<string, unknown>;
-  inputs: { name: string; shape: number[]; data: Num[] }[];
-  output: { shape: number[]; data: Num[] };
-  gradOutput?: Num[];
-  grads?: Record<string, Num[]>;
-  tol: { atol: number; rtol: number };
-}
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/mm-stats.json', import.meta.url), 'utf8')) as { cases: Case[] };
-const num = (v: Num): number => (typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : -Infinity);
+const fixtures = loadFixtures<{ cases: FixtureCase[] }>('mm-stats.json');
 
 // The same table as gen_mm_stats_fixtures.py's OPS.
 type Args = { dim?: number; keepdim?: boolean; correction?: number; p?: number | 'Infinity' };
