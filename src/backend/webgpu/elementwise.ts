@@ -24,10 +24,14 @@ const UNARY_IO = shaderInterface(
     t: { binding: 4, access: 'w', type: 'T' },                   // unary_pre: the first op's result
   },
 );
-// unary_pre applies an arithmetic op of the binary table before the op: every one but div,
-// whose helper lives in binary.wgsl (fusion.ts never fuses a div); the generated switch must
-// list each op fusion.ts may hand it (maximum included), or its default arm would write 0.
-const UNARY_PRELUDE = UNARY_HEADER + binaryHeader(BINARY_OPS.filter((op) => BINARY[op].kind === 'arith' && op !== 'div'));
+/**
+ * The binary ops unary_pre can apply before its unary op: the arithmetic ones but div, whose
+ * helper lives in binary.wgsl. Its generated switch lists exactly these, and fusion.ts asks
+ * `runsBeforeUnary`, so the two cannot disagree (an op missing from the switch wrote 0).
+ */
+const PRE_OPS: readonly BinaryOp[] = BINARY_OPS.filter((op) => BINARY[op].kind === 'arith' && op !== 'div');
+export const runsBeforeUnary = (op: BinaryOp): op is ArithOp => PRE_OPS.includes(op);
+const UNARY_PRELUDE = UNARY_HEADER + binaryHeader(PRE_OPS);
 const unaryKernel = <K extends 'x' | 'dy' | 'out' | 't'>(name: string, entry: string, uses: readonly K[]) =>
   defineKernel(name, unarySrc, entry, UNARY_IO, uses, UNARY_PRELUDE);
 
@@ -113,7 +117,7 @@ export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): 
 }
 
 /**
- * `pre.op(pre.a, pre.b)` (contiguous float32 add/sub/mul, written to `pre.out` as binary.wgsl
+ * `pre.op(pre.a, pre.b)` (contiguous float32, an op of `runsBeforeUnary`, written to `pre.out` as binary.wgsl
  * writes it) and then unary `op` of it into `out`, as one dispatch (fusion.ts).
  */
 export function unaryAfter(
