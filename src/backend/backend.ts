@@ -220,7 +220,7 @@ export interface KernelTime {
   readonly ms: number;
 }
 
-export interface Backend {
+export interface Backend extends PoolBackend {
   readonly name: 'cpu' | 'webgpu';
   info(): BackendInfo;
   /** False for float64 on WebGPU; ops turn that into a clear error before calling in. */
@@ -370,4 +370,74 @@ export interface Backend {
   flush(): void;
   /** Release the device; the backend is unusable afterwards. */
   destroy(): void;
+}
+
+// ---- pooling and batch norm (issue 12) ----
+
+/**
+ * One 2-D pooling window grid over `planes` planes of [inH, inW] (N·C planes; 1-D pooling is
+ * inH = outH = 1 with a 1-row window), out [planes, outH, outW]. Window (oh, ow) covers rows
+ * oh·sH - pH + i·dH (i < kH), likewise columns; positions outside the input are padding.
+ */
+export interface PoolArgs {
+  readonly planes: number;
+  readonly inH: number;
+  readonly inW: number;
+  readonly outH: number;
+  readonly outW: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly sH: number;
+  readonly sW: number;
+  readonly pH: number;
+  readonly pW: number;
+  readonly dH: number;
+  readonly dW: number;
+}
+
+/**
+ * Average pooling (PyTorch's avg_pool2d; dilation 1) or, `adaptive`, adaptive average pooling
+ * (window oh = [⌊oh·inH/outH⌋, ⌈(oh+1)·inH/outH⌉); k, s, p ignored). `divisor` > 0 overrides
+ * the window size; else padding counts when `countIncludePad` (window clipped to the padded
+ * input), otherwise only the input positions do.
+ */
+export interface AvgPoolArgs extends PoolArgs {
+  readonly adaptive: boolean;
+  readonly countIncludePad: boolean;
+  readonly divisor: number;
+}
+
+/** Batch norm's channel layout: x seen as [outer = N, size = C, inner = H·W (or L, or 1)]. */
+export type ChannelLayout = ReduceLayout;
+
+export interface PoolBackend {
+  /**
+   * Max pooling: [values, int32 indices], each [planes, outH, outW]; an index is h·inW + w in
+   * its plane. Per window the first largest element in row-major order wins, except that NaN
+   * beats everything and a later NaN beats an earlier one (PyTorch CPU's `val > max || isnan`);
+   * a window without input elements gives -Infinity at its first in-range-clamped position.
+   */
+  maxPool(x: Storage, args: PoolArgs): [Storage, Storage];
+  /**
+   * dx [planes, inH, inW]: each input element sums dy over the windows whose index names it,
+   * in output order (PyTorch's scatter order), with no atomics.
+   */
+  maxPoolGrad(dy: Storage, idx: Storage, args: PoolArgs): Storage;
+  /** Average pooling (AvgPoolArgs), out [planes, outH, outW]. */
+  avgPool(x: Storage, args: AvgPoolArgs): Storage;
+  /** dx [planes, inH, inW]: each input element sums dy / divisor over the windows covering it. */
+  avgPoolGrad(dy: Storage, args: AvgPoolArgs): Storage;
+  /** [2, C]: each channel's mean and biased variance over its N·inner elements (two-pass). */
+  batchNormStats(x: Storage, layout: ChannelLayout): Storage;
+  /** y = (x - mean)/√(var + eps)·weight + bias per channel (null weight 1, null bias 0). */
+  batchNormForward(x: Storage, mean: Storage, variance: Storage, weight: Storage | null, bias: Storage | null,
+    layout: ChannelLayout, eps: number): Storage;
+  /** [2, C]: each channel's Σdy and Σdy·x̂, x̂ = (x - mean)/√(var + eps) (bias and weight gradients). */
+  batchNormGradSums(x: Storage, dy: Storage, mean: Storage, variance: Storage, layout: ChannelLayout, eps: number): Storage;
+  /**
+   * dx. With `sums` (training: the statistics came from x) the closed form
+   * w/σ·(dy - Σdy/n - x̂·Σdy·x̂/n), n = outer·inner; with null (eval: constant statistics) w/σ·dy.
+   */
+  batchNormInputGrad(x: Storage, dy: Storage, mean: Storage, variance: Storage, weight: Storage | null,
+    sums: Storage | null, layout: ChannelLayout, eps: number): Storage;
 }

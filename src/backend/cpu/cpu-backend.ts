@@ -33,6 +33,9 @@ import { where } from './where.js';
 import type { GatherArgs, ScatterArgs } from '../backend.js';
 import { gather, scatterAdd } from './gather.js';
 import { sortIndices } from './sort.js';
+import type { AvgPoolArgs, ChannelLayout, PoolArgs } from '../backend.js';
+import * as pool from './pool.js';
+import * as bn from './batch-norm.js';
 
 /**
  * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
@@ -246,6 +249,43 @@ export class CpuBackend implements Backend {
     return this.#wrap(scan(arr(x), layout, opts));
   }
 
+  // ---- pooling and batch norm (issue 12) ----
+
+  maxPool(x: Storage, args: PoolArgs): [Storage, Storage] {
+    const [out, idx] = pool.maxPool(arr(x), args);
+    return [this.#wrap(out), this.#wrap(idx)];
+  }
+
+  maxPoolGrad(dy: Storage, idx: Storage, args: PoolArgs): Storage {
+    return this.#wrap(pool.maxPoolGrad(arr(dy), arr(idx), args));
+  }
+
+  avgPool(x: Storage, args: AvgPoolArgs): Storage {
+    return this.#wrap(pool.avgPool(arr(x), args));
+  }
+
+  avgPoolGrad(dy: Storage, args: AvgPoolArgs): Storage {
+    return this.#wrap(pool.avgPoolGrad(arr(dy), args));
+  }
+
+  batchNormStats(x: Storage, layout: ChannelLayout): Storage {
+    return this.#wrap(bn.batchNormStats(arr(x), layout));
+  }
+
+  batchNormForward(x: Storage, mean: Storage, variance: Storage, weight: Storage | null, bias: Storage | null,
+    layout: ChannelLayout, eps: number): Storage {
+    return this.#wrap(bn.batchNormForward(arr(x), arr(mean), arr(variance), opt(weight), opt(bias), layout, eps));
+  }
+
+  batchNormGradSums(x: Storage, dy: Storage, mean: Storage, variance: Storage, layout: ChannelLayout, eps: number): Storage {
+    return this.#wrap(bn.batchNormGradSums(arr(x), arr(dy), arr(mean), arr(variance), layout, eps));
+  }
+
+  batchNormInputGrad(x: Storage, dy: Storage, mean: Storage, variance: Storage, weight: Storage | null,
+    sums: Storage | null, layout: ChannelLayout, eps: number): Storage {
+    return this.#wrap(bn.batchNormInputGrad(arr(x), arr(dy), arr(mean), arr(variance), opt(weight), opt(sums), layout, eps));
+  }
+
   flush(): void {}
 
   /** Nothing to free (storages are GC'd), but new storage and reads fail from now on. */
@@ -273,3 +313,4 @@ function cpu(s: Storage): CpuStorage {
 }
 
 const arr = (s: Storage): TypedArray => cpu(s).data;
+const opt = (s: Storage | null): TypedArray | null => (s === null ? null : arr(s));

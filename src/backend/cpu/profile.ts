@@ -8,6 +8,7 @@ const KERNELS = [
   'stridedScatter', 'empty',
   'where',
   'gather', 'scatterAdd', 'sortIndices',
+  'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'batchNormStats', 'batchNormForward', 'batchNormGradSums', 'batchNormInputGrad',
 ] as const satisfies readonly (keyof Backend)[];
 
 /**

@@ -34,6 +34,9 @@ import * as wh from './where.js';
 import type { GatherArgs, ScatterArgs } from '../backend.js';
 import * as gat from './gather.js';
 import * as srt from './sort.js';
+import type { AvgPoolArgs, ChannelLayout, PoolArgs } from '../backend.js';
+import * as pool from './pool.js';
+import * as bn from './batch-norm.js';
 
 /** Zeros for the bytes between an upload's end and its last whole vec4 (at most 12). */
 const ZERO_TAIL = new Uint8Array(16);
@@ -312,6 +315,42 @@ export class WebGPUBackend implements Backend {
 
   sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage {
     return srt.sortIndices(this.#gpu, x, layout, k, descending);
+  }
+
+  // ---- pooling and batch norm (issue 12) ----
+
+  maxPool(x: Storage, args: PoolArgs): [Storage, Storage] {
+    return pool.maxPool(this.#gpu, x, args);
+  }
+
+  maxPoolGrad(dy: Storage, idx: Storage, args: PoolArgs): Storage {
+    return pool.maxPoolGrad(this.#gpu, dy, idx, args);
+  }
+
+  avgPool(x: Storage, args: AvgPoolArgs): Storage {
+    return pool.avgPool(this.#gpu, x, args);
+  }
+
+  avgPoolGrad(dy: Storage, args: AvgPoolArgs): Storage {
+    return pool.avgPoolGrad(this.#gpu, dy, args);
+  }
+
+  batchNormStats(x: Storage, layout: ChannelLayout): Storage {
+    return bn.batchNormStats(this.#gpu, x, layout);
+  }
+
+  batchNormForward(x: Storage, mean: Storage, variance: Storage, weight: Storage | null, bias: Storage | null,
+    layout: ChannelLayout, eps: number): Storage {
+    return bn.batchNormForward(this.#gpu, x, mean, variance, weight, bias, layout, eps);
+  }
+
+  batchNormGradSums(x: Storage, dy: Storage, mean: Storage, variance: Storage, layout: ChannelLayout, eps: number): Storage {
+    return bn.batchNormGradSums(this.#gpu, x, dy, mean, variance, layout, eps);
+  }
+
+  batchNormInputGrad(x: Storage, dy: Storage, mean: Storage, variance: Storage, weight: Storage | null,
+    sums: Storage | null, layout: ChannelLayout, eps: number): Storage {
+    return bn.batchNormInputGrad(this.#gpu, x, dy, mean, variance, weight, sums, layout, eps);
   }
 
   flush(): void {
