@@ -61,14 +61,14 @@ fn max_pool_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let iw = ei % P.in_w;
   let ih = (ei / P.in_w) % P.in_h;
   let obase = (ei / (P.in_w * P.in_h)) * P.out_h * P.out_w;
-  let target = ih * P.in_w + iw;
+  let want = ih * P.in_w + iw;
   let hr = covering(ih, P.p_h, P.k_h, P.s_h, P.d_h, P.out_h);
   let wr = covering(iw, P.p_w, P.k_w, P.s_w, P.d_w, P.out_w);
   var acc = 0.0;
   for (var oh = hr.x; oh <= hr.y; oh++) {
     for (var ow = wr.x; ow <= wr.y; ow++) {
       let o = u32(obase + oh * P.out_w + ow);
-      if (idx[o] == target) { acc += dy[o]; }
+      if (idx[o] == want) { acc += dy[o]; }
     }
   }
   out[e] = acc;
@@ -108,7 +108,7 @@ fn avg_window(oh: i32, ow: i32) -> Win {
   h1 = min(h1, P.in_h);
   w1 = min(w1, P.in_w);
   var div = f32(select((h1 - h0) * (w1 - w0), padded, COUNT_PAD));
-  if (P.divisor > 0) { div = f32(P.divisor); }
+  if (P.divisor != 0) { div = f32(P.divisor); }
   return Win(h0, h1, w0, w1, div);
 }
 

@@ -397,7 +397,7 @@ export interface PoolArgs {
 
 /**
  * Average pooling (PyTorch's avg_pool2d; dilation 1) or, `adaptive`, adaptive average pooling
- * (window oh = [⌊oh·inH/outH⌋, ⌈(oh+1)·inH/outH⌉); k, s, p ignored). `divisor` > 0 overrides
+ * (window oh = [⌊oh·inH/outH⌋, ⌈(oh+1)·inH/outH⌉); k, s, p ignored). `divisor` (nonzero) overrides
  * the window size; else padding counts when `countIncludePad` (window clipped to the padded
  * input), otherwise only the input positions do.
  */

@@ -327,3 +327,9 @@ export function smoothL1Loss(input: Tensor, target: Tensor, opts: SmoothL1Option
   if (beta === 0) return reduce(input.sub(target).abs(), reduction);
   return reduce(huber(input, target, beta).div(beta), reduction);
 }
+
+// ---- pooling, batch norm, dropout (issue 12) ----
+export { maxPool2d, maxPool1d, avgPool2d, avgPool1d, adaptiveAvgPool2d } from '../ops/pooling.js';
+export type { MaxPool2dOptions, MaxPool1dOptions, AvgPool2dOptions, AvgPool1dOptions } from '../ops/pooling.js';
+export { batchNorm, type BatchNormOptions } from '../ops/batch-norm.js';
+export { dropout, dropout2d } from '../ops/dropout.js';

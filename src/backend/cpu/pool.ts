@@ -84,7 +84,7 @@ function avgWindow(a: AvgPoolArgs, oh: number, ow: number): Window {
   w0 = Math.max(w0, 0);
   h1 = Math.min(h1, a.inH);
   w1 = Math.min(w1, a.inW);
-  const div = a.divisor > 0 ? a.divisor : a.countIncludePad ? padded : (h1 - h0) * (w1 - w0);
+  const div = a.divisor !== 0 ? a.divisor : a.countIncludePad ? padded : (h1 - h0) * (w1 - w0);
   return { h0, h1, w0, w1, div };
 }
 

@@ -21,7 +21,7 @@ const POOL_IO = shaderInterface(
     p_w: 'i32',
     d_h: 'i32',
     d_w: 'i32',
-    divisor: 'i32',  // avg: > 0 overrides the window size
+    divisor: 'i32',  // avg: nonzero overrides the window size
     neg_inf: 'f32',  // -Infinity (a WGSL constant cannot hold it)
   },
   {
