@@ -73,6 +73,7 @@ abstract class BatchNormBase extends Module {
     this.numBatchesTracked = this.registerBuffer('num_batches_tracked', track ? full([], 0, { dtype: 'int32' }) : null);
   }
 
+  /** The input-rank check of the subclass (torch's _check_input_dim). */
   protected abstract checkInput(x: Tensor): void;
 
   /** Normalises `x` per channel (PyTorch's _BatchNorm.forward). */
@@ -116,6 +117,7 @@ export class BatchNorm1d extends BatchNormBase {
     super('BatchNorm1d', numFeatures, opts);
   }
 
+  /** Refuses anything but [N, C] and [N, C, L], as torch's BatchNorm1d. */
   protected checkInput(x: Tensor): void {
     check(x.ndim === 2 || x.ndim === 3, 'BatchNorm1d', () => `expected a 2-D or 3-D input, got shape ${fmtShape(x.shape)}`);
   }
@@ -132,6 +134,7 @@ export class BatchNorm2d extends BatchNormBase {
     super('BatchNorm2d', numFeatures, opts);
   }
 
+  /** Refuses anything but [N, C, H, W], as torch's BatchNorm2d. */
   protected checkInput(x: Tensor): void {
     check(x.ndim === 4, 'BatchNorm2d', () => `expected a 4-D input, got shape ${fmtShape(x.shape)}`);
   }
