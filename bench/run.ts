@@ -43,6 +43,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   cat: (await import('./rows/joining.js')).joiningCases,
   'mm-nd': (await import('./rows/matmul-nd.js')).matmulNdCases,
   indexing: indexingCases,
+  pool: (await import('./rows/pool.js')).poolCases,
 };
 
 const { values: opts } = parseArgs({
