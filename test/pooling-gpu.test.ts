@@ -1,6 +1,6 @@
 // The pooling and batch-norm kernels on WebGPU against the CPU backend (the oracle), on seeded
 // random inputs of awkward shapes (sizes 1, 3, 17, 65; planes not a multiple of the workgroup;
-// stride 2 with padding, dilation, ceilMode windows that hang over the end, 1-D as height 1),
+// stride 2 with padding, dilation, windows that tile the input (the tiled backward), ceilMode windows that hang over the end, 1-D as height 1),
 // ties (small integers) and NaN. Tolerances: max pooling's values and indices are exact (both
 // pick the same element); its gradient and average pooling sum a few float32 terms in the same
 // order on the GPU and in float64 rounded once on the CPU: relative 2-norm error <= 1e-6. Batch
@@ -54,10 +54,10 @@ function outSize(n: number, k: number, p: number, s: number, d: number, ceil: bo
 
 function windowCases(): PoolArgs[] {
   const out: PoolArgs[] = [];
-  const geo: [number, number, number][] = [[1, 1, 1], [3, 17, 3], [2, 65, 17], [65, 3, 5], [7, 28, 28]];
+  const geo: [number, number, number][] = [[1, 1, 1], [3, 17, 3], [2, 65, 17], [65, 3, 5], [7, 28, 28], [5, 6, 9]];
   const win: [number, number, number, number, boolean][] = [
     // k, s, p, d, ceil
-    [1, 1, 0, 1, false], [2, 2, 0, 1, false], [3, 2, 1, 1, false], [3, 1, 1, 2, false], [2, 3, 1, 2, true], [3, 2, 0, 1, true], [5, 3, 2, 1, true],
+    [1, 1, 0, 1, false], [2, 2, 0, 1, false], [3, 3, 0, 1, false], [3, 2, 1, 1, false], [3, 1, 1, 2, false], [2, 3, 1, 2, true], [3, 2, 0, 1, true], [5, 3, 2, 1, true],
   ];
   for (const [planes, inH, inW] of geo) {
     for (const [k, s, p, d, ceil] of win) {
@@ -79,10 +79,10 @@ describe.skipIf(!gpu)('pooling kernels: WebGPU = CPU', () => {
       for (const [ties, nan] of [[false, 0], [true, 0], [false, 7]] as const) {
         const x = up(randn(a.planes * a.inH * a.inW, seed++, ties, nan));
         const label = `${JSON.stringify(a)} ties=${ties} nan=${nan}`;
-        await same((b, p) => b.maxPool(p(x), a)[0], `${label} values`);
-        await same((b, p) => b.maxPool(p(x), a)[1], `${label} indices`);
+        await same((b, p) => b.maxPool(p(x), a, false)[0], `${label} values`);
+        await same((b, p) => b.maxPool(p(x), a, true)[1]!, `${label} indices`);
         const dy = up(randn(a.planes * a.outH * a.outW, seed++));
-        const idx = up(new Int32Array(await cpu.read(cpu.maxPool(x.cpu, a)[1])));
+        const idx = up(new Int32Array(await cpu.read(cpu.maxPool(x.cpu, a, true)[1]!)));
         await same((b, p) => b.maxPoolGrad(p(dy), p(idx), a), `${label} grad`, 1e-6);
       }
     }

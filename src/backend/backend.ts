@@ -412,12 +412,12 @@ export type ChannelLayout = ReduceLayout;
 
 export interface PoolBackend {
   /**
-   * Max pooling: [values, int32 indices], each [planes, outH, outW]; an index is h·inW + w in
-   * its plane. Per window the first largest element in row-major order wins, except that NaN
+   * Max pooling: [values, int32 indices (null unless `indices`: only a backward reads them)],
+   * each [planes, outH, outW]; an index is h·inW + w in its plane. Per window the first largest element in row-major order wins, except that NaN
    * beats everything and a later NaN beats an earlier one (PyTorch CPU's `val > max || isnan`);
    * a window without input elements gives -Infinity at its first in-range-clamped position.
    */
-  maxPool(x: Storage, args: PoolArgs): [Storage, Storage];
+  maxPool(x: Storage, args: PoolArgs, indices: boolean): [Storage, Storage | null];
   /**
    * dx [planes, inH, inW]: each input element sums dy over the windows whose index names it,
    * in output order (PyTorch's scatter order), with no atomics.

@@ -1,5 +1,6 @@
 import type { AvgPoolArgs, PoolArgs } from '../backend/backend.js';
 import { WebgradError, check, fmtShape } from '../errors.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { options } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { opScope, record, requireFloat, requireSupported, wrap } from './util.js';
@@ -125,11 +126,13 @@ function maxPool(op: string, nd: 1 | 2, x: Tensor, kernelSize: unknown, opts: Ma
   const o = options(op, opts, ['stride', 'padding', 'dilation', 'ceilMode']);
   const g = geometry(op, x, nd);
   const a = windows(op, x, g, nd, kernelSize, o);
+  const shape = outShape(g, a, nd);
+  const grad = isGradEnabled() && x.requiresGrad;
   return opScope(() => {
-    const [values, indices] = x.backend.maxPool(x.storage, a);
-    const shape = outShape(g, a, nd);
-    const idx = wrap(x, indices, shape, 'int32');
+    const [values, indices] = x.backend.maxPool(x.storage, a, grad);
     const out = wrap(x, values, shape, x.dtype);
+    if (indices === null) return out;
+    const idx = wrap(x, indices, shape, 'int32');
     // The gradient goes to each window's saved index; overlapping windows add up.
     return record(op, out, [x], [idx], (dy) => [wrap(dy, dy.backend.maxPoolGrad(dy.storage, idx.storage, a), x.shape, dy.dtype)]);
   });

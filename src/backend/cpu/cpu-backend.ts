@@ -251,9 +251,9 @@ export class CpuBackend implements Backend {
 
   // ---- pooling and batch norm (issue 12) ----
 
-  maxPool(x: Storage, args: PoolArgs): [Storage, Storage] {
+  maxPool(x: Storage, args: PoolArgs, indices: boolean): [Storage, Storage | null] {
     const [out, idx] = pool.maxPool(arr(x), args);
-    return [this.#wrap(out), this.#wrap(idx)];
+    return [this.#wrap(out), indices ? this.#wrap(idx) : null];
   }
 
   maxPoolGrad(dy: Storage, idx: Storage, args: PoolArgs): Storage {

@@ -34,6 +34,7 @@ const POOL_IO = shaderInterface(
 );
 const MAX = defineKernel('maxPool', poolSrc, 'max_pool', POOL_IO, ['x', 'out', 'idx_w']);
 const MAX_GRAD = defineKernel('maxPoolGrad', poolSrc, 'max_pool_grad', POOL_IO, ['dy', 'idx', 'out']);
+const MAX_GRAD_TILED = defineKernel('maxPoolGrad', poolSrc, 'max_pool_grad_tiled', POOL_IO, ['dy', 'idx', 'out']);
 const AVG = defineKernel('avgPool', poolSrc, 'avg_pool', POOL_IO, ['x', 'out']);
 const AVG_GRAD = defineKernel('avgPoolGrad', poolSrc, 'avg_pool_grad', POOL_IO, ['dy', 'out']);
 const WG = 256;
@@ -46,21 +47,31 @@ function params(a: PoolArgs, n: number, divisor = 0) {
 }
 const avgVariant = (a: AvgPoolArgs) => ({ constants: { ADAPTIVE: a.adaptive, COUNT_PAD: a.countIncludePad } });
 
-export function maxPool(gpu: GpuRuntime, x: Storage, a: PoolArgs): [GPUStorage, GPUStorage] {
+export function maxPool(gpu: GpuRuntime, x: Storage, a: PoolArgs, indices: boolean): [GPUStorage, GPUStorage | null] {
   const op = 'maxPool';
   const xb = gpu.buf(x, op);
   const n = a.planes * a.outH * a.outW;
   const out = gpu.alloc(n, 'float32', op);
-  const idx = gpu.alloc(n, 'int32', op);
-  gpu.run(MAX, {}, { x: xb, out: out.buffer!, idx_w: idx.buffer! }, params(a, n), groupsFor(n, WG), op);
+  const idx = indices ? gpu.alloc(n, 'int32', op) : null;
+  // Without indices the kernel never writes idx_w, but the binding is still declared.
+  const scratch = idx ?? gpu.alloc(1, 'int32', op);
+  gpu.run(MAX, { constants: { WRITE_IDX: indices } }, { x: xb, out: out.buffer!, idx_w: scratch.buffer! }, params(a, n), groupsFor(n, WG), op);
+  if (!idx) gpu.release(scratch);
   return [out, idx];
 }
 
+/** Windows that tile the input exactly: each input element is in exactly one window. */
+const tiles = (a: PoolArgs): boolean =>
+  a.sH === a.kH && a.sW === a.kW && a.pH === 0 && a.pW === 0 && (a.kH === 1 || a.dH === 1) && (a.kW === 1 || a.dW === 1) &&
+  a.outH * a.kH === a.inH && a.outW * a.kW === a.inW;
+
 export function maxPoolGrad(gpu: GpuRuntime, dy: Storage, idx: Storage, a: PoolArgs): GPUStorage {
   const op = 'maxPoolGrad';
-  const n = a.planes * a.inH * a.inW;
-  const out = gpu.alloc(n, 'float32', op);
-  gpu.run(MAX_GRAD, {}, { dy: gpu.buf(dy, op), idx: gpu.buf(idx, op), out: out.buffer! }, params(a, n), groupsFor(n, WG), op);
+  const out = gpu.alloc(a.planes * a.inH * a.inW, 'float32', op);
+  const bufs = { dy: gpu.buf(dy, op), idx: gpu.buf(idx, op), out: out.buffer! };
+  // Tiling windows: an invocation per window writes it whole; else one per input element.
+  const n = tiles(a) ? a.planes * a.outH * a.outW : a.planes * a.inH * a.inW;
+  gpu.run(tiles(a) ? MAX_GRAD_TILED : MAX_GRAD, {}, bufs, params(a, n), groupsFor(n, WG), op);
   return out;
 }
 

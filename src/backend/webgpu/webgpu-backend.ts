@@ -319,8 +319,8 @@ export class WebGPUBackend implements Backend {
 
   // ---- pooling and batch norm (issue 12) ----
 
-  maxPool(x: Storage, args: PoolArgs): [Storage, Storage] {
-    return pool.maxPool(this.#gpu, x, args);
+  maxPool(x: Storage, args: PoolArgs, indices: boolean): [Storage, Storage | null] {
+    return pool.maxPool(this.#gpu, x, args, indices);
   }
 
   maxPoolGrad(dy: Storage, idx: Storage, args: PoolArgs): Storage {
