@@ -114,6 +114,8 @@ describe.skipIf(!gpu)('pooling kernels: WebGPU = CPU', () => {
     const layouts: ChannelLayout[] = [
       { outer: 1, size: 1, inner: 5 }, { outer: 3, size: 17, inner: 1 }, { outer: 2, size: 3, inner: 65 },
       { outer: 65, size: 2, inner: 257 }, { outer: 64, size: 16, inner: 17 }, { outer: 5, size: 257, inner: 3 },
+      // inner % 4 == 0: the vec4 forward and input gradient.
+      { outer: 4, size: 3, inner: 28 }, { outer: 1, size: 17, inner: 4 }, { outer: 9, size: 2, inner: 196 },
     ];
     for (const l of layouts) {
       const n = l.outer * l.size * l.inner;
