@@ -24,6 +24,8 @@ const STATS = defineKernel('batchNormStats', bnSrc, 'stats', BN_IO, ['x', 'out']
 const SUMS = defineKernel('batchNormGradSums', bnSrc, 'grad_sums', BN_IO, ['x', 'dy', 'mean', 'variance', 'out']);
 const FORWARD = defineKernel('batchNorm', bnSrc, 'forward', BN_IO, ['x', 'mean', 'variance', 'weight', 'bias', 'out']);
 const INPUT_GRAD = defineKernel('batchNormInputGrad', bnSrc, 'input_grad', BN_IO, ['x', 'dy', 'mean', 'variance', 'weight', 'sums', 'out']);
+const STATS4 = defineKernel('batchNormStats', bnSrc, 'stats4', BN_IO, ['x', 'out']);
+const SUMS4 = defineKernel('batchNormGradSums', bnSrc, 'grad_sums4', BN_IO, ['x', 'dy', 'mean', 'variance', 'out']);
 const FORWARD4 = defineKernel('batchNorm', bnSrc, 'forward4', BN_IO, ['x', 'mean', 'variance', 'weight', 'bias', 'out']);
 const INPUT_GRAD4 = defineKernel('batchNormInputGrad', bnSrc, 'input_grad4', BN_IO, ['x', 'dy', 'mean', 'variance', 'weight', 'sums', 'out']);
 const WG = 256;
@@ -34,7 +36,9 @@ const params = (l: ChannelLayout, eps = 0) => ({ outer: l.outer, channels: l.siz
 export function batchNormStats(gpu: GpuRuntime, x: Storage, l: ChannelLayout): GPUStorage {
   const op = 'batchNormStats';
   const out = gpu.alloc(2 * l.size, 'float32', op);
-  gpu.run(STATS, {}, { x: gpu.buf(x, op), out: out.buffer! }, params(l), l.size, op);
+  const xb = gpu.buf(x, op);
+  const v4 = l.inner % 4 === 0 && fitsVec4(x.numel, [xb]);
+  gpu.run(v4 ? STATS4 : STATS, {}, { x: xb, out: out.buffer! }, params(l), l.size, op);
   return out;
 }
 
@@ -43,7 +47,8 @@ export function batchNormGradSums(gpu: GpuRuntime, x: Storage, dy: Storage, mean
   const op = 'batchNormGradSums';
   const out = gpu.alloc(2 * l.size, 'float32', op);
   const bufs = { x: gpu.buf(x, op), dy: gpu.buf(dy, op), mean: gpu.buf(mean, op), variance: gpu.buf(variance, op), out: out.buffer! };
-  gpu.run(SUMS, {}, bufs, params(l, eps), l.size, op);
+  const v4 = l.inner % 4 === 0 && fitsVec4(x.numel, [bufs.x, bufs.dy]);
+  gpu.run(v4 ? SUMS4 : SUMS, {}, bufs, params(l, eps), l.size, op);
   return out;
 }
 
