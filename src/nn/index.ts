@@ -16,5 +16,5 @@ export * as functional from './functional.js';
 export * as utils from './utils.js';
 export { GELU, SiLU, LeakyReLU, ELU, Softplus } from './activations.js';
 export { MaxPool2d, MaxPool1d, AvgPool2d, AvgPool1d, AdaptiveAvgPool2d } from './pooling.js';
-export { BatchNorm1d, BatchNorm2d, type BatchNormModuleOptions } from './normalization.js';
+export { BatchNorm1d, BatchNorm2d, type BatchNormModuleOptions } from './batch-norm.js';
 export { Dropout, Dropout2d } from './dropout.js';
