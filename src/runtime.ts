@@ -1,3 +1,4 @@
+import { ContextSlot } from './async-context.js';
 import type { Backend, BackendInfo } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu/cpu-backend.js';
 import { WebgradError } from './errors.js';
@@ -19,23 +20,22 @@ export interface InitOptions {
 }
 
 let current: Backend | null = null;
+const selected = new ContextSlot<Backend>();
 
 /**
- * @internal Runs `fn` with `backend` as the current one (gradcheck uses the CPU backend in
- * float64 whatever the user chose).
+ * @internal Runs `fn` with `backend` as the one factories create on (the fuzz and joining tests
+ * build CPU references). In Node only `fn` and the async work it starts see it (the selection
+ * follows the async context); in browsers it is global while `fn` runs, so code that must not
+ * be seen by concurrent tasks (gradcheck) passes synchronous functions only.
  */
-export async function withBackend<T>(backend: Backend, fn: () => Promise<T>): Promise<T> {
-  const prev = getBackend();
-  current = backend;
-  try {
-    return await fn();
-  } finally {
-    current = prev;
-  }
+export function withBackend<T>(backend: Backend, fn: () => T): T {
+  return selected.run(backend, fn);
 }
 
 /** The backend new tensors are created on; the CPU backend until `init()` picks another. */
 export function getBackend(): Backend {
+  const chosen = selected.get();
+  if (chosen !== undefined) return chosen;
   current ??= new CpuBackend();
   return current;
 }
