@@ -231,7 +231,10 @@ export interface MemoryReport {
   liveTensors: number;
   /** Bytes of device (or CPU) storage held by live tensors. */
   bytesInUse: number;
-  /** Bytes cached by the backend's buffer pool for reuse. */
+  /**
+   * Bytes cached by the backend's buffer pool for reuse (WebGPU; 0 on the CPU). Buffers not
+   * reused for 2 s are given back by themselves; `emptyCache()` gives back all of them now.
+   */
   poolBytes: number;
   /** The backend's name ('cpu' or 'webgpu'). */
   backend: string;
