@@ -125,6 +125,18 @@ export class ArrayLoader {
     return this.#epoch;
   }
 
+  /**
+   * Makes the next loop run epoch `epoch` (its shuffled order), as when resuming from a
+   * checkpoint saved after `epoch` epochs.
+   *
+   * PyTorch equivalent: `DistributedSampler.set_epoch` (PyTorch's DataLoader reshuffles from
+   * its generator's state instead).
+   */
+  setEpoch(epoch: number): void {
+    check(Number.isInteger(epoch) && epoch >= 0, 'DataLoader.setEpoch', () => `epoch must be a non-negative integer, got ${String(epoch)}`);
+    this.#epoch = epoch;
+  }
+
   /** The sample order of epoch `k`. */
   order(k: number): Uint32Array {
     const { n } = this.dataset;
