@@ -18,6 +18,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * The browser build swaps Node-only code for stubs, so the bundle holds no `import('node:…')`,
  * no `import(specifier)` of Dawn, and nothing a browser bundler (Vite, webpack) would trip on:
  * - `src/backend/webgpu/node-gpu.ts` (Dawn through the `webgpu` package) becomes "no Node GPU";
+ * - `src/async-context.ts` (AsyncLocalStorage) becomes `src/async-context-browser.ts`;
  * - every `node:*` module becomes a module that throws when loaded. The library reaches them only
  *   inside `isNode` branches (file paths, node:zlib, createRequire), which never run in a browser;
  *   if one ever did, the error names the module instead of failing at bundle or load time.
@@ -26,6 +27,9 @@ export const browserStubs = {
   name: 'webgrad-browser-stubs',
   setup(b) {
     b.onResolve({ filter: /\/node-gpu\.js$/ }, () => ({ path: 'node-gpu', namespace: 'browser-stub' }));
+    // Scopes and withBackend follow the async context through AsyncLocalStorage in Node; the
+    // browser build takes the one-global-value stand-in (no node:async_hooks in the bundle).
+    b.onResolve({ filter: /\/async-context\.js$/ }, () => ({ path: `${root}src/async-context-browser.ts` }));
     b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path.slice('node:'.length), namespace: 'node-builtin-stub' }));
     b.onLoad({ filter: /.*/, namespace: 'browser-stub' }, () => ({
       contents:

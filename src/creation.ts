@@ -20,18 +20,18 @@ export interface CreateOptions {
 }
 
 /** Everything about the options is checked before anything is allocated. */
-function checkOpts(op: string, opts: CreateOptions, dtype: DType): void {
+function checkOpts(op: string, opts: CreateOptions, dtype: DType, backend = getBackend()): void {
   options(op, opts, ['dtype', 'requiresGrad']);
-  requireSupported(op, getBackend(), dtype);
+  requireSupported(op, backend, dtype);
   if (opts.requiresGrad && dtype === 'int32') {
     throw new WebgradError(op, 'only floating point tensors can require gradients (got dtype int32)');
   }
 }
 
 /** `range`: the int32 values' bounds, known here on the host (see `Tensor.hostRange`). */
-function make(op: string, data: TypedArray, shape: Shape, opts: CreateOptions, dtype: DType, range: HostRange | null = null): Tensor {
-  checkOpts(op, opts, dtype);
-  const backend = getBackend();
+/** `backend`: the `*Like` functions create on their input's backend, whatever is current. */
+function make(op: string, data: TypedArray, shape: Shape, opts: CreateOptions, dtype: DType, range: HostRange | null = null, backend = getBackend()): Tensor {
+  checkOpts(op, opts, dtype, backend);
   const t = Tensor.fromStorage(backend.upload(data, dtype), backend, shape, dtype);
   if (range) t.setHostRange(range);
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -132,13 +132,12 @@ export function full(shape: Shape | number, value: number, opts: CreateOptions =
   return filled('full', shape, opts, value);
 }
 
-function filled(op: string, shape: Shape | number, opts: CreateOptions, value: number): Tensor {
+function filled(op: string, shape: Shape | number, opts: CreateOptions, value: number, backend = getBackend()): Tensor {
   const s = shapeArg(op, shape);
   const dtype = dtypeOpt(op, opts, 'float32');
   if (typeof value !== 'number') throw new WebgradError(op, `value must be a number, got ${typeof value}`);
   const range = dtype === 'int32' ? int32Bounds(op, [value]) : null;
-  checkOpts(op, opts, dtype);
-  const backend = getBackend();
+  checkOpts(op, opts, dtype, backend);
   const t = Tensor.fromStorage(backend.full(numelOf(s), dtype, value), backend, s, dtype);
   if (range) t.setHostRange(range);
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -189,16 +188,16 @@ export const ones = (...args: SizeArgs): Tensor => filled('ones', ...sizeArgs('o
  *
  * PyTorch equivalent: `torch.zeros_like`.
  */
-export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('zerosLike', like('zerosLike', t), { dtype: t.dtype, ...likeOpts('zerosLike', opts) }, 0);
+export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('zerosLike', like('zerosLike', t), { dtype: t.dtype, ...likeOpts('zerosLike', opts) }, 0, t.backend);
 /**
  * Ones of `t`'s shape and dtype (unless `opts.dtype`).
  *
  * PyTorch equivalent: `torch.ones_like`.
  */
-export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('onesLike', like('onesLike', t), { dtype: t.dtype, ...likeOpts('onesLike', opts) }, 1);
+export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('onesLike', like('onesLike', t), { dtype: t.dtype, ...likeOpts('onesLike', opts) }, 1, t.backend);
 /** A tensor of `t`'s shape (and dtype, unless `opts.dtype`) filled with `value`. */
 export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}): Tensor =>
-  filled('fullLike', like('fullLike', t), { dtype: t.dtype, ...likeOpts('fullLike', opts) }, value);
+  filled('fullLike', like('fullLike', t), { dtype: t.dtype, ...likeOpts('fullLike', opts) }, value, t.backend);
 
 const likeOpts = (op: string, opts: CreateOptions): CreateOptions => options(op, opts, ['dtype', 'requiresGrad']);
 
@@ -208,14 +207,14 @@ function like(op: string, t: Tensor): Shape {
   return t.shape;
 }
 
-function random(op: string, shape: Shape | number, opts: CreateOptions, draw: () => number): Tensor {
+function random(op: string, shape: Shape | number, opts: CreateOptions, draw: () => number, backend = getBackend()): Tensor {
   const s = shapeArg(op, shape);
   const dtype = dtypeOpt(op, opts, 'float32');
   if (dtype === 'int32') throw new WebgradError(op, 'random tensors must be floating point');
-  checkOpts(op, opts, dtype); // before drawing, so a refused call leaves the generator as it was
+  checkOpts(op, opts, dtype, backend); // before drawing, so a refused call leaves the generator as it was
   const data = typedArrayFor(dtype, numelOf(s));
   for (let i = 0; i < data.length; i++) data[i] = draw();
-  return make(op, data, s, opts, dtype);
+  return make(op, data, s, opts, dtype, null, backend);
 }
 
 /** Standard normal samples, reproducible with `manualSeed` on every backend: `randn(8, 5)` or `randn([8, 5])`. */
@@ -233,7 +232,7 @@ export function rand(...args: SizeArgs): Tensor {
 /** Standard normal samples of `t`'s shape (and floating dtype, unless `opts.dtype`). */
 export function randnLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   const rng = globalRng();
-  return random('randnLike', like('randnLike', t), { dtype: t.dtype, ...likeOpts('randnLike', opts) }, () => rng.normal());
+  return random('randnLike', like('randnLike', t), { dtype: t.dtype, ...likeOpts('randnLike', opts) }, () => rng.normal(), t.backend);
 }
 
 /**
@@ -243,7 +242,7 @@ export function randnLike(t: Tensor, opts: CreateOptions = {}): Tensor {
  */
 export function randLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   const rng = globalRng();
-  return random('randLike', like('randLike', t), { dtype: t.dtype, ...likeOpts('randLike', opts) }, () => rng.uniform());
+  return random('randLike', like('randLike', t), { dtype: t.dtype, ...likeOpts('randLike', opts) }, () => rng.uniform(), t.backend);
 }
 
 /** arange(end) or arange(start, end, step); int32 when all arguments are integers. */

@@ -65,54 +65,58 @@ export async function gradcheck(
   opts: GradcheckOptions = {},
 ): Promise<GradcheckResult> {
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, raise = true, seed = 0 } = options('gradcheck', opts, ['eps', 'atol', 'rtol', 'raise', 'seed']);
-  return withBackend(cpu, async () => {
-    const shapes: number[][] = [];
-    const values: Float64Array[] = [];
-    for (const x of inputs) {
-      if (Array.isArray(x) || x instanceof Float64Array) {
-        shapes.push([x.length]);
-        values.push(Float64Array.from(x));
-      } else {
-        shapes.push([...x.shape]);
-        values.push(Float64Array.from(await x.toArray()));
-      }
+  // Only synchronous work runs with the CPU backend selected, so no other async task (in a
+  // browser, where the selection is global) ever sees it: reads happen between the sections.
+  const onCpu = <T>(f: () => T): T => withBackend(cpu, f);
+  const shapes: number[][] = [];
+  const values: Float64Array[] = [];
+  for (const x of inputs) {
+    if (Array.isArray(x) || x instanceof Float64Array) {
+      shapes.push([x.length]);
+      values.push(Float64Array.from(x));
+    } else {
+      shapes.push([...x.shape]);
+      values.push(Float64Array.from(await x.toArray()));
     }
-    const make = (vals: Float64Array[], grad: boolean): Tensor[] =>
-      vals.map((v, i) => tensor(v, { dtype: 'float64' }).reshape(shapes[i]).requiresGrad_(grad));
+  }
+  const make = (vals: Float64Array[], grad: boolean): Tensor[] =>
+    vals.map((v, i) => tensor(v, { dtype: 'float64' }).reshape(shapes[i]).requiresGrad_(grad));
 
+  const rng = new Rng(seed);
+  const { xs, projected } = onCpu(() => {
     const xs = make(values, true);
     const out = fn(...xs);
     if (out.dtype !== 'float64') throw new WebgradError('gradcheck', `fn must keep float64 (got ${out.dtype}); build its constants with { dtype: 'float64' }`);
-    const rng = new Rng(seed);
     const v = tensor(Float64Array.from({ length: out.numel }, () => rng.normal()), { dtype: 'float64' }).reshape(out.shape);
     const projected = (o: Tensor): Tensor => o.mul(v).sum();
     projected(out).backward();
+    return { xs, projected };
+  });
 
-    let worst: GradcheckResult['worst'] = null;
-    let worstRatio = -1;
-    for (let i = 0; i < values.length; i++) {
-      const g = xs[i].grad;
-      const analytic = g ? await g.toArray() : new Float64Array(values[i].length);
-      for (let j = 0; j < values[i].length; j++) {
-        const at = async (delta: number): Promise<number> => {
-          const vals = values.map((a) => a.slice());
-          vals[i][j] += delta;
-          return noGrad(() => projected(fn(...make(vals, false)))).item();
-        };
-        const numeric = ((await at(eps)) - (await at(-eps))) / (2 * eps);
-        const error = Math.abs(analytic[j] - numeric);
-        const ratio = error / (atol + rtol * Math.abs(numeric));
-        if (ratio > worstRatio || Number.isNaN(ratio)) {
-          worstRatio = Number.isNaN(ratio) ? Infinity : ratio;
-          worst = { input: i, index: j, analytic: analytic[j], numeric, error };
-        }
+  let worst: GradcheckResult['worst'] = null;
+  let worstRatio = -1;
+  for (let i = 0; i < values.length; i++) {
+    const g = xs[i].grad;
+    const analytic = g ? await g.toArray() : new Float64Array(values[i].length);
+    for (let j = 0; j < values[i].length; j++) {
+      const at = async (delta: number): Promise<number> => {
+        const vals = values.map((a) => a.slice());
+        vals[i][j] += delta;
+        return onCpu(() => noGrad(() => projected(fn(...make(vals, false))))).item();
+      };
+      const numeric = ((await at(eps)) - (await at(-eps))) / (2 * eps);
+      const error = Math.abs(analytic[j] - numeric);
+      const ratio = error / (atol + rtol * Math.abs(numeric));
+      if (ratio > worstRatio || Number.isNaN(ratio)) {
+        worstRatio = Number.isNaN(ratio) ? Infinity : ratio;
+        worst = { input: i, index: j, analytic: analytic[j], numeric, error };
       }
     }
-    const ok = worstRatio <= 1;
-    const report = worst
-      ? `gradcheck ${ok ? 'passed' : 'FAILED'}: worst entry is input ${worst.input}[${worst.index}]: analytic ${worst.analytic}, numeric ${worst.numeric}, |error| ${worst.error.toExponential(3)} (atol ${atol}, rtol ${rtol})`
-      : 'gradcheck passed: no input elements';
-    if (!ok && raise) throw new WebgradError('gradcheck', report);
-    return { ok, worst, report };
-  });
+  }
+  const ok = worstRatio <= 1;
+  const report = worst
+    ? `gradcheck ${ok ? 'passed' : 'FAILED'}: worst entry is input ${worst.input}[${worst.index}]: analytic ${worst.analytic}, numeric ${worst.numeric}, |error| ${worst.error.toExponential(3)} (atol ${atol}, rtol ${rtol})`
+    : 'gradcheck passed: no input elements';
+  if (!ok && raise) throw new WebgradError('gradcheck', report);
+  return { ok, worst, report };
 }

@@ -63,3 +63,7 @@ export type { StateTree, StateValue } from './serialize-tree.js';
 export { bmm } from './ops/matmul.js';
 export { cumsum, prod, variance as var, std, logsumexp, norm, all, any, type VarOptions } from './ops/stats.js';
 export { randint, randperm, bernoulli, multinomial, type MultinomialOptions } from './random-ops.js';
+// ---- reliability: device loss, RNG state ----
+export { onDeviceLost } from './runtime.js';
+export type { DeviceLostInfo } from './backend/backend.js';
+export { getRngState, setRngState, type RngState } from './random.js';

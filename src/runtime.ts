@@ -1,4 +1,5 @@
-import type { Backend, BackendInfo } from './backend/backend.js';
+import { ContextSlot } from './async-context.js';
+import type { Backend, BackendInfo, DeviceLostInfo } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu/cpu-backend.js';
 import { WebgradError } from './errors.js';
 import { logger } from './logger.js';
@@ -19,23 +20,22 @@ export interface InitOptions {
 }
 
 let current: Backend | null = null;
+const selected = new ContextSlot<Backend>();
 
 /**
- * @internal Runs `fn` with `backend` as the current one (gradcheck uses the CPU backend in
- * float64 whatever the user chose).
+ * @internal Runs `fn` with `backend` as the one factories create on (the fuzz and joining tests
+ * build CPU references). In Node only `fn` and the async work it starts see it (the selection
+ * follows the async context); in browsers it is global while `fn` runs, so code that must not
+ * be seen by concurrent tasks (gradcheck) passes synchronous functions only.
  */
-export async function withBackend<T>(backend: Backend, fn: () => Promise<T>): Promise<T> {
-  const prev = getBackend();
-  current = backend;
-  try {
-    return await fn();
-  } finally {
-    current = prev;
-  }
+export function withBackend<T>(backend: Backend, fn: () => T): T {
+  return selected.run(backend, fn);
 }
 
 /** The backend new tensors are created on; the CPU backend until `init()` picks another. */
 export function getBackend(): Backend {
+  const chosen = selected.get();
+  if (chosen !== undefined) return chosen;
   current ??= new CpuBackend();
   return current;
 }
@@ -68,7 +68,7 @@ export async function init(opts: InitOptions = {}): Promise<BackendInfo> {
   current = null;
   if (choice !== 'cpu') {
     const { createWebGPUBackend } = await import('./backend/webgpu/device.js');
-    const gpu = await createWebGPUBackend();
+    const gpu = await createWebGPUBackend({ onLost: notifyLost });
     if (gpu) current = gpu;
     else if (choice === 'webgpu') throw new WebgradError('init', 'no WebGPU adapter is available (requested backend: webgpu)');
     else logger().warn("webgrad: no WebGPU adapter is available; using the CPU backend (pass init({ backend: 'cpu' }) to choose it without this warning)");
@@ -82,8 +82,45 @@ export async function init(opts: InitOptions = {}): Promise<BackendInfo> {
   return info;
 }
 
+const lostListeners = new Set<(info: DeviceLostInfo) => void>();
+
+function notifyLost(info: DeviceLostInfo): void {
+  for (const fn of [...lostListeners]) {
+    try {
+      fn(info);
+    } catch (e) {
+      logger().warn(`webgrad: an onDeviceLost callback threw: ${(e as Error).message}`);
+    }
+  }
+}
+
 /**
- * The current backend: its name and, on WebGPU, the adapter's vendor, architecture and device.
+ * Calls `callback` when the WebGPU device is lost (a driver reset or crash, the browser
+ * reclaiming the GPU, another `destroy()` of the device): with the reason and message the
+ * device reported. From then on every op fails with a clear error; `backendInfo().lost` says
+ * why. To continue, call `init()` again, reload your last checkpoint (`wg.load`,
+ * `loadStateDict`, `setRngState`) and go on (examples/mnist does: `--resume`). Not called for
+ * webgrad's own `destroy()`. Returns a function that removes the callback.
+ *
+ * PyTorch equivalent: none (a CUDA error is raised by the next call); the nearest is catching
+ * it and restarting from a checkpoint.
+ *
+ * @example
+ * ```ts
+ * wg.onDeviceLost(({ reason, message }) => console.warn(`GPU lost (${reason}): ${message}`));
+ * ```
+ */
+export function onDeviceLost(callback: (info: DeviceLostInfo) => void): () => void {
+  if (typeof callback !== 'function') throw new WebgradError('onDeviceLost', `expected a function, got ${callback === null ? 'null' : typeof callback}`);
+  lostListeners.add(callback);
+  return () => {
+    lostListeners.delete(callback);
+  };
+}
+
+/**
+ * The current backend: its name and, on WebGPU, the adapter's vendor, architecture and device,
+ * and `lost` (null while the device works, else the reason and message it was lost with).
  *
  * PyTorch equivalent: `torch.cuda.get_device_name()`.
  */

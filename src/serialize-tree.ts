@@ -33,7 +33,8 @@ export function flattenTree(tree: StateTree, op: string): { tensors: Record<stri
     if (typeof v === 'number') return Number.isFinite(v) ? v : { $number: String(v) };
     if (v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean') return v;
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, String(i)]));
-    if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    // Null-prototype objects too: load() gives trees back as such (a key '__proto__' is a name).
+    if (typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null)) {
       const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       for (const [k, x] of Object.entries(v as StateTree)) if (x !== undefined) out[k] = walk(x, [...path, k]);
       return out;

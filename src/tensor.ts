@@ -4,7 +4,7 @@ import { isGradEnabled } from './autograd/grad-mode.js';
 import type { Node } from './autograd/node.js';
 import type { DType, TypedArray } from './dtype.js';
 import { WebgradError, fmtShape } from './errors.js';
-import { type HostRange, StorageRef, trackTensor, untrackTensor } from './memory.js';
+import { type HostRange, StorageRef, trackTensor, untrackTensor, yieldForFinalizers } from './memory.js';
 import type { Shape } from './shape.js';
 import { normalizeDim, numelOf } from './shape.js';
 import { warnOnce } from './warn.js';
@@ -259,7 +259,9 @@ export class Tensor {
     const ref = this.#live(op);
     const what = this.#describe();
     try {
-      return await ref.backend.read(ref.storage);
+      const values = await ref.backend.read(ref.storage);
+      await yieldForFinalizers();
+      return values;
     } catch (e) {
       if (e instanceof WebgradError && /destroyed/.test(e.message)) {
         throw new WebgradError(op, `${op}() of a tensor (${what}) could not complete: destroy() released the ${ref.backend.name} device first; await every readback (item(), toArray(), tolist(), format()) before destroy()`);

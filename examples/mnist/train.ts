@@ -2,10 +2,12 @@
 // where an adapter exists, else on the CPU backend; writes curves, metrics and safetensors.
 //   npm run mnist -- --epochs 5 --optimizer adam --lr 2e-3 --lr-decay 0.5 --batch-size 64 --hidden 128
 //   npm run mnist -- --eval out/mnist/model.safetensors
+//   npm run mnist -- --resume      continue from out/mnist/checkpoint.safetensors (saved every epoch)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as wg from 'webgrad-gpu';
 import { trainingChart } from './chart.js';
+import { checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { MNIST_NORMALIZE, evaluate, makeModel } from './model.js';
 import { ProgressBar } from './progress.js';
 
@@ -30,6 +32,10 @@ export interface MnistOptions {
   limit?: number;
   testLimit?: number;
   quiet: boolean;
+  /** Continue from `out`/checkpoint.safetensors (written after every epoch when `out` is set). */
+  resume?: boolean;
+  /** Called after every training step (tests use it to lose the device mid-epoch). */
+  onStep?: (epoch: number, step: number) => void;
 }
 
 export interface EpochMetrics {
@@ -54,12 +60,22 @@ export async function train(o: MnistOptions): Promise<{ metrics: EpochMetrics[];
   const opt = o.optimizer === 'adam' ? new optim.Adam(params, { lr: o.lr }) : new optim.SGD(params, { lr: o.lr, momentum: o.momentum });
   const loader = new data.DataLoader(trainSet, { batchSize: o.batchSize, shuffle: true, seed: o.seed, dropLast: false, normalize: MNIST_NORMALIZE });
 
-  const metrics: EpochMetrics[] = [];
-  const lossCurve: [number, number][] = [];
+  let metrics: EpochMetrics[] = [];
+  let lossCurve: [number, number][] = [];
+  let first = 1;
+  if (o.resume) {
+    // Model, optimizer state, RNG and metrics as they were after the last finished epoch; the
+    // loader then shuffles the next epoch as the uninterrupted run would have.
+    const progress = await loadCheckpoint(o.out, model, opt);
+    ({ metrics, lossCurve } = progress);
+    first = progress.epoch + 1;
+    loader.setEpoch(progress.epoch);
+    log(`resumed from ${checkpointPath(o.out)} after epoch ${progress.epoch}`);
+  }
   // Losses and hit counts are summed on the device and read back only every `readEvery` steps:
   // a readback per step would make every step wait for the GPU.
   const readEvery = 50;
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+  for (let epoch = first; epoch <= o.epochs; epoch++) {
     for (const group of opt.paramGroups) group.lr = o.lr * o.lrDecay ** (epoch - 1);
     const bar = new ProgressBar(`epoch ${epoch}/${o.epochs}`, loader.length);
     const start = performance.now();
@@ -103,6 +119,7 @@ export async function train(o: MnistOptions): Promise<{ metrics: EpochMetrics[];
       step++;
       if (step % readEvery === 0 || step === loader.length) await drain();
       if (!o.quiet) bar.update(step, seen, shown);
+      o.onStep?.(epoch, step);
     }
     lossSum.dispose();
     hits.dispose();
@@ -117,6 +134,7 @@ export async function train(o: MnistOptions): Promise<{ metrics: EpochMetrics[];
       samplesPerSecond: seen / seconds,
     };
     metrics.push(m);
+    if (o.out) await saveCheckpoint(o.out, model, opt, { epoch, metrics, lossCurve });
     log(`epoch ${epoch}: train loss ${m.trainLoss.toFixed(4)}, train acc ${(100 * m.trainAccuracy).toFixed(2)}%, test acc ${(100 * testAccuracy).toFixed(2)}% (${seconds.toFixed(1)} s, ${m.samplesPerSecond.toFixed(0)} samples/s)`);
   }
   return { metrics, model, lossCurve };
@@ -166,12 +184,13 @@ async function main(): Promise<void> {
       limit: { type: 'string' },
       'test-limit': { type: 'string' },
       eval: { type: 'string' },
+      resume: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm run mnist -- [--epochs 5] [--batch-size 64] [--lr 2e-3] [--hidden 128] [--optimizer adam|sgd] [--momentum 0.9] [--lr-decay 0.5] [--backend auto|webgpu|cpu] [--seed 0] [--out out/mnist] [--limit N] [--test-limit N] [--eval model.safetensors]');
+    console.log('usage: npm run mnist -- [--epochs 5] [--batch-size 64] [--lr 2e-3] [--hidden 128] [--optimizer adam|sgd] [--momentum 0.9] [--lr-decay 0.5] [--backend auto|webgpu|cpu] [--seed 0] [--out out/mnist] [--limit N] [--test-limit N] [--eval model.safetensors] [--resume]');
     return;
   }
   const optimizer = values.optimizer === 'sgd' ? 'sgd' : values.optimizer === 'adam' ? 'adam' : null;
@@ -190,6 +209,7 @@ async function main(): Promise<void> {
     limit: values.limit ? Number(values.limit) : undefined,
     testLimit: values['test-limit'] ? Number(values['test-limit']) : undefined,
     quiet: values.quiet!,
+    resume: values.resume!,
   };
   try {
     if (values.eval) {

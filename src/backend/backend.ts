@@ -201,6 +201,16 @@ export interface BackendInfo {
   };
   /** The device's WebGPU limits by name, e.g. `maxStorageBufferBindingSize` (absent on the CPU backend). */
   readonly limits?: Record<string, number>;
+  /** WebGPU: why the device was lost, or null while it works (absent on the CPU backend). */
+  readonly lost?: DeviceLostInfo | null;
+}
+
+/** Why a WebGPU device was lost, as its `device.lost` promise reported it. */
+export interface DeviceLostInfo {
+  /** GPUDeviceLostReason: 'destroyed' (destroy() by someone other than webgrad) or 'unknown' (a driver reset, a crash, the browser reclaiming the GPU). */
+  readonly reason: string;
+  /** The implementation's message. */
+  readonly message: string;
 }
 
 export interface MemoryInfo {

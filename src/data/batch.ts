@@ -125,6 +125,18 @@ export class ArrayLoader {
     return this.#epoch;
   }
 
+  /**
+   * Makes the next loop run epoch `epoch` (its shuffled order), as when resuming from a
+   * checkpoint saved after `epoch` epochs.
+   *
+   * PyTorch equivalent: `DistributedSampler.set_epoch` (PyTorch's DataLoader reshuffles from
+   * its generator's state instead).
+   */
+  setEpoch(epoch: number): void {
+    check(Number.isInteger(epoch) && epoch >= 0, 'DataLoader.setEpoch', () => `epoch must be a non-negative integer, got ${String(epoch)}`);
+    this.#epoch = epoch;
+  }
+
   /** The sample order of epoch `k`. */
   order(k: number): Uint32Array {
     const { n } = this.dataset;
@@ -156,6 +168,16 @@ export function toDataset(ds: DatasetLike): Dataset {
   check(d.x.length >= d.n * d.features, OP, () =>
     `x holds ${d.x.length} values, fewer than ${d.n} samples * ${d.features} features`);
   check(d.y.length >= d.n, OP, () => `y holds ${d.y.length} targets, fewer than ${d.n} samples`);
+  // Labels that are not an Int32Array are copied into one per batch, which would turn NaN
+  // into 0, 1.5 into 1 and 3e9 into -1294967296: refused here, as tensor() refuses them.
+  if (!(d.y instanceof Int32Array)) {
+    const y: ArrayLike<number> = d.y;
+    for (let i = 0; i < d.n; i++) {
+      const v = y[i];
+      check(Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31, OP, () =>
+        `label ${String(v)} at index ${i} is not an int32 class index (expected an integer in [-2147483648, 2147483647])`);
+    }
+  }
   return d;
 }
 

@@ -3,6 +3,7 @@ import { WebgradError, check, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
 import { crossEntropyPerSample } from '../ops/softmax.js';
 import { arange } from '../creation.js';
+import { withBackend } from '../runtime.js';
 import { options } from '../options.js';
 import { checkSameBackend, hostValues, record, requireFloat } from '../ops/util.js';
 import { sameShape } from '../shape.js';
@@ -162,7 +163,7 @@ function smoothedCrossEntropy(x: Tensor, t: Tensor, weight: Tensor | null, ignor
   const smooth = (weight === null ? logP : logP.mul(weight)).sum(1).neg().mul(counted);
   const loss = nll.mul(1 - eps).add(smooth.mul(eps / classes));
   if (reduction !== 'mean') return reduce(loss, reduction);
-  const counts = weight === null ? counted : t.unsqueeze(1).eq(arange(classes)).mul(weight).sum(1).mul(counted);
+  const counts = weight === null ? counted : t.unsqueeze(1).eq(withBackend(t.backend, () => arange(classes))).mul(weight).sum(1).mul(counted);
   return loss.sum().div(counts.sum());
 }
 
@@ -279,7 +280,7 @@ export function nllLoss(input: Tensor, targets: Tensor, opts: NllOptions = {}, o
   checkNllTargets(op, targets, classes, ignoreIndex);
   const x = batched ? input : input.reshape(1, classes);
   const t = batched ? targets : targets.reshape(1);
-  const onehot = t.unsqueeze(1).eq(arange(classes));
+  const onehot = t.unsqueeze(1).eq(withBackend(t.backend, () => arange(classes)));
   const counted = t.ne(ignoreIndex);
   const w = weight === null ? counted : onehot.mul(weight).sum(1).mul(counted);
   const loss = x.mul(onehot).sum(1).neg().mul(w);

@@ -1,5 +1,5 @@
 import { noGrad } from '../autograd/grad-mode.js';
-import { full, zeros } from '../creation.js';
+import { fullLike, zeros } from '../creation.js';
 import { WebgradError } from '../errors.js';
 import { scope } from '../memory.js';
 import { options } from '../options.js';
@@ -40,7 +40,7 @@ export function clipGradNorm_(parameters: Iterable<Tensor> | Tensor, maxNorm: nu
   return noGrad(() =>
     scope(() => {
       const total = normType === Infinity ? infNorm(grads) : pNorm(grads, normType);
-      const coef = full([], maxNorm, { dtype: total.dtype }).div(total.add(1e-6)).clamp(null, 1);
+      const coef = fullLike(total.reshape([]), maxNorm).div(total.add(1e-6)).clamp(null, 1);
       for (const g of grads) g.mul_(coef);
       return total;
     }),

@@ -5,6 +5,7 @@ import { contiguousStrides, type ReduceLayout, layoutAlong, normalizeDim } from 
 import type { Tensor } from '../tensor.js';
 import { knownConstant } from '../memory.js';
 import { expandTo } from './shape-ops.js';
+import { int32Accumulation } from './int-overflow.js';
 import { checkLive, opScope, record, wrap } from './util.js';
 
 interface Plan {
@@ -88,7 +89,9 @@ export function sum(x: Tensor, dim?: number | readonly number[] | null, keepdim 
     dim = dims[0];
   }
   const p = plan('sum', x, dim as number | null | undefined, keepdim);
+  const range = int32Accumulation('sum', x, p.layout.size);
   const out = wrap(x, x.backend.reduce('sum', x.storage, p.layout), p.shape, x.dtype);
+  if (range) out.setHostRange(range);
   return record('sum', out, [x], [], (dy) => [spread('sum', dy, p, x, null)]);
 }
 

@@ -1,3 +1,4 @@
+import { int32Accumulation } from './int-overflow.js';
 import type { ScanOptions } from '../backend/backend.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { WebgradError, check, fmtShape } from '../errors.js';
@@ -47,7 +48,10 @@ export function cumsum(x: Tensor, dim: number): Tensor {
   checkLive('cumsum', x);
   if (typeof dim !== 'number') throw new WebgradError('cumsum', `dim must be a number, got ${typeof dim}`);
   const d = normalizeDim('cumsum', dim, x.ndim);
-  return cumsumAlong(x, layoutAlong(x.shape, x.ndim === 0 ? null : d), false);
+  const layout = layoutAlong(x.shape, x.ndim === 0 ? null : d);
+  const range = int32Accumulation('cumsum', x, layout.size);
+  const out = cumsumAlong(x, layout, false);
+  return range ? out.setHostRange(range) : out;
 }
 
 /**
@@ -58,7 +62,8 @@ export function cumsum(x: Tensor, dim: number): Tensor {
 export function prod(x: Tensor, dim?: number | null, keepdim = false): Tensor {
   const p = along('prod', x, dim, keepdim);
   const { outer, size, inner } = p.layout;
-  return opScope(() => {
+  const range = int32Accumulation('prod', x, size);
+  const result = opScope(() => {
     if (size === 0) return wrap(x, x.backend.full(outer * inner, x.dtype, 1), p.shape, x.dtype);
     const run = scanOf(x, p.layout, { op: 'prod', exclusive: false, reverse: false });
     // The last element of each line of the running product: [outer, inner] at (size-1)·inner.
@@ -69,6 +74,7 @@ export function prod(x: Tensor, dim?: number | null, keepdim = false): Tensor {
       return before.mul(after).mul(dy.reshape(p.kept));
     })]);
   });
+  return range ? result.setHostRange(range) : result;
 }
 
 /** Options of `var` and `std`. */

@@ -1,4 +1,4 @@
-import { full } from '../creation.js';
+import { fullLike } from '../creation.js';
 import { keep } from '../memory.js';
 import type { Tensor } from '../tensor.js';
 import { type ParamGroup, type Params, Optimizer } from './optimizer.js';
@@ -51,7 +51,7 @@ export class Adagrad extends Optimizer<Required<AdagradOptions>, AdagradState> {
 
   step(): void {
     this.forEachGrad((p, g, o) => {
-      const s = this.stateOf(p, () => ({ step: 0, sum: keep(full(p.shape, o.initialAccumulatorValue, { dtype: p.dtype })) }));
+      const s = this.stateOf(p, () => ({ step: 0, sum: keep(fullLike(p, o.initialAccumulatorValue)) }));
       s.step++;
       p.backend.optimizerStep(p.storage, g.storage, [s.sum.storage], {
         kind: 'adagrad',

@@ -11,6 +11,7 @@ import { LOSSES } from './losses.js';
 import { MODULES } from './modules.js';
 import { OPTIM } from './optim.js';
 import { POOL } from './pool.js';
+import { REL } from './rel.js';
 import { OPS11_MATH } from './ops11-math.js';
 import { OPS11_SHAPE } from './ops11-shape.js';
 import { OPS11_STATS } from './ops11-stats.js';
@@ -30,4 +31,5 @@ export const FIELDS = new Set([
 /** Every row; a key defined in two files is an error (the test says which). */
 export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS,
   POOL };
+export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS, REL };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));

@@ -15,6 +15,14 @@ interface Pending {
 /** Every pooled buffer can be bound as storage and copied from/to (uploads, copy(), readback). */
 const USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
 
+/**
+ * A free buffer not reused for this long is destroyed (checked at submits, and by a timer once
+ * the program stops submitting): after a big evaluation the pool otherwise kept its peak (512
+ * MiB) for the rest of the program. A training step reuses its buffers within milliseconds, so
+ * only buffers outside the working set go; re-creating one costs ~20 us on lavapipe.
+ */
+export const POOL_IDLE_MS = 2000;
+
 /** Smallest size class: tiny tensors share one class instead of fragmenting the pool. */
 const MIN_BYTES = 256;
 
@@ -50,6 +58,12 @@ export class BufferPool {
   /** Free buffers in the order they became reusable, for eviction (oldest first). */
   #freeOrder: PooledBuffer[] = [];
   #pending: Pending[] = [];
+  /** When each free buffer became free (performance.now()), for the idle trim. */
+  readonly #freedAt = new Map<PooledBuffer, number>();
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastIdleCheck = 0;
+  /** How long a free buffer may wait for reuse before it is destroyed (ms). */
+  idleMs = POOL_IDLE_MS;
   #nextId = 1;
   #pooledBytes = 0;
   #liveBytes = 0;
@@ -76,6 +90,7 @@ export class BufferPool {
     this.#peakLiveBytes = Math.max(this.#peakLiveBytes, this.#liveBytes);
     if (reused !== undefined) {
       this.#pooledBytes -= size;
+      this.#freedAt.delete(reused);
       // Lazy removal from #freeOrder: evict() skips buffers no longer in their free list.
       return reused;
     }
@@ -101,6 +116,12 @@ export class BufferPool {
 
   /** Called after each submit: buffers waiting for it become reusable. */
   onSubmitted(submitted: number): void {
+    // A scan of the free list costs ~20 us at 4096 entries: a few times per idle period is enough.
+    const now = performance.now();
+    if (now - this.#lastIdleCheck >= this.idleMs / 4) {
+      this.#lastIdleCheck = now;
+      this.trimIdle(now);
+    }
     if (this.#pending.length === 0) return;
     const still: Pending[] = [];
     for (const p of this.#pending) {
@@ -116,8 +137,48 @@ export class BufferPool {
     if (!list) this.#free.set(buf.size, (list = []));
     list.push(buf);
     this.#freeOrder.push(buf);
+    this.#freedAt.set(buf, performance.now());
     this.#pooledBytes += buf.size;
     if (this.#pooledBytes > this.cap) this.trim();
+    this.#armIdleTimer();
+  }
+
+  /**
+   * Destroys the free buffers that have waited longer than `idleMs` for reuse. Returns the
+   * bytes released. (A buffer freed, reused and freed again sits twice in `#freeOrder`, so the
+   * whole list is scanned rather than stopping at the first young entry.)
+   */
+  trimIdle(now = performance.now()): number {
+    const before = this.#pooledBytes;
+    for (const b of this.#freeOrder) {
+      const at = this.#freedAt.get(b);
+      if (at !== undefined && now - at >= this.idleMs) this.#drop(b);
+    }
+    if (this.#pooledBytes !== before) this.#freeOrder = this.#freeOrder.filter((b) => this.#freedAt.has(b));
+    return before - this.#pooledBytes;
+  }
+
+  /** One timer while anything is free, so a program that stops submitting is trimmed too. */
+  #armIdleTimer(): void {
+    if (this.#idleTimer !== null) return;
+    const timer = setTimeout(() => {
+      this.#idleTimer = null;
+      this.trimIdle();
+      if (this.#pooledBytes > 0) this.#armIdleTimer();
+    }, this.idleMs + 50);
+    // Node: the timer must not keep the process alive.
+    (timer as { unref?: () => void }).unref?.();
+    this.#idleTimer = timer;
+  }
+
+  #drop(b: PooledBuffer): void {
+    const list = this.#free.get(b.size);
+    const at = list ? list.indexOf(b) : -1;
+    if (at < 0) return;
+    list!.splice(at, 1);
+    this.#freedAt.delete(b);
+    this.#pooledBytes -= b.size;
+    b.gpu.destroy();
   }
 
   /** What the pool may hold: the configured floor or the peak working set, whichever is larger. */
@@ -135,12 +196,8 @@ export class BufferPool {
     let i = 0;
     for (; i < this.#freeOrder.length && this.#pooledBytes > maxBytes; i++) {
       const b = this.#freeOrder[i];
-      const list = this.#free.get(b.size);
-      const at = list ? list.indexOf(b) : -1;
-      if (at < 0) continue; // reused since it was freed
-      list!.splice(at, 1);
-      this.#pooledBytes -= b.size;
-      b.gpu.destroy();
+      if (!this.#freedAt.has(b)) continue; // reused since it was freed
+      this.#drop(b);
     }
     this.#freeOrder = this.#freeOrder.slice(i);
   }
@@ -156,15 +213,18 @@ export class BufferPool {
   }
 
   #isFree(b: PooledBuffer): boolean {
-    return this.#free.get(b.size)?.includes(b) ?? false;
+    return this.#freedAt.has(b);
   }
 
   destroy(): void {
     for (const list of this.#free.values()) for (const b of list) b.gpu.destroy();
     for (const p of this.#pending) p.buf.gpu.destroy();
     this.#free.clear();
+    this.#freedAt.clear();
     this.#freeOrder = [];
     this.#pending = [];
     this.#pooledBytes = 0;
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
   }
 }

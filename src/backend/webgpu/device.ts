@@ -1,3 +1,4 @@
+import type { DeviceLostInfo } from '../backend.js';
 import { isNode, nodeGPU, requestAdapterQuietly } from './node-gpu.js';
 import { detectProfile, type KernelProfile } from './tuner.js';
 import { WebGPUBackend } from './webgpu-backend.js';
@@ -18,6 +19,8 @@ export interface WebGPUBackendOptions {
    * from the adapter's info when unset. See tuner.ts.
    */
   profile?: KernelProfile;
+  /** Hears once when the device is lost (a driver reset, someone else's destroy()). */
+  onLost?: (info: DeviceLostInfo) => void;
 }
 
 /**
@@ -66,5 +69,6 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
     instance: gpu,
     profile: opts.profile ?? detectProfile(description, isFallback),
     maxGroupsPerDim: opts.maxWorkgroupsPerDimension,
+    onLost: opts.onLost,
   });
 }

@@ -1,7 +1,7 @@
 import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
 import { logger } from '../../logger.js';
-import type { Storage } from '../backend.js';
+import type { DeviceLostInfo, Storage } from '../backend.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import { type Buffers, Pipelines, type KernelDef, type Variant } from './pipelines.js';
 import { Recorder } from './recorder.js';
@@ -42,10 +42,14 @@ export class GpuRuntime {
   bytesInUse = 0;
   #error: WebgradError | null = null;
   #lost: string | null = null;
+  #lostInfo: DeviceLostInfo | null = null;
   #destroyed = false;
 
-  /** `maxGroupsPerDim` below the device's limit exists so tests can reach the folded grids. */
-  constructor(device: GPUDevice, profile: KernelProfile = 'gpu', maxGroupsPerDim?: number) {
+  /**
+   * `maxGroupsPerDim` below the device's limit exists so tests can reach the folded grids;
+   * `onLost` hears once when the device is lost (not when webgrad destroys it itself).
+   */
+  constructor(device: GPUDevice, profile: KernelProfile = 'gpu', maxGroupsPerDim?: number, onLost?: (info: DeviceLostInfo) => void) {
     this.device = device;
     this.profile = profile;
     this.limits = device.limits;
@@ -69,8 +73,15 @@ export class GpuRuntime {
     void device.lost.then((info) => {
       if (this.#destroyed) return;
       this.#lost = `${info.reason}: ${info.message}`;
+      this.#lostInfo = { reason: String(info.reason), message: String(info.message) };
       logger().warn(`webgrad: the WebGPU device was lost (${this.#lost})`);
+      onLost?.(this.#lostInfo);
     });
+  }
+
+  /** Why the device was lost, or null while it works. */
+  get lostInfo(): DeviceLostInfo | null {
+    return this.#lostInfo;
   }
 
   /** Records an asynchronous GPU error; the next call into the backend throws it. */

@@ -8,6 +8,7 @@ import type {
   Backend,
   BackendInfo,
   BinaryOp,
+  DeviceLostInfo,
   KernelTime,
   MatmulArgs,
   MemoryInfo,
@@ -63,9 +64,9 @@ export class WebGPUBackend implements Backend {
   constructor(
     device: GPUDevice,
     adapter: AdapterDescription,
-    opts: { instance?: unknown; profile?: KernelProfile; maxGroupsPerDim?: number } = {},
+    opts: { instance?: unknown; profile?: KernelProfile; maxGroupsPerDim?: number; onLost?: (info: DeviceLostInfo) => void } = {},
   ) {
-    this.#gpu = new GpuRuntime(device, opts.profile, opts.maxGroupsPerDim);
+    this.#gpu = new GpuRuntime(device, opts.profile, opts.maxGroupsPerDim, opts.onLost);
     this.#adapter = adapter;
     this.#instance = opts.instance;
   }
@@ -97,6 +98,7 @@ export class WebGPUBackend implements Backend {
         maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
         maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
       },
+      lost: this.#gpu.lostInfo,
     };
   }
 
