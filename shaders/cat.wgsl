@@ -1,0 +1,70 @@
+// cat and its backward as one dispatch for up to 7 pieces (7 + 1 storage buffers, the limit),
+// on vec4s of 32-bit words (float32 and int32 alike). Every piece and the whole are contiguous
+// [rows, width] matrices in vec4 units: the pieces' rows lie side by side in the whole's rows
+// (a cat along dim d has rows = the product of the dims before d, width = size along d times
+// the product of the dims after it). Piece k covers columns offs[k] .. offs[k] + widths[k]
+// of this dispatch's column window [c0, c0 + cw); unused slots have width 0 and a dummy buffer.
+// One invocation per whole vec4 in the window, ELEMS of them per invocation.
+
+override WG: u32 = 256u;
+const ELEMS: u32 = 4u;
+
+fn piece(c: u32) -> u32 {
+  for (var k = 0u; k < 7u; k++) {
+    let o = P.offs[k >> 2u][k & 3u];
+    if (c >= o && c < o + P.widths[k >> 2u][k & 3u]) { return k; }
+  }
+  return 7u;
+}
+
+@compute @workgroup_size(WG)
+fn join4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+         @builtin(local_invocation_index) lid: u32) {
+  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
+  for (var j = 0u; j < ELEMS; j++) {
+    let e = base + j * WG;
+    if (e >= P.n) { return; }
+    let row = e / P.cw;
+    let c = e % P.cw;
+    let k = piece(c);
+    let w = P.widths[k >> 2u][k & 3u];
+    let i = row * w + c - P.offs[k >> 2u][k & 3u];
+    var v: vec4<u32>;
+    switch k {
+      case 0u: { v = s0[i]; }
+      case 1u: { v = s1[i]; }
+      case 2u: { v = s2[i]; }
+      case 3u: { v = s3[i]; }
+      case 4u: { v = s4[i]; }
+      case 5u: { v = s5[i]; }
+      default: { v = s6[i]; }
+    }
+    whole_w[row * P.width + P.c0 + c] = v;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn split4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
+  for (var j = 0u; j < ELEMS; j++) {
+    let e = base + j * WG;
+    if (e >= P.n) { return; }
+    let row = e / P.cw;
+    let c = e % P.cw;
+    let k = piece(c);
+    if (k == 7u) { continue; }    // a column no requested piece covers
+    let w = P.widths[k >> 2u][k & 3u];
+    let i = row * w + c - P.offs[k >> 2u][k & 3u];
+    let v = whole[row * P.width + P.c0 + c];
+    switch k {
+      case 0u: { d0[i] = v; }
+      case 1u: { d1[i] = v; }
+      case 2u: { d2[i] = v; }
+      case 3u: { d3[i] = v; }
+      case 4u: { d4[i] = v; }
+      case 5u: { d5[i] = v; }
+      default: { d6[i] = v; }
+    }
+  }
+}
