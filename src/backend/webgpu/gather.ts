@@ -25,6 +25,7 @@ const GATHER_IO = shaderInterface(
     iinner: 'u32',   // the index's inner size (index lines are [outer, n, iinner])
     lines: 'u32',
     p_len: 'u32',    // each index line padded to a power of two in the sort
+    tile: 'u32',     // scatter_lines: destinations along dim per invocation
   },
   {
     x: { binding: 1, access: 'r', type: 'T', vec4: 'x4' },
@@ -43,6 +44,8 @@ const KEYS = defineKernel('scatterKeys', gatherSrc, 'scatter_keys', GATHER_IO, [
 const SUM = defineKernel('scatterSum', gatherSrc, 'scatter_sum', GATHER_IO, ['x', 'base', 'keys', 'vals', 'out']);
 const SCAN = defineKernel('scatterScan', gatherSrc, 'scatter_scan', GATHER_IO, ['x', 'idx', 'base', 'out']);
 const SUM4 = defineKernel('scatterSum', gatherSrc, 'scatter_sum4', GATHER_IO, ['x', 'base', 'keys', 'vals', 'out']);
+const LINES = defineKernel('scatterLines', gatherSrc, 'scatter_lines', GATHER_IO, ['x', 'idx', 'out']);
+const LINES4 = defineKernel('scatterLines', gatherSrc, 'scatter_lines4', GATHER_IO, ['x', 'idx', 'out']);
 /**
  * Index lines of at most this many go without the sort: each destination scans its line (n
  * index reads) instead of paying a sort padded to 1024-pair blocks (3+ dispatches). oneHot
@@ -50,7 +53,9 @@ const SUM4 = defineKernel('scatterSum', gatherSrc, 'scatter_sum4', GATHER_IO, ['
  */
 const LOOP_MAX = 16;
 const WG = 256;
-const NO_PARAMS = { shape: [], xstr: [], istr: [], ishape: [], rank: 0, n: 0, total: 0, dim: 0, dim_size: 0, inner: 1, iinner: 1, lines: 0, p_len: 0 };
+/** scatter_lines' workgroup size (its LINES_WG). */
+const LINES_WG = 64;
+const NO_PARAMS = { shape: [], xstr: [], istr: [], ishape: [], rank: 0, n: 0, total: 0, dim: 0, dim_size: 0, inner: 1, iinner: 1, lines: 0, p_len: 0, tile: 0 };
 
 function checkRank(op: string, rank: number): void {
   if (rank > MAX_RANK) throw new WebgradError(op, `tensors of more than ${MAX_RANK} dims are not supported on WebGPU`);
@@ -137,6 +142,25 @@ export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, 
   if (n <= LOOP_MAX && !(index && a.inner % 4 === 0)) {
     const variant = { types: T, constants: { HAS_BASE: bb !== null, INDEX_MODE: index } };
     gpu.run(SCAN, variant, { x: sb, idx: ib, base: bb ?? gpu.dummyRead, out: out.buffer! }, sumParams, groupsFor(outN, WG), op);
+    return out;
+  }
+  // Enough independent lines (an embedding's 256 columns, a [4096, 256] gather's 256 index
+  // lines) go without the sort: each invocation walks one line for one tile of destinations.
+  // Invocations wanted: enough to fill the adapter; the work is tiles x the sources, so only
+  // when that is at most 16x (else the sort's n log^2 n is cheaper).
+  const vec4 = index && a.inner % 4 === 0;
+  const columns = index ? a.outer * (vec4 ? a.inner / 4 : a.inner) : lines;
+  const want = gpu.profile === 'cpu-emulated' ? 256 : 16384;
+  const tiles0 = Math.min(dimSize, Math.max(1, Math.ceil(want / Math.max(1, columns))));
+  if (tiles0 <= 16) {
+    const tile = Math.ceil(dimSize / tiles0);
+    const tiles = Math.ceil(dimSize / tile);
+    if (bb) gpu.recorder.copy(bb.gpu, out.buffer!.gpu, outN * 4, op);
+    else fill(gpu, out, 0, op);
+    const p = index
+      ? { ...params, lines: columns, tile, total: columns * tiles, inner: a.inner }
+      : { ...params, lines, tile, total: lines * tiles, ishape: a.idxShape, xstr: contiguousStrides(a.outShape), rank: a.outShape.length, dim: a.dim };
+    gpu.run(vec4 ? LINES4 : LINES, { types: T, constants: { INDEX_MODE: index } }, { x: sb, idx: ib, out: out.buffer! }, p, groupsFor(columns * tiles, LINES_WG), op);
     return out;
   }
   const { pLen, total } = sortLayout(lines, n);
