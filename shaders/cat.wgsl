@@ -4,7 +4,8 @@
 // (a cat along dim d has rows = the product of the dims before d, width = size along d times
 // the product of the dims after it). Piece k covers columns offs[k] .. offs[k] + widths[k]
 // of this dispatch's column window [c0, c0 + cw); unused slots have width 0 and a dummy buffer.
-// One invocation per whole vec4 in the window, ELEMS of them per invocation.
+// The grid is [column blocks, rows]: the row is the workgroup's y (no division per element,
+// which lavapipe cannot vectorize), each invocation ELEMS vec4s of its row, WG apart.
 
 override WG: u32 = 256u;
 const ELEMS: u32 = 4u;
@@ -20,12 +21,11 @@ fn piece(c: u32) -> u32 {
 @compute @workgroup_size(WG)
 fn join4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
-  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
+  let row = P.row0 + wid.y;
+  let base = wid.x * WG * ELEMS + lid;
   for (var j = 0u; j < ELEMS; j++) {
-    let e = base + j * WG;
-    if (e >= P.n) { return; }
-    let row = e / P.cw;
-    let c = e % P.cw;
+    let c = base + j * WG;
+    if (c >= P.cw) { return; }
     let k = piece(c);
     let w = P.widths[k >> 2u][k & 3u];
     let i = row * w + c - P.offs[k >> 2u][k & 3u];
@@ -46,12 +46,11 @@ fn join4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 @compute @workgroup_size(WG)
 fn split4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) lid: u32) {
-  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
+  let row = P.row0 + wid.y;
+  let base = wid.x * WG * ELEMS + lid;
   for (var j = 0u; j < ELEMS; j++) {
-    let e = base + j * WG;
-    if (e >= P.n) { return; }
-    let row = e / P.cw;
-    let c = e % P.cw;
+    let c = base + j * WG;
+    if (c >= P.cw) { return; }
     let k = piece(c);
     if (k == 7u) { continue; }    // a column no requested piece covers
     let w = P.widths[k >> 2u][k & 3u];

@@ -64,7 +64,7 @@ const CAT_IO = shaderInterface(
   {
     offs: 'u32x8',
     widths: 'u32x8',
-    n: 'u32',     // invocations' vec4s: rows * cw
+    row0: 'u32',  // first row of this dispatch (grids are at most 65535 deep)
     cw: 'u32',    // the column window of this dispatch
     c0: 'u32',
     width: 'u32', // the whole's row width
@@ -92,6 +92,12 @@ const SRC = ['s0', 's1', 's2', 's3', 's4', 's5', 's6'] as const;
 const DST = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6'] as const;
 const JOIN = defineKernel('cat', catSrc, 'join4', CAT_IO, [...SRC, 'whole_w']);
 const SPLIT = defineKernel('split', catSrc, 'split4', CAT_IO, ['whole', ...DST]);
+/** One dispatch per 65535 rows (the grid's y) of a window: [column blocks, rows, 1]. */
+function runRows(gpu: GpuRuntime, rows: number, cw: number, go: (row0: number, grid: [number, number, number]) => void): void {
+  const gx = groupsFor(cw / 4, EW_PER_GROUP);
+  for (let r0 = 0; r0 < rows; r0 += gpu.maxGroupsPerDim) go(r0, [gx, Math.min(gpu.maxGroupsPerDim, rows - r0), 1]);
+}
+
 /** Pieces per dispatch: 7 read + 1 written storage buffers, WebGPU's default per-stage limit of 8. */
 const PER_DISPATCH = 7;
 
@@ -110,12 +116,12 @@ function windows<P extends Part>(parts: readonly P[]): { parts: P[]; c0: number;
 }
 
 /** The uniforms of one window: offsets relative to its start; unused slots are empty. */
-function windowParams(w: { parts: Part[]; c0: number; cw: number }, rows: number, width: number) {
+function windowParams(w: { parts: Part[]; c0: number; cw: number }, width: number) {
   const pad = (v: number[]): number[] => [...v, ...new Array<number>(8 - v.length).fill(0)];
   return {
     offs: pad(w.parts.map((p) => (p.offset - w.c0) / 4)),
     widths: pad(w.parts.map((p) => p.width / 4)),
-    n: rows * (w.cw / 4),
+    row0: 0,
     cw: w.cw / 4,
     c0: w.c0 / 4,
     width: width / 4,
@@ -151,7 +157,8 @@ export function catRows(gpu: GpuRuntime, pieces: readonly Storage[], rows: numbe
     const dummy = gpu.alloc(4, pieces[0].dtype, op);
     for (const w of windows(parts)) {
       const srcs = Object.fromEntries(SRC.map((name, k) => [name, k < w.parts.length ? bufs[w.parts[k].i] : dummy.buffer!]));
-      gpu.run(JOIN, {}, { ...srcs, whole_w: ob } as Record<(typeof SRC)[number] | 'whole_w', PooledBuffer>, windowParams(w, rows, width), groupsFor(rows * (w.cw / 4), EW_PER_GROUP), op);
+      const bound = { ...srcs, whole_w: ob } as Record<(typeof SRC)[number] | 'whole_w', PooledBuffer>;
+      runRows(gpu, rows, w.cw, (row0, grid) => gpu.run(JOIN, {}, bound, { ...windowParams(w, width), row0 }, grid, op));
     }
     gpu.release(dummy);
     return out;
@@ -183,7 +190,8 @@ export function splitRows(gpu: GpuRuntime, whole: Storage, rows: number, width: 
     const indexed = parts.map((p, i) => ({ ...p, i }));
     for (const w of windows(indexed)) {
       const dsts = Object.fromEntries(DST.map((name, k) => [name, k < w.parts.length ? outs[w.parts[k].i].buffer! : dummies[k].buffer!]));
-      gpu.run(SPLIT, {}, { whole: wb, ...dsts } as Record<(typeof DST)[number] | 'whole', PooledBuffer>, windowParams(w, rows, width), groupsFor(rows * (w.cw / 4), EW_PER_GROUP), op);
+      const bound = { whole: wb, ...dsts } as Record<(typeof DST)[number] | 'whole', PooledBuffer>;
+      runRows(gpu, rows, w.cw, (row0, grid) => gpu.run(SPLIT, {}, bound, { ...windowParams(w, width), row0 }, grid, op));
     }
     for (const d of dummies) gpu.release(d);
     return outs;
