@@ -97,21 +97,20 @@ export function gather(gpu: GpuRuntime, x: Storage, idx: Storage, a: GatherArgs)
 }
 
 /**
- * Deterministic scatter-add (see shaders/gather.wgsl): the index is cut into lines along dim
- * ([outer, n, inner] of its shape; one line for 'index'), each line's (index, position) pairs
- * are sorted stably (sort.wgsl), then one invocation per destination binary-searches its run in
- * its line and adds the sources in position order.
+ * Deterministic scatter-add (see shaders/gather.wgsl), in one of three ways, each summing a
+ * destination's sources in source order (PyTorch's):
+ * - index lines of at most LOOP_MAX: each destination scans its line (scatter_scan);
+ * - enough independent lines (the columns of an embedding's [outer, ·, inner] rows, the index
+ *   lines of gather's backward): one invocation per line and tile of destinations walks its
+ *   line (scatter_lines), no sort. Work: the sources times the tiles (at most 16);
+ * - else the index is cut into lines along dim, each line's (index, position) pairs are sorted
+ *   stably (sort.wgsl), then one invocation per destination binary-searches its run.
  *
- * Measured on lavapipe (Dawn on 2 CPU cores shared with other jobs, so +-3x between runs),
- * embedding-sized: 4096 int32 indices into a 10,000 x 256 float32 table. indexSelect forward +
- * backward (sort of 4096 keys: 6 passes; then 640K vec4 destinations, each a 12-step binary
- * search and on average 0.4 source rows): 76 ms median in bench/rows/indexing.ts, 0.3-1.0 s
- * in test/indexing-gpu.test.ts; tfjs's tf.gather + gradient: 238 ms in the same bench run.
- * A per-destination loop over all 4096 indices would read 10^10 indices; WGSL has no float
- * atomics, and they would not be deterministic anyway. Sorting per line rather than all index
- * elements as one line matters for gather's backward: a [4096, 256] index along dim 0 is 256
- * lines of 4096 (6 sort passes) instead of one line of 2^20 (66 passes); it still sorts 1M
- * pairs (2.6-5 s on lavapipe, of which the workgroup-memory sort is half).
+ * Measured on lavapipe (2 shared cores, load 14-18, so only ratios from one run mean much),
+ * bench/rows/indexing.ts: gather's backward with a [4096, 256] index into [10,000, 256] (256
+ * lines of 4096) took 7.0-7.5 s per 8 ops sorting 1M pairs, 0.26-0.34 s walking the lines
+ * (tfjs: 0.7-1.4 s); the embedding backward (4096 indices, 64 vec4 columns x 4 tiles) went
+ * from 4.2-4.4x tfjs to 9-10x. WGSL has no float atomics, and they would not be deterministic.
  */
 export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, idx: Storage, a: ScatterArgs): GPUStorage {
   const op = 'scatterAdd';
