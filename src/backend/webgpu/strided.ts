@@ -7,7 +7,7 @@ import { strided } from './data.js';
 import { EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
 import { defineKernel } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
-import { shaderInterface } from './shader-interface.js';
+import { type ParamValues, shaderInterface } from './shader-interface.js';
 import type { GPUStorage } from './storage.js';
 import type { PooledBuffer } from './buffer-pool.js';
 
@@ -65,8 +65,6 @@ const CAT_IO = shaderInterface(
     offs: 'u32x8',
     widths: 'u32x8',
     row0: 'u32',  // first row of this dispatch (grids are at most 65535 deep)
-    cw: 'u32',    // the column window of this dispatch
-    c0: 'u32',
     width: 'u32', // the whole's row width
   },
   {
@@ -90,42 +88,33 @@ const CAT_IO = shaderInterface(
 );
 const SRC = ['s0', 's1', 's2', 's3', 's4', 's5', 's6'] as const;
 const DST = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6'] as const;
+type CatParams = ParamValues<typeof CAT_IO.params>;
 const JOIN = defineKernel('cat', catSrc, 'join4', CAT_IO, [...SRC, 'whole_w']);
 const SPLIT = defineKernel('split', catSrc, 'split4', CAT_IO, ['whole', ...DST]);
-/** One dispatch per 65535 rows (the grid's y) of a window: [column blocks, rows, 1]. */
-function runRows(gpu: GpuRuntime, rows: number, cw: number, go: (row0: number, grid: [number, number, number]) => void): void {
-  const gx = groupsFor(cw / 4, EW_PER_GROUP);
-  for (let r0 = 0; r0 < rows; r0 += gpu.maxGroupsPerDim) go(r0, [gx, Math.min(gpu.maxGroupsPerDim, rows - r0), 1]);
-}
-
 /** Pieces per dispatch: 7 read + 1 written storage buffers, WebGPU's default per-stage limit of 8. */
 const PER_DISPATCH = 7;
 
 interface Part { readonly offset: number; readonly width: number }
 
-/** Groups of at most 7 non-empty parts, each with its column window, in vec4 units. */
-function windows<P extends Part>(parts: readonly P[]): { parts: P[]; c0: number; cw: number }[] {
+/** Groups of at most 7 non-empty parts (one dispatch each). */
+function groups<P extends Part>(parts: readonly P[]): P[][] {
   const live = parts.filter((p) => p.width > 0);
-  const out: { parts: P[]; c0: number; cw: number }[] = [];
-  for (let i = 0; i < live.length; i += PER_DISPATCH) {
-    const group = live.slice(i, i + PER_DISPATCH);
-    const c0 = Math.min(...group.map((p) => p.offset));
-    out.push({ parts: group, c0, cw: Math.max(...group.map((p) => p.offset + p.width)) - c0 });
-  }
+  const out: P[][] = [];
+  for (let i = 0; i < live.length; i += PER_DISPATCH) out.push(live.slice(i, i + PER_DISPATCH));
   return out;
 }
 
-/** The uniforms of one window: offsets relative to its start; unused slots are empty. */
-function windowParams(w: { parts: Part[]; c0: number; cw: number }, width: number) {
+/**
+ * Dispatches of one group: grid [column blocks of its widest part, rows, parts], one per
+ * 65535 rows (the grid's y); offsets and widths in vec4 units, unused slots empty.
+ */
+function runGroup(gpu: GpuRuntime, group: readonly Part[], rows: number, width: number, go: (params: CatParams, grid: [number, number, number]) => void): void {
   const pad = (v: number[]): number[] => [...v, ...new Array<number>(8 - v.length).fill(0)];
-  return {
-    offs: pad(w.parts.map((p) => (p.offset - w.c0) / 4)),
-    widths: pad(w.parts.map((p) => p.width / 4)),
-    row0: 0,
-    cw: w.cw / 4,
-    c0: w.c0 / 4,
-    width: width / 4,
-  };
+  const params = { offs: pad(group.map((p) => p.offset / 4)), widths: pad(group.map((p) => p.width / 4)), width: width / 4 };
+  const gx = groupsFor(Math.max(...group.map((p) => p.width)) / 4, EW_PER_GROUP);
+  for (let r0 = 0; r0 < rows; r0 += gpu.maxGroupsPerDim) {
+    go({ ...params, row0: r0 }, [gx, Math.min(gpu.maxGroupsPerDim, rows - r0), group.length]);
+  }
 }
 
 /**
@@ -155,10 +144,10 @@ export function catRows(gpu: GpuRuntime, pieces: readonly Storage[], rows: numbe
   }
   if (width % 4 === 0 && widths.every((w) => w % 4 === 0)) {
     const dummy = gpu.alloc(4, pieces[0].dtype, op);
-    for (const w of windows(parts)) {
-      const srcs = Object.fromEntries(SRC.map((name, k) => [name, k < w.parts.length ? bufs[w.parts[k].i] : dummy.buffer!]));
+    for (const group of groups(parts)) {
+      const srcs = Object.fromEntries(SRC.map((name, k) => [name, k < group.length ? bufs[group[k].i] : dummy.buffer!]));
       const bound = { ...srcs, whole_w: ob } as Record<(typeof SRC)[number] | 'whole_w', PooledBuffer>;
-      runRows(gpu, rows, w.cw, (row0, grid) => gpu.run(JOIN, {}, bound, { ...windowParams(w, width), row0 }, grid, op));
+      runGroup(gpu, group, rows, width, (params, grid) => gpu.run(JOIN, {}, bound, params, grid, op));
     }
     gpu.release(dummy);
     return out;
@@ -188,10 +177,10 @@ export function splitRows(gpu: GpuRuntime, whole: Storage, rows: number, width: 
     // writable bindings: a small buffer of its own for each.
     const dummies = DST.map(() => gpu.alloc(4, whole.dtype, op));
     const indexed = parts.map((p, i) => ({ ...p, i }));
-    for (const w of windows(indexed)) {
-      const dsts = Object.fromEntries(DST.map((name, k) => [name, k < w.parts.length ? outs[w.parts[k].i].buffer! : dummies[k].buffer!]));
+    for (const group of groups(indexed)) {
+      const dsts = Object.fromEntries(DST.map((name, k) => [name, k < group.length ? outs[group[k].i].buffer! : dummies[k].buffer!]));
       const bound = { whole: wb, ...dsts } as Record<(typeof DST)[number] | 'whole', PooledBuffer>;
-      runRows(gpu, rows, w.cw, (row0, grid) => gpu.run(SPLIT, {}, bound, { ...windowParams(w, width), row0 }, grid, op));
+      runGroup(gpu, group, rows, width, (params, grid) => gpu.run(SPLIT, {}, bound, params, grid, op));
     }
     for (const d of dummies) gpu.release(d);
     return outs;
