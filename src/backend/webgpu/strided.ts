@@ -64,7 +64,7 @@ const CAT_IO = shaderInterface(
   {
     offs: 'u32x8',
     widths: 'u32x8',
-    row0: 'u32',  // first row of this dispatch (grids are at most 65535 deep)
+    rows: 'u32',
     width: 'u32', // the whole's row width
   },
   {
@@ -105,16 +105,18 @@ function groups<P extends Part>(parts: readonly P[]): P[][] {
 }
 
 /**
- * Dispatches of one group: grid [column blocks of its widest part, rows, parts], one per
- * 65535 rows (the grid's y); offsets and widths in vec4 units, unused slots empty.
+ * The dispatch of one group: grid [blocks, blocks, parts], the blocks (of EW_PER_GROUP vec4s)
+ * cover the widest part's rows x width, folded into y past the grid's 65535; offsets and widths
+ * in vec4 units, unused slots empty.
  */
 function runGroup(gpu: GpuRuntime, group: readonly Part[], rows: number, width: number, go: (params: CatParams, grid: [number, number, number]) => void): void {
   const pad = (v: number[]): number[] => [...v, ...new Array<number>(8 - v.length).fill(0)];
-  const params = { offs: pad(group.map((p) => p.offset / 4)), widths: pad(group.map((p) => p.width / 4)), width: width / 4 };
-  const gx = groupsFor(Math.max(...group.map((p) => p.width)) / 4, EW_PER_GROUP);
-  for (let r0 = 0; r0 < rows; r0 += gpu.maxGroupsPerDim) {
-    go({ ...params, row0: r0 }, [gx, Math.min(gpu.maxGroupsPerDim, rows - r0), group.length]);
-  }
+  const params = { offs: pad(group.map((p) => p.offset / 4)), widths: pad(group.map((p) => p.width / 4)), rows, width: width / 4 };
+  const blocks = groupsFor((rows * Math.max(...group.map((p) => p.width))) / 4, EW_PER_GROUP);
+  const gx = Math.min(blocks, gpu.maxGroupsPerDim);
+  const gy = Math.ceil(blocks / gx);
+  if (gy > gpu.maxGroupsPerDim) throw new WebgradError('cat', `a piece of ${rows} x ${Math.max(...group.map((p) => p.width))} elements is too large for one WebGPU grid`);
+  go(params, [gx, gy, group.length]);
 }
 
 /**
