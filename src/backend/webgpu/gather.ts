@@ -106,11 +106,11 @@ export function gather(gpu: GpuRuntime, x: Storage, idx: Storage, a: GatherArgs)
  * - else the index is cut into lines along dim, each line's (index, position) pairs are sorted
  *   stably (sort.wgsl), then one invocation per destination binary-searches its run.
  *
- * Measured on lavapipe (2 shared cores, load 14-18, so only ratios from one run mean much),
- * bench/rows/indexing.ts: gather's backward with a [4096, 256] index into [10,000, 256] (256
- * lines of 4096) took 7.0-7.5 s per 8 ops sorting 1M pairs, 0.26-0.34 s walking the lines
- * (tfjs: 0.7-1.4 s); the embedding backward (4096 indices, 64 vec4 columns x 4 tiles) went
- * from 4.2-4.4x tfjs to 9-10x. WGSL has no float atomics, and they would not be deterministic.
+ * Measured on lavapipe (2 shared cores, load 9-18, so only ratios from one run mean much),
+ * bench/rows/indexing.ts in four before/after runs: gather's backward with a [4096, 256] index
+ * into [10,000, 256] (256 lines of 4096) took 4.2-7.5 s per 8 ops sorting 1M pairs, 0.23-0.34 s
+ * walking the lines (0.2x tfjs -> 2.7-3.4x); indexSelect forward + backward (4096 indices, 64
+ * vec4 columns x 4 tiles) 3.3-4.4x tfjs -> 3.5-9.8x, 9 dispatches -> 2. WGSL has no float atomics, and they would not be deterministic.
  */
 export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, idx: Storage, a: ScatterArgs): GPUStorage {
   const op = 'scatterAdd';
