@@ -110,7 +110,8 @@ export function gather(gpu: GpuRuntime, x: Storage, idx: Storage, a: GatherArgs)
  * bench/rows/indexing.ts in four before/after runs: gather's backward with a [4096, 256] index
  * into [10,000, 256] (256 lines of 4096) took 4.2-7.5 s per 8 ops sorting 1M pairs, 0.23-0.34 s
  * walking the lines (0.2x tfjs -> 2.7-3.4x); indexSelect forward + backward (4096 indices, 64
- * vec4 columns x 4 tiles) 3.3-4.4x tfjs -> 3.5-9.8x, 9 dispatches -> 2. WGSL has no float atomics, and they would not be deterministic.
+ * vec4 columns x 4 tiles) 3.3-4.4x tfjs -> 3.5-9.8x, 9 dispatches -> 2. WGSL has no float
+ * atomics, and they would not be deterministic.
  */
 export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, idx: Storage, a: ScatterArgs): GPUStorage {
   const op = 'scatterAdd';
