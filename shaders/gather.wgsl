@@ -181,3 +181,76 @@ fn scatter_sum4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   }
   out4[d] = acc;
 }
+
+// Scatter-add without the sort, for many short-or-independent index lines: one invocation per
+// (line, tile of destinations along dim) walks its whole line in source order and adds each
+// source whose index falls in its tile, into `out` already holding base (or 0). Every
+// destination belongs to one invocation, so nothing races, and the sums run in source order
+// (PyTorch's). 'index' mode: a line is one (o, i) of [outer, ·, inner] and every line shares
+// the one index; 'gather' mode: a line is the index's line along dim. Workgroups of 64: on a
+// CPU-emulated adapter a workgroup runs on one thread, and a few hundred invocations should
+// still reach every core.
+override LINES_WG: u32 = 64u;
+
+@compute @workgroup_size(LINES_WG)
+fn scatter_lines(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let g = (wid.x + wid.y * nwg.x) * LINES_WG + lid;
+  if (g >= P.total) { return; }
+  let line = g % P.lines;
+  let lo = (g / P.lines) * P.tile;
+  let hi = min(lo + P.tile, P.dim_size);
+  var src0: u32;
+  var step: u32;
+  var dst0 = 0u;
+  var dstep: u32;
+  if (INDEX_MODE) {
+    let o = line / P.inner;
+    let i = line % P.inner;
+    src0 = o * P.n * P.inner + i;
+    step = P.inner;
+    dst0 = o * P.dim_size * P.inner + i;
+    dstep = P.inner;
+  } else {
+    src0 = (line / P.iinner) * P.n * P.iinner + line % P.iinner;
+    step = P.iinner;
+    // The line's coordinates in the index's shape (0 along dim), placed in the destination.
+    var rest = src0;
+    for (var k = i32(P.rank) - 1; k >= 0; k--) {
+      let size = dim_at(P.ishape, u32(k));
+      dst0 += (rest % size) * dim_at(P.xstr, u32(k));
+      rest = rest / size;
+    }
+    dstep = dim_at(P.xstr, P.dim);
+  }
+  for (var j = 0u; j < P.n; j++) {
+    let s = idx[select(src0 + j * step, j, INDEX_MODE)];
+    if (s >= i32(lo) && s < i32(hi)) {
+      let d = dst0 + u32(s) * dstep;
+      out[d] = out[d] + x[src0 + j * step];
+    }
+  }
+}
+
+// scatter_lines' 'index' mode on vec4s of a row (inner % 4 == 0).
+@compute @workgroup_size(LINES_WG)
+fn scatter_lines4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                  @builtin(local_invocation_index) lid: u32) {
+  let g = (wid.x + wid.y * nwg.x) * LINES_WG + lid;
+  if (g >= P.total) { return; }
+  let inner4 = P.inner / 4u;
+  let line = g % P.lines;
+  let lo = (g / P.lines) * P.tile;
+  let hi = min(lo + P.tile, P.dim_size);
+  let o = line / inner4;
+  let i = line % inner4;
+  let src0 = o * P.n * inner4 + i;
+  let dst0 = o * P.dim_size * inner4 + i;
+  for (var j = 0u; j < P.n; j++) {
+    let s = idx[j];
+    if (s >= i32(lo) && s < i32(hi)) {
+      let d = dst0 + u32(s) * inner4;
+      out4[d] = out4[d] + x4[src0 + j * inner4];
+    }
+  }
+}

@@ -6,7 +6,7 @@ import type { DType, TypedArray } from './dtype.js';
 import { WebgradError, fmtShape } from './errors.js';
 import { type HostRange, StorageRef, trackTensor, untrackTensor, yieldForFinalizers } from './memory.js';
 import type { Shape } from './shape.js';
-import { normalizeDim, numelOf } from './shape.js';
+import { contiguousStrides, normalizeDim, numelOf } from './shape.js';
 import { warnOnce } from './warn.js';
 import * as B from './ops/binary.js';
 import type { Operand } from './ops/binary.js';
@@ -24,6 +24,35 @@ import { tensorString } from './format.js';
 import { options } from './options.js';
 import * as I from './ops/indexing.js';
 import * as O from './ops/sort.js';
+
+/**
+ * The contiguous copy of a transposed view (see `Tensor.transposedView`): made on the first read
+ * of `storage`, kept while the shared storage is unchanged (same buffer, same version), remade
+ * after an in-place write, released by dispose() (or by the garbage collector as a backup).
+ */
+interface ViewCopy {
+  readonly backend: Backend;
+  storage: Storage | null;
+  of: Storage | null;
+  version: number;
+}
+
+const viewCopies = new FinalizationRegistry<ViewCopy>((c) => {
+  if (c.storage) c.backend.release(c.storage);
+});
+
+/**
+ * `storage` (contiguous, of `outShape` with its last two dims swapped) copied with its last two
+ * dims swapped: a transposed view's values in row-major order, or back into its base's layout.
+ */
+function swapLast(backend: Backend, storage: Storage, outShape: Shape): Storage {
+  const n = outShape.length;
+  const inShape = [...outShape];
+  [inShape[n - 2], inShape[n - 1]] = [outShape[n - 1], outShape[n - 2]];
+  const strides = contiguousStrides(inShape);
+  [strides[n - 2], strides[n - 1]] = [strides[n - 1], strides[n - 2]];
+  return backend.strided(storage, outShape, strides, 0);
+}
 
 /** A number or nested arrays of numbers, as `tolist()` returns and `wg.tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
@@ -64,6 +93,12 @@ export class Tensor {
   retainsGrad = false;
   #ref: StorageRef | null;
   #requiresGrad = false;
+  /**
+   * Set on a transposed view: the storage (shared with the base) holds this tensor with its last
+   * two dims swapped, row-major. matmul reads it in place (`matmulOperand`); every other reader
+   * goes through `storage`, which materializes the contiguous copy once.
+   */
+  #copy: ViewCopy | null = null;
 
   /** @internal Ops create tensors through `fromStorage`; users through `tensor()`, `zeros()`... */
   constructor(ref: StorageRef, shape: Shape, dtype: DType) {
@@ -73,11 +108,55 @@ export class Tensor {
     trackTensor(this, ref);
   }
 
-  /** @internal A new reference to `t`'s storage, for a subclass instance sharing it (nn.Parameter). */
+  /**
+   * @internal A new reference to `t`'s storage, for a subclass instance sharing it (nn.Parameter).
+   * A transposed view gives a reference to a contiguous copy instead (a Parameter has no layout).
+   */
   static shareRef(t: Tensor, op: string): StorageRef {
     const ref = t.#live(op);
+    if (t.#copy) return new StorageRef(swapLast(ref.backend, ref.storage, t.shape), ref.backend);
     ref.refs++;
     return ref;
+  }
+
+  /** A tensor of `shape` over `ref` (one more reference to it), transposed or not. */
+  static #over(ref: StorageRef, shape: Shape, dtype: DType, transposed: boolean): Tensor {
+    ref.refs++;
+    const t = new Tensor(ref, shape, dtype);
+    if (transposed) {
+      t.#copy = { backend: ref.backend, storage: null, of: null, version: -1 };
+      viewCopies.register(t, t.#copy, t);
+    }
+    return t;
+  }
+
+  /**
+   * @internal This tensor with its last two dims swapped, sharing its storage (PyTorch's
+   * `transpose(-2, -1)` view): no kernel runs. matmul reads it in place; any other op reads the
+   * contiguous copy that `storage` makes once. In-place writes to the view write through to the
+   * shared storage (and bump the shared version counter), as in PyTorch. The view of a view is
+   * the base layout again.
+   */
+  transposedView(): Tensor {
+    const ref = this.#live('transpose');
+    const shape = [...this.shape];
+    const n = shape.length;
+    [shape[n - 2], shape[n - 1]] = [shape[n - 1], shape[n - 2]];
+    return Tensor.#over(ref, shape, this.dtype, this.#copy === null);
+  }
+
+  /**
+   * @internal The storage as matmul reads it: `transposed` when it holds this tensor's matrices
+   * transposed (a transposed view), so the product reads them with its transpose flag, uncopied.
+   */
+  get matmulOperand(): { storage: Storage; transposed: boolean } {
+    const ref = this.#live('matmul');
+    return { storage: ref.storage, transposed: this.#copy !== null };
+  }
+
+  /** @internal Whether this tensor is a transposed view (see `transposedView`). */
+  get isTransposedView(): boolean {
+    return this.#copy !== null;
   }
 
   /** @internal */
@@ -95,9 +174,23 @@ export class Tensor {
     this.#live(op);
   }
 
-  /** @internal */
+  /**
+   * @internal This tensor's values, contiguous and row-major: the one accessor every kernel's
+   * input goes through. A transposed view materializes its copy here on first use and keeps it
+   * until the shared storage changes.
+   */
   get storage(): Storage {
-    return this.#live('tensor').storage;
+    const ref = this.#live('tensor');
+    const c = this.#copy;
+    if (c === null) return ref.storage;
+    if (c.storage === null || c.of !== ref.storage || c.version !== ref.version) {
+      if (c.storage) ref.backend.release(c.storage);
+      c.storage = null;
+      c.storage = swapLast(ref.backend, ref.storage, this.shape);
+      c.of = ref.storage;
+      c.version = ref.version;
+    }
+    return c.storage;
   }
   /** @internal */
   get backend(): Backend {
@@ -159,7 +252,25 @@ export class Tensor {
    * refuses saved copies of the old values, and forgets `hostRange`.
    */
   markModified(): void {
-    this.#live('markModified').version++;
+    const ref = this.#live('markModified');
+    const c = this.#copy;
+    if (c?.storage && c.of === ref.storage && c.version === ref.version) {
+      // A transposed view was written through `storage` (its copy): write it back through.
+      ref.replace(swapLast(ref.backend, c.storage, this.#baseShape()));
+      c.of = ref.storage;
+      c.version = ref.version;
+      return;
+    }
+    ref.version++;
+  }
+  /** The shape of the storage's layout: this shape, with the last two dims swapped on a transposed view. */
+  #baseShape(): number[] {
+    const shape = [...this.shape];
+    if (this.#copy) {
+      const n = shape.length;
+      [shape[n - 2], shape[n - 1]] = [shape[n - 1], shape[n - 2]];
+    }
+    return shape;
   }
   /** @internal Ops that know their result's bounds record them here. */
   setHostRange(range: HostRange | null): this {
@@ -227,6 +338,11 @@ export class Tensor {
   dispose(): void {
     if (!this.#ref) return;
     untrackTensor(this);
+    if (this.#copy) {
+      viewCopies.unregister(this);
+      if (this.#copy.storage) this.#ref.backend.release(this.#copy.storage);
+      this.#copy.storage = null;
+    }
     this.#ref.decref();
     this.#ref = null;
   }
@@ -259,7 +375,7 @@ export class Tensor {
     const ref = this.#live(op);
     const what = this.#describe();
     try {
-      const values = await ref.backend.read(ref.storage);
+      const values = await ref.backend.read(this.storage);
       await yieldForFinalizers();
       return values;
     } catch (e) {
@@ -333,15 +449,21 @@ export class Tensor {
     if (this.gradFn) this.retainsGrad = true;
     return this;
   }
-  /** A tensor sharing this one's storage, cut from the graph. */
+  /** A tensor sharing this one's storage (and layout), cut from the graph. */
   detach(): Tensor {
     return this.shareAs(this.shape, 'detach');
   }
-  /** @internal A new tensor of `shape` (same element count) over this one's storage. */
+  /**
+   * @internal A new tensor of `shape` (same element count) over this one's storage. A
+   * transposed view keeps sharing only under its own shape; another shape gets a contiguous
+   * copy, as PyTorch's reshape of a tensor whose strides allow no view.
+   */
   shareAs(shape: Shape, op = 'reshape'): Tensor {
     const ref = this.#live(op);
-    ref.refs++;
-    return new Tensor(ref, shape, this.dtype);
+    if (this.#copy === null || (shape.length === this.ndim && shape.every((d, i) => d === this.shape[i]))) {
+      return Tensor.#over(ref, shape, this.dtype, this.#copy !== null);
+    }
+    return new Tensor(new StorageRef(swapLast(ref.backend, ref.storage, this.shape), ref.backend), shape, this.dtype);
   }
 
   // ---- in place (not recorded; they bump the version counter) ----
@@ -362,13 +484,20 @@ export class Tensor {
     const ref = this.#checkInPlace(op);
     const fresh = result.#ref;
     if (!fresh) throw new WebgradError(op, 'internal: assigned a disposed tensor');
-    if (fresh.refs === 1 && fresh !== ref) {
+    if (this.#copy) {
+      // A transposed view: the result goes back through, into the shared storage's layout.
+      const back = swapLast(ref.backend, result.storage, this.#baseShape());
+      result.dispose();
+      ref.replace(back);
+      return this;
+    }
+    if (fresh.refs === 1 && fresh !== ref && result.#copy === null) {
       // Take the new storage over instead of copying it: views of this tensor share `ref`.
       untrackTensor(result);
       result.#ref = null;
       ref.replace(fresh.storage);
     } else {
-      ref.backend.copy(fresh.storage, ref.storage);
+      ref.backend.copy(result.storage, ref.storage);
       ref.version++;
       result.dispose();
     }
@@ -680,7 +809,8 @@ export class Tensor {
    */
   t(): Tensor { return S.t(this); }
   /**
-   * Swaps dims `dim0` and `dim1` (negative counts from the end); the result is a copy.
+   * Swaps dims `dim0` and `dim1` (negative counts from the end). Swapping the last two gives a
+   * view sharing this tensor's storage, which matmul reads in place; any other pair is a copy.
    *
    * PyTorch equivalent: `torch.transpose`.
    */

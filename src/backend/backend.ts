@@ -354,6 +354,18 @@ export interface Backend extends PoolBackend {
    */
   stridedScatter(src: Storage, dst: Storage, shape: Shape, from: StridedRegion, to: StridedRegion): void;
   /**
+   * cat's kernel: `pieces` (one dtype) are contiguous [rows, widths[k]] matrices; the result is
+   * the contiguous [rows, Σ widths] matrix whose rows are the pieces' rows side by side (a cat
+   * along dim d: rows = the product of the dims before d, widths[k] = piece k's size along d
+   * times the product of the dims after it). At least one piece; a width may be 0.
+   */
+  catRows(pieces: readonly Storage[], rows: number, widths: readonly number[]): Storage;
+  /**
+   * cat's backward, the inverse of catRows: from the contiguous [rows, width] `whole`, the
+   * [rows, part.width] block starting at column part.offset of each part, as contiguous storage.
+   */
+  splitRows(whole: Storage, rows: number, width: number, parts: readonly { readonly offset: number; readonly width: number }[]): Storage[];
+  /**
    * Fresh storage whose contents are unspecified (on WebGPU: whatever a pooled buffer held).
    * Only for a caller that writes every element before anything reads it (cat: its inputs tile
    * the output), saving the clear that `full(n, dtype, 0)` costs.

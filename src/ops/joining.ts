@@ -1,9 +1,9 @@
 import { check, fmtShape } from '../errors.js';
-import { normalizeDim } from '../shape.js';
+import { normalizeDim, numelOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { cast } from './elementwise.js';
 import { reshape } from './shape-ops.js';
-import { type Region, dimOf, embed, gather, sliceRegion } from './slicing.js';
+import { type Region, dimOf, embed, sliceRegion } from './slicing.js';
 import { checkSameBackend, opScope, promote, record, recordMulti, requireSupported, wrap } from './util.js';
 
 function checkList(op: string, tensors: readonly Tensor[]): void {
@@ -15,8 +15,8 @@ function checkList(op: string, tensors: readonly Tensor[]): void {
 /**
  * Joins tensors along an existing dim: every input must have the output's shape except along
  * `dim`. Mixed dtypes promote (int32 < float32 < float64), and a 1-D empty tensor (shape [0])
- * is skipped whatever the others' shapes, as PyTorch 1.13 does. One scatter per input into the
- * output; the backward slices the gradient back apart.
+ * is skipped whatever the others' shapes, as PyTorch 1.13 does. One kernel writes every input
+ * (catRows); the backward cuts the gradient back apart with one more (splitRows).
  */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   checkList('cat', tensors);
@@ -41,11 +41,25 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     const sizes = inputs.map((t, i) => (kept[i] ? t.shape[d] : 0));
     const outShape = [...ref.shape];
     outShape[d] = sizes.reduce((a, b) => a + b, 0);
-    const regions = placeAlong(outShape, d, sizes);
-    // The inputs tile the output along dim: every element is written once.
-    const out = embed(inputs[0], outShape, inputs.flatMap((t, i) => (kept[i] ? [[t, regions[i]] as const] : [])), true);
-    return record('cat', out, inputs, [], (dy, needs) =>
-      inputs.map((t, i) => (!needs[i] ? null : kept[i] ? gather(dy, regions[i]) : wrap(dy, dy.backend.full(0, dy.dtype, 0), [0]))));
+    // Every input is a [rows, size·inner] matrix and the output their rows side by side: one
+    // kernel for all inputs (up to 7 a dispatch), its backward one for all gradients.
+    const rows = numelOf(outShape.slice(0, d));
+    const inner = numelOf(outShape.slice(d + 1));
+    const widths = sizes.map((s) => s * inner);
+    const width = outShape[d] * inner;
+    const parts = inputs.map((t, i) => (kept[i] ? i : -1)).filter((i) => i >= 0);
+    const storage = parts.length === 0 ? ref.backend.empty(0, dtype) : ref.backend.catRows(parts.map((i) => inputs[i].storage), rows, parts.map((i) => widths[i]));
+    const out = wrap(ref, storage, outShape, dtype);
+    const offsets = widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0));
+    return record('cat', out, inputs, [], (dy, needs) => {
+      const want = inputs.map((_, i) => i).filter((i) => needs[i] && kept[i]);
+      const grads = dy.backend.splitRows(dy.storage, rows, width, want.map((i) => ({ offset: offsets[i], width: widths[i] })));
+      return inputs.map((t, i) => {
+        if (!needs[i]) return null;
+        if (!kept[i]) return wrap(dy, dy.backend.full(0, dy.dtype, 0), [0]);
+        return wrap(dy, grads[want.indexOf(i)], t.shape, dy.dtype);
+      });
+    });
   });
 }
 
@@ -79,11 +93,21 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
  */
 function pieces(op: string, x: Tensor, d: number, sizes: readonly number[], squeeze: boolean): Tensor[] {
   return opScope(() => {
+    // x is a [rows, size·inner] matrix and the pieces its column blocks: one splitRows kernel;
+    // the backward is one catRows when every piece received a gradient.
+    const rows = numelOf(x.shape.slice(0, d));
+    const inner = numelOf(x.shape.slice(d + 1));
     const regions = placeAlong(x.shape, d, sizes);
-    const outs = regions.map((r) => gather(x, r, squeeze ? r.shape.filter((_, i) => i !== d) : r.shape));
+    const parts = sizes.map((s, i) => ({ offset: sizes.slice(0, i).reduce((a, b) => a + b, 0) * inner, width: s * inner }));
+    const storages = x.backend.splitRows(x.storage, rows, x.shape[d] * inner, parts);
+    const outs = regions.map((r, i) => wrap(x, storages[i], squeeze ? r.shape.filter((_, k) => k !== d) : r.shape, x.dtype));
     return recordMulti(op, outs, [x], [], (dys) => {
-      const parts = dys.flatMap((g, i) => (g ? [[g, regions[i]] as const] : []));
-      return [embed(parts[0][0], x.shape, parts, parts.length === regions.length)];
+      if (dys.every((g) => g !== null)) {
+        const g0 = dys[0]!;
+        return [wrap(g0, g0.backend.catRows(dys.map((g) => g!.storage), rows, parts.map((p) => p.width)), x.shape, g0.dtype)];
+      }
+      const got = dys.flatMap((g, i) => (g ? [[g, regions[i]] as const] : []));
+      return [embed(got[0][0], x.shape, got, false)];
     });
   });
 }

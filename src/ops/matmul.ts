@@ -64,8 +64,11 @@ function gemm(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean
   if (levels === null) {
     return opScope(() => gemm(op, expandTo(op, a, [...outBatch, ar, ac]), expandTo(op, b, [...outBatch, br, bc]), transA, transB));
   }
-  const args: MatmulArgs = { batch: numelOf(outBatch), m, k, n, transA, transB, ...levels };
-  return wrap(a, a.backend.matmul(a.storage, b.storage, args), shape, a.dtype);
+  // A transposed view (k.transpose(-2, -1)) is read in place: its flag flips the operand's.
+  const sa = a.matmulOperand;
+  const sb = b.matmulOperand;
+  const args: MatmulArgs = { batch: numelOf(outBatch), m, k, n, transA: transA !== sa.transposed, transB: transB !== sb.transposed, ...levels };
+  return wrap(a, a.backend.matmul(sa.storage, sb.storage, args), shape, a.dtype);
 }
 
 function checkOperands(op: string, a: Tensor, b: Tensor, ranks: number[] | 'any'): void {
@@ -113,10 +116,9 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
  * PyTorch's matmul for any ranks >= 1: a 1-D operand is a vector (a row on the left, a column
  * on the right, its dim dropped from the result); batch dims broadcast.
  *
- * Every tensor is contiguous, so `k.transpose(-2, -1)` is a copy before matmul sees it; the
- * product reads its operands in place through transpose flags only where webgrad itself
- * knows the layout (backward, linear). A lazy transpose would be a strided view, which the
- * contiguous-storage design of the backends does not have.
+ * `k.transpose(-2, -1)` (and `.mT`, `.t()`, a matrix's `.T`) is a view that the product reads
+ * in place through its transpose flag, forward and backward: `q.matmul(k.transpose(-2, -1))`
+ * copies nothing.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkOperands('matmul', a, b, 'any');

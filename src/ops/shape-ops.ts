@@ -67,12 +67,19 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   return reshapeFor('squeeze', x, x.shape[d] === 1 ? [...x.shape.slice(0, d), ...x.shape.slice(d + 1)] : x.shape);
 }
 
-/** Swaps two dims: a gather kernel writes the permuted copy. */
+/**
+ * Swaps two dims. Swapping the last two gives a view sharing x's storage (no kernel; matmul
+ * reads it in place through its transpose flag, any other op reads a contiguous copy made once,
+ * see `Tensor.transposedView`); any other pair is a copy written by a gather kernel.
+ */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   checkLive('transpose', x);
   const d0 = normalizeDim('transpose', dim0, x.ndim);
   const d1 = normalizeDim('transpose', dim1, x.ndim);
   if (x.ndim < 2 || d0 === d1) return reshapeFor('transpose', x, x.shape);
+  if (Math.min(d0, d1) === x.ndim - 2 && Math.max(d0, d1) === x.ndim - 1) {
+    return record('transpose', x.transposedView(), [x], [], (dy) => [transpose(dy, d0, d1)]);
+  }
   const shape = [...x.shape];
   const strides = contiguousStrides(x.shape);
   [shape[d0], shape[d1]] = [shape[d1], shape[d0]];
@@ -155,6 +162,8 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const order = dims.map((d) => normalizeDim('permute', d, x.ndim));
   check(new Set(order).size === order.length, 'permute', () => `dims ${fmtShape(dims)} repeat a dim: give each of the ${x.ndim} dims once`);
   if (order.every((d, i) => d === i)) return reshapeFor('permute', x, x.shape);
+  // Only the last two dims swapped (a matrix's .T, permute(0, 1, 3, 2)): the transposed view.
+  if (order.every((d, i) => d === (i < x.ndim - 2 ? i : 2 * x.ndim - 3 - i))) return transpose(x, -2, -1);
   const strides = contiguousStrides(x.shape);
   const shape = order.map((d) => x.shape[d]);
   const out = wrap(x, x.backend.strided(x.storage, shape, order.map((d) => strides[d]), 0), shape, x.dtype);

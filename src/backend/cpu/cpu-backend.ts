@@ -22,7 +22,7 @@ import { CpuProfiler } from './profile.js';
 import { matmul } from './matmul.js';
 import type { ScanOptions } from '../backend.js';
 import { scan } from './scan.js';
-import { cast, strided, sumTo } from './movement.js';
+import { cast, catRows, splitRows, strided, sumTo } from './movement.js';
 import { adamStep, optimizerStep, sgdStep } from './optim.js';
 import { argReduce, reduce, scatterIndex } from './reduce.js';
 import { crossEntropy, crossEntropyGrad, softmax, softmaxGrad } from './softmax.js';
@@ -195,6 +195,14 @@ export class CpuBackend implements Backend {
 
   stridedScatter(src: Storage, dst: Storage, shape: Shape, from: StridedRegion, to: StridedRegion): void {
     stridedScatter(arr(src), arr(dst), shape, from, to);
+  }
+
+  catRows(pieces: readonly Storage[], rows: number, widths: readonly number[]): Storage {
+    return this.#wrap(catRows(pieces.map(arr), rows, widths));
+  }
+
+  splitRows(whole: Storage, rows: number, width: number, parts: readonly { readonly offset: number; readonly width: number }[]): Storage[] {
+    return splitRows(arr(whole), rows, width, parts).map((a) => this.#wrap(a));
   }
 
   empty(numel: number, dtype: DType): Storage {

@@ -59,3 +59,25 @@ export function sumTo(x: TypedArray, xShape: Shape, outShape: Shape): TypedArray
   out.set(acc);
   return out;
 }
+
+/** cat: the [rows, widths[k]] pieces side by side in each row of a [rows, Σ widths] result. */
+export function catRows(pieces: readonly TypedArray[], rows: number, widths: readonly number[]): TypedArray {
+  const width = widths.reduce((a, b) => a + b, 0);
+  const out = allocLike(pieces[0], rows * width);
+  let offset = 0;
+  pieces.forEach((p, k) => {
+    const w = widths[k];
+    for (let r = 0; r < rows; r++) out.set(p.subarray(r * w, (r + 1) * w), r * width + offset);
+    offset += w;
+  });
+  return out;
+}
+
+/** cat's backward: the [rows, part.width] block at column part.offset of a [rows, width] whole. */
+export function splitRows(whole: TypedArray, rows: number, width: number, parts: readonly { readonly offset: number; readonly width: number }[]): TypedArray[] {
+  return parts.map(({ offset, width: w }) => {
+    const out = allocLike(whole, rows * w);
+    for (let r = 0; r < rows; r++) out.set(whole.subarray(r * width + offset, r * width + offset + w), r * w);
+    return out;
+  });
+}

@@ -5,7 +5,7 @@ const KERNELS = [
   'full', 'copy', 'fill', 'cast', 'strided', 'unary', 'unaryGrad', 'clamp', 'clampGrad', 'binary', 'sumTo',
   'reduce', 'argReduce', 'scatterIndex', 'matmul', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad',
   'sgdStep', 'adamStep', 'optimizerStep',
-  'stridedScatter', 'empty',
+  'stridedScatter', 'empty', 'catRows', 'splitRows',
   'where',
   'gather', 'scatterAdd', 'sortIndices',
   'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'batchNormStats', 'batchNormForward', 'batchNormGradSums', 'batchNormInputGrad',

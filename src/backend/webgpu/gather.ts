@@ -25,6 +25,7 @@ const GATHER_IO = shaderInterface(
     iinner: 'u32',   // the index's inner size (index lines are [outer, n, iinner])
     lines: 'u32',
     p_len: 'u32',    // each index line padded to a power of two in the sort
+    tile: 'u32',     // scatter_lines: destinations along dim per invocation
   },
   {
     x: { binding: 1, access: 'r', type: 'T', vec4: 'x4' },
@@ -43,6 +44,8 @@ const KEYS = defineKernel('scatterKeys', gatherSrc, 'scatter_keys', GATHER_IO, [
 const SUM = defineKernel('scatterSum', gatherSrc, 'scatter_sum', GATHER_IO, ['x', 'base', 'keys', 'vals', 'out']);
 const SCAN = defineKernel('scatterScan', gatherSrc, 'scatter_scan', GATHER_IO, ['x', 'idx', 'base', 'out']);
 const SUM4 = defineKernel('scatterSum', gatherSrc, 'scatter_sum4', GATHER_IO, ['x', 'base', 'keys', 'vals', 'out']);
+const LINES = defineKernel('scatterLines', gatherSrc, 'scatter_lines', GATHER_IO, ['x', 'idx', 'out']);
+const LINES4 = defineKernel('scatterLines', gatherSrc, 'scatter_lines4', GATHER_IO, ['x', 'idx', 'out']);
 /**
  * Index lines of at most this many go without the sort: each destination scans its line (n
  * index reads) instead of paying a sort padded to 1024-pair blocks (3+ dispatches). oneHot
@@ -50,7 +53,9 @@ const SUM4 = defineKernel('scatterSum', gatherSrc, 'scatter_sum4', GATHER_IO, ['
  */
 const LOOP_MAX = 16;
 const WG = 256;
-const NO_PARAMS = { shape: [], xstr: [], istr: [], ishape: [], rank: 0, n: 0, total: 0, dim: 0, dim_size: 0, inner: 1, iinner: 1, lines: 0, p_len: 0 };
+/** scatter_lines' workgroup size (its LINES_WG). */
+const LINES_WG = 64;
+const NO_PARAMS = { shape: [], xstr: [], istr: [], ishape: [], rank: 0, n: 0, total: 0, dim: 0, dim_size: 0, inner: 1, iinner: 1, lines: 0, p_len: 0, tile: 0 };
 
 function checkRank(op: string, rank: number): void {
   if (rank > MAX_RANK) throw new WebgradError(op, `tensors of more than ${MAX_RANK} dims are not supported on WebGPU`);
@@ -92,21 +97,21 @@ export function gather(gpu: GpuRuntime, x: Storage, idx: Storage, a: GatherArgs)
 }
 
 /**
- * Deterministic scatter-add (see shaders/gather.wgsl): the index is cut into lines along dim
- * ([outer, n, inner] of its shape; one line for 'index'), each line's (index, position) pairs
- * are sorted stably (sort.wgsl), then one invocation per destination binary-searches its run in
- * its line and adds the sources in position order.
+ * Deterministic scatter-add (see shaders/gather.wgsl), in one of three ways, each summing a
+ * destination's sources in source order (PyTorch's):
+ * - index lines of at most LOOP_MAX: each destination scans its line (scatter_scan);
+ * - enough independent lines (the columns of an embedding's [outer, ·, inner] rows, the index
+ *   lines of gather's backward): one invocation per line and tile of destinations walks its
+ *   line (scatter_lines), no sort. Work: the sources times the tiles (at most 16);
+ * - else the index is cut into lines along dim, each line's (index, position) pairs are sorted
+ *   stably (sort.wgsl), then one invocation per destination binary-searches its run.
  *
- * Measured on lavapipe (Dawn on 2 CPU cores shared with other jobs, so +-3x between runs),
- * embedding-sized: 4096 int32 indices into a 10,000 x 256 float32 table. indexSelect forward +
- * backward (sort of 4096 keys: 6 passes; then 640K vec4 destinations, each a 12-step binary
- * search and on average 0.4 source rows): 76 ms median in bench/rows/indexing.ts, 0.3-1.0 s
- * in test/indexing-gpu.test.ts; tfjs's tf.gather + gradient: 238 ms in the same bench run.
- * A per-destination loop over all 4096 indices would read 10^10 indices; WGSL has no float
- * atomics, and they would not be deterministic anyway. Sorting per line rather than all index
- * elements as one line matters for gather's backward: a [4096, 256] index along dim 0 is 256
- * lines of 4096 (6 sort passes) instead of one line of 2^20 (66 passes); it still sorts 1M
- * pairs (2.6-5 s on lavapipe, of which the workgroup-memory sort is half).
+ * Measured on lavapipe (2 shared cores, load 9-18, so only ratios from one run mean much),
+ * bench/rows/indexing.ts in four before/after runs: gather's backward with a [4096, 256] index
+ * into [10,000, 256] (256 lines of 4096) took 4.2-7.5 s per 8 ops sorting 1M pairs, 0.23-0.34 s
+ * walking the lines (0.2x tfjs -> 2.7-3.4x); indexSelect forward + backward (4096 indices, 64
+ * vec4 columns x 4 tiles) 3.3-4.4x tfjs -> 3.5-9.8x, 9 dispatches -> 2. WGSL has no float
+ * atomics, and they would not be deterministic.
  */
 export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, idx: Storage, a: ScatterArgs): GPUStorage {
   const op = 'scatterAdd';
@@ -137,6 +142,25 @@ export function scatterAdd(gpu: GpuRuntime, base: Storage | null, src: Storage, 
   if (n <= LOOP_MAX && !(index && a.inner % 4 === 0)) {
     const variant = { types: T, constants: { HAS_BASE: bb !== null, INDEX_MODE: index } };
     gpu.run(SCAN, variant, { x: sb, idx: ib, base: bb ?? gpu.dummyRead, out: out.buffer! }, sumParams, groupsFor(outN, WG), op);
+    return out;
+  }
+  // Enough independent lines (an embedding's 256 columns, a [4096, 256] gather's 256 index
+  // lines) go without the sort: each invocation walks one line for one tile of destinations.
+  // Invocations wanted: enough to fill the adapter; the work is tiles x the sources, so only
+  // when that is at most 16x (else the sort's n log^2 n is cheaper).
+  const vec4 = index && a.inner % 4 === 0;
+  const columns = index ? a.outer * (vec4 ? a.inner / 4 : a.inner) : lines;
+  const want = gpu.profile === 'cpu-emulated' ? 256 : 16384;
+  const tiles0 = Math.min(dimSize, Math.max(1, Math.ceil(want / Math.max(1, columns))));
+  if (tiles0 <= 16) {
+    const tile = Math.ceil(dimSize / tiles0);
+    const tiles = Math.ceil(dimSize / tile);
+    if (bb) gpu.recorder.copy(bb.gpu, out.buffer!.gpu, outN * 4, op);
+    else fill(gpu, out, 0, op);
+    const p = index
+      ? { ...params, lines: columns, tile, total: columns * tiles, inner: a.inner }
+      : { ...params, lines, tile, total: lines * tiles, ishape: a.idxShape, xstr: contiguousStrides(a.outShape), rank: a.outShape.length, dim: a.dim };
+    gpu.run(vec4 ? LINES4 : LINES, { types: T, constants: { INDEX_MODE: index } }, { x: sb, idx: ib, out: out.buffer! }, p, groupsFor(columns * tiles, LINES_WG), op);
     return out;
   }
   const { pLen, total } = sortLayout(lines, n);

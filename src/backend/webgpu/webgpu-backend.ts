@@ -280,6 +280,14 @@ export class WebGPUBackend implements Backend {
     st.stridedScatter(this.#gpu, src, dst, shape, from, to);
   }
 
+  catRows(pieces: readonly Storage[], rows: number, widths: readonly number[]): Storage {
+    return st.catRows(this.#gpu, pieces, rows, widths);
+  }
+
+  splitRows(whole: Storage, rows: number, width: number, parts: readonly { readonly offset: number; readonly width: number }[]): Storage[] {
+    return st.splitRows(this.#gpu, whole, rows, width, parts);
+  }
+
   empty(numel: number, dtype: DType): Storage {
     this.#dtype('empty', dtype);
     return this.#gpu.alloc(numel, dtype, 'empty');
