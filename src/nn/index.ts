@@ -15,3 +15,4 @@ export * as functional from './functional.js';
  */
 export * as utils from './utils.js';
 export { GELU, SiLU, LeakyReLU, ELU, Softplus } from './activations.js';
+export { Conv1d, Conv2d, ConvTranspose2d, type ConvModuleOptions, type ConvTransposeModuleOptions } from './conv.js';

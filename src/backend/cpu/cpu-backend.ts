@@ -33,6 +33,8 @@ import { where } from './where.js';
 import type { GatherArgs, ScatterArgs } from '../backend.js';
 import { gather, scatterAdd } from './gather.js';
 import { sortIndices } from './sort.js';
+import type { ConvArgs } from '../backend.js';
+import * as conv from './conv.js';
 
 /**
  * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
@@ -224,6 +226,20 @@ export class CpuBackend implements Backend {
 
   sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage {
     return this.#wrap(sortIndices(arr(x), layout, k, descending));
+  }
+
+  // ---- convolution ----
+
+  conv2d(x: Storage, w: Storage, bias: Storage | null, args: ConvArgs): Storage {
+    return this.#wrap(conv.conv2d(arr(x), arr(w), bias === null ? null : arr(bias), args));
+  }
+
+  conv2dInputGrad(dy: Storage, w: Storage, args: ConvArgs): Storage {
+    return this.#wrap(conv.conv2dInputGrad(arr(dy), arr(w), args));
+  }
+
+  conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage {
+    return this.#wrap(conv.conv2dWeightGrad(arr(x), arr(dy), args));
   }
 
   #profiler: CpuProfiler | null = null;

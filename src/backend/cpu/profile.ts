@@ -8,6 +8,7 @@ const KERNELS = [
   'stridedScatter', 'empty',
   'where',
   'gather', 'scatterAdd', 'sortIndices',
+  'conv2d', 'conv2dInputGrad', 'conv2dWeightGrad',
 ] as const satisfies readonly (keyof Backend)[];
 
 /**

@@ -34,6 +34,8 @@ import * as wh from './where.js';
 import type { GatherArgs, ScatterArgs } from '../backend.js';
 import * as gat from './gather.js';
 import * as srt from './sort.js';
+import type { ConvArgs } from '../backend.js';
+import * as cnv from './conv.js';
 
 /** Zeros for the bytes between an upload's end and its last whole vec4 (at most 12). */
 const ZERO_TAIL = new Uint8Array(16);
@@ -312,6 +314,20 @@ export class WebGPUBackend implements Backend {
 
   sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage {
     return srt.sortIndices(this.#gpu, x, layout, k, descending);
+  }
+
+  // ---- convolution ----
+
+  conv2d(x: Storage, w: Storage, bias: Storage | null, args: ConvArgs): Storage {
+    return cnv.conv2d(this.#gpu, x, w, bias, args);
+  }
+
+  conv2dInputGrad(dy: Storage, w: Storage, args: ConvArgs): Storage {
+    return cnv.conv2dInputGrad(this.#gpu, dy, w, args);
+  }
+
+  conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage {
+    return cnv.conv2dWeightGrad(this.#gpu, x, dy, args);
   }
 
   flush(): void {
