@@ -43,6 +43,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   cat: (await import('./rows/joining.js')).joiningCases,
   'mm-nd': (await import('./rows/matmul-nd.js')).matmulNdCases,
   indexing: indexingCases,
+  conv: (await import('./rows/conv.js')).convCases,
 };
 
 const { values: opts } = parseArgs({
