@@ -20,6 +20,9 @@
 
 override MODE: u32 = 0u;
 override HAS_BIAS: bool = false;
+// MODE 1 at stride 1: every tap lands on an output, so no division (u32 division is a slow
+// multi-instruction sequence on CPU-emulated adapters).
+override STRIDE_ONE: bool = false;
 override SHARED: bool = true;
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
@@ -92,6 +95,10 @@ fn b_val(b_grp: u32, c: Pt, k: Pt) -> T {
     let y = c.y - k.y;
     let x = c.x - k.x;
     if (y < 0 || x < 0) { return T(0); }
+    if (STRIDE_ONE) {
+      if (u32(y) >= P.out_h || u32(x) >= P.out_w) { return T(0); }
+      return b[b_grp + c.ch + k.ch + u32(y) * P.out_w + u32(x)];
+    }
     let oh = u32(y) / P.s_h;
     let ow = u32(x) / P.s_w;
     if (oh * P.s_h != u32(y) || ow * P.s_w != u32(x) || oh >= P.out_h || ow >= P.out_w) { return T(0); }

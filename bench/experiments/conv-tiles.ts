@@ -50,11 +50,13 @@ const T = (SHARED: boolean, WG_X: number, WG_Y: number, TM: number, TN: number, 
 const variants: [string, MatmulTiles | undefined][] = [
   ['tuned', undefined],
   ['direct 8x8 4x4', T(false, 8, 8, 4, 4)],
-  ['direct 16x4 1x8', T(false, 16, 4, 1, 8)],
-  ['direct 8x8 2x8', T(false, 8, 8, 2, 8)],
+  ['direct 16x2 8x8', T(false, 16, 2, 8, 8)],
+  ['direct 32x2 8x4', T(false, 32, 2, 8, 4)],
   ['shared 16x16 4x4', T(true, 16, 16, 4, 4)],
 ];
+const only = process.env.SHAPE;
 for (const [name, a] of [['mnist 8->16', geo(64, 8, 16, 14, 5)], ['cifar 32->64', geo(32, 32, 64, 16, 3)]] as const) {
+  if (only && !name.startsWith(only)) continue;
   for (const kind of ['fwd', 'dx', 'dw'] as const) {
     const row: string[] = [];
     for (const [vn, tiles] of variants) row.push(`${vn} ${(await time(kind, a, tiles)).toFixed(1)}`);

@@ -49,13 +49,28 @@ type ConvParams = ParamValues<typeof CONV_IO.params>;
 type Mode = 0 | 1 | 2;
 const OP_NAME = ['conv2d', 'conv2dInputGrad', 'conv2dWeightGrad'] as const;
 
+const pow2ceil = (v: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+
 /**
- * The tiles of the implicit GEMM: matmul's for the same [m, n] (see tuner.ts), which is what
- * each product is. Measured on lavapipe (bench/experiments/conv-tiles.ts, MNIST's 8->16, 5x5
- * forward, batch 64): see the comment above `convTiles`' caller.
+ * The tiles of the implicit GEMM. GPU: matmul's for the same [m, n] (tuner.ts: 16x16
+ * invocations, 4x4 outputs, workgroup memory; not yet measured on a real GPU for conv).
+ * CPU-emulated: direct loads with as many rows per invocation as m allows (up to 8), because
+ * m is the channel count (8 to 64) and each B element (a tap of the image, with its bounds
+ * checks) is then reused by 8 rows instead of 2. Measured on lavapipe (bench/experiments/
+ * conv-tiles.ts, MNIST 8->16, batch 64, 14x14, 5x5, medians of 3, a shared 2-core machine):
+ *   forward      matmul's (8x8 invocations, 2x8 outputs) 106 ms | 16x2, 8x8 33.5 | 32x2, 8x4 101 | shared 16x16, 4x4 700
+ *   input grad   269 | 168 | 220 | 1629        weight grad (n = 200)   291 | 169 | 108 | 964
+ * CIFAR-like 32->64 (batch 32, 16x16, 3x3; m = 64): 8x8 invocations of 8x8 outputs 428 / 279 / 366 ms,
+ * 16x2 of 8x8 291 / 260 / 270, 32x2 of 8x4 371 / 348 / 399 (forward / input grad / weight grad).
+ * So 2 rows of invocations of 8 rows each (more, smaller workgroups for the 2 threads to share),
+ * 8 columns each when n is large, 4 columns over 32 invocations when it is short.
  */
 export function convTiles(m: number, n: number, profile: KernelProfile): MatmulTiles {
-  return matmulTiles(m, n, profile);
+  if (profile === 'gpu') return matmulTiles(m, n, profile);
+  const tm = Math.min(8, pow2ceil(m));
+  const wgY = Math.min(2, pow2ceil(Math.ceil(m / tm)));
+  const [wgX, tn] = n >= 256 ? [16, 8] : [Math.min(32, pow2ceil(n)), Math.min(4, pow2ceil(Math.ceil(n / 32)))];
+  return { SHARED: false, WG_X: wgX, WG_Y: wgY, BK: 16, TM: tm, TN: tn };
 }
 
 /**
@@ -113,7 +128,7 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
     s_h: a.strideH, s_w: a.strideW, p_h: a.padH, p_w: a.padW, d_h: a.dilH, d_w: a.dilW,
     icg: a.inC / a.groups, ocg: a.outC / a.groups, total: outN, splits,
   };
-  const variant = { types: { T: 'f32' as const }, constants: { MODE: mode, HAS_BIAS: biasB !== null, ...tiles } };
+  const variant = { types: { T: 'f32' as const }, constants: { MODE: mode, HAS_BIAS: biasB !== null, STRIDE_ONE: mode === 1 && a.strideH === 1 && a.strideW === 1, ...tiles } };
   const partial = splits > 1 ? gpu.alloc(outN * splits, 'float32', op) : null;
   gpu.run(CONV, variant, { a: ab, b: bb, bias: biasB ?? gpu.dummyRead, out: (partial ?? out).buffer! }, params, [gx, gy, gz], op);
   if (partial) {
