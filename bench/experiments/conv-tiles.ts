@@ -2,7 +2,7 @@
 // each timed alone on this adapter: medians of REPS dispatches (after a warm-up that compiles),
 // at the CNN-on-MNIST layer 8->16 (batch 64, 14x14, 5x5, padding 2) and the CIFAR-like 32->64
 // (batch 32, 16x16, 3x3, padding 1). 'tuned' is convTiles (matmul's tiles for the same [m, n]).
-// Run: XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/conv-tiles.ts
+// Run: [SHAPE=mnist|cifar] [TUNED=1] [REPS=3] XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/conv-tiles.ts
 import type { ConvArgs } from '../../src/backend/backend.js';
 import { conv2d, conv2dInputGrad, conv2dWeightGrad, convTiles } from '../../src/backend/webgpu/conv.js';
 import { nodeGPU, requestAdapterQuietly } from '../../src/backend/webgpu/node-gpu.js';
@@ -47,13 +47,15 @@ async function time(kind: Kind, a: ConvArgs, tiles: MatmulTiles | undefined): Pr
 }
 
 const T = (SHARED: boolean, WG_X: number, WG_Y: number, TM: number, TN: number, BK = 16): MatmulTiles => ({ SHARED, WG_X, WG_Y, BK, TM, TN });
-const variants: [string, MatmulTiles | undefined][] = [
+const ALL: [string, MatmulTiles | undefined][] = [
   ['tuned', undefined],
   ['direct 8x8 4x4', T(false, 8, 8, 4, 4)],
   ['direct 16x2 8x8', T(false, 16, 2, 8, 8)],
   ['direct 32x2 8x4', T(false, 32, 2, 8, 4)],
   ['shared 16x16 4x4', T(true, 16, 16, 4, 4)],
 ];
+// TUNED=1: only the tiles the launcher picks.
+const variants = process.env.TUNED ? ALL.slice(0, 1) : ALL;
 const only = process.env.SHAPE;
 for (const [name, a] of [['mnist 8->16', geo(64, 8, 16, 14, 5)], ['cifar 32->64', geo(32, 32, 64, 16, 3)]] as const) {
   if (only && !name.startsWith(only)) continue;
