@@ -28,7 +28,8 @@ export const FIELDS = new Set([
 ]);
 
 /** Every row; a key defined in two files is an error (the test says which). */
-export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS,
+export const PARTS: Record<string, Record<string, Run>> = {
+  FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS,
   CONV,
 };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));
