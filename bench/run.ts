@@ -44,6 +44,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   'mm-nd': (await import('./rows/matmul-nd.js')).matmulNdCases,
   indexing: indexingCases,
   pool: (await import('./rows/pool.js')).poolCases,
+  conv: (await import('./rows/conv.js')).convCases,
 };
 
 const { values: opts } = parseArgs({

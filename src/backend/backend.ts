@@ -183,6 +183,33 @@ export type ScatterArgs =
   | { readonly mode: 'gather'; readonly outShape: Shape; readonly idxShape: Shape; readonly dim: number };
 
 /**
+ * A 2-D convolution's geometry (PyTorch's conv2d, NCHW, cross-correlation): x [batch, inC, inH,
+ * inW], weight [outC, inC/groups, kH, kW], y [batch, outC, outH, outW] with
+ * y[n, o, i, j] = Σ_{c, a, b} w[o, c, a, b]·x[n, g·inC/groups + c, i·strideH - padH + a·dilH,
+ * j·strideW - padW + b·dilW] (g = o's group; taps outside x read 0). outH/outW are given, not
+ * derived, so convTranspose2d's outputPadding is one more row the input gradient fills.
+ * conv1d is this with inH = kH = 1.
+ */
+export interface ConvArgs {
+  readonly batch: number;
+  readonly inC: number;
+  readonly inH: number;
+  readonly inW: number;
+  readonly outC: number;
+  readonly outH: number;
+  readonly outW: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padH: number;
+  readonly padW: number;
+  readonly dilH: number;
+  readonly dilW: number;
+  readonly groups: number;
+}
+
+/**
  * Which backend `wg.init()` chose and, on WebGPU, the adapter and device limits it got (from `wg.backendInfo()`).
  */
 export interface BackendInfo {
@@ -387,6 +414,14 @@ export interface Backend extends PoolBackend {
    * each line in stable sorted order (ascending, or descending); NaN counts as the largest.
    */
   sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage;
+
+  // ---- convolution (ConvArgs): forward and its two gradients; convTranspose2d reuses them ----
+  /** y = conv2d(x, w) (+ bias [outC] when given), [batch, outC, outH, outW]. */
+  conv2d(x: Storage, w: Storage, bias: Storage | null, args: ConvArgs): Storage;
+  /** dx [batch, inC, inH, inW] of conv2d from dy [batch, outC, outH, outW] (convTranspose2d's forward). */
+  conv2dInputGrad(dy: Storage, w: Storage, args: ConvArgs): Storage;
+  /** dw [outC, inC/groups, kH, kW] of conv2d from x and dy. */
+  conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage;
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;

@@ -15,6 +15,7 @@ export { linear } from '../ops/matmul.js';
 export { softmax, logSoftmax } from '../ops/softmax.js';
 export { pad, type PadOptions } from '../ops/slicing.js';
 export { oneHot } from '../ops/indexing.js';
+export { conv1d, conv2d, convTranspose2d, type ConvOptions, type ConvTransposeOptions, type ConvSize } from '../ops/conv.js';
 
 // Losses leave their intermediates to the caller's scope(): the graph's saved tensors are
 // among them, so disposing them here would break backward.

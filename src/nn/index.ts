@@ -18,3 +18,4 @@ export { GELU, SiLU, LeakyReLU, ELU, Softplus } from './activations.js';
 export { MaxPool2d, MaxPool1d, AvgPool2d, AvgPool1d, AdaptiveAvgPool2d } from './pooling.js';
 export { BatchNorm1d, BatchNorm2d, type BatchNormModuleOptions } from './batch-norm.js';
 export { Dropout, Dropout2d } from './dropout.js';
+export { Conv1d, Conv2d, ConvTranspose2d, type ConvModuleOptions, type ConvTransposeModuleOptions } from './conv.js';

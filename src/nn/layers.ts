@@ -21,7 +21,7 @@ export interface LinearOptions {
 }
 
 /** A leaf tensor of `shape` with values uniform in [-bound, bound), drawn from the global RNG. */
-function uniform(shape: number[], bound: number, dtype: DType): Tensor {
+export function uniform(shape: number[], bound: number, dtype: DType): Tensor {
   const rng = globalRng();
   const data = typedArrayFor(dtype, shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = (2 * rng.uniform() - 1) * bound;

@@ -36,6 +36,8 @@ import { sortIndices } from './sort.js';
 import type { AvgPoolArgs, ChannelLayout, PoolArgs } from '../backend.js';
 import * as pool from './pool.js';
 import * as bn from './batch-norm.js';
+import type { ConvArgs } from '../backend.js';
+import * as conv from './conv.js';
 
 /**
  * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
@@ -235,6 +237,20 @@ export class CpuBackend implements Backend {
 
   sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage {
     return this.#wrap(sortIndices(arr(x), layout, k, descending));
+  }
+
+  // ---- convolution ----
+
+  conv2d(x: Storage, w: Storage, bias: Storage | null, args: ConvArgs): Storage {
+    return this.#wrap(conv.conv2d(arr(x), arr(w), bias === null ? null : arr(bias), args));
+  }
+
+  conv2dInputGrad(dy: Storage, w: Storage, args: ConvArgs): Storage {
+    return this.#wrap(conv.conv2dInputGrad(arr(dy), arr(w), args));
+  }
+
+  conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage {
+    return this.#wrap(conv.conv2dWeightGrad(arr(x), arr(dy), args));
   }
 
   #profiler: CpuProfiler | null = null;

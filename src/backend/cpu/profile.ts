@@ -9,6 +9,7 @@ const KERNELS = [
   'where',
   'gather', 'scatterAdd', 'sortIndices',
   'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'batchNormStats', 'batchNormForward', 'batchNormGradSums', 'batchNormInputGrad',
+  'conv2d', 'conv2dInputGrad', 'conv2dWeightGrad',
 ] as const satisfies readonly (keyof Backend)[];
 
 /**

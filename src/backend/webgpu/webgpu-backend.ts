@@ -38,6 +38,8 @@ import * as srt from './sort.js';
 import type { AvgPoolArgs, ChannelLayout, PoolArgs } from '../backend.js';
 import * as pool from './pool.js';
 import * as bn from './batch-norm.js';
+import type { ConvArgs } from '../backend.js';
+import * as cnv from './conv.js';
 
 /** Zeros for the bytes between an upload's end and its last whole vec4 (at most 12). */
 const ZERO_TAIL = new Uint8Array(16);
@@ -361,6 +363,20 @@ export class WebGPUBackend implements Backend {
   batchNormInputGrad(x: Storage, dy: Storage, mean: Storage, variance: Storage, weight: Storage | null,
     sums: Storage | null, layout: ChannelLayout, eps: number): Storage {
     return bn.batchNormInputGrad(this.#gpu, x, dy, mean, variance, weight, sums, layout, eps);
+  }
+
+  // ---- convolution ----
+
+  conv2d(x: Storage, w: Storage, bias: Storage | null, args: ConvArgs): Storage {
+    return cnv.conv2d(this.#gpu, x, w, bias, args);
+  }
+
+  conv2dInputGrad(dy: Storage, w: Storage, args: ConvArgs): Storage {
+    return cnv.conv2dInputGrad(this.#gpu, dy, w, args);
+  }
+
+  conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage {
+    return cnv.conv2dWeightGrad(this.#gpu, x, dy, args);
   }
 
   flush(): void {

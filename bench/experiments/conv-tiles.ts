@@ -1,0 +1,69 @@
+// Tile shapes and kernel forms for the three convolution kernels (src/backend/webgpu/conv.ts),
+// each timed alone on this adapter: medians of REPS dispatches (after a warm-up that compiles),
+// at the CNN-on-MNIST layer 8->16 (batch 64, 14x14, 5x5, padding 2) and the CIFAR-like 32->64
+// (batch 32, 16x16, 3x3, padding 1). 'tuned' is convTiles (matmul's tiles for the same [m, n]).
+// Run: [SHAPE=mnist|cifar] [TUNED=1] [REPS=3] XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/conv-tiles.ts
+import type { ConvArgs } from '../../src/backend/backend.js';
+import { conv2d, conv2dInputGrad, conv2dWeightGrad, convTiles } from '../../src/backend/webgpu/conv.js';
+import { nodeGPU, requestAdapterQuietly } from '../../src/backend/webgpu/node-gpu.js';
+import { GpuRuntime } from '../../src/backend/webgpu/runtime.js';
+import type { MatmulTiles } from '../../src/backend/webgpu/tuner.js';
+
+const REPS = Number(process.env.REPS ?? 3);
+const gpuApi = (await nodeGPU())!;
+const adapter = (await requestAdapterQuietly(gpuApi, {}))!;
+const device = await adapter.requestDevice();
+const gpu = new GpuRuntime(device, 'cpu-emulated');
+
+const geo = (batch: number, inC: number, outC: number, size: number, k: number): ConvArgs => ({
+  batch, inC, outC, inH: size, inW: size, outH: size, outW: size, kH: k, kW: k,
+  strideH: 1, strideW: 1, padH: (k - 1) / 2, padW: (k - 1) / 2, dilH: 1, dilW: 1, groups: 1,
+});
+const filled = (n: number) => {
+  const s = gpu.alloc(n, 'float32', 'bench');
+  device.queue.writeBuffer(s.buffer!.gpu, 0, Float32Array.from({ length: n }, (_, i) => Math.sin(i)));
+  return s;
+};
+
+type Kind = 'fwd' | 'dx' | 'dw';
+async function time(kind: Kind, a: ConvArgs, tiles: MatmulTiles | undefined): Promise<number> {
+  const x = filled(a.batch * a.inC * a.inH * a.inW);
+  const w = filled(a.outC * a.inC * a.kH * a.kW);
+  const dy = filled(a.batch * a.outC * a.outH * a.outW);
+  const run = () => gpu.release(kind === 'fwd' ? conv2d(gpu, x, w, null, a, tiles) : kind === 'dx' ? conv2dInputGrad(gpu, dy, w, a, tiles) : conv2dWeightGrad(gpu, x, dy, a, tiles));
+  run();
+  gpu.flush();
+  await device.queue.onSubmittedWorkDone();
+  const ts: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const t0 = performance.now();
+    run();
+    gpu.flush();
+    await device.queue.onSubmittedWorkDone();
+    ts.push(performance.now() - t0);
+  }
+  [x, w, dy].forEach((s) => gpu.release(s));
+  return ts.sort((p, q) => p - q)[Math.floor(REPS / 2)];
+}
+
+const T = (SHARED: boolean, WG_X: number, WG_Y: number, TM: number, TN: number, BK = 16): MatmulTiles => ({ SHARED, WG_X, WG_Y, BK, TM, TN });
+const ALL: [string, MatmulTiles | undefined][] = [
+  ['tuned', undefined],
+  ['direct 8x8 4x4', T(false, 8, 8, 4, 4)],
+  ['direct 16x2 8x8', T(false, 16, 2, 8, 8)],
+  ['direct 32x2 8x4', T(false, 32, 2, 8, 4)],
+  ['shared 16x16 4x4', T(true, 16, 16, 4, 4)],
+];
+// TUNED=1: only the tiles the launcher picks.
+const variants = process.env.TUNED ? ALL.slice(0, 1) : ALL;
+const only = process.env.SHAPE;
+for (const [name, a] of [['mnist 8->16', geo(64, 8, 16, 14, 5)], ['cifar 32->64', geo(32, 32, 64, 16, 3)]] as const) {
+  if (only && !name.startsWith(only)) continue;
+  for (const kind of ['fwd', 'dx', 'dw'] as const) {
+    const row: string[] = [];
+    for (const [vn, tiles] of variants) row.push(`${vn} ${(await time(kind, a, tiles)).toFixed(1)}`);
+    console.log(`${name} ${kind}: ${row.join(' | ')} ms`);
+  }
+}
+console.log(`tuned tiles for mnist fwd: ${JSON.stringify(convTiles(16, 64 * 196, 'cpu-emulated'))}`);
+gpu.destroy();

@@ -1,0 +1,224 @@
+// Convolution as an implicit GEMM (no im2col buffer): the three products of conv2d, each
+// C[m, col] = Σ_k A[m, k]·B[k, col] per group (workgroup z), with B's elements read straight
+// from the activation tensor through the convolution's index arithmetic. Geometry as in
+// ConvArgs (src/backend/backend.ts). Prepended by the host: `alias T = f32;`, Params, bindings.
+//
+//   MODE 0 forward        C = y[n, g·ocg + m, oh, ow]  A = w [ocg, icg·kh·kw]   B = x taps
+//                          m < ocg, col = (n, oh, ow), k = (c, kh, kw)
+//   MODE 1 input grad     C = dx[n, g·icg + m, ih, iw]  A = w read as [icg, ocg·kh·kw]
+//                          B = dy at oh = (ih + ph - kh·dh) / sh when that divides, else 0
+//                          m < icg, col = (n, ih, iw), k = (oc, kh, kw)
+//   MODE 2 weight grad    C = dw[g·ocg + m, c, kh, kw]  A = dy [ocg, n·oh·ow]   B = x taps
+//                          m < ocg, col = (c, kh, kw), k = (n, oh, ow); K is long (batch·outH·outW)
+//                          and M·N small, so K is cut into P.splits chunks (z = split·groups + g),
+//                          each writing a partial [outC, icg·kh·kw] that `sum_splits` adds up
+//                          in split order (deterministic: no atomics).
+//
+// The tiling is matmul.wgsl's: a WG_X x WG_Y workgroup computes a BM x BN block, TM x TN
+// accumulators per invocation, SHARED = workgroup-memory tiles of BK (GPUs) or direct loads
+// (CPU-emulated adapters, where workgroup memory is ordinary memory and barriers are costly).
+
+override MODE: u32 = 0u;
+override HAS_BIAS: bool = false;
+// MODE 1 at stride 1: every tap lands on an output, so no division (u32 division is a slow
+// multi-instruction sequence on CPU-emulated adapters).
+override STRIDE_ONE: bool = false;
+override SHARED: bool = true;
+override WG_X: u32 = 16u;
+override WG_Y: u32 = 16u;
+override BK: u32 = 16u;
+override TM: u32 = 4u;
+override TN: u32 = 4u;
+override BM: u32 = WG_Y * TM;
+override BN: u32 = WG_X * TN;
+override A_TILE: u32 = BM * BK;
+override B_TILE: u32 = BK * BN;
+
+// A column or a k index in the activation's terms: `a` the k part of A's offset (k only),
+// `ch` the element offset of its sample/channel plane, (y, x) its part of the row and column.
+struct Pt {
+  a: u32,
+  ch: u32,
+  y: i32,
+  x: i32,
+}
+
+fn in_hw() -> u32 { return P.in_h * P.in_w; }
+fn out_hw() -> u32 { return P.out_h * P.out_w; }
+fn k_hw() -> u32 { return P.k_h * P.k_w; }
+
+// (c or oc, kh, kw): a kernel tap.
+fn tap_pt(i: u32, plane: u32) -> Pt {
+  let khw = k_hw();
+  let r = i % khw;
+  let ka = r / P.k_w;
+  let kb = r % P.k_w;
+  return Pt(0u, (i / khw) * plane, i32(ka * P.d_h), i32(kb * P.d_w));
+}
+
+// (n, oh, ow): an output position, as the top-left input coordinate of its window.
+fn out_pt(i: u32) -> Pt {
+  let hw = out_hw();
+  let nn = i / hw;
+  let sp = i % hw;
+  let oh = sp / P.out_w;
+  let ow = sp % P.out_w;
+  return Pt(nn * P.out_c * hw + sp, nn * P.in_c * in_hw(), i32(oh * P.s_h) - i32(P.p_h), i32(ow * P.s_w) - i32(P.p_w));
+}
+
+fn col_pt(col: u32) -> Pt {
+  if (MODE == 0u) { return out_pt(col); }
+  if (MODE == 2u) { return tap_pt(col, in_hw()); }
+  // MODE 1: (n, ih, iw), shifted by the padding.
+  let hw = in_hw();
+  let nn = col / hw;
+  let sp = col % hw;
+  return Pt(0u, nn * P.out_c * out_hw(), i32(sp / P.in_w + P.p_h), i32(sp % P.in_w + P.p_w));
+}
+
+fn k_pt(k: u32) -> Pt {
+  if (MODE == 0u) {
+    var p = tap_pt(k, in_hw());
+    p.a = k;
+    return p;
+  }
+  if (MODE == 2u) { return out_pt(k); }
+  // MODE 1: (oc, kh, kw); A = w[g·ocg + oc, m, kh, kw].
+  var p = tap_pt(k, out_hw());
+  let khw = k_hw();
+  p.a = (k / khw) * P.icg * khw + k % khw;
+  return p;
+}
+
+fn b_val(b_grp: u32, c: Pt, k: Pt) -> T {
+  if (MODE == 1u) {
+    let y = c.y - k.y;
+    let x = c.x - k.x;
+    if (y < 0 || x < 0) { return T(0); }
+    if (STRIDE_ONE) {
+      if (u32(y) >= P.out_h || u32(x) >= P.out_w) { return T(0); }
+      return b[b_grp + c.ch + k.ch + u32(y) * P.out_w + u32(x)];
+    }
+    let oh = u32(y) / P.s_h;
+    let ow = u32(x) / P.s_w;
+    if (oh * P.s_h != u32(y) || ow * P.s_w != u32(x) || oh >= P.out_h || ow >= P.out_w) { return T(0); }
+    return b[b_grp + c.ch + k.ch + oh * P.out_w + ow];
+  }
+  let y = c.y + k.y;
+  let x = c.x + k.x;
+  if (y < 0 || x < 0 || u32(y) >= P.in_h || u32(x) >= P.in_w) { return T(0); }
+  return b[b_grp + c.ch + k.ch + u32(y) * P.in_w + u32(x)];
+}
+
+// Where C[m, col] goes.
+fn out_index(g: u32, split: u32, m: u32, col: u32) -> u32 {
+  if (MODE == 2u) { return split * P.out_c * P.n + (g * P.ocg + m) * P.n + col; }
+  if (MODE == 0u) {
+    let hw = out_hw();
+    return ((col / hw) * P.out_c + g * P.ocg + m) * hw + col % hw;
+  }
+  let hw = in_hw();
+  return ((col / hw) * P.in_c + g * P.icg + m) * hw + col % hw;
+}
+
+fn out_row(row0: u32, ty: u32, i: u32) -> u32 { return select(row0 + ty * TM + i, row0 + ty + i * WG_Y, SHARED); }
+fn out_col(col0: u32, tx: u32, j: u32) -> u32 { return select(col0 + tx * TN + j, col0 + tx + j * WG_X, SHARED); }
+
+var<workgroup> As: array<T, A_TILE>;   // [BK][BM]
+var<workgroup> Bs: array<T, B_TILE>;   // [BK][BN]
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn conv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let tx = l.x;
+  let ty = l.y;
+  let lid = ty * WG_X + tx;
+  let threads = WG_X * WG_Y;
+  let row0 = wid.y * BM;
+  let col0 = wid.x * BN;
+  let g = wid.z % P.groups;
+  let split = wid.z / P.groups;
+  let M = P.m;
+  let N = P.n;
+  let k_lo = split * P.k_chunk;
+  let k_hi = min(P.k, k_lo + P.k_chunk);
+  // The group's first element of A and of B's buffer.
+  var a_grp: u32;
+  var b_grp: u32;
+  if (MODE == 0u) { a_grp = g * P.ocg * P.k; b_grp = g * P.icg * in_hw(); }
+  else if (MODE == 1u) { a_grp = g * P.ocg * P.icg * k_hw(); b_grp = g * P.ocg * out_hw(); }
+  else { a_grp = g * P.ocg * out_hw(); b_grp = g * P.icg * in_hw(); }
+
+  var acc: array<T, 64>;   // TM x TN used (row stride 8), zero-initialised
+  if (SHARED) {
+    for (var k0 = k_lo; k0 < k_hi; k0 += BK) {
+      for (var e = lid; e < A_TILE; e += threads) {
+        let kk = e % BK;
+        let r = e / BK;
+        let gr = row0 + r;
+        let gk = k0 + kk;
+        var v = T(0);
+        if (gr < M && gk < k_hi) { v = a[a_grp + gr * P.a_m + k_pt(gk).a]; }
+        As[kk * BM + r] = v;
+      }
+      for (var e = lid; e < B_TILE; e += threads) {
+        let c = e % BN;
+        let kk = e / BN;
+        let gc = col0 + c;
+        let gk = k0 + kk;
+        var v = T(0);
+        if (gc < N && gk < k_hi) { v = b_val(b_grp, col_pt(gc), k_pt(gk)); }
+        Bs[kk * BN + c] = v;
+      }
+      workgroupBarrier();
+      for (var kk = 0u; kk < BK; kk++) {
+        var ar: array<T, 8>;
+        var br: array<T, 8>;
+        for (var i = 0u; i < TM; i++) { ar[i] = As[kk * BM + ty + i * WG_Y]; }
+        for (var j = 0u; j < TN; j++) { br[j] = Bs[kk * BN + tx + j * WG_X]; }
+        for (var i = 0u; i < TM; i++) {
+          for (var j = 0u; j < TN; j++) { acc[i * 8u + j] += ar[i] * br[j]; }
+        }
+      }
+      workgroupBarrier();
+    }
+  } else {
+    // Each column's window, computed once; rows/columns past the edge repeat the last one
+    // (never stored), so the k loop has no bounds branches but the taps'.
+    var cols: array<Pt, 8>;
+    var rows: array<u32, 8>;
+    for (var j = 0u; j < TN; j++) { cols[j] = col_pt(min(out_col(col0, tx, j), N - 1u)); }
+    for (var i = 0u; i < TM; i++) { rows[i] = a_grp + min(out_row(row0, ty, i), M - 1u) * P.a_m; }
+    for (var kk = k_lo; kk < k_hi; kk++) {
+      let kp = k_pt(kk);
+      var ar: array<T, 8>;
+      var br: array<T, 8>;
+      for (var i = 0u; i < TM; i++) { ar[i] = a[rows[i] + kp.a]; }
+      for (var j = 0u; j < TN; j++) { br[j] = b_val(b_grp, cols[j], kp); }
+      for (var i = 0u; i < TM; i++) {
+        for (var j = 0u; j < TN; j++) { acc[i * 8u + j] += ar[i] * br[j]; }
+      }
+    }
+  }
+
+  for (var i = 0u; i < TM; i++) {
+    let r = out_row(row0, ty, i);
+    if (r >= M) { break; }
+    var bv = T(0);
+    if (HAS_BIAS) { bv = bias[g * P.ocg + r]; }
+    for (var j = 0u; j < TN; j++) {
+      let c = out_col(col0, tx, j);
+      if (c < N) { out[out_index(g, split, r, c)] = acc[i * 8u + j] + bv; }
+    }
+  }
+}
+
+// out[i] = Σ_s a[s·total + i], in split order: the weight gradient's partial sums.
+@compute @workgroup_size(256)
+fn sum_splits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+  if (i >= P.total) { return; }
+  var s = T(0);
+  for (var k = 0u; k < P.splits; k++) { s += a[k * P.total + i]; }
+  out[i] = s;
+}

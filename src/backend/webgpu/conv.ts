@@ -1,0 +1,154 @@
+import convSrc from '../../../shaders/conv.wgsl';
+import { WebgradError } from '../../errors.js';
+import type { ConvArgs, Storage } from '../backend.js';
+import { groupsFor } from './dims.js';
+import { defineKernel } from './pipelines.js';
+import type { GpuRuntime } from './runtime.js';
+import { type ParamValues, shaderInterface } from './shader-interface.js';
+import type { GPUStorage } from './storage.js';
+import { matmulTiles, type KernelProfile, type MatmulTiles } from './tuner.js';
+
+const CONV_IO = shaderInterface(
+  {
+    m: 'u32',        // GEMM rows, columns and depth of one group (see shaders/conv.wgsl)
+    n: 'u32',
+    k: 'u32',
+    k_chunk: 'u32',  // k per split (the weight gradient's split-K; k otherwise)
+    a_m: 'u32',      // A's stride between rows
+    groups: 'u32',
+    in_c: 'u32',
+    in_h: 'u32',
+    in_w: 'u32',
+    out_c: 'u32',
+    out_h: 'u32',
+    out_w: 'u32',
+    k_h: 'u32',
+    k_w: 'u32',
+    s_h: 'u32',
+    s_w: 'u32',
+    p_h: 'u32',
+    p_w: 'u32',
+    d_h: 'u32',
+    d_w: 'u32',
+    icg: 'u32',
+    ocg: 'u32',
+    total: 'u32',    // sum_splits: elements of the result
+    splits: 'u32',
+  },
+  {
+    a: { binding: 1, access: 'r', type: 'T' },
+    b: { binding: 2, access: 'r', type: 'T' },
+    bias: { binding: 3, access: 'r', type: 'T' },
+    out: { binding: 4, access: 'w', type: 'T' },
+  },
+);
+const CONV = defineKernel('conv2d', convSrc, 'conv', CONV_IO, ['a', 'b', 'bias', 'out']);
+const SUM_SPLITS = defineKernel('conv2dSumSplits', convSrc, 'sum_splits', CONV_IO, ['a', 'out']);
+
+type ConvParams = ParamValues<typeof CONV_IO.params>;
+type Mode = 0 | 1 | 2;
+const OP_NAME = ['conv2d', 'conv2dInputGrad', 'conv2dWeightGrad'] as const;
+
+const pow2ceil = (v: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+
+/**
+ * The tiles of the implicit GEMM. GPU: matmul's for the same [m, n] (tuner.ts: 16x16
+ * invocations, 4x4 outputs, workgroup memory; not yet measured on a real GPU for conv).
+ * CPU-emulated: direct loads with as many rows per invocation as m allows (up to 8), because
+ * m is the channel count (8 to 64) and each B element (a tap of the image, with its bounds
+ * checks) is then reused by 8 rows instead of 2. Measured on lavapipe (bench/experiments/
+ * conv-tiles.ts, MNIST 8->16, batch 64, 14x14, 5x5, medians of 3, a shared 2-core machine):
+ *   forward      matmul's (8x8 invocations, 2x8 outputs) 106 ms | 16x2, 8x8 33.5 | 32x2, 8x4 101 | shared 16x16, 4x4 700
+ *   input grad   269 | 168 | 220 | 1629        weight grad (n = 200)   291 | 169 | 108 | 964
+ * CIFAR-like 32->64 (batch 32, 16x16, 3x3; m = 64): 8x8 invocations of 8x8 outputs 428 / 279 / 366 ms,
+ * 16x2 of 8x8 291 / 260 / 270, 32x2 of 8x4 371 / 348 / 399 (forward / input grad / weight grad).
+ * So 2 rows of invocations of 8 rows each (more, smaller workgroups for the 2 threads to share),
+ * 8 columns each when n is large, 4 columns over 32 invocations when it is short.
+ */
+export function convTiles(m: number, n: number, profile: KernelProfile): MatmulTiles {
+  if (profile === 'gpu') return matmulTiles(m, n, profile);
+  const tm = Math.min(8, pow2ceil(m));
+  const wgY = Math.min(2, pow2ceil(Math.ceil(m / tm)));
+  const [wgX, tn] = n >= 256 ? [16, 8] : [Math.min(32, pow2ceil(n)), Math.min(4, pow2ceil(Math.ceil(n / 32)))];
+  return { SHARED: false, WG_X: wgX, WG_Y: wgY, BK: 16, TM: tm, TN: tn };
+}
+
+/**
+ * Workgroups the weight gradient aims for by cutting its long k (batch·outH·outW) into
+ * splits: its [ocg, icg·kh·kw] output is a handful of tiles (MNIST's 8->16 5x5: one), which
+ * alone would keep one core of lavapipe or one SM of a GPU busy.
+ */
+const SPLIT_TARGET: Record<KernelProfile, number> = { gpu: 256, 'cpu-emulated': 16 };
+/** Fewest k steps per split: below this, the extra partial sums cost more than they spread. */
+const SPLIT_MIN_K = 256;
+const MAX_SPLITS = 64;
+
+function geometry(a: ConvArgs, mode: Mode): { m: number; n: number; k: number; aM: number } {
+  const icg = a.inC / a.groups;
+  const ocg = a.outC / a.groups;
+  const khw = a.kH * a.kW;
+  if (mode === 0) return { m: ocg, n: a.batch * a.outH * a.outW, k: icg * khw, aM: icg * khw };
+  if (mode === 1) return { m: icg, n: a.batch * a.inH * a.inW, k: ocg * khw, aM: khw };
+  return { m: ocg, n: icg * khw, k: a.batch * a.outH * a.outW, aM: a.outH * a.outW };
+}
+
+function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: Storage | null, a: ConvArgs, forced?: MatmulTiles): GPUStorage {
+  const op = OP_NAME[mode];
+  const ab = gpu.buf(aSt, op);
+  const bb = gpu.buf(bSt, op);
+  const biasB = bias === null ? null : gpu.buf(bias, op);
+  if (aSt.dtype !== 'float32' || bSt.dtype !== 'float32') throw new WebgradError(op, `expected float32 storages, got ${aSt.dtype} and ${bSt.dtype}`);
+  const { m, n, k, aM } = geometry(a, mode);
+  const outN = m * n * a.groups;
+  const out = gpu.alloc(outN, 'float32', op);
+  if (outN === 0) return out;
+  if (k === 0) {
+    gpu.live(op);
+    gpu.recorder.clear(out.buffer!, outN * 4, op);
+    return out;
+  }
+  const tiles = forced ?? convTiles(m, n, gpu.profile);
+  const gx = Math.ceil(n / (tiles.WG_X * tiles.TN));
+  const gy = Math.ceil(m / (tiles.WG_Y * tiles.TM));
+  let splits = 1;
+  if (mode === 2) {
+    const want = Math.ceil(SPLIT_TARGET[gpu.profile] / (gx * gy * a.groups));
+    splits = Math.max(1, Math.min(want, MAX_SPLITS, Math.floor(k / SPLIT_MIN_K)));
+  }
+  const kChunk = Math.ceil(k / splits / tiles.BK) * tiles.BK;
+  splits = Math.ceil(k / kChunk);
+  const gz = a.groups * splits;
+  const maxGroups = gpu.maxGroupsPerDim;
+  if (gx > maxGroups || gy > maxGroups || gz > maxGroups) {
+    throw new WebgradError(op, `a [${m}, ${n}] product in ${gz} groups is too large for one WebGPU grid (at most ${maxGroups} workgroups per dimension)`);
+  }
+  const params: ConvParams = {
+    m, n, k, k_chunk: kChunk, a_m: aM, groups: a.groups,
+    in_c: a.inC, in_h: a.inH, in_w: a.inW, out_c: a.outC, out_h: a.outH, out_w: a.outW, k_h: a.kH, k_w: a.kW,
+    s_h: a.strideH, s_w: a.strideW, p_h: a.padH, p_w: a.padW, d_h: a.dilH, d_w: a.dilW,
+    icg: a.inC / a.groups, ocg: a.outC / a.groups, total: outN, splits,
+  };
+  const variant = { types: { T: 'f32' as const }, constants: { MODE: mode, HAS_BIAS: biasB !== null, STRIDE_ONE: mode === 1 && a.strideH === 1 && a.strideW === 1, ...tiles } };
+  const partial = splits > 1 ? gpu.alloc(outN * splits, 'float32', op) : null;
+  gpu.run(CONV, variant, { a: ab, b: bb, bias: biasB ?? gpu.dummyRead, out: (partial ?? out).buffer! }, params, [gx, gy, gz], op);
+  if (partial) {
+    gpu.run(SUM_SPLITS, { types: { T: 'f32' } }, { a: partial.buffer!, out: out.buffer! }, params, groupsFor(outN, 256), op);
+    gpu.release(partial);
+  }
+  return out;
+}
+
+/** conv2d forward (bias fused into the store). `forced` tiles are for the measurements. */
+export function conv2d(gpu: GpuRuntime, x: Storage, w: Storage, bias: Storage | null, a: ConvArgs, forced?: MatmulTiles): GPUStorage {
+  return launch(gpu, 0, w, x, bias, a, forced);
+}
+
+/** dx of conv2d (convTranspose2d's forward). */
+export function conv2dInputGrad(gpu: GpuRuntime, dy: Storage, w: Storage, a: ConvArgs, forced?: MatmulTiles): GPUStorage {
+  return launch(gpu, 1, w, dy, null, a, forced);
+}
+
+/** dw of conv2d, split along batch·outH·outW and summed in split order. */
+export function conv2dWeightGrad(gpu: GpuRuntime, x: Storage, dy: Storage, a: ConvArgs, forced?: MatmulTiles): GPUStorage {
+  return launch(gpu, 2, dy, x, null, a, forced);
+}
