@@ -41,7 +41,6 @@ export const PARTS: Record<string, Record<string, Run>> = {
   OPS11_STATS,
   POOL,
   REL,
-  FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS,
   CONV,
 };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));
