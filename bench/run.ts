@@ -43,6 +43,8 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   cat: (await import('./rows/joining.js')).joiningCases,
   'mm-nd': (await import('./rows/matmul-nd.js')).matmulNdCases,
   indexing: indexingCases,
+  cnn: (await import('./rows/cnn.js')).cnnStepCases,
+  'cnn-epoch': (await import('./rows/cnn.js')).cnnEpochCases,
 };
 
 const { values: opts } = parseArgs({

@@ -14,7 +14,8 @@ import type * as TF from '@tensorflow/tfjs-core';
 import type { Case } from '../harness.js';
 import type { TfModule } from '../tfjs.js';
 import { wg, wgFrom, wgInt } from '../webgrad.js';
-import { oneHot, randomArray, randomLabels, repsFor, tfRunner, wgRunner, type RowContext } from './common.js';
+import { oneHot, randomArray, randomLabels, repsFor, type RowContext } from './common.js';
+import { epochCase, stepCase, type Trainer, type TrainingSpec } from './training.js';
 
 const BATCH = 64;
 const C1 = 8;
@@ -73,14 +74,7 @@ function linearToTf(w: Float32Array): Float32Array {
 
 // ---- webgrad ----
 
-interface Trainer<X, Y, L> {
-  step(x: X, y: Y): L;
-  /** The three biases after the steps so far (same layout in both libraries). */
-  biases(): Promise<number[]>;
-  dispose(): void;
-}
-
-function wgTrainer(): Trainer<wg.Tensor, wg.Tensor, wg.Tensor> {
+function wgTrainer(): Trainer<wg.Tensor, wg.Tensor> {
   const { nn, optim } = wg;
   const h = hostWeights();
   const conv1 = new nn.Conv2d(1, C1, K, { padding: 2 });
@@ -107,7 +101,8 @@ function wgTrainer(): Trainer<wg.Tensor, wg.Tensor, wg.Tensor> {
       opt.step();
       return loss;
     },
-    biases: async () => [...(await conv1.bias!.toArray()), ...(await conv2.bias!.toArray()), ...(await fc.bias!.toArray())],
+    // The three biases (the same layout in both libraries).
+    weights: async () => [...(await conv1.bias!.toArray()), ...(await conv2.bias!.toArray()), ...(await fc.bias!.toArray())],
     dispose: () => {
       for (const p of model.parameters()) {
         p.grad?.dispose();
@@ -122,13 +117,13 @@ function wgTrainer(): Trainer<wg.Tensor, wg.Tensor, wg.Tensor> {
 
 let tfNames = 0;
 
-function tfTrainer(tf: TfModule): Trainer<TF.Tensor4D, TF.Tensor2D, TF.Scalar> {
+function tfTrainer(tf: TfModule): Trainer<TF.Tensor, TF.Scalar> {
   const h = hostWeights();
   const id = tfNames++;
   const v = (t: TF.Tensor, name: string): TF.Variable => tf.variable(t, true, `cnn${id}_${name}`);
-  const w1 = v(tf.tensor4d(filterToTf(h.w1, C1, 1), [K, K, 1, C1]), 'w1');
+  const w1 = v(tf.tensor4d(filterToTf(h.w1, C1, 1), [K, K, 1, C1]), 'w1') as TF.Variable<TF.Rank.R4>;
   const b1 = v(tf.tensor1d(h.b1), 'b1');
-  const w2 = v(tf.tensor4d(filterToTf(h.w2, C2, C1), [K, K, C1, C2]), 'w2');
+  const w2 = v(tf.tensor4d(filterToTf(h.w2, C2, C1), [K, K, C1, C2]), 'w2') as TF.Variable<TF.Rank.R4>;
   const b2 = v(tf.tensor1d(h.b2), 'b2');
   const w3 = v(tf.tensor2d(linearToTf(h.w3), [FLAT, OUT]), 'w3');
   const b3 = v(tf.tensor1d(h.b3), 'b3');
@@ -137,12 +132,12 @@ function tfTrainer(tf: TfModule): Trainer<TF.Tensor4D, TF.Tensor2D, TF.Scalar> {
   return {
     step: (x, onehot) =>
       opt.minimize(() => {
-        const a1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w1 as TF.Tensor4D, 1, 2), b1)), 2, 2, 0);
-        const a2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(a1 as TF.Tensor4D, w2 as TF.Tensor4D, 1, 2), b2)), 2, 2, 0);
-        const logits = tf.add(tf.matMul(tf.reshape(a2, [-1, FLAT]), w3), b3);
+        const a1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x as TF.Tensor4D, w1, 1, 2), b1)) as TF.Tensor4D, 2, 2, 0);
+        const a2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(a1, w2, 1, 2), b2)) as TF.Tensor4D, 2, 2, 0);
+        const logits = tf.add(tf.matMul(tf.reshape(a2, [-1, FLAT]) as TF.Tensor2D, w3 as TF.Tensor2D), b3);
         return tf.losses.softmaxCrossEntropy(onehot, logits) as TF.Scalar;
       }, true, vars)!,
-    biases: async () => [...(await b1.data()), ...(await b2.data()), ...(await b3.data())],
+    weights: async () => [...(await b1.data()), ...(await b2.data()), ...(await b3.data())],
     dispose: () => {
       for (const t of vars) t.dispose();
       opt.dispose();
@@ -151,127 +146,45 @@ function tfTrainer(tf: TfModule): Trainer<TF.Tensor4D, TF.Tensor2D, TF.Scalar> {
 }
 
 /** NCHW with C = 1 and NHWC with C = 1 are the same bytes: one host batch serves both. */
-const wgBatch = (b: HostBatch): [wg.Tensor, wg.Tensor] => [wgFrom(b.x, [BATCH, 1, 28, 28]), wgInt(b.labels, [BATCH])];
-const tfBatch = (tf: TfModule, b: HostBatch): [TF.Tensor4D, TF.Tensor2D] => [tf.tensor4d(b.x, [BATCH, 28, 28, 1]), tf.tensor2d(b.onehot, [BATCH, OUT])];
+const SPEC: TrainingSpec<HostBatch> = {
+  webgrad: { trainer: wgTrainer, upload: (b) => [wgFrom(b.x, [BATCH, 1, 28, 28]), wgInt(b.labels, [BATCH])] },
+  tfjs: (tf) => ({ trainer: () => tfTrainer(tf), upload: (b) => [tf.tensor4d(b.x, [BATCH, 28, 28, 1]), tf.tensor2d(b.onehot, [BATCH, OUT])] }),
+};
 
-// The answer: the first step's loss and the three biases after it. float32 sums of <= 784
+// The answer: the first step's loss and the three biases after it. float32 sums of <= 200
 // products per output and a different summation order in each library: 1e-4 leaves margin.
 const TOLERANCE = 1e-4;
 
 export function cnnStepCases(ctx: RowContext): Case[] {
   const [batch] = hostBatches(1);
-  return [
-    {
-      row: 'cnn',
-      name: 'CNN train step',
-      size: `b${BATCH} conv${C1}-conv${C2}-fc${OUT}`,
-      unit: 'ms',
-      reps: repsFor(ctx, ctx.quick ? 5 : 15),
-      warmup: 2,
-      note: 'forward + softmax cross-entropy + backward + SGD, to completion',
-      tolerance: TOLERANCE,
-      webgrad: async () => {
-        const t = wgTrainer();
-        const [x, y] = wgBatch(batch);
-        return wgRunner(ctx, {
-          step: () => t.step(x, y).dispose(),
-          answer: async () => {
-            const loss = t.step(x, y);
-            const l = await loss.item();
-            loss.dispose();
-            return [l, ...(await t.biases())];
-          },
-          dispose: () => (t.dispose(), x.dispose(), y.dispose()),
-        });
-      },
-      tfjs: async () => {
-        const tf = ctx.tfc.tf;
-        const t = tfTrainer(tf);
-        const [x, y] = tfBatch(tf, batch);
-        return tfRunner(ctx, {
-          step: () => t.step(x, y).dispose(),
-          answer: async () => {
-            const loss = t.step(x, y);
-            const l = (await loss.data())[0];
-            loss.dispose();
-            return [l, ...(await t.biases())];
-          },
-          dispose: () => (t.dispose(), x.dispose(), y.dispose()),
-        });
-      },
-    },
-  ];
+  const info = {
+    row: 'cnn',
+    name: 'CNN train step',
+    size: `b${BATCH} conv${C1}-conv${C2}-fc${OUT}`,
+    unit: 'ms' as const,
+    reps: repsFor(ctx, ctx.quick ? 5 : 15),
+    warmup: 2,
+    note: 'forward + softmax cross-entropy + backward + SGD, to completion',
+    tolerance: TOLERANCE,
+  };
+  return [stepCase(ctx, info, batch, SPEC)];
 }
 
 export function cnnEpochCases(ctx: RowContext): Case[] {
   const full = Math.ceil(MNIST_TRAIN / BATCH); // 938
   const batches = ctx.fullEpoch ? full : ctx.quick ? 5 : 20;
-  const pool = hostBatches(POOL);
   const samples = batches * BATCH;
   const scale = ctx.fullEpoch ? undefined : MNIST_TRAIN / samples;
-  return [
-    {
-      row: 'cnn-epoch',
-      name: 'CNN epoch',
-      size: ctx.fullEpoch ? `60000 (${full} batches)` : `${samples} -> 60000`,
-      unit: 'ms',
-      scale,
-      reps: repsFor(ctx, ctx.quick ? 2 : 3),
-      warmup: 1,
-      tolerance: TOLERANCE,
-      note: `${batches} batches of ${BATCH}${scale ? `, time scaled by ${scale.toFixed(2)} to 60000 samples` : ''}; upload per batch; one loss readback at the end`,
-      webgrad: async () => {
-        const t = wgTrainer();
-        return wgRunner(ctx, {
-          step: async () => {
-            let loss: wg.Tensor | null = null;
-            for (let i = 0; i < batches; i++) {
-              const [x, y] = wgBatch(pool[i % POOL]);
-              loss?.dispose();
-              loss = t.step(x, y);
-              x.dispose();
-              y.dispose();
-            }
-            await loss!.item();
-            loss!.dispose();
-          },
-          waitsInside: true,
-          answer: async () => {
-            const [x, y] = wgBatch(pool[0]);
-            const loss = t.step(x, y);
-            const l = await loss.item();
-            for (const v of [loss, x, y]) v.dispose();
-            return [l, ...(await t.biases())];
-          },
-          dispose: () => t.dispose(),
-        }, batches);
-      },
-      tfjs: async () => {
-        const tf = ctx.tfc.tf;
-        const t = tfTrainer(tf);
-        return {
-          run: async () => {
-            let loss: TF.Scalar | null = null;
-            for (let i = 0; i < batches; i++) {
-              const [x, y] = tfBatch(tf, pool[i % POOL]);
-              loss?.dispose();
-              loss = t.step(x, y);
-              x.dispose();
-              y.dispose();
-            }
-            await loss!.data();
-            loss!.dispose();
-          },
-          answer: async () => {
-            const [x, y] = tfBatch(tf, pool[0]);
-            const loss = t.step(x, y);
-            const l = (await loss.data())[0];
-            for (const v of [loss, x, y]) v.dispose();
-            return [l, ...(await t.biases())];
-          },
-          dispose: () => t.dispose(),
-        };
-      },
-    },
-  ];
+  const info = {
+    row: 'cnn-epoch',
+    name: 'CNN epoch',
+    size: ctx.fullEpoch ? `60000 (${full} batches)` : `${samples} -> 60000`,
+    unit: 'ms' as const,
+    scale,
+    reps: repsFor(ctx, ctx.quick ? 2 : 3),
+    warmup: 1,
+    tolerance: TOLERANCE,
+    note: `${batches} batches of ${BATCH}${scale ? `, time scaled by ${scale.toFixed(2)} to 60000 samples` : ''}; upload per batch; one loss readback at the end`,
+  };
+  return [epochCase(ctx, info, hostBatches(POOL), batches, SPEC)];
 }

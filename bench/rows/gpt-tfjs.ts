@@ -40,9 +40,10 @@ export function tfGptTrainer(tf: TfModule, shape: GptShape, weights: Record<stri
   const D = C / H;
 
   const linear = (x: TF.Tensor, name: string): TF.Tensor => {
-    const [rows, inF] = [x.size / x.shape[x.shape.length - 1], x.shape[x.shape.length - 1]];
+    const inF = x.shape[x.shape.length - 1]!;
+    const rows = x.size / inF;
     const y = tf.add(tf.matMul(tf.reshape(x, [rows, inF]), p(`${name}.weight`), false, true), p(`${name}.bias`));
-    return tf.reshape(y, [...x.shape.slice(0, -1), y.shape[1]]);
+    return tf.reshape(y, [...x.shape.slice(0, -1), y.shape[1]!]);
   };
   const layerNorm = (x: TF.Tensor, name: string): TF.Tensor => {
     const { mean, variance } = tf.moments(x, -1, true);
