@@ -74,7 +74,7 @@ function fail(msg: string): never {
 }
 
 const rows = opts.rows.split(',').map((r) => r.trim()).filter(Boolean);
-for (const r of rows) if (!ROWS[r]) fail(`--rows: unknown row '${r}' (rows are 1-6)`);
+for (const r of rows) if (!ROWS[r]) fail(`--rows: unknown row '${r}' (rows: ${Object.keys(ROWS).join(', ')})`);
 if (!['webgpu', 'cpu', 'both'].includes(opts.backend)) fail(`--backend must be webgpu, cpu or both, got '${opts.backend}'`);
 const backends = (opts.profile ? ['webgpu'] : opts.backend === 'both' ? ['webgpu', 'cpu'] : [opts.backend]) as ('webgpu' | 'cpu')[];
 const reps = opts.reps === undefined ? null : Number(opts.reps);
