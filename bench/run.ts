@@ -45,6 +45,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   indexing: indexingCases,
   cnn: (await import('./rows/cnn.js')).cnnStepCases,
   'cnn-epoch': (await import('./rows/cnn.js')).cnnEpochCases,
+  gpt: (await import('./rows/gpt.js')).gptStepCases,
 };
 
 const { values: opts } = parseArgs({
