@@ -248,6 +248,35 @@ describe.skipIf(!haveChromium)(`in Chromium${haveChromium ? '' : ` (SKIPPED: no 
       expect(pageErrors).toEqual([]);
     }, 360_000);
   });
+
+  describe('the GPT page', () => {
+    test('trains a short run in the tab with the loss falling and streams text', async (ctx) => {
+      needGpu(ctx);
+      const t0 = performance.now();
+      // A smaller GPT than the page's default (the job's), so that SwiftShader trains it in seconds.
+      await page.goto(`${server.url}gpt.html?autostart=0&layers=1&heads=2&embd=32&block=32&batch=16&sample-every=40&sample-chars=30`);
+      await page.evaluate(() => window.gptDemo.ready);
+      const s0 = await page.evaluate(() => ({ ...window.gptDemo.state }));
+      expect(s0.backend).toBe('webgpu');
+      expect(s0.vocabSize).toBe(89);
+      const losses = (await page.evaluate(() => window.gptDemo.train(80))).map(([, l]) => l);
+      const text = await page.evaluate(() => window.gptDemo.sample(40, 'Call me'));
+      const s = await page.evaluate(() => ({ ...window.gptDemo.state }));
+      console.log(
+        `browser tests: GPT page trained ${s.step} steps (${(s.tokensPerSecond ?? 0).toFixed(0)} tokens/s); loss ${losses[0].toFixed(3)} -> ${losses.at(-1)!.toFixed(3)}; ` +
+          `sampled ${JSON.stringify(text)} (${(performance.now() - t0).toFixed(0)} ms in all)`,
+      );
+      expect(s.step).toBe(80);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[0]).toBeGreaterThan(3.5); // ln 89 = 4.49 at the start
+      expect(losses.at(-1)!).toBeLessThan(losses[0] - 0.8);
+      expect(text).toHaveLength(40);
+      // Streamed while training (steps 40 and 80) and on request: three samples in the page.
+      expect(s.samples.map((x) => x.step)).toEqual([40, 80, 80]);
+      expect(await page.locator('#sample').textContent()).toContain(`Call me${text}`);
+      expect(pageErrors).toEqual([]);
+    }, 240_000);
+  });
 });
 
 // ---- the op cases, run inside the page ----

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { browserOptions } from '../../scripts/build.mjs';
-import { loadMobyDick } from '../../src/data/text.js';
+import * as wg from 'webgrad-gpu';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** main.ts imports the library by its package name (for types); the page loads the browser bundle instead. */
@@ -79,7 +79,7 @@ export async function startDemoServer(opts: { port?: number; host?: string } = {
     if (path === '/' || path === '/index.html') return send(200, TYPES['.html'], readFileSync(join(here, 'index.html')));
     if (path === '/gpt.html') return send(200, TYPES['.html'], readFileSync(join(here, 'gpt.html')));
     if (path === '/moby-dick.txt') {
-      corpus ??= loadMobyDick().then((t) => new TextEncoder().encode(t));
+      corpus ??= wg.data.loadMobyDick().then((t) => new TextEncoder().encode(t));
       corpus.then(
         (body) => send(200, 'text/plain; charset=utf-8', body),
         (e: Error) => send(500, 'text/plain', `${e.message}\n`),
