@@ -45,6 +45,9 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   indexing: indexingCases,
   pool: (await import('./rows/pool.js')).poolCases,
   conv: (await import('./rows/conv.js')).convCases,
+  cnn: (await import('./rows/cnn.js')).cnnStepCases,
+  'cnn-epoch': (await import('./rows/cnn.js')).cnnEpochCases,
+  gpt: (await import('./rows/gpt.js')).gptStepCases,
 };
 
 const { values: opts } = parseArgs({
@@ -74,7 +77,7 @@ function fail(msg: string): never {
 }
 
 const rows = opts.rows.split(',').map((r) => r.trim()).filter(Boolean);
-for (const r of rows) if (!ROWS[r]) fail(`--rows: unknown row '${r}' (rows are 1-6)`);
+for (const r of rows) if (!ROWS[r]) fail(`--rows: unknown row '${r}' (rows: ${Object.keys(ROWS).join(', ')})`);
 if (!['webgpu', 'cpu', 'both'].includes(opts.backend)) fail(`--backend must be webgpu, cpu or both, got '${opts.backend}'`);
 const backends = (opts.profile ? ['webgpu'] : opts.backend === 'both' ? ['webgpu', 'cpu'] : [opts.backend]) as ('webgpu' | 'cpu')[];
 const reps = opts.reps === undefined ? null : Number(opts.reps);

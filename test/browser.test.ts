@@ -138,10 +138,21 @@ describe.skipIf(!haveChromium)(`in Chromium${haveChromium ? '' : ` (SKIPPED: no 
   describe('the demo', () => {
     let trained = false;
 
+    /** A stroke on the pad through points given in its 280×280 pixels, with intermediate moves. */
+    const stroke = async (points: [number, number][]) => {
+      const pad = (await page.locator('#pad').boundingBox())!;
+      const at = (x: number, y: number): [number, number] => [pad.x + (x * pad.width) / 280, pad.y + (y * pad.height) / 280];
+      await page.mouse.move(...at(...points[0]));
+      await page.mouse.down();
+      for (const p of points.slice(1)) await page.mouse.move(...at(...p), { steps: 8 });
+      await page.mouse.up();
+    };
+    const drawnDigit = () => page.waitForFunction(() => window.demo.state.prediction).then(() => page.evaluate(() => window.demo.state.prediction!));
+
     test('trains a few hundred steps on WebGPU with the loss falling', async (ctx) => {
       needGpu(ctx);
       const t0 = performance.now();
-      await page.goto(`${server.url}?autostart=0&test=2000`);
+      await page.goto(`${server.url}?autostart=0&test=2000&steps=150`); // steps: what the model picker trains
       await page.evaluate(() => window.demo.ready);
       const state = await page.evaluate(() => ({ ...window.demo.state }));
       expect(state.backend).toBe('webgpu');
@@ -185,17 +196,6 @@ describe.skipIf(!haveChromium)(`in Chromium${haveChromium ? '' : ` (SKIPPED: no 
 
     test('classifies a digit drawn with the mouse; screenshot of the trained demo', async (ctx) => {
       if (!trained) ctx.skip('the demo did not train');
-      const pad = (await page.locator('#pad').boundingBox())!;
-      const at = (x: number, y: number): [number, number] => [pad.x + (x * pad.width) / 280, pad.y + (y * pad.height) / 280];
-      /** A stroke through points given in the pad's 280×280 pixels, with intermediate moves. */
-      const stroke = async (points: [number, number][]) => {
-        await page.mouse.move(...at(...points[0]));
-        await page.mouse.down();
-        for (const p of points.slice(1)) await page.mouse.move(...at(...p), { steps: 8 });
-        await page.mouse.up();
-      };
-      const drawnDigit = () => page.waitForFunction(() => window.demo.state.prediction).then(() => page.evaluate(() => window.demo.state.prediction!));
-
       // A "1": one vertical stroke.
       await stroke([[140, 45], [136, 235]]);
       const one = await drawnDigit();
@@ -223,6 +223,59 @@ describe.skipIf(!haveChromium)(`in Chromium${haveChromium ? '' : ` (SKIPPED: no 
       console.log(`browser tests: screenshot ${SHOT_OUT}${updateDocsShot ? ` and ${SHOT_DOCS}` : ` (${SHOT_DOCS} kept; WEBGRAD_UPDATE_SCREENSHOT=1 rewrites it)`}`);
       expect(pageErrors).toEqual([]);
     });
+
+    test('the model picker: the CNN trains in the page with the loss falling and classifies a drawn digit', async (ctx) => {
+      if (!trained) ctx.skip('the demo did not train');
+      const t0 = performance.now();
+      await page.selectOption('#model-select', 'cnn'); // starts over and trains ?steps (150) on its own
+      await page.waitForFunction(() => window.demo.state.model === 'cnn' && window.demo.state.status === 'ready' && window.demo.state.testAccuracy !== null, null, { timeout: 300_000 });
+      const s = await page.evaluate(() => ({ ...window.demo.state }));
+      const losses = s.losses.map(([, l]) => l);
+      const head = mean(losses.slice(0, 3));
+      const tail = mean(losses.slice(-5));
+      console.log(
+        `browser tests: CNN trained ${s.step} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s; loss ${head.toFixed(3)} -> ${tail.toFixed(3)}, test accuracy ${(100 * s.testAccuracy!).toFixed(1)}%`,
+      );
+      expect(s.step).toBe(150);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(tail).toBeLessThan(head / 3);
+      expect(s.testAccuracy!).toBeGreaterThan(0.85);
+      await page.evaluate(() => window.demo.clearDrawing());
+      await stroke([[140, 45], [136, 235]]);
+      const one = await drawnDigit();
+      console.log(`browser tests: CNN: drawn "1" -> ${one.digit} (${(100 * one.probs[one.digit]).toFixed(0)}%)`);
+      expect(one.digit).toBe(1);
+      expect(pageErrors).toEqual([]);
+    }, 360_000);
+  });
+
+  describe('the GPT page', () => {
+    test('trains a short run in the tab with the loss falling and streams text', async (ctx) => {
+      needGpu(ctx);
+      const t0 = performance.now();
+      // A smaller GPT than the page's default (the job's), so that SwiftShader trains it in seconds.
+      await page.goto(`${server.url}gpt.html?autostart=0&layers=1&heads=2&embd=32&block=32&batch=16&sample-every=40&sample-chars=30`);
+      await page.evaluate(() => window.gptDemo.ready);
+      const s0 = await page.evaluate(() => ({ ...window.gptDemo.state }));
+      expect(s0.backend).toBe('webgpu');
+      expect(s0.vocabSize).toBe(89);
+      const losses = (await page.evaluate(() => window.gptDemo.train(80))).map(([, l]) => l);
+      const text = await page.evaluate(() => window.gptDemo.sample(40, 'Call me'));
+      const s = await page.evaluate(() => ({ ...window.gptDemo.state }));
+      console.log(
+        `browser tests: GPT page trained ${s.step} steps (${(s.tokensPerSecond ?? 0).toFixed(0)} tokens/s); loss ${losses[0].toFixed(3)} -> ${losses.at(-1)!.toFixed(3)}; ` +
+          `sampled ${JSON.stringify(text)} (${(performance.now() - t0).toFixed(0)} ms in all)`,
+      );
+      expect(s.step).toBe(80);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[0]).toBeGreaterThan(3.5); // ln 89 = 4.49 at the start
+      expect(losses.at(-1)!).toBeLessThan(losses[0] - 0.8);
+      expect(text).toHaveLength(40);
+      // Streamed while training (steps 40 and 80) and on request: three samples in the page.
+      expect(s.samples.map((x) => x.step)).toEqual([40, 80, 80]);
+      expect(await page.locator('#sample').textContent()).toContain(`Call me${text}`);
+      expect(pageErrors).toEqual([]);
+    }, 240_000);
   });
 });
 

