@@ -8,6 +8,7 @@ const KERNELS = [
   'stridedScatter', 'empty',
   'where',
   'gather', 'scatterAdd', 'sortIndices',
+  'attention', 'attentionBackward',
 ] as const satisfies readonly (keyof Backend)[];
 
 /**

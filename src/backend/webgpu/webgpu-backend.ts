@@ -34,6 +34,8 @@ import * as wh from './where.js';
 import type { GatherArgs, ScatterArgs } from '../backend.js';
 import * as gat from './gather.js';
 import * as srt from './sort.js';
+import type { AttentionArgs, AttentionGrads, AttentionResult } from '../backend.js';
+import * as att from './attention.js';
 
 /** Zeros for the bytes between an upload's end and its last whole vec4 (at most 12). */
 const ZERO_TAIL = new Uint8Array(16);
@@ -312,6 +314,21 @@ export class WebGPUBackend implements Backend {
 
   sortIndices(x: Storage, layout: ReduceLayout, k: number, descending: boolean): Storage {
     return srt.sortIndices(this.#gpu, x, layout, k, descending);
+  }
+
+  // ---- fused attention ----
+
+  attentionFits(dtype: DType, e: number, ev: number): boolean {
+    return dtype === 'float32' && e >= 1 && ev >= 1 && e <= att.ATTENTION_MAX_HEAD_DIM && ev <= att.ATTENTION_MAX_HEAD_DIM;
+  }
+
+  attention(q: Storage, k: Storage, v: Storage, mask: Storage | null, args: AttentionArgs): AttentionResult {
+    return att.attention(this.#gpu, q, k, v, mask, args);
+  }
+
+  attentionBackward(q: Storage, k: Storage, v: Storage, mask: Storage | null, out: Storage, lse: Storage, dout: Storage,
+    args: AttentionArgs): AttentionGrads {
+    return att.attentionBackward(this.#gpu, q, k, v, mask, out, lse, dout, args);
   }
 
   flush(): void {

@@ -1,0 +1,240 @@
+// Fused scaled dot-product attention (flash-attention style), forward and backward, over
+// `batch` matrices: q [l, e], k [s, e], v [s, ev] each, contiguous. Scores are
+// scale·q_i·k_j + mask[i, j] (an additive mask, HAS_MASK), -Infinity for j > i when CAUSAL.
+//
+// `forward`: a workgroup owns BQ query rows (an invocation each, its q row and output
+// accumulator in registers) and walks the keys in blocks of BK staged in workgroup memory,
+// keeping a running max m and sum (online softmax): per block, acc and sum are rescaled by
+// exp(m_old - m_new) once. Writes out = acc / sum and lse = m + log(sum) per row; the [l, s]
+// probabilities never exist. A row whose scores are all -Infinity gets 0 and lse -Infinity.
+// With CAUSAL, key blocks past the block's last query row are not visited.
+//
+// Backward (no float atomics, every sum in a fixed order, so the result is deterministic):
+// `grad_q`: an invocation per query row recomputes p_ij = exp(s_ij - lse_i) block by block,
+//   ds_ij = p_ij·(dO_i·v_j - D_i) with D_i = dO_i·O_i, dq_i = scale·Σ_j ds_ij·k_j; it also
+//   writes D_i after dq (in `dqd_w`, at P.dq_n + row) for `grad_kv`.
+// `grad_kv`: an invocation per key row j walks the query rows in blocks of BK (q, dO, lse, D
+//   staged in workgroup memory): dv_j = Σ_i p_ij·dO_i, dk_j = scale·Σ_i ds_ij·q_i. Written
+//   into one buffer, dk then dv (at P.dv_n), so each entry point binds at most 8 buffers.
+// NaN scores propagate: the running max takes NaN, so the row's output is NaN.
+
+override BQ: u32 = 64u;     // rows (queries; keys in grad_kv) per workgroup = invocations
+override BK: u32 = 32u;     // rows per staged block (<= MAX_BK)
+override TE: u32 = 512u;    // BK * e
+override TV: u32 = 512u;    // BK * ev
+override CAUSAL: bool = false;
+override HAS_MASK: bool = false;
+
+const MAX_D: u32 = 128u;    // the largest head dim (e and ev): a row lives in registers
+const MAX_BK: u32 = 32u;
+
+var<private> INF_BITS: u32 = 0x7f800000u;
+
+fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn is_neg_inf(v: f32) -> bool { return bitcast<u32>(v) == 0xff800000u; }
+fn neg_inf() -> f32 { return -bitcast<f32>(INF_BITS); }
+fn max_nan(a: f32, b: f32) -> f32 {
+  if (is_nan(a)) { return a; }
+  if (is_nan(b) || b > a) { return b; }
+  return a;
+}
+// exp with its edges explicit (WGSL promises nothing for Inf or NaN arguments).
+fn exp_(v: f32) -> f32 {
+  if (is_nan(v)) { return v; }
+  if (v > 88.8) { return bitcast<f32>(INF_BITS); }
+  if (v < -104.0) { return 0.0; }
+  return exp(v);
+}
+
+fn mask_at(b: u32, i: u32, j: u32) -> f32 {
+  if (!HAS_MASK) { return 0.0; }
+  return mask[b * P.mstride + i * P.s + j];
+}
+
+var<workgroup> tile_e: array<f32, TE>;   // forward, grad_q: k rows; grad_kv: q rows
+var<workgroup> tile_v: array<f32, TV>;   // forward, grad_q: v rows; grad_kv: dO rows
+var<workgroup> tile_l: array<f32, MAX_BK>;   // grad_kv: lse of the staged query rows
+var<workgroup> tile_d: array<f32, MAX_BK>;   // grad_kv: D of the staged query rows
+
+// The workgroup's matrix and first row; `ok` is false for the padding of a folded grid.
+struct Block { b: u32, r0: u32, ok: bool }
+fn block_of(wid: vec3<u32>, nwg: vec3<u32>, rows: u32) -> Block {
+  let blocks = (rows + BQ - 1u) / BQ;
+  let g = wid.x + wid.y * nwg.x;
+  return Block(g / max(blocks, 1u), (g % max(blocks, 1u)) * BQ, g < P.batch * blocks);
+}
+
+// Stages rows [r0, r0 + n) of matrix b of a ([rows, e]) and c ([rows, ev]) in the tiles.
+fn stage_k_v(b: u32, r0: u32, n: u32, lid: u32) {
+  let ko = (b * P.s + r0) * P.e;
+  for (var t = lid; t < n * P.e; t += BQ) { tile_e[t] = k[ko + t]; }
+  let vo = (b * P.s + r0) * P.ev;
+  for (var t = lid; t < n * P.ev; t += BQ) { tile_v[t] = v[vo + t]; }
+}
+
+// Keys a block of query rows [q0, q0 + BQ) can see: all, or (CAUSAL) up to its last row.
+fn key_end(q0: u32) -> u32 {
+  if (CAUSAL) { return min(P.s, min(q0 + BQ, P.l)); }
+  return P.s;
+}
+
+@compute @workgroup_size(BQ)
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let blk = block_of(wid, nwg, P.l);
+  if (!blk.ok) { return; }
+  let b = blk.b;
+  let i = blk.r0 + lid;
+  let active = i < P.l;
+  var qr: array<f32, MAX_D>;
+  var acc: array<f32, MAX_D>;
+  var sc: array<f32, MAX_BK>;
+  if (active) {
+    for (var c = 0u; c < P.e; c++) { qr[c] = q[(b * P.l + i) * P.e + c]; }
+  }
+  var m = neg_inf();
+  var sum = 0.0;
+  let kend = key_end(blk.r0);
+  for (var k0 = 0u; k0 < kend; k0 += BK) {
+    let n = min(BK, kend - k0);
+    workgroupBarrier();   // the previous block's reads are done
+    stage_k_v(b, k0, n, lid);
+    workgroupBarrier();
+    // A non-uniform `continue` here would make the next barrier non-uniform: nest instead.
+    if (active) {
+      var tmax = neg_inf();
+      for (var jj = 0u; jj < n; jj++) {
+        let j = k0 + jj;
+        if (CAUSAL && j > i) { sc[jj] = neg_inf(); continue; }
+        var dot = 0.0;
+        for (var c = 0u; c < P.e; c++) { dot += qr[c] * tile_e[jj * P.e + c]; }
+        let s = P.scale * dot + mask_at(b, i, j);
+        sc[jj] = s;
+        tmax = max_nan(tmax, s);
+      }
+      let mnew = max_nan(m, tmax);
+      if (!is_neg_inf(mnew)) {   // else nothing seen yet but masked keys
+        let alpha = exp_(m - mnew);
+        sum *= alpha;
+        for (var c = 0u; c < P.ev; c++) { acc[c] *= alpha; }
+        for (var jj = 0u; jj < n; jj++) {
+          let p = exp_(sc[jj] - mnew);
+          if (p == 0.0) { continue; }
+          sum += p;
+          for (var c = 0u; c < P.ev; c++) { acc[c] += p * tile_v[jj * P.ev + c]; }
+        }
+        m = mnew;
+      }
+    }
+  }
+  if (!active) { return; }
+  let row = b * P.l + i;
+  if (is_neg_inf(m)) {
+    for (var c = 0u; c < P.ev; c++) { out_w[row * P.ev + c] = 0.0; }
+    lse_w[row] = neg_inf();
+    return;
+  }
+  for (var c = 0u; c < P.ev; c++) { out_w[row * P.ev + c] = acc[c] / sum; }
+  lse_w[row] = m + log(sum);
+}
+
+@compute @workgroup_size(BQ)
+fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+  let blk = block_of(wid, nwg, P.l);
+  if (!blk.ok) { return; }
+  let b = blk.b;
+  let i = blk.r0 + lid;
+  let active = i < P.l;
+  let row = b * P.l + i;
+  var qr: array<f32, MAX_D>;
+  var dor: array<f32, MAX_D>;
+  var dq: array<f32, MAX_D>;
+  var d = 0.0;
+  var li = neg_inf();
+  if (active) {
+    for (var c = 0u; c < P.e; c++) { qr[c] = q[row * P.e + c]; }
+    for (var c = 0u; c < P.ev; c++) {
+      dor[c] = dout[row * P.ev + c];
+      d += dor[c] * o[row * P.ev + c];
+    }
+    li = lse[row];
+  }
+  let kend = key_end(blk.r0);
+  for (var k0 = 0u; k0 < kend; k0 += BK) {
+    let n = min(BK, kend - k0);
+    workgroupBarrier();
+    stage_k_v(b, k0, n, lid);
+    workgroupBarrier();
+    for (var jj = 0u; jj < n && active && !is_neg_inf(li); jj++) {
+      let j = k0 + jj;
+      if (CAUSAL && j > i) { break; }
+      var dot = 0.0;
+      for (var c = 0u; c < P.e; c++) { dot += qr[c] * tile_e[jj * P.e + c]; }
+      let p = exp_(P.scale * dot + mask_at(b, i, j) - li);
+      if (p == 0.0) { continue; }
+      var dp = 0.0;
+      for (var c = 0u; c < P.ev; c++) { dp += dor[c] * tile_v[jj * P.ev + c]; }
+      let ds = P.scale * p * (dp - d);
+      for (var c = 0u; c < P.e; c++) { dq[c] += ds * tile_e[jj * P.e + c]; }
+    }
+  }
+  if (!active) { return; }
+  for (var c = 0u; c < P.e; c++) { dqd_w[row * P.e + c] = dq[c]; }
+  dqd_w[P.dq_n + row] = d;
+}
+
+@compute @workgroup_size(BQ)
+fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let blk = block_of(wid, nwg, P.s);
+  if (!blk.ok) { return; }
+  let b = blk.b;
+  let j = blk.r0 + lid;
+  let active = j < P.s;
+  let row = b * P.s + j;
+  var kr: array<f32, MAX_D>;
+  var vr: array<f32, MAX_D>;
+  var dk: array<f32, MAX_D>;
+  var dv: array<f32, MAX_D>;
+  if (active) {
+    for (var c = 0u; c < P.e; c++) { kr[c] = k[row * P.e + c]; }
+    for (var c = 0u; c < P.ev; c++) { vr[c] = v[row * P.ev + c]; }
+  }
+  // CAUSAL: key j is seen by query rows i >= j only, so the block starts at its first key.
+  var qstart = 0u;
+  if (CAUSAL) { qstart = min(blk.r0, P.l); }
+  for (var i0 = qstart; i0 < P.l; i0 += BK) {
+    let n = min(BK, P.l - i0);
+    workgroupBarrier();
+    let qo = (b * P.l + i0) * P.e;
+    for (var t = lid; t < n * P.e; t += BQ) { tile_e[t] = q[qo + t]; }
+    let oo = (b * P.l + i0) * P.ev;
+    for (var t = lid; t < n * P.ev; t += BQ) { tile_v[t] = dout[oo + t]; }
+    for (var t = lid; t < n; t += BQ) {
+      tile_l[t] = lse[b * P.l + i0 + t];
+      tile_d[t] = dqd[P.dq_n + b * P.l + i0 + t];
+    }
+    workgroupBarrier();
+    for (var ii = 0u; ii < n && active; ii++) {
+      let i = i0 + ii;
+      let li = tile_l[ii];
+      if ((CAUSAL && j > i) || is_neg_inf(li)) { continue; }
+      var dot = 0.0;
+      for (var c = 0u; c < P.e; c++) { dot += tile_e[ii * P.e + c] * kr[c]; }
+      let p = exp_(P.scale * dot + mask_at(b, i, j) - li);
+      if (p == 0.0) { continue; }
+      var dp = 0.0;
+      for (var c = 0u; c < P.ev; c++) {
+        let g = tile_v[ii * P.ev + c];
+        dp += g * vr[c];
+        dv[c] += p * g;
+      }
+      let ds = P.scale * p * (dp - tile_d[ii]);
+      for (var c = 0u; c < P.e; c++) { dk[c] += ds * tile_e[ii * P.e + c]; }
+    }
+  }
+  if (!active) { return; }
+  for (var c = 0u; c < P.e; c++) { dkv_w[row * P.e + c] = dk[c]; }
+  for (var c = 0u; c < P.ev; c++) { dkv_w[P.dv_n + row * P.ev + c] = dv[c]; }
+}
