@@ -85,11 +85,11 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (!blk.ok) { return; }
   let b = blk.b;
   let i = blk.r0 + lid;
-  let active = i < P.l;
+  let live = i < P.l;
   var qr: array<f32, MAX_D>;
   var acc: array<f32, MAX_D>;
   var sc: array<f32, MAX_BK>;
-  if (active) {
+  if (live) {
     for (var c = 0u; c < P.e; c++) { qr[c] = q[(b * P.l + i) * P.e + c]; }
   }
   var m = neg_inf();
@@ -101,7 +101,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     stage_k_v(b, k0, n, lid);
     workgroupBarrier();
     // A non-uniform `continue` here would make the next barrier non-uniform: nest instead.
-    if (active) {
+    if (live) {
       var tmax = neg_inf();
       for (var jj = 0u; jj < n; jj++) {
         let j = k0 + jj;
@@ -127,7 +127,7 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
   }
-  if (!active) { return; }
+  if (!live) { return; }
   let row = b * P.l + i;
   if (is_neg_inf(m)) {
     for (var c = 0u; c < P.ev; c++) { out_w[row * P.ev + c] = 0.0; }
@@ -145,14 +145,14 @@ fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (!blk.ok) { return; }
   let b = blk.b;
   let i = blk.r0 + lid;
-  let active = i < P.l;
+  let live = i < P.l;
   let row = b * P.l + i;
   var qr: array<f32, MAX_D>;
   var dor: array<f32, MAX_D>;
   var dq: array<f32, MAX_D>;
   var d = 0.0;
   var li = neg_inf();
-  if (active) {
+  if (live) {
     for (var c = 0u; c < P.e; c++) { qr[c] = q[row * P.e + c]; }
     for (var c = 0u; c < P.ev; c++) {
       dor[c] = dout[row * P.ev + c];
@@ -166,7 +166,7 @@ fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     workgroupBarrier();
     stage_k_v(b, k0, n, lid);
     workgroupBarrier();
-    for (var jj = 0u; jj < n && active && !is_neg_inf(li); jj++) {
+    for (var jj = 0u; jj < n && live && !is_neg_inf(li); jj++) {
       let j = k0 + jj;
       if (CAUSAL && j > i) { break; }
       var dot = 0.0;
@@ -179,7 +179,7 @@ fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
       for (var c = 0u; c < P.e; c++) { dq[c] += ds * tile_e[jj * P.e + c]; }
     }
   }
-  if (!active) { return; }
+  if (!live) { return; }
   for (var c = 0u; c < P.e; c++) { dqd_w[row * P.e + c] = dq[c]; }
   dqd_w[P.dq_n + row] = d;
 }
@@ -191,13 +191,13 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (!blk.ok) { return; }
   let b = blk.b;
   let j = blk.r0 + lid;
-  let active = j < P.s;
+  let live = j < P.s;
   let row = b * P.s + j;
   var kr: array<f32, MAX_D>;
   var vr: array<f32, MAX_D>;
   var dk: array<f32, MAX_D>;
   var dv: array<f32, MAX_D>;
-  if (active) {
+  if (live) {
     for (var c = 0u; c < P.e; c++) { kr[c] = k[row * P.e + c]; }
     for (var c = 0u; c < P.ev; c++) { vr[c] = v[row * P.ev + c]; }
   }
@@ -216,7 +216,7 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       tile_d[t] = dqd[P.dq_n + b * P.l + i0 + t];
     }
     workgroupBarrier();
-    for (var ii = 0u; ii < n && active; ii++) {
+    for (var ii = 0u; ii < n && live; ii++) {
       let i = i0 + ii;
       let li = tile_l[ii];
       if ((CAUSAL && j > i) || is_neg_inf(li)) { continue; }
@@ -234,7 +234,7 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       for (var c = 0u; c < P.e; c++) { dk[c] += ds * tile_e[ii * P.e + c]; }
     }
   }
-  if (!active) { return; }
+  if (!live) { return; }
   for (var c = 0u; c < P.e; c++) { dkv_w[row * P.e + c] = dk[c]; }
   for (var c = 0u; c < P.ev; c++) { dkv_w[P.dv_n + row * P.ev + c] = dv[c]; }
 }
