@@ -61,7 +61,8 @@ function plan(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Plan {
     check(attnMask.dtype === 'int32' || attnMask.dtype === q.dtype, OP, () =>
       `attnMask must be int32 (a boolean mask) or ${q.dtype} (an additive mask, the dtype of q), got ${attnMask.dtype}`);
     const scores = [...batch, l, s];
-    const fits = attnMask.ndim <= scores.length && sameShape(broadcastShapes(OP, attnMask.shape, scores), scores);
+    const off = scores.length - attnMask.ndim;
+    const fits = off >= 0 && attnMask.shape.every((d, i) => d === 1 || d === scores[i + off]);
     check(fits, OP, () => `attnMask of shape ${fmtShape(attnMask.shape)} does not broadcast to the scores' shape ${fmtShape(scores)} ([..., L, S])`);
     mask = attnMask;
   }
@@ -84,8 +85,15 @@ export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, opts: Attenti
   return opScope(() => composed(q, k, v, p));
 }
 
+/**
+ * matmul with a batch dim on b whenever a has some: matmul's [..., m, k] @ [k, n] form runs in
+ * an opScope of its own whose node chain the enclosing opScope does not walk, so the
+ * temporaries saved before it (the mask, the probabilities) would be disposed before backward.
+ */
+const bmatmul = (a: Tensor, b: Tensor): Tensor => matmul(a, a.ndim > 2 && b.ndim === 2 ? b.unsqueeze(0) : b);
+
 function composed(q: Tensor, k: Tensor, v: Tensor, p: Plan): Tensor {
-  let scores = matmul(q, k.transpose(-2, -1)).mul(p.scale);
+  let scores = bmatmul(q, k.transpose(-2, -1)).mul(p.scale);
   if (p.causal) {
     const b = q.backend;
     const col = Tensor.fromStorage(b.upload(Int32Array.from({ length: p.s }, (_, j) => j), 'int32'), b, [1, p.s], 'int32');
@@ -96,7 +104,7 @@ function composed(q: Tensor, k: Tensor, v: Tensor, p: Plan): Tensor {
   // NaN != -Infinity, so a NaN row stays NaN, as in the fused kernel.
   const seen = compare('ne', scores.detach().amax(-1, true), -Infinity);
   const probs = where(seen, softmax(where(seen, scores, 0), -1), 0);
-  return matmul(probs, v);
+  return bmatmul(probs, v);
 }
 
 /**
