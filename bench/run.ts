@@ -43,6 +43,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   cat: (await import('./rows/joining.js')).joiningCases,
   'mm-nd': (await import('./rows/matmul-nd.js')).matmulNdCases,
   indexing: indexingCases,
+  attention: (await import('./rows/attention.js')).attentionCases,
 };
 
 const { values: opts } = parseArgs({

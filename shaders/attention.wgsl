@@ -22,8 +22,13 @@ override BQ: u32 = 64u;     // rows (queries; keys in grad_kv) per workgroup = i
 override BK: u32 = 32u;     // rows per staged block (<= MAX_BK)
 override TE: u32 = 512u;    // BK * e
 override TV: u32 = 512u;    // BK * ev
+override TS: u32 = 2048u;   // BQ * BK: forward's scores of the staged block, [jj * BQ + lid]
 override CAUSAL: bool = false;
 override HAS_MASK: bool = false;
+// The head dims as constants (P.e, P.ev at run time): loops over a row have a fixed trip count,
+// so the compiler unrolls them and keeps the register rows in registers.
+override DE: u32 = 16u;
+override DV: u32 = 16u;
 
 const MAX_D: u32 = 128u;    // the largest head dim (e and ev): a row lives in registers
 const MAX_BK: u32 = 32u;
@@ -38,12 +43,11 @@ fn max_nan(a: f32, b: f32) -> f32 {
   if (is_nan(b) || b > a) { return b; }
   return a;
 }
-// exp with its edges explicit (WGSL promises nothing for Inf or NaN arguments).
+// exp with its edges explicit (WGSL promises nothing for Inf or NaN arguments), as selects:
+// a branch per score would split the SIMD lanes of a CPU adapter.
 fn exp_(v: f32) -> f32 {
-  if (is_nan(v)) { return v; }
-  if (v > 88.8) { return bitcast<f32>(INF_BITS); }
-  if (v < -104.0) { return 0.0; }
-  return exp(v);
+  let e = exp(clamp(v, -104.0, 88.0));
+  return select(select(select(e, bitcast<f32>(INF_BITS), v > 88.8), 0.0, v < -104.0), v, is_nan(v));
 }
 
 fn mask_at(b: u32, i: u32, j: u32) -> f32 {
@@ -53,6 +57,9 @@ fn mask_at(b: u32, i: u32, j: u32) -> f32 {
 
 var<workgroup> tile_e: array<f32, TE>;   // forward, grad_q: k rows; grad_kv: q rows
 var<workgroup> tile_v: array<f32, TV>;   // forward, grad_q: v rows; grad_kv: dO rows
+// Indexed [jj * BQ + lid], so the invocations of a SIMD group touch consecutive words (one
+// vector access on a CPU adapter, where a per-invocation array indexed by jj is scratch memory).
+var<workgroup> tile_s: array<f32, TS>;
 var<workgroup> tile_l: array<f32, MAX_BK>;   // grad_kv: lse of the staged query rows
 var<workgroup> tile_d: array<f32, MAX_BK>;   // grad_kv: D of the staged query rows
 
@@ -88,9 +95,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let live = i < P.l;
   var qr: array<f32, MAX_D>;
   var acc: array<f32, MAX_D>;
-  var sc: array<f32, MAX_BK>;
   if (live) {
-    for (var c = 0u; c < P.e; c++) { qr[c] = q[(b * P.l + i) * P.e + c]; }
+    for (var c = 0u; c < DE; c++) { qr[c] = q[(b * P.l + i) * DE + c]; }
   }
   var m = neg_inf();
   var sum = 0.0;
@@ -105,23 +111,22 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       var tmax = neg_inf();
       for (var jj = 0u; jj < n; jj++) {
         let j = k0 + jj;
-        if (CAUSAL && j > i) { sc[jj] = neg_inf(); continue; }
+        if (CAUSAL && j > i) { tile_s[jj * BQ + lid] = neg_inf(); continue; }
         var dot = 0.0;
-        for (var c = 0u; c < P.e; c++) { dot += qr[c] * tile_e[jj * P.e + c]; }
+        for (var c = 0u; c < DE; c++) { dot += qr[c] * tile_e[jj * DE + c]; }
         let s = P.scale * dot + mask_at(b, i, j);
-        sc[jj] = s;
+        tile_s[jj * BQ + lid] = s;
         tmax = max_nan(tmax, s);
       }
       let mnew = max_nan(m, tmax);
       if (!is_neg_inf(mnew)) {   // else nothing seen yet but masked keys
         let alpha = exp_(m - mnew);
         sum *= alpha;
-        for (var c = 0u; c < P.ev; c++) { acc[c] *= alpha; }
+        for (var c = 0u; c < DV; c++) { acc[c] *= alpha; }
         for (var jj = 0u; jj < n; jj++) {
-          let p = exp_(sc[jj] - mnew);
-          if (p == 0.0) { continue; }
+          let p = exp_(tile_s[jj * BQ + lid] - mnew);
           sum += p;
-          for (var c = 0u; c < P.ev; c++) { acc[c] += p * tile_v[jj * P.ev + c]; }
+          for (var c = 0u; c < DV; c++) { acc[c] += p * tile_v[jj * DV + c]; }
         }
         m = mnew;
       }
@@ -130,11 +135,11 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (!live) { return; }
   let row = b * P.l + i;
   if (is_neg_inf(m)) {
-    for (var c = 0u; c < P.ev; c++) { out_w[row * P.ev + c] = 0.0; }
+    for (var c = 0u; c < DV; c++) { out_w[row * DV + c] = 0.0; }
     lse_w[row] = neg_inf();
     return;
   }
-  for (var c = 0u; c < P.ev; c++) { out_w[row * P.ev + c] = acc[c] / sum; }
+  for (var c = 0u; c < DV; c++) { out_w[row * DV + c] = acc[c] / sum; }
   lse_w[row] = m + log(sum);
 }
 
@@ -153,10 +158,10 @@ fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   var d = 0.0;
   var li = neg_inf();
   if (live) {
-    for (var c = 0u; c < P.e; c++) { qr[c] = q[row * P.e + c]; }
-    for (var c = 0u; c < P.ev; c++) {
-      dor[c] = dout[row * P.ev + c];
-      d += dor[c] * o[row * P.ev + c];
+    for (var c = 0u; c < DE; c++) { qr[c] = q[row * DE + c]; }
+    for (var c = 0u; c < DV; c++) {
+      dor[c] = dout[row * DV + c];
+      d += dor[c] * o[row * DV + c];
     }
     li = lse[row];
   }
@@ -170,17 +175,16 @@ fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
       let j = k0 + jj;
       if (CAUSAL && j > i) { break; }
       var dot = 0.0;
-      for (var c = 0u; c < P.e; c++) { dot += qr[c] * tile_e[jj * P.e + c]; }
+      for (var c = 0u; c < DE; c++) { dot += qr[c] * tile_e[jj * DE + c]; }
       let p = exp_(P.scale * dot + mask_at(b, i, j) - li);
-      if (p == 0.0) { continue; }
       var dp = 0.0;
-      for (var c = 0u; c < P.ev; c++) { dp += dor[c] * tile_v[jj * P.ev + c]; }
+      for (var c = 0u; c < DV; c++) { dp += dor[c] * tile_v[jj * DV + c]; }
       let ds = P.scale * p * (dp - d);
-      for (var c = 0u; c < P.e; c++) { dq[c] += ds * tile_e[jj * P.e + c]; }
+      for (var c = 0u; c < DE; c++) { dq[c] += ds * tile_e[jj * DE + c]; }
     }
   }
   if (!live) { return; }
-  for (var c = 0u; c < P.e; c++) { dqd_w[row * P.e + c] = dq[c]; }
+  for (var c = 0u; c < DE; c++) { dqd_w[row * DE + c] = dq[c]; }
   dqd_w[P.dq_n + row] = d;
 }
 
@@ -198,8 +202,8 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var dk: array<f32, MAX_D>;
   var dv: array<f32, MAX_D>;
   if (live) {
-    for (var c = 0u; c < P.e; c++) { kr[c] = k[row * P.e + c]; }
-    for (var c = 0u; c < P.ev; c++) { vr[c] = v[row * P.ev + c]; }
+    for (var c = 0u; c < DE; c++) { kr[c] = k[row * DE + c]; }
+    for (var c = 0u; c < DV; c++) { vr[c] = v[row * DV + c]; }
   }
   // CAUSAL: key j is seen by query rows i >= j only, so the block starts at its first key.
   var qstart = 0u;
@@ -221,20 +225,19 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       let li = tile_l[ii];
       if ((CAUSAL && j > i) || is_neg_inf(li)) { continue; }
       var dot = 0.0;
-      for (var c = 0u; c < P.e; c++) { dot += tile_e[ii * P.e + c] * kr[c]; }
+      for (var c = 0u; c < DE; c++) { dot += tile_e[ii * DE + c] * kr[c]; }
       let p = exp_(P.scale * dot + mask_at(b, i, j) - li);
-      if (p == 0.0) { continue; }
       var dp = 0.0;
-      for (var c = 0u; c < P.ev; c++) {
-        let g = tile_v[ii * P.ev + c];
+      for (var c = 0u; c < DV; c++) {
+        let g = tile_v[ii * DV + c];
         dp += g * vr[c];
         dv[c] += p * g;
       }
       let ds = P.scale * p * (dp - tile_d[ii]);
-      for (var c = 0u; c < P.e; c++) { dk[c] += ds * tile_e[ii * P.e + c]; }
+      for (var c = 0u; c < DE; c++) { dk[c] += ds * tile_e[ii * DE + c]; }
     }
   }
   if (!live) { return; }
-  for (var c = 0u; c < P.e; c++) { dkv_w[row * P.e + c] = dk[c]; }
-  for (var c = 0u; c < P.ev; c++) { dkv_w[P.dv_n + row * P.ev + c] = dv[c]; }
+  for (var c = 0u; c < DE; c++) { dkv_w[row * DE + c] = dk[c]; }
+  for (var c = 0u; c < DV; c++) { dkv_w[P.dv_n + row * DV + c] = dv[c]; }
 }

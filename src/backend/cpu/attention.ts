@@ -53,7 +53,6 @@ export function attention(q: TypedArray, k: TypedArray, v: TypedArray, mask: Typ
       let sum = 0;
       for (let j = 0; j < s; j++) {
         const p = Math.exp(row[j] - m);
-        if (p === 0) continue;
         sum += p;
         const vo = (b * s + j) * ev;
         for (let c = 0; c < ev; c++) acc[c] += p * v[vo + c];
@@ -87,7 +86,6 @@ export function attentionBackward(q: TypedArray, k: TypedArray, v: TypedArray, m
       const qo = (b * l + i) * e;
       for (let j = 0; j < s; j++) {
         const p = Math.exp(row[j] - li);
-        if (p === 0) continue;
         const vo = (b * s + j) * ev;
         const ko = (b * s + j) * e;
         let dp = 0;

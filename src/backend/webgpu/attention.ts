@@ -34,9 +34,12 @@ const GRAD_KV = defineKernel('attentionGradKV', attentionSrc, 'grad_kv', ATTENTI
 
 /** The kernels keep a row of q, k, v and the accumulators in registers (MAX_D in the shader). */
 export const ATTENTION_MAX_HEAD_DIM = 128;
-/** Staged rows per block: two tiles of BK rows fit WebGPU's guaranteed 16 KiB of workgroup memory. */
-const TILE_FLOATS = 16384 / 4;
+/**
+ * Staged rows per block: the two tiles of BK rows and forward's BQ x BK scores fit WebGPU's
+ * guaranteed 16 KiB of workgroup memory (the small lse/D tiles aside).
+ */
 const MAX_BK = 32;
+const TILE_FLOATS = 16384 / 4 - 2 * MAX_BK;
 
 /**
  * Rows per workgroup: 64 invocations, fewer for short matrices (a T = 1 decode step would
@@ -44,16 +47,16 @@ const MAX_BK = 32;
  */
 function rowsPerGroup(rows: number): number {
   let bq = 1;
-  while (bq < rows && bq < 64) bq *= 2;
+  while (bq < rows && bq < 32) bq *= 2;
   return Math.max(bq, 8);
 }
 
 function variant(a: AttentionArgs, rows: number, hasMask: boolean, wideE: number, wideV: number) {
-  const bk = Math.min(MAX_BK, Math.floor(TILE_FLOATS / Math.max(1, wideE + wideV)));
   const bq = rowsPerGroup(rows);
+  const bk = Math.min(MAX_BK, Math.floor(TILE_FLOATS / (wideE + wideV + bq)));
   return {
     bq,
-    constants: { BQ: bq, BK: bk, TE: Math.max(1, bk * wideE), TV: Math.max(1, bk * wideV), CAUSAL: a.causal, HAS_MASK: hasMask },
+    constants: { BQ: bq, BK: bk, TE: Math.max(1, bk * wideE), TV: Math.max(1, bk * wideV), TS: bq * bk, CAUSAL: a.causal, HAS_MASK: hasMask, DE: a.e, DV: a.ev },
   };
 }
 
