@@ -3,7 +3,9 @@
 import { createWebGPUBackend } from '../../src/backend/webgpu/device.js';
 import type { AttentionArgs } from '../../src/backend/backend.js';
 
-const gpu = await createWebGPUBackend();
+const found = await createWebGPUBackend();
+if (!found) throw new Error("no WebGPU adapter");
+const gpu = found;
 const t = Number(process.argv[2] ?? 64);
 const a: AttentionArgs = { batch: 128, l: t, s: t, e: 16, ev: 16, scale: 0.25, causal: true, maskBatchStride: 0 };
 const n = 128 * t * 16;
