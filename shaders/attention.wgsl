@@ -17,20 +17,24 @@
 //   staged in workgroup memory): dv_j = Σ_i p_ij·dO_i, dk_j = scale·Σ_i ds_ij·q_i. Written
 //   into one buffer, dk then dv (at P.dv_n), so each entry point binds at most 8 buffers.
 // NaN scores propagate: the running max takes NaN, so the row's output is NaN.
+//
+// Rows are held and staged as vec4s (a head dim padded with zeros to a multiple of 4): on a
+// CPU adapter (lavapipe) a quarter of the index arithmetic and loads of scalar rows. Measured
+// in bench/rows/attention.ts.
 
 override BQ: u32 = 64u;     // rows (queries; keys in grad_kv) per workgroup = invocations
 override BK: u32 = 32u;     // rows per staged block (<= MAX_BK)
-override TE: u32 = 512u;    // BK * e
-override TV: u32 = 512u;    // BK * ev
+// The head dims in vec4s, ceil(e / 4) and ceil(ev / 4), as constants: loops over a row have a
+// fixed trip count, so the compiler unrolls them and keeps the rows in registers.
+override DE4: u32 = 4u;
+override DV4: u32 = 4u;
+override TE: u32 = 128u;    // BK * DE4
+override TV: u32 = 128u;    // BK * DV4
 override TS: u32 = 2048u;   // BQ * BK: forward's scores of the staged block, [jj * BQ + lid]
 override CAUSAL: bool = false;
 override HAS_MASK: bool = false;
-// The head dims as constants (P.e, P.ev at run time): loops over a row have a fixed trip count,
-// so the compiler unrolls them and keeps the register rows in registers.
-override DE: u32 = 16u;
-override DV: u32 = 16u;
 
-const MAX_D: u32 = 128u;    // the largest head dim (e and ev): a row lives in registers
+const MAX_D4: u32 = 32u;    // the largest head dim (e and ev) is 128: a row lives in registers
 const MAX_BK: u32 = 32u;
 
 var<private> INF_BITS: u32 = 0x7f800000u;
@@ -55,8 +59,34 @@ fn mask_at(b: u32, i: u32, j: u32) -> f32 {
   return mask[b * P.mstride + i * P.s + j];
 }
 
-var<workgroup> tile_e: array<f32, TE>;   // forward, grad_q: k rows; grad_kv: q rows
-var<workgroup> tile_v: array<f32, TV>;   // forward, grad_q: v rows; grad_kv: dO rows
+// Slot c4 of row `row` of a [rows, w] buffer as a vec4, zero past w. (A read past the buffer's
+// end for the padding is clamped by WebGPU's robust access and then discarded.)
+fn pick(v: vec4<f32>, c: u32, w: u32) -> vec4<f32> {
+  return select(vec4<f32>(0.0), v, vec4<u32>(c, c + 1u, c + 2u, c + 3u) < vec4<u32>(w));
+}
+fn q4(row: u32, c4: u32) -> vec4<f32> {
+  let o = row * P.e + c4 * 4u;
+  return pick(vec4<f32>(q[o], q[o + 1u], q[o + 2u], q[o + 3u]), c4 * 4u, P.e);
+}
+fn k4(row: u32, c4: u32) -> vec4<f32> {
+  let o = row * P.e + c4 * 4u;
+  return pick(vec4<f32>(k[o], k[o + 1u], k[o + 2u], k[o + 3u]), c4 * 4u, P.e);
+}
+fn v4(row: u32, c4: u32) -> vec4<f32> {
+  let o = row * P.ev + c4 * 4u;
+  return pick(vec4<f32>(v[o], v[o + 1u], v[o + 2u], v[o + 3u]), c4 * 4u, P.ev);
+}
+fn dout4(row: u32, c4: u32) -> vec4<f32> {
+  let o = row * P.ev + c4 * 4u;
+  return pick(vec4<f32>(dout[o], dout[o + 1u], dout[o + 2u], dout[o + 3u]), c4 * 4u, P.ev);
+}
+fn o4(row: u32, c4: u32) -> vec4<f32> {
+  let x = row * P.ev + c4 * 4u;
+  return pick(vec4<f32>(o[x], o[x + 1u], o[x + 2u], o[x + 3u]), c4 * 4u, P.ev);
+}
+
+var<workgroup> tile_e: array<vec4<f32>, TE>;   // forward, grad_q: k rows; grad_kv: q rows
+var<workgroup> tile_v: array<vec4<f32>, TV>;   // forward, grad_q: v rows; grad_kv: dO rows
 // Indexed [jj * BQ + lid], so the invocations of a SIMD group touch consecutive words (one
 // vector access on a CPU adapter, where a per-invocation array indexed by jj is scratch memory).
 var<workgroup> tile_s: array<f32, TS>;
@@ -71,12 +101,10 @@ fn block_of(wid: vec3<u32>, nwg: vec3<u32>, rows: u32) -> Block {
   return Block(g / max(blocks, 1u), (g % max(blocks, 1u)) * BQ, g < P.batch * blocks);
 }
 
-// Stages rows [r0, r0 + n) of matrix b of a ([rows, e]) and c ([rows, ev]) in the tiles.
+// Stages key rows [r0, r0 + n) of matrix b: k in tile_e, v in tile_v.
 fn stage_k_v(b: u32, r0: u32, n: u32, lid: u32) {
-  let ko = (b * P.s + r0) * P.e;
-  for (var t = lid; t < n * P.e; t += BQ) { tile_e[t] = k[ko + t]; }
-  let vo = (b * P.s + r0) * P.ev;
-  for (var t = lid; t < n * P.ev; t += BQ) { tile_v[t] = v[vo + t]; }
+  for (var t = lid; t < n * DE4; t += BQ) { tile_e[t] = k4(b * P.s + r0 + t / DE4, t % DE4); }
+  for (var t = lid; t < n * DV4; t += BQ) { tile_v[t] = v4(b * P.s + r0 + t / DV4, t % DV4); }
 }
 
 // Keys a block of query rows [q0, q0 + BQ) can see: all, or (CAUSAL) up to its last row.
@@ -93,10 +121,11 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let b = blk.b;
   let i = blk.r0 + lid;
   let live = i < P.l;
-  var qr: array<f32, MAX_D>;
-  var acc: array<f32, MAX_D>;
+  let row = b * P.l + i;
+  var qr: array<vec4<f32>, MAX_D4>;
+  var acc: array<vec4<f32>, MAX_D4>;
   if (live) {
-    for (var c = 0u; c < DE; c++) { qr[c] = q[(b * P.l + i) * DE + c]; }
+    for (var c = 0u; c < DE4; c++) { qr[c] = q4(row, c); }
   }
   var m = neg_inf();
   var sum = 0.0;
@@ -112,9 +141,9 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       for (var jj = 0u; jj < n; jj++) {
         let j = k0 + jj;
         if (CAUSAL && j > i) { tile_s[jj * BQ + lid] = neg_inf(); continue; }
-        var dot = 0.0;
-        for (var c = 0u; c < DE; c++) { dot += qr[c] * tile_e[jj * DE + c]; }
-        let s = P.scale * dot + mask_at(b, i, j);
+        var dot4 = vec4<f32>(0.0);
+        for (var c = 0u; c < DE4; c++) { dot4 += qr[c] * tile_e[jj * DE4 + c]; }
+        let s = P.scale * ((dot4.x + dot4.y) + (dot4.z + dot4.w)) + mask_at(b, i, j);
         tile_s[jj * BQ + lid] = s;
         tmax = max_nan(tmax, s);
       }
@@ -122,25 +151,20 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       if (!is_neg_inf(mnew)) {   // else nothing seen yet but masked keys
         let alpha = exp_(m - mnew);
         sum *= alpha;
-        for (var c = 0u; c < DV; c++) { acc[c] *= alpha; }
+        for (var c = 0u; c < DV4; c++) { acc[c] *= alpha; }
         for (var jj = 0u; jj < n; jj++) {
           let p = exp_(tile_s[jj * BQ + lid] - mnew);
           sum += p;
-          for (var c = 0u; c < DV; c++) { acc[c] += p * tile_v[jj * DV + c]; }
+          for (var c = 0u; c < DV4; c++) { acc[c] += p * tile_v[jj * DV4 + c]; }
         }
         m = mnew;
       }
     }
   }
   if (!live) { return; }
-  let row = b * P.l + i;
-  if (is_neg_inf(m)) {
-    for (var c = 0u; c < DV; c++) { out_w[row * DV + c] = 0.0; }
-    lse_w[row] = neg_inf();
-    return;
-  }
-  for (var c = 0u; c < DV; c++) { out_w[row * DV + c] = acc[c] / sum; }
-  lse_w[row] = m + log(sum);
+  let dead = is_neg_inf(m);
+  for (var c = 0u; c < P.ev; c++) { out_w[row * P.ev + c] = select(acc[c / 4u][c % 4u] / sum, 0.0, dead); }
+  lse_w[row] = select(m + log(sum), neg_inf(), dead);
 }
 
 @compute @workgroup_size(BQ)
@@ -152,19 +176,20 @@ fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   let i = blk.r0 + lid;
   let live = i < P.l;
   let row = b * P.l + i;
-  var qr: array<f32, MAX_D>;
-  var dor: array<f32, MAX_D>;
-  var dq: array<f32, MAX_D>;
-  var d = 0.0;
+  var qr: array<vec4<f32>, MAX_D4>;
+  var dor: array<vec4<f32>, MAX_D4>;
+  var dq: array<vec4<f32>, MAX_D4>;
+  var d4 = vec4<f32>(0.0);
   var li = neg_inf();
   if (live) {
-    for (var c = 0u; c < DE; c++) { qr[c] = q[row * DE + c]; }
-    for (var c = 0u; c < DV; c++) {
-      dor[c] = dout[row * DV + c];
-      d += dor[c] * o[row * DV + c];
+    for (var c = 0u; c < DE4; c++) { qr[c] = q4(row, c); }
+    for (var c = 0u; c < DV4; c++) {
+      dor[c] = dout4(row, c);
+      d4 += dor[c] * o4(row, c);
     }
     li = lse[row];
   }
+  let d = (d4.x + d4.y) + (d4.z + d4.w);
   let kend = key_end(blk.r0);
   for (var k0 = 0u; k0 < kend; k0 += BK) {
     let n = min(BK, kend - k0);
@@ -174,17 +199,17 @@ fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     for (var jj = 0u; jj < n && live && !is_neg_inf(li); jj++) {
       let j = k0 + jj;
       if (CAUSAL && j > i) { break; }
-      var dot = 0.0;
-      for (var c = 0u; c < DE; c++) { dot += qr[c] * tile_e[jj * DE + c]; }
-      let p = exp_(P.scale * dot + mask_at(b, i, j) - li);
-      var dp = 0.0;
-      for (var c = 0u; c < DV; c++) { dp += dor[c] * tile_v[jj * DV + c]; }
-      let ds = P.scale * p * (dp - d);
-      for (var c = 0u; c < DE; c++) { dq[c] += ds * tile_e[jj * DE + c]; }
+      var dot4 = vec4<f32>(0.0);
+      for (var c = 0u; c < DE4; c++) { dot4 += qr[c] * tile_e[jj * DE4 + c]; }
+      let p = exp_(P.scale * ((dot4.x + dot4.y) + (dot4.z + dot4.w)) + mask_at(b, i, j) - li);
+      var dp4 = vec4<f32>(0.0);
+      for (var c = 0u; c < DV4; c++) { dp4 += dor[c] * tile_v[jj * DV4 + c]; }
+      let ds = P.scale * p * ((dp4.x + dp4.y) + (dp4.z + dp4.w) - d);
+      for (var c = 0u; c < DE4; c++) { dq[c] += ds * tile_e[jj * DE4 + c]; }
     }
   }
   if (!live) { return; }
-  for (var c = 0u; c < DE; c++) { dqd_w[row * DE + c] = dq[c]; }
+  for (var c = 0u; c < P.e; c++) { dqd_w[row * P.e + c] = dq[c / 4u][c % 4u]; }
   dqd_w[P.dq_n + row] = d;
 }
 
@@ -197,24 +222,22 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let j = blk.r0 + lid;
   let live = j < P.s;
   let row = b * P.s + j;
-  var kr: array<f32, MAX_D>;
-  var vr: array<f32, MAX_D>;
-  var dk: array<f32, MAX_D>;
-  var dv: array<f32, MAX_D>;
+  var kr: array<vec4<f32>, MAX_D4>;
+  var vr: array<vec4<f32>, MAX_D4>;
+  var dk: array<vec4<f32>, MAX_D4>;
+  var dv: array<vec4<f32>, MAX_D4>;
   if (live) {
-    for (var c = 0u; c < DE; c++) { kr[c] = k[row * DE + c]; }
-    for (var c = 0u; c < DV; c++) { vr[c] = v[row * DV + c]; }
+    for (var c = 0u; c < DE4; c++) { kr[c] = k4(row, c); }
+    for (var c = 0u; c < DV4; c++) { vr[c] = v4(row, c); }
   }
-  // CAUSAL: key j is seen by query rows i >= j only, so the block starts at its first key.
+  // CAUSAL: key j is seen by query rows i >= j only, so the walk starts at the block's first key.
   var qstart = 0u;
   if (CAUSAL) { qstart = min(blk.r0, P.l); }
   for (var i0 = qstart; i0 < P.l; i0 += BK) {
     let n = min(BK, P.l - i0);
     workgroupBarrier();
-    let qo = (b * P.l + i0) * P.e;
-    for (var t = lid; t < n * P.e; t += BQ) { tile_e[t] = q[qo + t]; }
-    let oo = (b * P.l + i0) * P.ev;
-    for (var t = lid; t < n * P.ev; t += BQ) { tile_v[t] = dout[oo + t]; }
+    for (var t = lid; t < n * DE4; t += BQ) { tile_e[t] = q4(b * P.l + i0 + t / DE4, t % DE4); }
+    for (var t = lid; t < n * DV4; t += BQ) { tile_v[t] = dout4(b * P.l + i0 + t / DV4, t % DV4); }
     for (var t = lid; t < n; t += BQ) {
       tile_l[t] = lse[b * P.l + i0 + t];
       tile_d[t] = dqd[P.dq_n + b * P.l + i0 + t];
@@ -224,20 +247,20 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
       let i = i0 + ii;
       let li = tile_l[ii];
       if ((CAUSAL && j > i) || is_neg_inf(li)) { continue; }
-      var dot = 0.0;
-      for (var c = 0u; c < DE; c++) { dot += tile_e[ii * DE + c] * kr[c]; }
-      let p = exp_(P.scale * dot + mask_at(b, i, j) - li);
-      var dp = 0.0;
-      for (var c = 0u; c < DV; c++) {
-        let g = tile_v[ii * DV + c];
-        dp += g * vr[c];
+      var dot4 = vec4<f32>(0.0);
+      for (var c = 0u; c < DE4; c++) { dot4 += tile_e[ii * DE4 + c] * kr[c]; }
+      let p = exp_(P.scale * ((dot4.x + dot4.y) + (dot4.z + dot4.w)) + mask_at(b, i, j) - li);
+      var dp4 = vec4<f32>(0.0);
+      for (var c = 0u; c < DV4; c++) {
+        let g = tile_v[ii * DV4 + c];
+        dp4 += g * vr[c];
         dv[c] += p * g;
       }
-      let ds = P.scale * p * (dp - tile_d[ii]);
-      for (var c = 0u; c < DE; c++) { dk[c] += ds * tile_e[ii * DE + c]; }
+      let ds = P.scale * p * ((dp4.x + dp4.y) + (dp4.z + dp4.w) - tile_d[ii]);
+      for (var c = 0u; c < DE4; c++) { dk[c] += ds * tile_e[ii * DE4 + c]; }
     }
   }
   if (!live) { return; }
-  for (var c = 0u; c < DE; c++) { dkv_w[row * DE + c] = dk[c]; }
-  for (var c = 0u; c < DV; c++) { dkv_w[P.dv_n + row * DV + c] = dv[c]; }
+  for (var c = 0u; c < P.e; c++) { dkv_w[row * P.e + c] = dk[c / 4u][c % 4u]; }
+  for (var c = 0u; c < P.ev; c++) { dkv_w[P.dv_n + row * P.ev + c] = dv[c / 4u][c % 4u]; }
 }

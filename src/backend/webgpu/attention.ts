@@ -32,7 +32,7 @@ const FORWARD = defineKernel('attention', attentionSrc, 'forward', ATTENTION_IO,
 const GRAD_Q = defineKernel('attentionGradQ', attentionSrc, 'grad_q', ATTENTION_IO, ['q', 'k', 'v', 'mask', 'lse', 'dout', 'o', 'dqd_w']);
 const GRAD_KV = defineKernel('attentionGradKV', attentionSrc, 'grad_kv', ATTENTION_IO, ['q', 'k', 'v', 'mask', 'lse', 'dout', 'dqd', 'dkv_w']);
 
-/** The kernels keep a row of q, k, v and the accumulators in registers (MAX_D in the shader). */
+/** The kernels keep a row of q, k, v and the accumulators in registers (MAX_D4 vec4s in the shader). */
 export const ATTENTION_MAX_HEAD_DIM = 128;
 /**
  * Staged rows per block: the two tiles of BK rows and forward's BQ x BK scores fit WebGPU's
@@ -51,12 +51,13 @@ function rowsPerGroup(rows: number): number {
   return Math.max(bq, 8);
 }
 
-function variant(a: AttentionArgs, rows: number, hasMask: boolean, wideE: number, wideV: number) {
+function variant(a: AttentionArgs, rows: number, hasMask: boolean) {
   const bq = rowsPerGroup(rows);
-  const bk = Math.min(MAX_BK, Math.floor(TILE_FLOATS / (wideE + wideV + bq)));
+  const [de4, dv4] = [Math.ceil(a.e / 4), Math.ceil(a.ev / 4)];
+  const bk = Math.min(MAX_BK, Math.floor(TILE_FLOATS / (4 * de4 + 4 * dv4 + bq)));
   return {
     bq,
-    constants: { BQ: bq, BK: bk, TE: Math.max(1, bk * wideE), TV: Math.max(1, bk * wideV), TS: bq * bk, CAUSAL: a.causal, HAS_MASK: hasMask, DE: a.e, DV: a.ev },
+    constants: { BQ: bq, BK: bk, DE4: de4, DV4: dv4, TE: bk * de4, TV: bk * dv4, TS: bq * bk, CAUSAL: a.causal, HAS_MASK: hasMask },
   };
 }
 
@@ -70,7 +71,7 @@ export function attention(gpu: GpuRuntime, q: Storage, k: Storage, v: Storage, m
   const bufs = { q: gpu.buf(q, op), k: gpu.buf(k, op), v: gpu.buf(v, op), mask: mask === null ? gpu.dummyRead : gpu.buf(mask, op) };
   const out = gpu.alloc(a.batch * a.l * a.ev, 'float32', op);
   const lse = gpu.alloc(a.batch * a.l, 'float32', op);
-  const { bq, constants } = variant(a, a.l, mask !== null, a.e, a.ev);
+  const { bq, constants } = variant(a, a.l, mask !== null);
   const groups = a.batch * Math.ceil(a.l / bq);
   gpu.run(FORWARD, { constants }, { ...bufs, out_w: out.buffer!, lse_w: lse.buffer! }, paramsOf(a), groups, op);
   return { out, lse };
@@ -94,9 +95,9 @@ export function attentionBackward(gpu: GpuRuntime, q: Storage, k: Storage, v: St
   const dqd = gpu.alloc(nq + a.batch * a.l, 'float32', op);
   const dkv = gpu.alloc(nk + nv, 'float32', op);
   const params = paramsOf(a);
-  const fq = variant(a, a.l, mask !== null, a.e, a.ev);
+  const fq = variant(a, a.l, mask !== null);
   gpu.run(GRAD_Q, { constants: fq.constants }, { ...bufs, o: gpu.buf(out, op), dqd_w: dqd.buffer! }, params, a.batch * Math.ceil(a.l / fq.bq), op);
-  const fk = variant(a, a.s, mask !== null, a.e, a.ev);
+  const fk = variant(a, a.s, mask !== null);
   gpu.run(GRAD_KV, { constants: fk.constants }, { ...bufs, dqd: dqd.buffer!, dkv_w: dkv.buffer! }, params, a.batch * Math.ceil(a.s / fk.bq), op);
   const dq = gpu.alloc(nq, 'float32', op);
   const dk = gpu.alloc(nk, 'float32', op);
