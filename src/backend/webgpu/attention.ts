@@ -66,6 +66,12 @@ const paramsOf = (a: AttentionArgs) => ({
   dq_n: a.batch * a.l * a.e, dv_n: a.batch * a.s * a.e,
 });
 
+/**
+ * One dispatch: a workgroup per (matrix, block of query rows). On lavapipe, causal
+ * [32·4, 64, 16] forward + backward: 210 ms against 349 ms for the 13 dispatches of the
+ * composed ops (matmul, mul, add, softmax, matmul and their backwards), and at T = 256 2.9 s
+ * against 8.7 s (bench/rows/attention.ts).
+ */
 export function attention(gpu: GpuRuntime, q: Storage, k: Storage, v: Storage, mask: Storage | null, a: AttentionArgs): AttentionResult {
   const op = 'scaledDotProductAttention';
   const bufs = { q: gpu.buf(q, op), k: gpu.buf(k, op), v: gpu.buf(v, op), mask: mask === null ? gpu.dummyRead : gpu.buf(mask, op) };
