@@ -42,8 +42,10 @@ const MAX_BK = 32;
 const TILE_FLOATS = 16384 / 4 - 2 * MAX_BK;
 
 /**
- * Rows per workgroup: 64 invocations, fewer for short matrices (a T = 1 decode step would
- * otherwise idle 63 of them).
+ * Rows per workgroup: 32 invocations, fewer for short matrices (a T = 1 decode step would
+ * otherwise idle 31 of them; at least 8, a SIMD group on lavapipe). 32 rather than 64: finer
+ * causal block skipping, and on lavapipe at [128, 64, 16] forward 101 ms vs 177 ms and
+ * backward 183 vs 255 ms in one noisy comparison (bench/experiments/attention-kernels.ts).
  */
 function rowsPerGroup(rows: number): number {
   let bq = 1;
