@@ -48,6 +48,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   cnn: (await import('./rows/cnn.js')).cnnStepCases,
   'cnn-epoch': (await import('./rows/cnn.js')).cnnEpochCases,
   gpt: (await import('./rows/gpt.js')).gptStepCases,
+  attention: (await import('./rows/attention.js')).attentionCases,
 };
 
 const { values: opts } = parseArgs({

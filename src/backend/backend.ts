@@ -23,6 +23,38 @@ export type { BinaryOp } from '../kernels/binary.js';
 export type ReduceOp = 'sum' | 'max' | 'min';
 export type ArgReduceOp = 'argmax' | 'argmin';
 
+/**
+ * Fused scaled dot-product attention over `batch` independent matrices (every batch dim of the
+ * op flattened): q [batch, l, e], k [batch, s, e], v [batch, s, ev], contiguous, one dtype.
+ * Scores are scale·q·kᵀ plus the additive mask (a boolean mask is turned into 0 / -Infinity by
+ * the op), with j > i masked out when `causal` (top-left aligned). A row whose scores are all
+ * -Infinity gets output 0 and logsumexp -Infinity (PyTorch >= 2.5's math backend).
+ */
+export interface AttentionArgs {
+  readonly batch: number;
+  readonly l: number;
+  readonly s: number;
+  readonly e: number;
+  readonly ev: number;
+  readonly scale: number;
+  readonly causal: boolean;
+  /** Elements between consecutive [l, s] masks: l·s, or 0 for one mask shared by every matrix. */
+  readonly maskBatchStride: number;
+}
+
+/** The forward's output [batch, l, ev] and each row's logsumexp [batch, l] (all backward keeps). */
+export interface AttentionResult {
+  readonly out: Storage;
+  readonly lse: Storage;
+}
+
+/** The three input gradients of attention, shaped like q, k and v. */
+export interface AttentionGrads {
+  readonly dq: Storage;
+  readonly dk: Storage;
+  readonly dv: Storage;
+}
+
 export interface MatmulArgs {
   /** out[b] = op(A[b]) · op(B[b]), out is [batch, m, n] contiguous. */
   readonly batch: number;
@@ -422,6 +454,23 @@ export interface Backend extends PoolBackend {
   conv2dInputGrad(dy: Storage, w: Storage, args: ConvArgs): Storage;
   /** dw [outC, inC/groups, kH, kW] of conv2d from x and dy. */
   conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage;
+  // ---- fused attention ----
+  /**
+   * Whether `attention` takes float tensors of `dtype` with head dims e (q, k) and ev (v):
+   * the WebGPU kernel keeps a row of each in registers, so it stops at 128.
+   */
+  attentionFits(dtype: DType, e: number, ev: number): boolean;
+  /**
+   * softmax(scale·q·kᵀ + mask)·v without materialising the [l, s] scores (AttentionArgs);
+   * `mask` is an additive float mask of the inputs' dtype ([l, s] per matrix) or null.
+   */
+  attention(q: Storage, k: Storage, v: Storage, mask: Storage | null, args: AttentionArgs): AttentionResult;
+  /**
+   * The gradients of `attention` for the output gradient dout, recomputing the probabilities
+   * from q, k and the saved logsumexp (no [l, s] matrix is kept); deterministic.
+   */
+  attentionBackward(q: Storage, k: Storage, v: Storage, mask: Storage | null, out: Storage, lse: Storage, dout: Storage,
+    args: AttentionArgs): AttentionGrads;
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;

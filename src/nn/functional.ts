@@ -335,3 +335,4 @@ export { maxPool2d, maxPool1d, avgPool2d, avgPool1d, adaptiveAvgPool2d } from '.
 export type { MaxPool2dOptions, MaxPool1dOptions, AvgPool2dOptions, AvgPool1dOptions } from '../ops/pooling.js';
 export { batchNorm, type BatchNormOptions } from '../ops/batch-norm.js';
 export { dropout, dropout2d } from '../ops/dropout.js';
+export { scaledDotProductAttention, type AttentionOptions } from '../ops/attention.js';

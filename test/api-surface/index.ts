@@ -6,6 +6,7 @@
 // files: ops11-math.ts (activations, elementwise, where), ops11-shape.ts (joining, slicing,
 // indexing), ops11-stats.ts (bmm, statistics, random sampling).
 import { CONV } from './conv.js';
+import { ATTENTION } from './attention.js';
 import { FUNCTIONS } from './functions.js';
 import type { Run } from './helpers.js';
 import { LOSSES } from './losses.js';
@@ -43,4 +44,5 @@ export const PARTS: Record<string, Record<string, Run>> = {
   REL,
   CONV,
 };
+export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS, ATTENTION };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));

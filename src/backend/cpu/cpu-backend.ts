@@ -38,6 +38,8 @@ import * as pool from './pool.js';
 import * as bn from './batch-norm.js';
 import type { ConvArgs } from '../backend.js';
 import * as conv from './conv.js';
+import type { AttentionArgs, AttentionGrads, AttentionResult } from '../backend.js';
+import { attention, attentionBackward } from './attention.js';
 
 /**
  * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
@@ -251,6 +253,23 @@ export class CpuBackend implements Backend {
 
   conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage {
     return this.#wrap(conv.conv2dWeightGrad(arr(x), arr(dy), args));
+  }
+
+  // ---- fused attention ----
+
+  attentionFits(dtype: DType, _e: number, _ev: number): boolean {
+    return dtype !== 'int32';
+  }
+
+  attention(q: Storage, k: Storage, v: Storage, mask: Storage | null, args: AttentionArgs): AttentionResult {
+    const r = attention(arr(q), arr(k), arr(v), mask === null ? null : arr(mask), args);
+    return { out: this.#wrap(r.out), lse: this.#wrap(r.lse) };
+  }
+
+  attentionBackward(q: Storage, k: Storage, v: Storage, mask: Storage | null, out: Storage, lse: Storage, dout: Storage,
+    args: AttentionArgs): AttentionGrads {
+    const g = attentionBackward(arr(q), arr(k), arr(v), mask === null ? null : arr(mask), arr(out), arr(lse), arr(dout), args);
+    return { dq: this.#wrap(g.dq), dk: this.#wrap(g.dk), dv: this.#wrap(g.dv) };
   }
 
   #profiler: CpuProfiler | null = null;

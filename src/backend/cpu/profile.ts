@@ -10,6 +10,7 @@ const KERNELS = [
   'gather', 'scatterAdd', 'sortIndices',
   'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'batchNormStats', 'batchNormForward', 'batchNormGradSums', 'batchNormInputGrad',
   'conv2d', 'conv2dInputGrad', 'conv2dWeightGrad',
+  'attention', 'attentionBackward',
 ] as const satisfies readonly (keyof Backend)[];
 
 /**

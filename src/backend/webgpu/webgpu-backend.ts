@@ -40,6 +40,8 @@ import * as pool from './pool.js';
 import * as bn from './batch-norm.js';
 import type { ConvArgs } from '../backend.js';
 import * as cnv from './conv.js';
+import type { AttentionArgs, AttentionGrads, AttentionResult } from '../backend.js';
+import * as att from './attention.js';
 
 /** Zeros for the bytes between an upload's end and its last whole vec4 (at most 12). */
 const ZERO_TAIL = new Uint8Array(16);
@@ -377,6 +379,21 @@ export class WebGPUBackend implements Backend {
 
   conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage {
     return cnv.conv2dWeightGrad(this.#gpu, x, dy, args);
+  }
+
+  // ---- fused attention ----
+
+  attentionFits(dtype: DType, e: number, ev: number): boolean {
+    return dtype === 'float32' && e >= 1 && ev >= 1 && e <= att.ATTENTION_MAX_HEAD_DIM && ev <= att.ATTENTION_MAX_HEAD_DIM;
+  }
+
+  attention(q: Storage, k: Storage, v: Storage, mask: Storage | null, args: AttentionArgs): AttentionResult {
+    return att.attention(this.#gpu, q, k, v, mask, args);
+  }
+
+  attentionBackward(q: Storage, k: Storage, v: Storage, mask: Storage | null, out: Storage, lse: Storage, dout: Storage,
+    args: AttentionArgs): AttentionGrads {
+    return att.attentionBackward(this.#gpu, q, k, v, mask, out, lse, dout, args);
   }
 
   flush(): void {
