@@ -43,6 +43,6 @@ export const PARTS: Record<string, Record<string, Run>> = {
   POOL,
   REL,
   CONV,
+  ATTENTION,
 };
-export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS, ATTENTION };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));
