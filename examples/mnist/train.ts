@@ -5,9 +5,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as wg from 'webgrad-gpu';
-import { trainingChart } from './chart.js';
+import { trainingChart } from '../shared/chart.js';
 import { MNIST_NORMALIZE, evaluate, makeModel } from './model.js';
-import { ProgressBar } from './progress.js';
+import { ProgressBar } from '../shared/progress.js';
 
 export { MNIST_NORMALIZE, evaluate, makeModel };
 

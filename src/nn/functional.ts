@@ -327,3 +327,6 @@ export function smoothL1Loss(input: Tensor, target: Tensor, opts: SmoothL1Option
   if (beta === 0) return reduce(input.sub(target).abs(), reduction);
   return reduce(huber(input, target, beta).div(beta), reduction);
 }
+
+export { embedding } from './embedding.js';
+export { layerNorm, type LayerNormFnOptions } from './normalization.js';

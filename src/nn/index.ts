@@ -15,3 +15,6 @@ export * as functional from './functional.js';
  */
 export * as utils from './utils.js';
 export { GELU, SiLU, LeakyReLU, ELU, Softplus } from './activations.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { LayerNorm, type LayerNormOptions, type LayerNormFnOptions } from './normalization.js';
+export { ModuleList, ModuleDict } from './containers.js';
