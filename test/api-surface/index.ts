@@ -6,6 +6,7 @@
 // files: ops11-math.ts (activations, elementwise, where), ops11-shape.ts (joining, slicing,
 // indexing), ops11-stats.ts (bmm, statistics, random sampling).
 import { FUNCTIONS } from './functions.js';
+import { GPT } from './gpt.js';
 import type { Run } from './helpers.js';
 import { LOSSES } from './losses.js';
 import { MODULES } from './modules.js';
@@ -27,5 +28,5 @@ export const FIELDS = new Set([
 ]);
 
 /** Every row; a key defined in two files is an error (the test says which). */
-export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS };
+export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS, GPT };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));
