@@ -2,6 +2,7 @@
 // nn.Embedding / nn.LayerNorm against PyTorch 1.13 (test/fixtures/gen_gpt_fixtures.py) and by
 // finite differences; ModuleList/ModuleDict naming; and a few dozen steps of the GPT job on a
 // slice of the text (loss falling, weights round-tripping, generation of the asked length).
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,6 +201,11 @@ describeEachBackend(backends, 'nn.Embedding, nn.LayerNorm, ModuleList, ModuleDic
 });
 
 describe('the GPT job', () => {
+  it('its safetensors gave PyTorch the same validation loss (test/fixtures/gpt_interop.ts, run by hand)', () => {
+    const r = JSON.parse(readFileSync(new URL('fixtures/gpt-interop.json', import.meta.url), 'utf8')) as { webgradValLoss: number; torchValLoss: number };
+    expect(Math.abs(r.webgradValLoss - r.torchValLoss)).toBeLessThanOrEqual(1e-3);
+  });
+
   it('uses gpt_torch.py\'s schedule: warm-up to lr, cosine down to 10% at the last step', () => {
     const o = { warmup: 100, steps: 1500, minLrFactor: 0.1 };
     expect(lrFactor(0, o)).toBeCloseTo(0.01, 12);
