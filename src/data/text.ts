@@ -85,11 +85,27 @@ export class CharTokenizer {
   }
 }
 
+/** What {@link trainValSplit} gives. */
+export interface TrainValSplit {
+  /** The first floor(fraction·n) tokens. */
+  train: Int32Array;
+  /** The rest. */
+  val: Int32Array;
+}
+
+/** One batch of {@link TextBatches}. */
+export interface TextBatch {
+  /** Input windows, int32 [batchSize, blockSize]. */
+  x: Tensor;
+  /** The next token at every position of x, int32 [batchSize, blockSize]. */
+  y: Tensor;
+}
+
 /**
  * The first `fraction` of `ids` (floor(fraction·n) tokens) for training and the rest for
  * validation, views of the same memory (no shuffling: the validation text is a contiguous tail).
  */
-export function trainValSplit(ids: Int32Array, fraction = 0.9): { train: Int32Array; val: Int32Array } {
+export function trainValSplit(ids: Int32Array, fraction = 0.9): TrainValSplit {
   check(typeof fraction === 'number' && fraction > 0 && fraction < 1, 'trainValSplit', () => `fraction must be in (0, 1), got ${fraction}`);
   const n = Math.floor(fraction * ids.length);
   return { train: ids.subarray(0, n), val: ids.subarray(n) };
@@ -143,7 +159,7 @@ export class TextBatches {
   }
 
   /** The next batch: inputs x and next-token targets y, int32 [batchSize, blockSize]. */
-  next(): { x: Tensor; y: Tensor } {
+  next(): TextBatch {
     const [b, t] = [this.batchSize, this.blockSize];
     const x = new Int32Array(b * t);
     const y = new Int32Array(b * t);
