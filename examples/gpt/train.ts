@@ -70,6 +70,8 @@ export interface GptResult {
   tokensPerSecond: number;
   sample: string;
   paramCount: number;
+  /** wg.memory() after each evaluation: flat when the step frees everything it makes. */
+  memory: { step: number; liveTensors: number; bytesInUse: number; poolBytes: number }[];
 }
 
 export async function train(o: GptOptions): Promise<GptResult> {
@@ -95,6 +97,7 @@ export async function train(o: GptOptions): Promise<GptResult> {
 
   const trainCurve: [number, number][] = [];
   const valCurve: [number, number][] = [];
+  const memory: GptResult['memory'] = [];
   const bar = new ProgressBar('gpt', o.steps, 'tokens');
   let lossSum = wg.zeros([]);
   let windowSteps = 0;
@@ -134,6 +137,8 @@ export async function train(o: GptOptions): Promise<GptResult> {
       const val = await evaluate(model, valIds, o.block);
       evalMs += performance.now() - t0;
       valCurve.push([step, val]);
+      const { liveTensors, bytesInUse, poolBytes } = wg.memory();
+      memory.push({ step, liveTensors, bytesInUse, poolBytes });
       log(`step ${step}: train ${shown.slice(5)} val ${val.toFixed(4)} (${((performance.now() - start) / 1000).toFixed(0)} s)`);
     }
   }
@@ -143,7 +148,7 @@ export async function train(o: GptOptions): Promise<GptResult> {
   const sampleIds = await generate(model, tokenizer.encode(o.prompt), { tokens: o.sampleTokens, temperature: o.temperature, topK: o.topK });
   const sample = tokenizer.decode(sampleIds);
   return {
-    model, tokenizer, trainCurve, valCurve, finalValLoss, paramCount, sample,
+    model, tokenizer, trainCurve, valCurve, finalValLoss, paramCount, sample, memory,
     msPerStep: trainMs / o.steps,
     tokensPerSecond: (tokensPerStep * o.steps) / (trainMs / 1000),
   };
@@ -154,7 +159,7 @@ async function writeArtifacts(o: GptOptions, r: GptResult): Promise<void> {
   const metrics = {
     options: o, backend: wg.backendInfo(), vocabSize: r.tokenizer.vocabSize, parameters: r.paramCount,
     finalValLoss: r.finalValLoss, msPerStep: r.msPerStep, tokensPerSecond: r.tokensPerSecond,
-    memory: wg.memory(), train: r.trainCurve, val: r.valCurve,
+    memory: r.memory, train: r.trainCurve, val: r.valCurve,
   };
   await writeFile(`${o.out}/metrics.json`, JSON.stringify(metrics, null, 2));
   await writeFile(`${o.out}/curves.svg`, panelsChart([{
