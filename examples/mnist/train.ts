@@ -7,10 +7,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as wg from 'webgrad-gpu';
-import { trainingChart } from './chart.js';
+import { trainingChart } from '../shared/chart.js';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { MNIST_NORMALIZE, buildModel, evaluate, makeCnn, makeModel, modelKindOf, type ModelKind } from './model.js';
-import { ProgressBar } from './progress.js';
+import { ProgressBar } from '../shared/progress.js';
 
 export { MNIST_NORMALIZE, buildModel, evaluate, makeCnn, makeModel, type ModelKind };
 

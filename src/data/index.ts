@@ -22,3 +22,4 @@ export {
   type Normalize,
 } from './batch.js';
 export type { ByteSource } from './source.js';
+export { loadMobyDick, CharTokenizer, trainValSplit, TextBatches, type TextBatchesOptions, type TextBatch, type TrainValSplit } from './text.js';

@@ -336,3 +336,5 @@ export type { MaxPool2dOptions, MaxPool1dOptions, AvgPool2dOptions, AvgPool1dOpt
 export { batchNorm, type BatchNormOptions } from '../ops/batch-norm.js';
 export { dropout, dropout2d } from '../ops/dropout.js';
 export { scaledDotProductAttention, type AttentionOptions } from '../ops/attention.js';
+export { embedding } from './embedding.js';
+export { layerNorm, type LayerNormFnOptions } from './layer-norm.js';

@@ -19,3 +19,6 @@ export { MaxPool2d, MaxPool1d, AvgPool2d, AvgPool1d, AdaptiveAvgPool2d } from '.
 export { BatchNorm1d, BatchNorm2d, type BatchNormModuleOptions } from './batch-norm.js';
 export { Dropout, Dropout2d } from './dropout.js';
 export { Conv1d, Conv2d, ConvTranspose2d, type ConvModuleOptions, type ConvTransposeModuleOptions } from './conv.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { LayerNorm, type LayerNormOptions, type LayerNormFnOptions } from './layer-norm.js';
+export { ModuleList, ModuleDict } from './containers.js';

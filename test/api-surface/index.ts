@@ -8,6 +8,7 @@
 import { CONV } from './conv.js';
 import { ATTENTION } from './attention.js';
 import { FUNCTIONS } from './functions.js';
+import { GPT } from './gpt.js';
 import type { Run } from './helpers.js';
 import { LOSSES } from './losses.js';
 import { MODULES } from './modules.js';
@@ -45,4 +46,5 @@ export const PARTS: Record<string, Record<string, Run>> = {
   CONV,
   ATTENTION,
 };
+export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS, GPT };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));

@@ -1,4 +1,5 @@
-// The training curves as a standalone SVG (opens in any browser; no plotting dependency).
+// Training curves as a standalone SVG (opens in any browser; no plotting dependency); used by
+// the MNIST and GPT jobs.
 
 export interface Series {
   label: string;
@@ -7,7 +8,7 @@ export interface Series {
   points: [number, number][];
 }
 
-interface Panel {
+export interface Panel {
   title: string;
   xLabel: string;
   series: Series[];
@@ -63,6 +64,15 @@ export function trainingChart(loss: Series[], accuracy: Series[]): string {
 <rect width="100%" height="100%" fill="white"/>
 ${panel({ title: 'Training loss', xLabel: 'epoch', series: loss, yMin: 0 }, 0)}
 ${panel({ title: 'Accuracy', xLabel: 'epoch', series: accuracy }, W)}
+</svg>
+`;
+}
+
+/** Panels side by side (each with its own title, x label and series). */
+export function panelsChart(panels: Panel[]): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${panels.length * W}" height="${H}" viewBox="0 0 ${panels.length * W} ${H}">
+<rect width="100%" height="100%" fill="white"/>
+${panels.map((p, i) => panel(p, i * W)).join('\n')}
 </svg>
 `;
 }

@@ -5,14 +5,17 @@ export class ProgressBar {
   readonly #label: string;
   readonly #start = performance.now();
   readonly #tty = Boolean(process.stdout.isTTY);
+  readonly #unit: string;
   #lastDraw = 0;
 
-  constructor(label: string, total: number) {
+  /** `unit` names what `update` counts for the rate: 'samples' (MNIST images) or 'tokens' (GPT). */
+  constructor(label: string, total: number, unit = 'samples') {
     this.#label = label;
     this.#total = total;
+    this.#unit = unit;
   }
 
-  /** `done` steps of `total`; `samples` seen so far (for samples/s); extra text after the bar. */
+  /** `done` steps of `total`; `samples` seen so far (for the rate per second); extra text after the bar. */
   update(done: number, samples: number, extra: string): void {
     const now = performance.now();
     const finished = done >= this.#total;
@@ -25,7 +28,7 @@ export class ProgressBar {
     const width = 24;
     const filled = Math.round((done / this.#total) * width);
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-    const line = `${this.#label} ${bar} ${done}/${this.#total} ${extra} ${rate.toFixed(0)} samples/s ${finished ? `${secs.toFixed(1)}s` : `ETA ${eta.toFixed(0)}s`}`;
+    const line = `${this.#label} ${bar} ${done}/${this.#total} ${extra} ${rate.toFixed(0)} ${this.#unit}/s ${finished ? `${secs.toFixed(1)}s` : `ETA ${eta.toFixed(0)}s`}`;
     if (this.#tty) process.stdout.write(`\r${line}\x1b[K${finished ? '\n' : ''}`);
     else console.log(line);
   }
