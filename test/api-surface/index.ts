@@ -45,6 +45,6 @@ export const PARTS: Record<string, Record<string, Run>> = {
   REL,
   CONV,
   ATTENTION,
+  GPT,
 };
-export const PARTS: Record<string, Record<string, Run>> = { FUNCTIONS, TENSOR, MODULES, LOSSES, OPTIM, OPS11_MATH, OPS11_SHAPE, OPS11_STATS, GPT };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));
