@@ -17,15 +17,12 @@ export interface GptConfig {
 }
 
 /**
- * Causal self-attention of q, k, v [B, H, T, d]: softmax(q·kᵀ/√d, masked with -Infinity above
- * the diagonal)·v, written with composed ops. The one place attention is computed, so it can be
- * replaced by F.scaledDotProductAttention(q, k, v, { isCausal: true }) in one line.
+ * Causal self-attention of q, k, v [B, H, T, d]: softmax(q·kᵀ/√d, masked above the diagonal)·v,
+ * as F.scaledDotProductAttention's fused kernel (one dispatch forward, two backward, no T×T
+ * matrix kept; test/attention.test.ts checks it equals the composed ops).
  */
 export function attention(q: wg.Tensor, k: wg.Tensor, v: wg.Tensor): wg.Tensor {
-  const [T, d] = q.shape.slice(-2);
-  const mask = wg.triu(wg.ones([T, T]), 1);
-  const w = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(d));
-  return w.maskedFill(mask, -Infinity).softmax(-1).matmul(v);
+  return F.scaledDotProductAttention(q, k, v, { isCausal: true });
 }
 
 /**
