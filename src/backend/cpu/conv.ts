@@ -1,5 +1,7 @@
 import type { TypedArray } from '../../dtype.js';
 import type { ConvArgs } from '../backend.js';
+import { col2im, im2col, span } from './im2col.js';
+import { matmul } from './matmul.js';
 import { allocLike } from './storage.js';
 
 // The oracle for the convolution kernels: the definition in ConvArgs written as loops, every
@@ -7,13 +9,6 @@ import { allocLike } from './storage.js';
 // channel, input channel, kernel tap), the rectangle of output positions whose window has that
 // tap inside the input (so the inner loop has no bounds checks: the 40M multiply-adds of MNIST's
 // 8->16 layer at batch 64 went from 0.8-1.8 s per kernel with a check per tap to 0.2-0.45 s).
-
-/** Output positions [lo, hi) along one dim whose tap at offset kd = k·dilation lands inside the input. */
-function span(kd: number, pad: number, stride: number, inSize: number, outSize: number): [number, number] {
-  const lo = Math.max(0, Math.ceil((pad - kd) / stride));
-  const hi = Math.min(outSize, Math.floor((inSize - 1 + pad - kd) / stride) + 1);
-  return [lo, Math.max(lo, hi)];
-}
 
 type Visit = (xPlane: number, wi: number, yPlane: number, i0: number, i1: number, j0: number, j1: number, rowOff: number, colOff: number) => void;
 
@@ -52,7 +47,7 @@ function rounded(like: TypedArray, acc: Float64Array): TypedArray {
 }
 
 /** y = conv2d(x, w) + bias: one float64 sum per output. */
-export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, a: ConvArgs): TypedArray {
+function conv2dDirect(x: TypedArray, w: TypedArray, bias: TypedArray | null, a: ConvArgs): TypedArray {
   const { outW, strideH, strideW, inW } = a;
   const outHW = a.outH * outW;
   const acc = new Float64Array(a.batch * a.outC * outHW);
@@ -69,7 +64,7 @@ export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, a:
 }
 
 /** dx[xi] = Σ dy[oi]·w[wi] over the taps that read xi. */
-export function conv2dInputGrad(dy: TypedArray, w: TypedArray, a: ConvArgs): TypedArray {
+function conv2dInputGradDirect(dy: TypedArray, w: TypedArray, a: ConvArgs): TypedArray {
   const { outW, strideH, strideW, inW } = a;
   const acc = new Float64Array(a.batch * a.inC * a.inH * inW);
   eachTap(a, (xPlane, wi, yPlane, i0, i1, j0, j1, rowOff, colOff) => {
@@ -84,7 +79,7 @@ export function conv2dInputGrad(dy: TypedArray, w: TypedArray, a: ConvArgs): Typ
 }
 
 /** dw[wi] = Σ dy[oi]·x[xi] over the taps that use wi. */
-export function conv2dWeightGrad(x: TypedArray, dy: TypedArray, a: ConvArgs): TypedArray {
+function conv2dWeightGradDirect(x: TypedArray, dy: TypedArray, a: ConvArgs): TypedArray {
   const { outW, strideH, strideW, inW } = a;
   const acc = new Float64Array(a.outC * (a.inC / a.groups) * a.kH * a.kW);
   eachTap(a, (xPlane, wi, yPlane, i0, i1, j0, j1, rowOff, colOff) => {
@@ -96,5 +91,132 @@ export function conv2dWeightGrad(x: TypedArray, dy: TypedArray, a: ConvArgs): Ty
     }
     acc[wi] += s;
   });
+  return rounded(x, acc);
+}
+
+// ---- im2col paths: the same sums as matmuls on the packed micro-kernel (src/backend/cpu/matmul.ts) ----
+//
+// Columns and weights are float64 and every matmul output is float64 (matmul returns A's dtype
+// and A is always one of them), so each output is still one float64 sum rounded once on store.
+// The sums run in the direct loops' order over (channel, tap); they differ from the direct loops
+// only in adding the padding's zeros (so 0·Inf in the padding is NaN, as in PyTorch's im2col)
+// and, in conv2d, in adding the bias after the sum instead of before it.
+
+/** Columns per chunk of samples: ~1M doubles (8 MiB), chosen by the CHUNK measurements below. */
+const CHUNK = 1 << 22;
+/** One sample's columns may not pass 8M doubles (64 MiB); beyond that the direct loops run. */
+const COL_MAX = 1 << 23;
+
+let colScratch: Float64Array = new Float64Array(0);
+let dxScratch: Float64Array = new Float64Array(0);
+/** A module-level float64 scratch of at least len, kept (and reused) up to CHUNK doubles. */
+function scratch(cur: Float64Array, len: number, keep: (a: Float64Array) => void): Float64Array {
+  if (cur.length >= len) return cur;
+  const fresh = new Float64Array(len);
+  if (len <= CHUNK) keep(fresh);
+  return fresh;
+}
+const colOf = (len: number): Float64Array => scratch(colScratch, len, (f) => (colScratch = f));
+const dxOf = (len: number): Float64Array => scratch(dxScratch, len, (f) => (dxScratch = f));
+
+/** Rows of one sample's columns (K) and columns (P). */
+const colShape = (a: ConvArgs): [number, number] => [a.inC * a.kH * a.kW, a.outH * a.outW];
+/** Samples per chunk so the columns stay near CHUNK doubles. */
+const chunkOf = (a: ConvArgs): number => Math.max(1, Math.min(a.batch, Math.floor(CHUNK / (colShape(a)[0] * colShape(a)[1]))));
+
+/**
+ * Direct loops or im2col: direct below DIRECT_MACS multiply-adds (where im2col's packing and
+ * allocations cost more than they save) and when one sample's columns would pass COL_MAX.
+ */
+const DIRECT_MACS = 1 << 12;
+function direct(a: ConvArgs): boolean {
+  const [K, P] = colShape(a);
+  const macs = a.batch * (a.outC / a.groups) * K * P;
+  return macs < DIRECT_MACS || K * P > COL_MAX;
+}
+
+const toF64 = (t: TypedArray): Float64Array => (t instanceof Float64Array ? t : Float64Array.from(t));
+
+/** y = conv2d(x, w) + bias: per (sample, group) y = W_g · columns_g, plus the bias. */
+export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, a: ConvArgs): TypedArray {
+  if (direct(a)) return conv2dDirect(x, w, bias, a);
+  const { batch, outC, groups } = a;
+  const [K, P] = colShape(a);
+  const kg = K / groups;
+  const ocg = outC / groups;
+  const w64 = toF64(w);
+  const out = allocLike(x, batch * outC * P);
+  const S = chunkOf(a);
+  for (let n0 = 0; n0 < batch; n0 += S) {
+    const s = Math.min(S, batch - n0);
+    const col = colOf(s * K * P);
+    im2col(x, a, n0, s, col);
+    const y = matmul(w64, col, {
+      batch: s * groups, m: ocg, k: kg, n: P, transA: false, transB: false,
+      aBatchStride: 0, bBatchStride: K * P, inner: groups, aInnerStride: ocg * kg, bInnerStride: kg * P,
+    });
+    const o0 = n0 * outC * P;
+    if (bias) {
+      for (let q = 0, i = 0; q < s * outC; q++) {
+        const bv = bias[q % outC];
+        for (let e = i + P; i < e; i++) out[o0 + i] = y[i] + bv;
+      }
+    } else out.set(y, o0);
+  }
+  return out;
+}
+
+/** dx = col2im(W_gᵀ · dy_g) per (sample, group), summed in float64 and rounded once. */
+export function conv2dInputGrad(dy: TypedArray, w: TypedArray, a: ConvArgs): TypedArray {
+  if (direct(a)) return conv2dInputGradDirect(dy, w, a);
+  const { batch, inC, inH, inW, outC, groups } = a;
+  const [K, P] = colShape(a);
+  const kg = K / groups;
+  const ocg = outC / groups;
+  const X = inC * inH * inW;
+  const w64 = toF64(w);
+  const out = allocLike(dy, batch * X);
+  const S = chunkOf(a);
+  for (let n0 = 0; n0 < batch; n0 += S) {
+    const s = Math.min(S, batch - n0);
+    const col = matmul(w64, dy.subarray(n0 * outC * P), {
+      batch: s * groups, m: kg, k: ocg, n: P, transA: true, transB: false,
+      aBatchStride: 0, bBatchStride: outC * P, inner: groups, aInnerStride: ocg * kg, bInnerStride: ocg * P,
+    }) as Float64Array;
+    const dx = dxOf(s * X);
+    dx.fill(0, 0, s * X);
+    col2im(col, a, s, dx);
+    out.set(dx.subarray(0, s * X), n0 * X);
+  }
+  return out;
+}
+
+/** dw_g = Σ_n columns_g · dy_gᵀ (computed transposed so the float64 columns are A), rounded once. */
+export function conv2dWeightGrad(x: TypedArray, dy: TypedArray, a: ConvArgs): TypedArray {
+  if (direct(a)) return conv2dWeightGradDirect(x, dy, a);
+  const { batch, outC, groups } = a;
+  const [K, P] = colShape(a);
+  const kg = K / groups;
+  const ocg = outC / groups;
+  const acc = new Float64Array(outC * kg);
+  const S = chunkOf(a);
+  for (let n0 = 0; n0 < batch; n0 += S) {
+    const s = Math.min(S, batch - n0);
+    const col = colOf(s * K * P);
+    im2col(x, a, n0, s, col);
+    // r[n, g] = columns[n, g] · dy[n, g]ᵀ: [kg, ocg] per (sample, group).
+    const r = matmul(col, dy.subarray(n0 * outC * P), {
+      batch: s * groups, m: kg, k: P, n: ocg, transA: false, transB: true,
+      aBatchStride: K * P, bBatchStride: outC * P, inner: groups, aInnerStride: kg * P, bInnerStride: ocg * P,
+    });
+    for (let t = 0; t < s * groups; t++) {
+      const g = t % groups;
+      const rb = t * kg * ocg;
+      for (let o = 0; o < ocg; o++) {
+        const ab = (g * ocg + o) * kg;
+        for (let q = 0; q < kg; q++) acc[ab + q] += r[rb + q * ocg + o];
+      }
+    }
+  }
   return rounded(x, acc);
 }
