@@ -1,9 +1,10 @@
 // The CPU convolution kernels (the oracle of every GPU convolution test) against a plain float64
 // loop written here from the definition: forward, input gradient and weight gradient, on shapes
 // that take the im2col path (groups, dilation, stride 2, asymmetric padding, batch 1, 1x1
-// kernels, one output channel per group, several sample chunks) and shapes on the other side of
-// each dispatch threshold in src/backend/cpu/conv.ts (below DIRECT_MACS = 4096 multiply-adds;
-// one sample's columns above COL_MAX = 2^23 doubles). Float64 tolerance: 1e-12 of the largest
+// kernels, one output channel per group, several sample chunks; the input gradient both as the
+// flipped-kernel convolution and by col2im) and shapes on the other side of each dispatch
+// threshold in src/backend/cpu/conv.ts (below DIRECT_MACS = 4096 multiply-adds; one sample's
+// columns above COL_MAX = 2^23 doubles). Every case but 'below DIRECT_MACS' has more than 4096. Float64 tolerance: 1e-12 of the largest
 // reference value (both sides accumulate in float64, only the order of the sums differs);
 // float32: 1e-6 (one rounding to float32 on each side).
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -87,12 +88,15 @@ function expectRel(got: ArrayLike<number>, want: Float64Array, rtol: number, wha
 }
 
 const cases: Case[] = [
-  // MACs per case (kernel dispatch): 6480, 8840, 7680, 11664 (im2col); 96 (direct).
   { name: 'groups 2, dilation 2, stride 2, padding 1', x: [3, 4, 11, 9], w: [6, 2, 3, 3], bias: true, stride: [2, 2], padding: [1, 1], dilation: [2, 2], groups: 2 },
   { name: 'batch 1, 1x1 kernel', x: [1, 5, 13, 17], w: [8, 5, 1, 1], bias: true, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 },
   { name: 'stride [2, 1], padding [2, 1], a 3x2 kernel, no bias', x: [2, 3, 17, 10], w: [4, 3, 3, 2], bias: false, stride: [2, 1], padding: [2, 1], dilation: [1, 1], groups: 1 },
   { name: 'groups 4 with 2 output channels per group (thin matmuls)', x: [2, 4, 9, 9], w: [8, 1, 3, 3], bias: true, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 4 },
   { name: 'depthwise, one output channel per group, stride 2', x: [3, 6, 12, 12], w: [6, 1, 3, 3], bias: true, stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 6 },
+  // Stride 1: the input gradient is the flipped-kernel convolution, unless the padding passes the
+  // dilated kernel (then col2im, as at stride 2 above).
+  { name: 'stride 1, dilation [2, 1], padding [1, 0], groups 2', x: [2, 4, 12, 8], w: [6, 2, 3, 2], bias: true, stride: [1, 1], padding: [1, 0], dilation: [2, 1], groups: 2 },
+  { name: '1x1 kernel with padding 1 (beyond the kernel: col2im at stride 1)', x: [2, 6, 9, 11], w: [5, 6, 1, 1], bias: false, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 },
   { name: 'below DIRECT_MACS: the direct loops', x: [1, 2, 4, 4], w: [3, 2, 2, 2], bias: true, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 },
   // 72 x 16384 columns per sample (> CHUNK = 2^20 doubles): one sample per chunk, two chunks.
   { name: 'one sample per chunk', x: [2, 8, 128, 128], w: [2, 8, 3, 3], bias: true, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 },
