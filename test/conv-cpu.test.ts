@@ -98,8 +98,8 @@ const cases: Case[] = [
   { name: 'stride 1, dilation [2, 1], padding [1, 0], groups 2', x: [2, 4, 12, 8], w: [6, 2, 3, 2], bias: true, stride: [1, 1], padding: [1, 0], dilation: [2, 1], groups: 2 },
   { name: '1x1 kernel with padding 1 (beyond the kernel: col2im at stride 1)', x: [2, 6, 9, 11], w: [5, 6, 1, 1], bias: false, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 },
   { name: 'below DIRECT_MACS: the direct loops', x: [1, 2, 4, 4], w: [3, 2, 2, 2], bias: true, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 },
-  // 72 x 16384 columns per sample (> CHUNK = 2^20 doubles): one sample per chunk, two chunks.
-  { name: 'one sample per chunk', x: [2, 8, 128, 128], w: [2, 8, 3, 3], bias: true, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 },
+  // 36 x 4096 columns per sample (> CHUNK = 2^17 doubles): one sample per chunk, three chunks.
+  { name: 'one sample per chunk', x: [3, 4, 64, 64], w: [2, 4, 3, 3], bias: true, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 },
   // 9 x 966^2 columns for one sample (> COL_MAX = 2^23 doubles): the direct loops.
   { name: 'one sample above COL_MAX: the direct loops', x: [1, 1, 966, 966], w: [1, 1, 3, 3], bias: false, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 },
 ];
