@@ -1,8 +1,8 @@
 // The CPU convolution kernels (the oracle of every GPU convolution test) against a plain float64
 // loop written here from the definition: forward, input gradient and weight gradient, on shapes
 // that take the im2col path (groups, dilation, stride 2, asymmetric padding, batch 1, 1x1
-// kernels, one output channel per group, several sample chunks; the input gradient both as the
-// flipped-kernel convolution and by col2im) and shapes on the other side of each dispatch
+// kernels, one output channel per group, several sample chunks; each of the input gradient's
+// paths: col2im, the flipped-kernel convolution, the direct loops) and shapes on the other side of each dispatch
 // threshold in src/backend/cpu/conv.ts (below DIRECT_MACS = 4096 multiply-adds; one sample's
 // columns above COL_MAX = 2^23 doubles). Every case but 'below DIRECT_MACS' has more than 4096. Float64 tolerance: 1e-12 of the largest
 // reference value (both sides accumulate in float64, only the order of the sums differs);
@@ -91,11 +91,11 @@ const cases: Case[] = [
   { name: 'groups 2, dilation 2, stride 2, padding 1', x: [3, 4, 11, 9], w: [6, 2, 3, 3], bias: true, stride: [2, 2], padding: [1, 1], dilation: [2, 2], groups: 2 },
   { name: 'batch 1, 1x1 kernel', x: [1, 5, 13, 17], w: [8, 5, 1, 1], bias: true, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 },
   { name: 'stride [2, 1], padding [2, 1], a 3x2 kernel, no bias', x: [2, 3, 17, 10], w: [4, 3, 3, 2], bias: false, stride: [2, 1], padding: [2, 1], dilation: [1, 1], groups: 1 },
-  { name: 'groups 4 with 2 output channels per group (thin matmuls)', x: [2, 4, 9, 9], w: [8, 1, 3, 3], bias: true, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 4 },
+  { name: 'groups 4, 4 output channels and 1 input channel per group', x: [2, 4, 9, 9], w: [16, 1, 3, 3], bias: true, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 4 },
+  { name: '16 output channels', x: [2, 3, 9, 9], w: [16, 3, 3, 3], bias: true, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 },
   { name: 'depthwise, one output channel per group, stride 2', x: [3, 6, 12, 12], w: [6, 1, 3, 3], bias: true, stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 6 },
-  // Stride 1: the input gradient is the flipped-kernel convolution, unless the padding passes the
-  // dilated kernel (then col2im, as at stride 2 above).
   { name: 'stride 1, dilation [2, 1], padding [1, 0], groups 2', x: [2, 4, 12, 8], w: [6, 2, 3, 2], bias: true, stride: [1, 1], padding: [1, 0], dilation: [2, 1], groups: 2 },
+  { name: 'stride 1, dilation [1, 2], padding [2, 1], groups 2, 4 input channels per group', x: [2, 8, 9, 10], w: [6, 4, 3, 2], bias: false, stride: [1, 1], padding: [2, 1], dilation: [1, 2], groups: 2 },
   { name: '1x1 kernel with padding 1 (beyond the kernel: col2im at stride 1)', x: [2, 6, 9, 11], w: [5, 6, 1, 1], bias: false, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 },
   { name: 'below DIRECT_MACS: the direct loops', x: [1, 2, 4, 4], w: [3, 2, 2, 2], bias: true, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 },
   // 36 x 4096 columns per sample (> CHUNK = 2^17 doubles): one sample per chunk, three chunks.

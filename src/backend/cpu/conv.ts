@@ -188,16 +188,24 @@ function conv2dIm2col(x: TypedArray, w: TypedArray, bias: TypedArray | null, a: 
 }
 
 /**
- * dx: at stride 1 a convolution of dy with the flipped, transposed kernel (`flippedConv`); else
- * col2im of W_gᵀ · dy_g. Measured on MNIST's 8->16 layer (batch 64): the W_gᵀ · dy_g matmul
- * has k = outC/groups = 16, and the micro-kernel's per-call cost makes it 104 ms, against 30 ms
- * for the flipped convolution's matmul (k = 16·25 = 400) on the same 40M multiply-adds.
+ * dx three ways, by which matmul is fat enough: col2im of W_gᵀ · dy_g (a matmul with k =
+ * outC/g), or at stride 1 a convolution of dy with the flipped kernel (`flippedArgs`: m = inC/g,
+ * k = outC/g·kH·kW), or the direct loops when both matmuls would be thin. Measured (batch 64 but
+ * the last, 2-core loaded machine, two runs, ms, col2im / flipped / direct), 2^17-double chunks:
+ * 8->16 14x14 5x5: 25-28 / 31-34 / 87; 3->16 32x32 3x3: 21-30 / 55-75 / 65-87;
+ * 8->8 14x14 5x5: 34 / 23 / 59; 16->4 14x14 3x3: 12 / 8 / 23; 4->4 28x28 3x3: 10 / 9 / 16;
+ * 1->8 28x28 5x5: 44-45 / 33-53 / 23-40; depthwise 16 28x28 3x3: 67-76 / 25-32 / 17-30;
+ * 2->8 16x16 3x3 batch 16: 0.5 / 1.3 / 1.3.
  */
 export function conv2dInputGrad(dy: TypedArray, w: TypedArray, a: ConvArgs): TypedArray {
   if (direct(a)) return conv2dInputGradDirect(dy, w, a);
+  const icg = a.inC / a.groups;
+  const ocg = a.outC / a.groups;
+  if (ocg >= 16) return conv2dInputGradCol2im(dy, w, a);
   const t = flippedArgs(a);
-  if (t && !direct(t)) return conv2dIm2col(dy, flipKernel(w, a), null, t);
-  return conv2dInputGradCol2im(dy, w, a);
+  if (t && icg >= 4 && !direct(t)) return conv2dIm2col(dy, flipKernel(w, a), null, t);
+  if (ocg >= 4) return conv2dInputGradCol2im(dy, w, a);
+  return conv2dInputGradDirect(dy, w, a);
 }
 
 /**
