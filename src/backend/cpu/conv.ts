@@ -7,9 +7,10 @@ import { allocLike } from './storage.js';
 // The CPU convolution kernels, the oracle of the GPU ones: every sum accumulated in float64 and
 // rounded once. Two implementations of the definition in ConvArgs: direct loops (below) for tiny
 // problems, and im2col/col2im onto the packed matmul (further down) for the rest. On MNIST's
-// layers at batch 64 (1->8 28x28 and 8->16 14x14, 5x5, padding 2; 10M and 40M multiply-adds)
-// the direct loops run at 0.12-0.26 GMAC/s and im2col at 0.7-1.6 GMAC/s on a loaded machine;
-// the CNN job trains 2.4-3.5x faster (see the CHUNK comment for the per-kernel times).
+// layers at batch 64 (1->8 28x28 and 8->16 14x14, 5x5, padding 2; 10M and 40M multiply-adds),
+// alternating runs on a 2-core machine under load 5-10, im2col is 1.6-4.7x faster per kernel
+// than the direct loops (0.2-1.6 against 0.07-0.55 GMAC/s), and the MNIST CNN's training step
+// takes 2.1-2.8x less CPU time (see the CHUNK comment for per-kernel times).
 //
 // The direct loops walk, per (sample, output channel, input channel, kernel tap), the rectangle
 // of output positions whose window has that tap inside the input (so the inner loop has no
