@@ -152,7 +152,7 @@ describe.skipIf(!haveChromium)(`in Chromium${haveChromium ? '' : ` (SKIPPED: no 
     test('trains a few hundred steps on WebGPU with the loss falling', async (ctx) => {
       needGpu(ctx);
       const t0 = performance.now();
-      await page.goto(`${server.url}?autostart=0&test=2000&steps=150`); // steps: what the model picker trains
+      await page.goto(`${server.url}?autostart=0&test=2000&steps=60`); // steps: what the model picker trains
       await page.evaluate(() => window.demo.ready);
       const state = await page.evaluate(() => ({ ...window.demo.state }));
       expect(state.backend).toBe('webgpu');
@@ -227,19 +227,18 @@ describe.skipIf(!haveChromium)(`in Chromium${haveChromium ? '' : ` (SKIPPED: no 
     test('the model picker: the CNN trains in the page with the loss falling and classifies a drawn digit', async (ctx) => {
       if (!trained) ctx.skip('the demo did not train');
       const t0 = performance.now();
-      await page.selectOption('#model-select', 'cnn'); // starts over and trains ?steps (150) on its own
+      await page.selectOption('#model-select', 'cnn'); // starts over and trains ?steps (60) on its own
       await page.waitForFunction(() => window.demo.state.model === 'cnn' && window.demo.state.status === 'ready' && window.demo.state.testAccuracy !== null, null, { timeout: 300_000 });
       const s = await page.evaluate(() => ({ ...window.demo.state }));
       const losses = s.losses.map(([, l]) => l);
-      const head = mean(losses.slice(0, 3));
-      const tail = mean(losses.slice(-5));
+      const [head, tail] = [losses[0], losses.at(-1)!]; // one reading every 10 steps
       console.log(
         `browser tests: CNN trained ${s.step} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s; loss ${head.toFixed(3)} -> ${tail.toFixed(3)}, test accuracy ${(100 * s.testAccuracy!).toFixed(1)}%`,
       );
-      expect(s.step).toBe(150);
+      expect(s.step).toBe(60);
       expect(losses.every(Number.isFinite)).toBe(true);
-      expect(tail).toBeLessThan(head / 3);
-      expect(s.testAccuracy!).toBeGreaterThan(0.85);
+      expect(tail).toBeLessThan(head / 2);
+      expect(s.testAccuracy!).toBeGreaterThan(0.7);
       await page.evaluate(() => window.demo.clearDrawing());
       await stroke([[140, 45], [136, 235]]);
       const one = await drawnDigit();

@@ -52,6 +52,8 @@ export function modelKindOf(state: Record<string, wg.Tensor>): ModelKind | null 
 /** Test accuracy, counted on the device: one readback for the whole set. */
 export async function evaluate(model: wg.nn.Module, images: Float32Array, labels: Int32Array, batchSize = 1000): Promise<number> {
   const loader = new data.DataLoader({ x: images, y: labels, n: labels.length, features: 784 }, { batchSize, shuffle: false, normalize: MNIST_NORMALIZE });
+  const wasTraining = model.training;
+  model.eval(); // batch norm: the running statistics, not the test batch's
   let correct = wg.zeros([], { dtype: 'float32' });
   for await (const { x, y } of loader) {
     const next = wg.scope(() => wg.noGrad(() => correct.add(model.forward(x).argmax(1).eq(y).sum())));
@@ -62,5 +64,6 @@ export async function evaluate(model: wg.nn.Module, images: Float32Array, labels
   }
   const n = await correct.item();
   correct.dispose();
+  model.train(wasTraining);
   return n / labels.length;
 }

@@ -272,7 +272,10 @@ async function predict(pixels: ArrayLike<number>): Promise<Prediction> {
   const { mean, std } = MNIST_NORMALIZE;
   const x = Float32Array.from(pixels, (v) => (v - mean) / std);
   // Runs between training steps if training is on: each step is built synchronously.
+  const wasTraining = model.training;
+  model.eval();
   const probs = wg.scope(() => wg.noGrad(() => model.forward(wg.tensor(x).reshape(1, 784)).softmax(1)));
+  model.train(wasTraining);
   const p = Array.from(await probs.toArray());
   probs.dispose();
   return { digit: p.indexOf(Math.max(...p)), probs: p };
