@@ -16,20 +16,24 @@ export function makeModel(hidden: number): wg.nn.Sequential {
 }
 
 /**
- * A LeNet-style CNN on the loader's flat 784-pixel rows: unflatten to 1×28×28, conv 1→8 (5×5,
- * padding 2), ReLU, max-pool 2; conv 8→16 (5×5, padding 2), ReLU, max-pool 2; flatten (784);
- * linear 784→10. 6,450 parameters (the MLP has 101,770). Indices as in the equivalent
- * torch.nn.Sequential, so its state dict loads there unchanged. With the job's defaults (Adam
- * 2e-3, halved every epoch, batch 64) PyTorch 1.13 reaches 99.06% after 3 epochs and 99.16%
- * after 5 (seed 0).
+ * A LeNet-style CNN on the loader's flat 784-pixel rows: unflatten to 1×28×28; conv 1→8 (5×5,
+ * padding 2), batch norm, ReLU, max-pool 2; conv 8→16 (5×5, padding 2), batch norm, ReLU,
+ * max-pool 2; flatten (784); linear 784→10. 6,498 parameters (the MLP has 101,770). Indices as
+ * in the equivalent torch.nn.Sequential, so its state dict (batch norms' running statistics
+ * included) loads there unchanged. Without the batch norms, webgrad reached 98.96% after 5
+ * epochs with the job's defaults (Adam 2e-3 halved every epoch, batch 64, seed 0; PyTorch 1.13:
+ * 99.16%); with them PyTorch was ahead of that model by epoch 2 on two seeds (98.77%, 98.96% vs
+ * 98.76%).
  */
 export function makeCnn(): wg.nn.Sequential {
   return new nn.Sequential(
     new nn.Unflatten(1, [1, 28, 28]),
     new nn.Conv2d(1, 8, 5, { padding: 2 }),
+    new nn.BatchNorm2d(8),
     new nn.ReLU(),
     new nn.MaxPool2d(2),
     new nn.Conv2d(8, 16, 5, { padding: 2 }),
+    new nn.BatchNorm2d(16),
     new nn.ReLU(),
     new nn.MaxPool2d(2),
     new nn.Flatten(),
