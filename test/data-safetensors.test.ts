@@ -139,6 +139,21 @@ describe('decodeSafetensors', () => {
     }
   });
 
+  test("PyTorch's int64 tensors (I64) load as int32 when every value fits, else are refused", () => {
+    const i64le = (vals: bigint[]) => {
+      const b = new Uint8Array(8 * vals.length);
+      vals.forEach((v, i) => new DataView(b.buffer).setBigInt64(8 * i, v, true));
+      return [...b];
+    };
+    const x = `"num_batches_tracked":{"dtype":"I64","shape":[3],"data_offsets":[0,24]}`;
+    const ok = decodeSafetensors(file(`{${x}}`, i64le([0n, -2147483648n, 2147483647n])));
+    expect(ok.num_batches_tracked.dtype).toBe('int32');
+    expect(ok.num_batches_tracked.shape).toEqual([3]);
+    expect([...ok.num_batches_tracked.data]).toEqual([0, -2147483648, 2147483647]);
+    expect(errorOf(() => decodeSafetensors(file(`{${x}}`, i64le([1n, 2147483648n, 0n]))))).toBe(
+      "loadSafetensors: tensor 'num_batches_tracked': I64 value 2147483648 at index 1 does not fit int32 (webgrad's integer type)");
+  });
+
   test('corrupt files give clear errors', () => {
     const x = (offsets: string, dtype = 'F32', shape = '[2]') => `"x":{"dtype":"${dtype}","shape":${shape},"data_offsets":${offsets}}`;
     const y = (offsets: string) => `"y":{"dtype":"F32","shape":[1],"data_offsets":${offsets}}`;
@@ -154,7 +169,7 @@ describe('decodeSafetensors', () => {
     expect(e(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0xff]))).toBe('loadSafetensors: header is not valid UTF-8');
     expect(e(file(`{${x('[0,8]', 'Q8')}}`, f32le([1, 2])))).toBe(`loadSafetensors: tensor 'x': unknown dtype "Q8"`);
     expect(e(file(`{${x('[0,4]', 'F16')}}`, [0, 0, 0, 0]))).toBe(
-      "loadSafetensors: tensor 'x': unsupported dtype F16 (webgrad reads F32, I32 and F64)");
+      "loadSafetensors: tensor 'x': unsupported dtype F16 (webgrad reads F32, I32, F64, and I64 whose values fit int32)");
     expect(e(file(`{${x('[0,8]', 'F32', '[2,-1]')}}`, f32le([1, 2])))).toMatch(/tensor 'x': shape must be non-negative integers/);
     expect(e(file(`{${x('[8,0]')}}`, f32le([1, 2])))).toBe(
       "loadSafetensors: tensor 'x': data_offsets must be [begin, end] with 0 <= begin <= end, got [8,0]");

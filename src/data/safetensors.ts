@@ -35,9 +35,12 @@ const FROM_CODE: Record<string, { dtype: SafetensorsDtype; size: number }> = {
   F32: { dtype: 'float32', size: 4 },
   I32: { dtype: 'int32', size: 4 },
   F64: { dtype: 'float64', size: 8 },
+  // PyTorch's integer tensors (BatchNorm's num_batches_tracked, token ids) are int64: read as
+  // int32 when every value fits, refused naming the tensor otherwise.
+  I64: { dtype: 'int32', size: 8 },
 };
 /** Valid safetensors dtypes webgrad has no tensor type for: a clearer error than "unknown". */
-const OTHER_CODES = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'U32', 'I64', 'U64'];
+const OTHER_CODES = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'U32', 'U64'];
 /** The reference writer's dtype order (I32 < F32 < F64), which it lays out in descending order. */
 const RANK = { int32: 0, float32: 1, float64: 2 } as const;
 const ARRAYS = { float32: Float32Array, int32: Int32Array, float64: Float64Array } as const;
@@ -160,7 +163,7 @@ export function parseSafetensors(bytes: Uint8Array): {
   const dataLen = bytes.length - dataStart;
   // Null-prototype maps: a tensor named '__proto__' is an ordinary entry, not a prototype.
   const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
-  const infos: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
+  const infos: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number; wide: boolean }[] = [];
   for (const [name, info] of Object.entries(header)) {
     if (name === META) {
       if (!isObject(info)) throw fail(`${META} must be an object of strings`);
@@ -176,7 +179,7 @@ export function parseSafetensors(bytes: Uint8Array): {
     const known = typeof code === 'string' && Object.hasOwn(FROM_CODE, code) ? FROM_CODE[code] : undefined;
     if (known === undefined) {
       throw typeof code === 'string' && OTHER_CODES.includes(code)
-        ? bad(`unsupported dtype ${code} (webgrad reads F32, I32 and F64)`)
+        ? bad(`unsupported dtype ${code} (webgrad reads F32, I32, F64, and I64 whose values fit int32)`)
         : bad(`unknown dtype ${JSON.stringify(code)}`);
     }
     if (!Array.isArray(shape) || !shape.every(isIndex)) throw bad(`shape must be non-negative integers, got ${JSON.stringify(shape)}`);
@@ -191,7 +194,7 @@ export function parseSafetensors(bytes: Uint8Array): {
     if (end - begin !== need) {
       throw bad(`data_offsets [${begin},${end}] hold ${end - begin} bytes, but shape ${fmtShape(shape)} of ${code} needs ${need}`);
     }
-    infos.push({ name, dtype: known.dtype, shape, begin, end });
+    infos.push({ name, dtype: known.dtype, shape, begin, end, wide: known.size === 8 && known.dtype === 'int32' });
   }
 
   // The tensors must tile the buffer: sorted by offset, each begins where the previous ended.
@@ -207,7 +210,7 @@ export function parseSafetensors(bytes: Uint8Array): {
   const tensors: Record<string, SafetensorsEntry> = Object.create(null) as Record<string, SafetensorsEntry>;
   for (const t of infos) {
     const raw = bytes.slice(dataStart + t.begin, dataStart + t.end);
-    tensors[t.name] = { dtype: t.dtype, shape: t.shape, data: fromLittleEndian(t.dtype, raw) };
+    tensors[t.name] = { dtype: t.dtype, shape: t.shape, data: t.wide ? narrowInt64(t.name, raw) : fromLittleEndian(t.dtype, raw) };
   }
   return { tensors, metadata };
 }
@@ -239,6 +242,20 @@ function fromLittleEndian(dtype: SafetensorsDtype, raw: Uint8Array<ArrayBuffer>)
     for (let i = 0; i < raw.length; i += C.BYTES_PER_ELEMENT) raw.subarray(i, i + C.BYTES_PER_ELEMENT).reverse();
   }
   return new C(raw.buffer, 0, raw.length / C.BYTES_PER_ELEMENT);
+}
+
+/** Little-endian int64 values as int32, or a WebgradError naming the first that does not fit. */
+function narrowInt64(name: string, raw: Uint8Array<ArrayBuffer>): Int32Array {
+  const view = new DataView(raw.buffer);
+  const out = new Int32Array(raw.length / 8);
+  for (let i = 0; i < out.length; i++) {
+    const v = view.getBigInt64(8 * i, true);
+    if (v < -2147483648n || v > 2147483647n) {
+      throw new WebgradError(OP_LOAD, `tensor '${name}': I64 value ${v} at index ${i} does not fit int32 (webgrad's integer type)`);
+    }
+    out[i] = Number(v);
+  }
+  return out;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
