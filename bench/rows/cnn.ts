@@ -1,13 +1,14 @@
-// Rows cnn-step and cnn-epoch: the MNIST CNN of `npm run mnist -- --model cnn`
-// (conv 1->8 5x5 pad 2, ReLU, max-pool 2; conv 8->16 5x5 pad 2, ReLU, max-pool 2; flatten;
-// linear 784->10) with softmax cross-entropy and plain SGD (lr 0.05), batch 64. cnn-step times
+// Rows cnn and cnn-epoch: the MNIST CNN of `npm run mnist -- --model cnn`
+// (conv 1->8 5x5 pad 2, batch norm, ReLU, max-pool 2; conv 8->16 5x5 pad 2, batch norm, ReLU,
+// max-pool 2; flatten; linear 784->10) with softmax cross-entropy and plain SGD (lr 0.05), batch 64. cnn-step times
 // one training step to completion; cnn-epoch an MNIST-sized epoch of random data uploaded per
 // batch (by default a slice scaled to 60000 samples, as row 6).
 //
 // webgrad: nn.Conv2d / nn.MaxPool2d / nn.Linear in NCHW with PyTorch's weight layouts.
 // tfjs: the same weights as variables in tfjs's layouts (NHWC activations, filters
 // [kh, kw, in, out]; the linear weight's rows permuted from PyTorch's (c, h, w) flatten order to
-// tfjs's (h, w, c)), tf.conv2d / tf.maxPool / tf.losses.softmaxCrossEntropy and
+// tfjs's (h, w, c)), tf.conv2d / tf.moments + tf.batchNorm (training mode: the batch's
+// statistics) / tf.maxPool / tf.losses.softmaxCrossEntropy and
 // tf.train.sgd(lr).minimize: what a tfjs user writes. Same weights, same batches: after a step
 // both libraries hold the same numbers (checked before timing).
 import type * as TF from '@tensorflow/tfjs-core';
@@ -88,7 +89,9 @@ function wgTrainer(): Trainer<wg.Tensor, wg.Tensor> {
       src.dispose();
     }
   });
-  const model = new nn.Sequential(conv1, new nn.ReLU(), new nn.MaxPool2d(2), conv2, new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), fc);
+  const bn1 = new nn.BatchNorm2d(C1);
+  const bn2 = new nn.BatchNorm2d(C2);
+  const model = new nn.Sequential(conv1, bn1, new nn.ReLU(), new nn.MaxPool2d(2), conv2, bn2, new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), fc);
   const opt = new optim.SGD(model.parameters(), { lr: LR });
   return {
     step: (x, y) => {
@@ -101,8 +104,8 @@ function wgTrainer(): Trainer<wg.Tensor, wg.Tensor> {
       opt.step();
       return loss;
     },
-    // The three biases (the same layout in both libraries).
-    weights: async () => [...(await conv1.bias!.toArray()), ...(await conv2.bias!.toArray()), ...(await fc.bias!.toArray())],
+    // The biases and batch-norm shifts (the same layout in both libraries).
+    weights: async () => (await Promise.all([conv1.bias!, bn1.bias!, conv2.bias!, bn2.bias!, fc.bias!].map((t) => t.toArray()))).flatMap((a) => [...a]),
     dispose: () => {
       for (const p of model.parameters()) {
         p.grad?.dispose();
@@ -127,17 +130,26 @@ function tfTrainer(tf: TfModule): Trainer<TF.Tensor, TF.Scalar> {
   const b2 = v(tf.tensor1d(h.b2), 'b2');
   const w3 = v(tf.tensor2d(linearToTf(h.w3), [FLAT, OUT]), 'w3');
   const b3 = v(tf.tensor1d(h.b3), 'b3');
-  const vars = [w1, b1, w2, b2, w3, b3];
+  // Batch norms as PyTorch initialises them: scale 1, shift 0.
+  const g1 = v(tf.ones([C1]), 'g1');
+  const s1 = v(tf.zeros([C1]), 's1');
+  const g2 = v(tf.ones([C2]), 'g2');
+  const s2 = v(tf.zeros([C2]), 's2');
+  const vars = [w1, b1, g1, s1, w2, b2, g2, s2, w3, b3];
+  const norm = (x: TF.Tensor4D, g: TF.Variable, s: TF.Variable): TF.Tensor4D => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    return tf.batchNorm(x, mean, variance, s as TF.Tensor1D, g as TF.Tensor1D, 1e-5) as TF.Tensor4D;
+  };
   const opt = tf.train.sgd(LR);
   return {
     step: (x, onehot) =>
       opt.minimize(() => {
-        const a1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x as TF.Tensor4D, w1, 1, 2), b1)) as TF.Tensor4D, 2, 2, 0);
-        const a2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(a1, w2, 1, 2), b2)) as TF.Tensor4D, 2, 2, 0);
+        const a1 = tf.maxPool(tf.relu(norm(tf.add(tf.conv2d(x as TF.Tensor4D, w1, 1, 2), b1), g1, s1)), 2, 2, 0);
+        const a2 = tf.maxPool(tf.relu(norm(tf.add(tf.conv2d(a1, w2, 1, 2), b2), g2, s2)), 2, 2, 0);
         const logits = tf.add(tf.matMul(tf.reshape(a2, [-1, FLAT]) as TF.Tensor2D, w3 as TF.Tensor2D), b3);
         return tf.losses.softmaxCrossEntropy(onehot, logits) as TF.Scalar;
       }, true, vars)!,
-    weights: async () => [...(await b1.data()), ...(await b2.data()), ...(await b3.data())],
+    weights: async () => (await Promise.all([b1, s1, b2, s2, b3].map((t) => t.data()))).flatMap((a) => [...a]),
     dispose: () => {
       for (const t of vars) t.dispose();
       opt.dispose();
@@ -151,7 +163,7 @@ const SPEC: TrainingSpec<HostBatch> = {
   tfjs: (tf) => ({ trainer: () => tfTrainer(tf), upload: (b) => [tf.tensor4d(b.x, [BATCH, 28, 28, 1]), tf.tensor2d(b.onehot, [BATCH, OUT])] }),
 };
 
-// The answer: the first step's loss and the three biases after it. float32 sums of <= 200
+// The answer: the first step's loss and the biases and batch-norm shifts after it. float32 sums of <= 200
 // products per output and a different summation order in each library: 1e-4 leaves margin.
 const TOLERANCE = 1e-4;
 
@@ -160,7 +172,7 @@ export function cnnStepCases(ctx: RowContext): Case[] {
   const info = {
     row: 'cnn',
     name: 'CNN train step',
-    size: `b${BATCH} conv${C1}-conv${C2}-fc${OUT}`,
+    size: `b${BATCH} conv${C1}bn-conv${C2}bn-fc${OUT}`,
     unit: 'ms' as const,
     reps: repsFor(ctx, ctx.quick ? 5 : 15),
     warmup: 2,

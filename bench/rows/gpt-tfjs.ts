@@ -81,7 +81,9 @@ export function tfGptTrainer(tf: TfModule, shape: GptShape, weights: Record<stri
         const negInf = tf.fill([T, T], -Infinity);
         const onehot = tf.oneHot(tf.reshape(targets, [targets.size]), V);
         const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(onehot, forward(idx, causal, negInf)) as TF.Scalar);
-        const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+        // Summed pairwise: tf.addN of the 30 per-parameter sums binds 31 storage buffers, over
+        // WebGPU's limit of 8, and tfjs-webgpu's AddN pipeline then fails validation.
+        const norm = tf.sqrt(Object.values(grads).map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b)));
         const coef = tf.minimum(tf.div(o.clip, tf.add(norm, 1e-6)), 1);
         for (const [name, param] of vars) {
           const g = tf.mul(grads[param.name], coef);
