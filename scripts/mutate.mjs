@@ -60,6 +60,11 @@ const MUTANTS = [
   { name: 'Adam without bias correction of the first moment (WebGPU host side)', file: 'src/backend/webgpu/optim.ts', search: 'const stepSize = args.lr / (1 - Math.pow(args.beta1, args.step));', replace: 'const stepSize = args.lr;', tests: ['test/api-surface.test.ts'] },
   { name: 'crossEntropy reads the next class as the target (CPU)', file: 'src/backend/cpu/softmax.ts', search: 'loss[r] = -(logits[r * classes + targets[r]] - max - logSum);', replace: 'loss[r] = -(logits[r * classes + ((targets[r] + 1) % classes)] - max - logSum);', tests: ['test/api-surface.test.ts'] },
   { name: 'crossEntropy gradient subtracts one at the wrong class (WGSL)', file: 'shaders/cross_entropy.wgsl', search: 'return select(p, p - 1.0, u32(tgt[r]) == c) * dloss[r];', replace: 'return select(p, p - 1.0, u32(tgt[r]) == (c + 1u) % P.classes) * dloss[r];', tests: ['test/api-surface.test.ts'] },
+
+  // ---- issue 12 and 13 kernels ----
+  { name: 'maxPool2d takes the last maximum on ties (CPU)', file: 'src/backend/cpu/pool.ts', search: 'if (v > max || Number.isNaN(v)) {', replace: 'if (v >= max || Number.isNaN(v)) {', tests: ['test/pooling.test.ts'] },
+  { name: 'batch norm updates running_var with the biased variance', file: 'src/ops/batch-norm.ts', search: 'variance.mul((momentum * n) / (n - 1))', replace: 'variance.mul(momentum)', tests: ['test/batch-norm.test.ts'] },
+  { name: 'causal attention lets a query see the next key (CPU)', file: 'src/backend/cpu/attention.ts', search: '    if (causal && j > i) {', replace: '    if (causal && j > i + 1) {', tests: ['test/attention.test.ts'] },
 ];
 
 /** What the copy needs to run the test files. */

@@ -9,6 +9,7 @@ import * as wg from 'webgrad-gpu';
 import type { Tensor } from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
+import { settleGarbage } from './helpers/settle.js';
 
 const backends = await backendsUnderTest();
 const F = wg.nn.functional;
@@ -67,6 +68,7 @@ describeEachBackend(backends, 'crossEntropy: labelSmoothing, weight, ignoreIndex
   describe(`PyTorch ${fixtures.torch} fixtures`, () => {
     for (const c of fixtures.cases) {
       it(c.name, async () => {
+        await settleGarbage();
         const live = wg.memory().liveTensors;
         await wg.scope(async () => {
           const x = wg.tensor(c.logits.data).reshape(c.logits.shape).requiresGrad_();

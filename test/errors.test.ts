@@ -4,6 +4,7 @@
 import { expect, it } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
+import { settleGarbage } from './helpers/settle.js';
 
 const backends = await backendsUnderTest();
 
@@ -52,6 +53,7 @@ async function stillWorks(): Promise<void> {
  * backend work and left the live-tensor count as it was; then a valid computation must work.
  */
 async function expectRefused(bad: () => unknown, op: string, message: RegExp): Promise<void> {
+  await settleGarbage();
   const live = wg.memory().liveTensors;
   const { calls, error } = await countWork(bad);
   expect(error, 'expected a WebgradError').toBeInstanceOf(wg.WebgradError);

@@ -13,6 +13,7 @@ import { DEFAULTS, loadModel, lrFactor, train } from '../examples/gpt/train.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
 import { type FixtureCase, loadFixtures, num } from './helpers/fixture-cases.js';
+import { settleGarbage } from './helpers/settle.js';
 
 const backends = await backendsUnderTest();
 const { nn, data } = wg;
@@ -241,6 +242,7 @@ describeEachBackend(backends, 'GPT end to end', (backend) => {
     expect(restored.config).toEqual(r.model.config);
     const val = data.trainValSplit(r.tokenizer.encode(await data.loadMobyDick())).val.subarray(0, 2_000);
     expect(await evaluate(restored, val, 16)).toBeCloseTo(r.finalValLoss, 4);
+    await settleGarbage();
     const before = wg.memory().liveTensors;
     const ids = await generate(restored, r.tokenizer.encode('Call me'), { tokens: 30, temperature: 0.8, topK: 5 });
     expect(ids).toHaveLength(30);

@@ -8,6 +8,7 @@ import * as wg from 'webgrad-gpu';
 import type { Tensor } from 'webgrad-gpu';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
 import { expectClose } from './helpers/close.js';
+import { settleGarbage } from './helpers/settle.js';
 
 const backends = await backendsUnderTest();
 
@@ -47,6 +48,7 @@ async function expectRefused(bad: () => unknown, op: string, message: RegExp): P
   const probe = wg.zeros([1]);
   const backend = probe.backend as unknown as Record<string, unknown>;
   probe.dispose();
+  await settleGarbage();
   const live = wg.memory().liveTensors;
   const calls: string[] = [];
   for (const name of WORK) {
@@ -72,6 +74,7 @@ describeEachBackend(backends, 'joining and slicing', () => {
   describe(`PyTorch ${fixtures.torch} fixtures`, () => {
     for (const c of fixtures.cases) {
       it(c.name, async () => {
+        await settleGarbage();
         const live = wg.memory().liveTensors;
         await wg.scope(async () => {
           const xs = c.inputs.map((i) => wg.tensor(i.data).reshape(i.shape).requiresGrad_());
@@ -176,6 +179,7 @@ describeEachBackend(backends, 'joining and slicing', () => {
     it('forward and backward in a scope leave no tensor behind', async () => {
       const x = wg.randn([5, 6], { requiresGrad: true });
       const y = wg.randn([5, 2], { requiresGrad: true });
+      await settleGarbage();
       const live = wg.memory().liveTensors;
       await wg.scope(async () => {
         const joined = wg.nn.functional.pad(wg.cat([x, y], 1), [1, 1]);
