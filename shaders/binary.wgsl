@@ -2,7 +2,8 @@
 // Prepended by the host (src/backend/webgpu/elementwise.ts): `alias T = f32|i32;` (operands)
 // and `alias U = f32|i32;` (output: T for arithmetic, the requested dtype for comparisons,
 // which write 1 or 0), the Params struct and bindings of BINARY_IO, and `binary_apply(code,
-// x, y)`, the op switch generated from the op table (src/kernels/binary.ts).
+// x, y)`, the op switch generated from the op table (src/kernels/binary.ts), and
+// elementwise_math.wgsl (is_nan, div_).
 // Operands are read through per-dim strides (0 on broadcast dims), up to rank 8 after the host
 // merges dims that are contiguous in all three tensors. CONTIG skips the index arithmetic
 // when both operands are laid out exactly like the output.
@@ -19,29 +20,6 @@ override IS_FLOAT: bool = true;
 override CONTIG: bool = false;
 override WG: u32 = 256u;
 const ELEMS: u32 = 4u;
-
-
-
-// NaN and Inf as runtime values: WGSL rejects them in constant expressions.
-var<private> NAN_BITS: u32 = 0x7fc00000u;
-var<private> INF_BITS: u32 = 0x7f800000u;
-
-fn is_nan(v: T) -> bool { return IS_FLOAT && (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
-
-fn div_(x: T, y: T) -> T {
-  if (!IS_FLOAT) {
-    // int32 division truncates; by zero it is 0 (the CPU stores ±Inf/NaN into an Int32Array).
-    if (y == T(0)) { return T(0); }
-    return x / y;
-  }
-  if (y == T(0) && !is_nan(x)) {
-    // IEEE, spelled out because WGSL leaves division by zero to the implementation.
-    let sign = (bitcast<u32>(x) ^ bitcast<u32>(y)) & 0x80000000u;
-    if (x == T(0)) { return bitcast<T>(NAN_BITS); }
-    return bitcast<T>(INF_BITS | sign);
-  }
-  return x / y;
-}
 
 fn op(x: T, y: T) -> U { return binary_apply(OP, x, y); }
 

@@ -13,11 +13,12 @@ import { erf, INV_SQRT_2PI, roundHalfEven, SQRT1_2, SQRT_2_OVER_PI, TWO_OVER_SQR
  * float64 and rounds once when it stores into the output array: for float32 that matches
  * PyTorch exactly for neg/abs/relu/sqrt and to within an ulp for the transcendental functions.
  *
- * WGSL: `wgsl` is an expression of `v: T` (and the exponent `P.p`); `wgslGrad` one of `g: T`
- * (the incoming gradient) and `s: T`, the saved value named by `gradReads`. T is f32, or i32
- * for the ops defined on int32, so every expression must compile for both. The helpers they
- * call (exp_, log_, ...) live in shaders/unary.wgsl, where NaN and Inf are spelled out because
- * WGSL promises nothing about them.
+ * WGSL: `wgsl` is an expression of `v: T` and the op's parameter `p: f32` (pow's exponent, a
+ * slope); `wgslGrad` one of `g: T` (the incoming gradient), `p` and `s: T`, the saved value
+ * named by `gradReads`. T is f32, or i32 for the ops defined on int32, so every expression must
+ * compile for both. The helpers they call (exp_, log_, ...) live in
+ * shaders/elementwise_math.wgsl, where NaN and Inf are spelled out because WGSL promises nothing
+ * about them; they read no uniform, so a generated chain kernel can give each op its own `p`.
  */
 export interface UnaryDef {
   /** What the derivative reads besides dy: the input x, the output y, or neither. */
@@ -134,8 +135,8 @@ export const UNARY = {
     cpuGrad: (x, dy, dx, p) => {
       if (p !== 0) for (let i = 0; i < dy.length; i++) dx[i] = dy[i] * p * Math.pow(x[i], p - 1);
     },
-    wgsl: 'pow_t(v)',
-    wgslGrad: 'select(T(f32(g) * P.p * pow_(f32(s), P.p - 1.0)), T(0), P.p == 0.0)',
+    wgsl: 'pow_t(v, p)',
+    wgslGrad: 'select(T(f32(g) * p * pow_(f32(s), p - 1.0)), T(0), p == 0.0)',
   },
   // ---- activations (issue 11). `p` is leakyRelu's negativeSlope, elu's alpha, softplus's
   // threshold. Formulas and NaN/Inf results are PyTorch 1.13's (test/fixtures/activations.json).
@@ -196,8 +197,8 @@ export const UNARY = {
     // NaN: `x > 0` is false, so NaN·slope = NaN forward and dy·slope backward (torch).
     cpu: (x, y, p) => { for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : x[i] * p; },
     cpuGrad: (x, dy, dx, p) => { for (let i = 0; i < dy.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * p; },
-    wgsl: 'T(leaky_relu_(f32(v)))',
-    wgslGrad: 'T(leaky_relu_grad_(f32(s), f32(g)))',
+    wgsl: 'T(leaky_relu_(f32(v), p))',
+    wgslGrad: 'T(leaky_relu_grad_(f32(s), f32(g), p))',
   },
   elu: {
     gradReads: 'x',
@@ -208,8 +209,8 @@ export const UNARY = {
     // NaN x gives NaN: torch 1.13's vectorized elu_backward (any tensor of 8+ float64 or 32+
     // float32 elements) does; its scalar tail passes dy instead, so torch disagrees with itself.
     cpuGrad: (x, dy, dx, p) => { for (let i = 0; i < dy.length; i++) dx[i] = x[i] > 0 ? dy[i] : dy[i] * p * Math.exp(x[i]); },
-    wgsl: 'T(elu_(f32(v)))',
-    wgslGrad: 'T(elu_grad_(f32(s), f32(g)))',
+    wgsl: 'T(elu_(f32(v), p))',
+    wgslGrad: 'T(elu_grad_(f32(s), f32(g), p))',
   },
   softplus: {
     gradReads: 'x',
@@ -223,8 +224,8 @@ export const UNARY = {
         dx[i] = x[i] > p ? dy[i] : (dy[i] * z) / (z + 1);
       }
     },
-    wgsl: 'T(softplus_(f32(v)))',
-    wgslGrad: 'T(softplus_grad_(f32(s), f32(g)))',
+    wgsl: 'T(softplus_(f32(v), p))',
+    wgslGrad: 'T(softplus_grad_(f32(s), f32(g), p))',
   },
   // ---- more elementwise math (issue 11)
   log1p: {

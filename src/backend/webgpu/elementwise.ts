@@ -1,4 +1,5 @@
 import binarySrc from '../../../shaders/binary.wgsl';
+import mathSrc from '../../../shaders/elementwise_math.wgsl';
 import unarySrc from '../../../shaders/unary.wgsl';
 import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
@@ -31,7 +32,7 @@ const UNARY_IO = shaderInterface(
  */
 const PRE_OPS: readonly BinaryOp[] = BINARY_OPS.filter((op) => BINARY[op].kind === 'arith' && op !== 'div');
 export const runsBeforeUnary = (op: BinaryOp): op is ArithOp => PRE_OPS.includes(op);
-const UNARY_PRELUDE = UNARY_HEADER + binaryHeader(PRE_OPS);
+const UNARY_PRELUDE = UNARY_HEADER + binaryHeader(PRE_OPS) + mathSrc;
 const unaryKernel = <K extends 'x' | 'dy' | 'out' | 't'>(name: string, entry: string, uses: readonly K[]) =>
   defineKernel(name, unarySrc, entry, UNARY_IO, uses, UNARY_PRELUDE);
 
@@ -55,7 +56,7 @@ const BINARY_IO = shaderInterface(
     out2: { binding: 5, access: 'w', type: 'U' },   // binary2: the second op's result
   },
 );
-const BINARY_PRELUDE = binaryHeader();
+const BINARY_PRELUDE = binaryHeader() + mathSrc;
 const BINARY_K = defineKernel('binary', binarySrc, 'binary', BINARY_IO, ['a', 'b', 'out'], BINARY_PRELUDE);
 const BINARY4 = defineKernel('binary', binarySrc, 'binary4', BINARY_IO, ['a', 'b', 'out'], BINARY_PRELUDE);
 const BINARY2 = defineKernel('binary2', binarySrc, 'binary2', BINARY_IO, ['a', 'b', 'out', 'c', 'out2'], BINARY_PRELUDE);

@@ -20,10 +20,10 @@ const constants = (ops: readonly string[]): string => ops.map((op, i) => `const 
 /** `unary_op(v)` and `unary_grad_op(s, g)` switch over the unary table on the override `OP`. */
 export const UNARY_HEADER =
   constants(UNARY_OPS) +
-  `fn unary_op(v: T) -> T {\n  switch (OP) {\n` +
+  `fn unary_op(v: T) -> T {\n  let p = P.p;\n  switch (OP) {\n` +
   UNARY_OPS.map((op) => `    case ${constName(op)}: { return ${UNARY[op].wgsl}; }\n`).join('') +
   `    default: { return v; }\n  }\n}\n` +
-  `fn unary_grad_op(s: T, g: T) -> T {\n  switch (OP) {\n` +
+  `fn unary_grad_op(s: T, g: T) -> T {\n  let p = P.p;\n  switch (OP) {\n` +
   UNARY_OPS.map((op) => `    case ${constName(op)}: { return ${UNARY[op].wgslGrad}; }\n`).join('') +
   `    default: { return g; }\n  }\n}\n`;
 
