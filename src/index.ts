@@ -16,6 +16,7 @@ export { init, destroy, backendInfo, type InitOptions, type BackendChoice } from
 export { setLogger, type Logger } from './logger.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { scope, keep, memory, emptyCache, type Disposable, type MemoryReport, type HostRange } from './memory.js';
+export { compile, type CompileOptions, type CompiledStep, type CompiledStepInfo } from './compile.js';
 export { WebgradError } from './errors.js';
 export type { DType, TypedArray } from './dtype.js';
 export type { Shape } from './shape.js';

@@ -1,4 +1,5 @@
 import { ContextSlot, hasAsyncContext } from './async-context.js';
+import { compiledPlans } from './compile-state.js';
 import type { Backend, Storage } from './backend/backend.js';
 import { getBackend } from './runtime.js';
 import { warnOnce } from './warn.js';
@@ -248,6 +249,8 @@ export interface MemoryReport {
   poolBytes: number;
   /** The backend's name ('cpu' or 'webgpu'). */
   backend: string;
+  /** Plans cached by compiled steps (`wg.compile`), each at most its `maxPlans`. */
+  compiledPlans: number;
 }
 
 /**
@@ -262,7 +265,7 @@ export interface MemoryReport {
  */
 export function memory(): MemoryReport {
   const b = getBackend();
-  return { liveTensors, ...b.memory(), backend: b.name };
+  return { liveTensors, ...b.memory(), backend: b.name, compiledPlans: compiledPlans() };
 }
 
 /**

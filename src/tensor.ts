@@ -8,6 +8,7 @@ import { type HostRange, StorageRef, trackTensor, untrackTensor, yieldForFinaliz
 import type { Shape } from './shape.js';
 import { contiguousStrides, normalizeDim, numelOf } from './shape.js';
 import { warnOnce } from './warn.js';
+import { refuseReadInCompiledStep } from './compile-state.js';
 import * as B from './ops/binary.js';
 import type { Operand } from './ops/binary.js';
 import * as E from './ops/elementwise.js';
@@ -373,6 +374,7 @@ export class Tensor {
    */
   async #read(op: string): Promise<TypedArray> {
     const ref = this.#live(op);
+    refuseReadInCompiledStep(op);
     const what = this.#describe();
     try {
       const values = await ref.backend.read(this.storage);

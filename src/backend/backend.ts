@@ -474,6 +474,14 @@ export interface Backend extends PoolBackend {
 
   /** Submit whatever is recorded (no wait). The CPU backend has nothing to do. */
   flush(): void;
+  /**
+   * Turns the GPU-side work of a compiled step (src/compile.ts) on or off and returns the
+   * previous setting: while on, the WebGPU backend runs chains of float32 elementwise ops as
+   * generated kernels (chain.ts). The CPU backend runs every op as it comes either way.
+   */
+  compiledMode(on: boolean): boolean;
+  /** GPU dispatches recorded so far (the CPU backend has none: 0); compiled steps report them. */
+  dispatchCount(): number;
   /** Release the device; the backend is unusable afterwards. */
   destroy(): void;
 }

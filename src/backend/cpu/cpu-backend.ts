@@ -331,6 +331,17 @@ export class CpuBackend implements Backend {
 
   flush(): void {}
 
+  #compiled = false;
+  compiledMode(on: boolean): boolean {
+    const was = this.#compiled;
+    this.#compiled = on;
+    return was;
+  }
+
+  dispatchCount(): number {
+    return 0;
+  }
+
   /** Nothing to free (storages are GC'd), but new storage and reads fail from now on. */
   destroy(): void {
     this.#destroyed = true;

@@ -23,6 +23,10 @@ import { CHAIN_MAX_ELEMS } from './tuner.js';
  * - a float32 matmul and then a clamp of its result (forward) or a clamp gradient with it as
  *   dy (backward): the matmul's epilogue (`x.mm(w).clamp(0)` and its backward).
  *
+ * Inside a compiled step, elementwise chains of any length run as one generated kernel instead
+ * (chain.ts: `gpu.chains`); the pairs above remain for what a chain does not take (int32 ops,
+ * the matmul epilogue).
+ *
  * The mechanism: the launcher of a producer hands its unrecorded dispatch to the recorder to
  * hold (recorder.ts); a held dispatch is recorded as soon as any command touches what it
  * reads or writes, or at a submit. A consumer that finds its producer held records one
@@ -74,6 +78,10 @@ export function binary(
   bStrides: readonly number[],
   outDtype: DType,
 ): GPUStorage {
+  if (gpu.chains !== null && isArith(op) && outDtype === a.dtype) {
+    const out = gpu.chains.binary(op, a, b, outShape, aStrides, bStrides);
+    if (out !== null) return out;
+  }
   const { storage, launch } = ew.prepareBinary(gpu, op, a, b, outShape, aStrides, bStrides, outDtype);
   const n = launch.n;
   const chains = enabled && isArith(op) && outDtype === a.dtype && n > 0 && n <= CHAIN_MAX_ELEMS;
@@ -98,6 +106,8 @@ export function binary(
 }
 
 export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): GPUStorage {
+  const chained = gpu.chains?.unary(op, x, param);
+  if (chained) return chained;
   const first = enabled && x.dtype === 'float32' ? producer(gpu, HeldBinary, gpu.buf(x, op)) : null;
   const pre = first?.launch;
   if (first && pre && pre.contig && pre.n === x.numel && ew.runsBeforeUnary(pre.op)) {
@@ -107,6 +117,10 @@ export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): 
     return out;
   }
   return ew.unary(gpu, op, x, param);
+}
+
+export function unaryGrad(gpu: GpuRuntime, op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): GPUStorage {
+  return gpu.chains?.unaryGrad(op, x, y, dy, param) ?? ew.unaryGrad(gpu, op, x, y, dy, param);
 }
 
 export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs): GPUStorage {
@@ -123,7 +137,7 @@ export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs
 
 export function clamp(gpu: GpuRuntime, x: Storage, min: number, max: number): GPUStorage {
   const product = enabled && x.dtype === 'float32' ? producer(gpu, HeldMatmul, gpu.buf(x, 'clamp')) : null;
-  if (product === null) return ew.clamp(gpu, x, min, max);
+  if (product === null) return gpu.chains?.clamp(x, min, max) ?? ew.clamp(gpu, x, min, max);
   const out = gpu.alloc(x.numel, x.dtype, 'clamp');
   gpu.recorder.take(product);
   matmulThen(gpu, product.launch, null, out.buffer!, ew.clampBounds('float32', min, max), 'clamp');
@@ -135,7 +149,7 @@ export function clampGrad(gpu: GpuRuntime, x: Storage, dy: Storage, min: number,
   const xb = gpu.buf(x, name);
   const product = enabled && x.dtype === 'float32' && dy.dtype === 'float32' ? producer(gpu, HeldMatmul, gpu.buf(dy, name)) : null;
   // The product as the clamp's own input would be bound for reading and writing at once.
-  if (product === null || xb === product.launch.out) return ew.clampGrad(gpu, x, dy, min, max);
+  if (product === null || xb === product.launch.out) return gpu.chains?.clampGrad(x, dy, min, max) ?? ew.clampGrad(gpu, x, dy, min, max);
   const out = gpu.alloc(dy.numel, dy.dtype, name);
   gpu.recorder.take(product);
   const { lo, hi } = ew.clampBounds('float32', min, max);

@@ -109,6 +109,18 @@ export class Recorder {
     if (i >= 0) this.#held.splice(i, 1);
   }
 
+  /**
+   * Records now every held dispatch other than `except` that writes one of `bufs`: held
+   * dispatches never depend on each other, so one may be recorded ahead of those held before
+   * it. A growing held dispatch (an elementwise chain, chain.ts) calls this before it starts
+   * reading `bufs`, so that it still depends on none of the others.
+   */
+  encodeWriters(bufs: readonly PooledBuffer[], except: HeldDispatch): void {
+    for (const h of [...this.#held]) {
+      if (h !== except && h.writes.some((w) => bufs.includes(w))) this.#encode(this.#held.indexOf(h));
+    }
+  }
+
   /** Records every held dispatch (in order); copies, clears and submits do this first. */
   encodeHeld(): void {
     while (this.#held.length > 0) this.#encode(0);

@@ -3,6 +3,7 @@ import { WebgradError } from '../../errors.js';
 import { logger } from '../../logger.js';
 import type { DeviceLostInfo, Storage } from '../backend.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
+import type { ChainBuilder } from './chain.js';
 import { type Buffers, Pipelines, type KernelDef, type Variant } from './pipelines.js';
 import { Recorder } from './recorder.js';
 import { Staging } from './staging.js';
@@ -40,6 +41,8 @@ export class GpuRuntime {
   /** Which kernel shapes suit the adapter (see tuner.ts). */
   readonly profile: KernelProfile;
   bytesInUse = 0;
+  /** Set while a compiled step runs: elementwise ops join chains (chain.ts). */
+  chains: ChainBuilder | null = null;
   #error: WebgradError | null = null;
   #lost: string | null = null;
   #lostInfo: DeviceLostInfo | null = null;
@@ -123,6 +126,7 @@ export class GpuRuntime {
     if (buf === null) return;
     this.bytesInUse -= buf.size;
     if (this.#destroyed) return;
+    this.chains?.released(buf);
     this.pool.release(buf, this.recorder.pendingSubmit, this.recorder.submitted);
   }
 

@@ -27,6 +27,7 @@ import { adamStep, optimizerStep, sgdStep } from './optim.js';
 import * as red from './reduce.js';
 import type { ScanOptions } from '../backend.js';
 import { scan } from './scan.js';
+import { ChainBuilder } from './chain.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
 import * as sm from './softmax.js';
 import * as st from './strided.js';
@@ -198,7 +199,7 @@ export class WebGPUBackend implements Backend {
   }
 
   unaryGrad(op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): Storage {
-    return ew.unaryGrad(this.#gpu, op, x, y, dy, param);
+    return fusion.unaryGrad(this.#gpu, op, x, y, dy, param);
   }
 
   clamp(x: Storage, min: number, max: number): Storage {
@@ -398,6 +399,18 @@ export class WebGPUBackend implements Backend {
 
   flush(): void {
     this.#gpu.flush();
+  }
+
+  compiledMode(on: boolean): boolean {
+    const was = this.#gpu.chains !== null;
+    if (on && !was) this.#gpu.chains = new ChainBuilder(this.#gpu);
+    // A pending chain stays held and is recorded as any held dispatch is.
+    if (!on) this.#gpu.chains = null;
+    return was;
+  }
+
+  dispatchCount(): number {
+    return this.#gpu.recorder.dispatches;
   }
 
   startProfile(): void {

@@ -1,0 +1,36 @@
+// A chain of elementwise ops as one kernel (src/backend/webgpu/chain.ts). The host prepends
+// the Params struct and bindings it generated for this chain, elementwise_math.wgsl, one
+// function per op of the chain (the op tables' WGSL expressions), and `chain_at(e)`, which
+// loads the chain's inputs at output element e, applies its ops in program order and stores
+// the results that are still needed. Every op of a chain has the chain's output shape; an
+// input is read contiguously, as one broadcast value, or through per-dim strides over that
+// shape (0 on broadcast dims) with `offset` below.
+
+override IS_FLOAT: bool = true;
+override WG: u32 = 256u;
+const ELEMS: u32 = 4u;   // elements per invocation, WG apart so neighbours read neighbours
+
+// Where output element e reads an input laid out with `strides` over the output shape.
+fn offset(e: u32, strides: array<vec4<u32>, 2>) -> u32 {
+  var rest = e;
+  var o = 0u;
+  for (var d = i32(P.rank) - 1; d >= 0; d--) {
+    let q = u32(d) >> 2u;
+    let r = u32(d) & 3u;
+    let size = P.shape[q][r];
+    o += (rest % size) * strides[q][r];
+    rest = rest / size;
+  }
+  return o;
+}
+
+@compute @workgroup_size(WG)
+fn chain(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+         @builtin(local_invocation_index) lid: u32) {
+  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
+  for (var k = 0u; k < ELEMS; k++) {
+    let e = base + k * WG;
+    if (e >= P.n) { return; }
+    chain_at(e);
+  }
+}

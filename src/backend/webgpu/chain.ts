@@ -1,0 +1,310 @@
+import chainSrc from '../../../shaders/chain.wgsl';
+import mathSrc from '../../../shaders/elementwise_math.wgsl';
+import { type ArithOp, BINARY, type BinaryOp } from '../../kernels/binary.js';
+import { UNARY, type UnaryOp } from '../../kernels/unary.js';
+import { contiguousStrides, type Shape } from '../../shape.js';
+import type { Storage } from '../backend.js';
+import type { PooledBuffer } from './buffer-pool.js';
+import { EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
+import { clampBounds } from './elementwise.js';
+import { defineKernel, type KernelDef } from './pipelines.js';
+import type { HeldDispatch } from './recorder.js';
+import type { GpuRuntime } from './runtime.js';
+import { type BindingDecl, type Field, shaderInterface } from './shader-interface.js';
+import type { GPUStorage } from './storage.js';
+
+/**
+ * Elementwise chains: inside a compiled step (src/compile.ts) every float32 elementwise op —
+ * unary ops and their gradients, arithmetic binary ops with broadcasting and scalar operands,
+ * clamp and its gradient — joins the pending chain instead of being recorded, and the chain
+ * runs as one generated kernel (shaders/chain.wgsl) when something needs its results. Each op
+ * is one function generated from the op tables' WGSL expressions (src/kernels/), so a chain
+ * computes exactly what the separate kernels compute; intermediates stay in registers, and a
+ * result whose tensor was released before the chain runs (an op's temporary) is not stored.
+ *
+ * The pending chain is a held dispatch of the recorder (recorder.ts): it is recorded as soon as
+ * a command reads what it writes or writes what it reads, at a copy, a readback or a submit, so
+ * every command still sees the values it would have seen in program order. The ops it holds
+ * write fresh buffers only (every elementwise op allocates its output), and the buffers it reads
+ * stay out of the pool until it has run.
+ *
+ * The GPT step of `npm run gpt` has long chains (LayerNorm and GELU are composed, the Adam-free
+ * parts of the backward are sums and products of gradients): see BENCHMARKS.md for the counts.
+ */
+
+/** Ops in one chain: more would mostly lengthen the generated shader, not save dispatches. */
+const MAX_NODES = 48;
+/** Words of the 256-byte uniform slot: n, rank, shape (aligned to 4), strides, parameters. */
+const SLOT_WORDS = 64;
+const FIXED_WORDS = 12;
+
+/** How a chain input is read at output element e: contiguously, one value, or strided. */
+type Mode = 'contig' | 'scalar' | 'strided';
+
+interface Input {
+  readonly buf: PooledBuffer;
+  readonly mode: Mode;
+  readonly strides: readonly number[] | null;
+}
+
+/** An operand of an op in the chain: input i, or the result of node i. */
+type Ref = { readonly input: number } | { readonly node: number };
+
+interface Node {
+  /** The generated function applying the op (see fnSource). */
+  readonly fn: string;
+  readonly args: readonly Ref[];
+  /** Its float parameters: p for a unary op, the bounds for clamp. */
+  readonly params: readonly number[];
+  readonly out: PooledBuffer;
+  readonly label: string;
+  /** False once the result's storage was released: nothing reads it, so it is not stored. */
+  live: boolean;
+}
+
+/** An operand as the op layer hands it over: its buffer and strides over the op's output shape. */
+interface Operand {
+  readonly storage: Storage;
+  /** Null: laid out exactly like the output (unary ops). */
+  readonly strides: readonly number[] | null;
+}
+
+const FN_SOURCE = new Map<string, string>();
+
+/** The WGSL function `fn` applies, built from the op tables once. */
+function fnSource(fn: string): string {
+  let src = FN_SOURCE.get(fn);
+  if (src !== undefined) return src;
+  const [kind, op] = fn.split(':');
+  const name = fnName(fn);
+  if (kind === 'u') src = `fn ${name}(v: T, p: f32) -> T { return ${UNARY[op as UnaryOp].wgsl}; }\n`;
+  else if (kind === 'g') src = `fn ${name}(s: T, g: T, p: f32) -> T { return ${UNARY[op as UnaryOp].wgslGrad}; }\n`;
+  else if (kind === 'b') src = `fn ${name}(x: T, y: T) -> T {\n  let nan = is_nan(x) || is_nan(y);\n  return ${BINARY[op as BinaryOp].wgsl};\n}\n`;
+  else if (fn === 'clamp') {
+    // As unary.wgsl's clamp_op for float32, whose bounds are their own values (clampBounds).
+    src = `fn ${name}(x: T, lo: f32, hi: f32) -> T {\n  var v = x;\n  if (!is_nan(v)) {\n    if (v < lo) { v = lo; }\n    if (v > hi) { v = hi; }\n  }\n  return v;\n}\n`;
+  } else if (fn === 'clampGrad') {
+    src = `fn ${name}(v: T, g: T, lo: f32, hi: f32) -> T { return select(T(0), g, !is_nan(v) && v >= lo && v <= hi); }\n`;
+  } else throw new Error(`webgrad internal: no chain function ${fn}`);
+  FN_SOURCE.set(fn, src);
+  return src;
+}
+
+const fnName = (fn: string): string => `op_${fn.replace(':', '_')}`;
+
+/** Generated kernels by chain structure: a training step's chains repeat every step. */
+const KERNELS = new Map<string, KernelDef>();
+const MAX_KERNELS = 512;
+
+/** A pending chain: held by the recorder until something needs its results. */
+class Chain implements HeldDispatch {
+  readonly inputs: Input[] = [];
+  readonly nodes: Node[] = [];
+  /** The output shape strided inputs index into (null until one is added). */
+  shape: Shape | null = null;
+  constructor(
+    readonly gpu: GpuRuntime,
+    readonly n: number,
+  ) {}
+
+  get reads(): readonly PooledBuffer[] {
+    return this.inputs.map((i) => i.buf);
+  }
+  get writes(): readonly PooledBuffer[] {
+    return this.nodes.map((nd) => nd.out);
+  }
+
+  get strided(): number {
+    return this.inputs.reduce((c, i) => c + (i.mode === 'strided' ? 1 : 0), 0);
+  }
+  get paramWords(): number {
+    return this.nodes.reduce((c, nd) => c + nd.params.length, 0);
+  }
+
+  /** The node whose result is `buf`, if it is in this chain. */
+  nodeOf(buf: PooledBuffer): number {
+    return this.nodes.findIndex((nd) => nd.out === buf);
+  }
+
+  encode(): void {
+    const live = this.nodes.filter((nd) => nd.live);
+    if (live.length === 0) return;   // nothing reads any of its results
+    const def = this.#kernel();
+    const buffers: Record<string, PooledBuffer> = {};
+    this.inputs.forEach((inp, i) => (buffers[`in${i}`] = inp.buf));
+    this.nodes.forEach((nd, i) => nd.live && (buffers[`out${i}`] = nd.out));
+    const params: Record<string, number | readonly number[]> = { n: this.n, rank: this.shape?.length ?? 0, shape: this.shape ?? [] };
+    this.inputs.forEach((inp, i) => inp.mode === 'strided' && (params[`s${i}`] = inp.strides!));
+    this.nodes.forEach((nd, i) => nd.params.forEach((v, j) => (params[`p${i}_${j}`] = v)));
+    const label = this.nodes.map((nd) => nd.label).join('+');
+    this.gpu.run(def, { types: { T: 'f32' } }, buffers as never, params as never, groupsFor(this.n, EW_PER_GROUP), label);
+  }
+
+  #kernel(): KernelDef {
+    const key =
+      this.inputs.map((i) => i.mode[0]).join('') + '|' +
+      this.nodes.map((nd) => `${nd.fn}(${nd.args.map(ref).join(',')})${nd.live ? '' : '~'}`).join(';') +
+      `|${this.nodes.map((nd) => nd.params.length).join('')}`;
+    let def = KERNELS.get(key);
+    if (def !== undefined) return def;
+    const fields: Record<string, Field> = { n: 'u32', rank: 'u32', shape: 'u32x8' };
+    const bindings: Record<string, BindingDecl> = {};
+    let binding = 1;
+    this.inputs.forEach((inp, i) => {
+      bindings[`in${i}`] = { binding: binding++, access: 'r', type: 'T' };
+      if (inp.mode === 'strided') fields[`s${i}`] = 'u32x8';
+    });
+    this.nodes.forEach((nd, i) => {
+      if (nd.live) bindings[`out${i}`] = { binding: binding++, access: 'w', type: 'T' };
+      nd.params.forEach((_, j) => (fields[`p${i}_${j}`] = 'f32'));
+    });
+    const iface = shaderInterface(fields, bindings);
+    const fns = [...new Set(this.nodes.map((nd) => nd.fn))].map(fnSource).join('');
+    let body = 'fn chain_at(e: u32) {\n';
+    this.inputs.forEach((inp, i) => {
+      const at = inp.mode === 'contig' ? 'e' : inp.mode === 'scalar' ? '0u' : `offset(e, P.s${i})`;
+      body += `  let i${i} = in${i}[${at}];\n`;
+    });
+    this.nodes.forEach((nd, i) => {
+      const args = [...nd.args.map((r) => ('input' in r ? `i${r.input}` : `t${r.node}`)), ...nd.params.map((_, j) => `P.p${i}_${j}`)];
+      body += `  let t${i} = ${fnName(nd.fn)}(${args.join(', ')});\n`;
+      if (nd.live) body += `  out${i}[e] = t${i};\n`;
+    });
+    body += '}\n';
+    def = defineKernel('chain', chainSrc, 'chain', iface, Object.keys(bindings), mathSrc + fns + body);
+    if (KERNELS.size >= MAX_KERNELS) KERNELS.clear();
+    KERNELS.set(key, def);
+    return def;
+  }
+}
+
+const ref = (r: Ref): string => ('input' in r ? `i${r.input}` : `t${r.node}`);
+
+/**
+ * Collects the elementwise ops of a compiled step into chains. Each method returns the op's
+ * result, or null when the op cannot join a chain (another dtype, a broadcast read of a result
+ * the chain holds, more than MAX_RANK dims): the caller then records it as usual, after the
+ * chain if it depends on it.
+ */
+export class ChainBuilder {
+  #chain: Chain | null = null;
+  readonly #maxBindings: number;
+  /** Ops that joined a chain, and chains recorded: for the compiled step's report. */
+  ops = 0;
+
+  constructor(readonly gpu: GpuRuntime) {
+    this.#maxBindings = Math.max(4, gpu.limits.maxStorageBuffersPerShaderStage);
+  }
+
+  unary(op: UnaryOp, x: Storage, param: number): GPUStorage | null {
+    return this.#join(op, `u:${op}`, null, x.numel, [{ storage: x, strides: null }], [param]);
+  }
+
+  unaryGrad(op: UnaryOp, x: Storage, y: Storage, dy: Storage, param: number): GPUStorage | null {
+    const reads = UNARY[op].gradReads;
+    const saved = reads === 'x' ? x : reads === 'y' ? y : dy;
+    return this.#join(`${op} backward`, `g:${op}`, null, dy.numel, [{ storage: saved, strides: null }, { storage: dy, strides: null }], [param]);
+  }
+
+  clamp(x: Storage, min: number, max: number): GPUStorage | null {
+    const { lo, hi } = clampBounds('float32', min, max);
+    return this.#join('clamp', 'clamp', null, x.numel, [{ storage: x, strides: null }], [lo, hi]);
+  }
+
+  clampGrad(x: Storage, dy: Storage, min: number, max: number): GPUStorage | null {
+    const { lo, hi } = clampBounds('float32', min, max);
+    return this.#join('clamp backward', 'clampGrad', null, dy.numel, [{ storage: x, strides: null }, { storage: dy, strides: null }], [lo, hi]);
+  }
+
+  binary(op: ArithOp, a: Storage, b: Storage, outShape: Shape, aStrides: readonly number[], bStrides: readonly number[]): GPUStorage | null {
+    let n = 1;
+    for (const d of outShape) n *= d;
+    return this.#join(op, `b:${op}`, outShape, n, [{ storage: a, strides: aStrides }, { storage: b, strides: bStrides }], []);
+  }
+
+  /** A storage was released: if a chain result, it need not be stored. */
+  released(buf: PooledBuffer): void {
+    const c = this.#chain;
+    if (c === null) return;
+    const i = c.nodeOf(buf);
+    if (i >= 0) c.nodes[i].live = false;
+  }
+
+  #join(label: string, fn: string, shape: Shape | null, n: number, operands: readonly Operand[], params: readonly number[]): GPUStorage | null {
+    const gpu = this.gpu;
+    if (n === 0 || operands.some((o) => o.storage.dtype !== 'float32')) return null;
+    if (shape !== null && shape.length > MAX_RANK) return null;
+    const bufs = operands.map((o) => gpu.buf(o.storage, label));
+    let chain = this.#chain !== null && gpu.recorder.held.includes(this.#chain) && this.#chain.n === n ? this.#chain : null;
+    let plan = chain && this.#plan(chain, shape, operands, bufs, params);
+    if (plan === null) {
+      // A fresh chain: any result of the old one this op reads is then an ordinary input.
+      chain = new Chain(gpu, n);
+      plan = this.#plan(chain, shape, operands, bufs, params);
+      if (plan === null) return null;
+      gpu.live(label);
+      gpu.recorder.hold(chain);
+      this.#chain = chain;
+    }
+    gpu.live(label);
+    // What other held dispatches write and this op reads is recorded first (held dispatches
+    // never depend on each other, so it may go before the chain).
+    gpu.recorder.encodeWriters(plan.newInputs.map((i) => i.buf), chain!);
+    const out = gpu.alloc(n, 'float32', label);
+    for (const inp of plan.newInputs) chain!.inputs.push(inp);
+    if (plan.shape !== null) chain!.shape = plan.shape;
+    chain!.nodes.push({ fn, args: plan.args, params, out: out.buffer!, label, live: true });
+    this.ops++;
+    return out;
+  }
+
+  /** How the op would join `chain`, or null if it cannot. */
+  #plan(chain: Chain, shape: Shape | null, operands: readonly Operand[], bufs: readonly PooledBuffer[], params: readonly number[]):
+    { args: Ref[]; newInputs: Input[]; shape: Shape | null } | null {
+    if (chain.nodes.length >= MAX_NODES) return null;
+    const args: Ref[] = [];
+    const newInputs: Input[] = [];
+    let chainShape = chain.shape;
+    for (let k = 0; k < operands.length; k++) {
+      const o = operands[k];
+      const buf = bufs[k];
+      const mode = modeOf(o, shape, chain.n);
+      const node = chain.nodeOf(buf);
+      if (node >= 0) {
+        if (mode !== 'contig') return null;   // a broadcast read of a pending result
+        args.push({ node });
+        continue;
+      }
+      if (mode === 'strided') {
+        if (chainShape !== null && !sameShape(chainShape, shape!)) return null;
+        chainShape = shape;
+      }
+      const strides = mode === 'strided' ? o.strides : null;
+      const all = [...chain.inputs, ...newInputs];
+      let i = all.findIndex((inp) => inp.buf === buf && inp.mode === mode && sameShape(inp.strides ?? [], strides ?? []));
+      if (i < 0) {
+        i = all.length;
+        newInputs.push({ buf, mode, strides });
+      }
+      args.push({ input: i });
+    }
+    const inputs = chain.inputs.length + newInputs.length;
+    const outputs = chain.nodes.filter((nd) => nd.live).length + 1;
+    if (inputs + outputs > this.#maxBindings) return null;
+    const strided = chain.strided + newInputs.filter((i) => i.mode === 'strided').length;
+    if (FIXED_WORDS + 8 * strided + chain.paramWords + params.length > SLOT_WORDS) return null;
+    return { args, newInputs, shape: chainShape };
+  }
+}
+
+/** How an operand with these strides over `shape` is read at output element e. */
+function modeOf(o: Operand, shape: Shape | null, n: number): Mode {
+  if (o.strides === null) return 'contig';
+  if (o.storage.numel === 1 && n !== 1) return 'scalar';
+  const full = contiguousStrides(shape!);
+  let contig = o.storage.numel === n;
+  for (let d = 0; d < shape!.length && contig; d++) if (shape![d] !== 1 && o.strides[d] !== full[d]) contig = false;
+  return contig ? 'contig' : 'strided';
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);

@@ -1,0 +1,165 @@
+import { enterCompiledStep, leaveCompiledStep, notePlans } from './compile-state.js';
+import { WebgradError } from './errors.js';
+import { options } from './options.js';
+import { getBackend } from './runtime.js';
+import { Tensor } from './tensor.js';
+
+/** Options of `wg.compile`. */
+export interface CompileOptions {
+  /**
+   * Plans kept, one per signature of the arguments (shapes, dtypes, other values); the least
+   * recently used is dropped beyond this, and its signature traces again. Default 8.
+   */
+  maxPlans?: number;
+}
+
+/** What a compiled step has done so far (`step.info()`). */
+export interface CompiledStepInfo {
+  /** Calls so far. */
+  readonly calls: number;
+  /** Calls that traced: the first call with each new signature of the arguments. */
+  readonly traces: number;
+  /** Plans cached now (at most `maxPlans`); `wg.memory().compiledPlans` sums every step's. */
+  readonly plans: number;
+  /** GPU dispatches of the last traced (eager) call, or null before one / on the CPU backend. */
+  readonly eagerDispatches: number | null;
+  /** GPU dispatches of the last compiled call, or null before one / on the CPU backend. */
+  readonly dispatches: number | null;
+}
+
+/** A step compiled by `wg.compile`: call it as the function itself; `info()` reports. */
+export interface CompiledStep<A extends unknown[], R> {
+  (...args: A): R;
+  /** Calls, traces, cached plans and dispatches per call (eager vs compiled). */
+  info(): CompiledStepInfo;
+  /** Drops every cached plan: the next call traces again. */
+  reset(): void;
+}
+
+interface Plan {
+  eagerDispatches: number | null;
+  dispatches: number | null;
+}
+
+/**
+ * Compiles a training step: `fn` is ordinary webgrad code (forward, `backward()`, an optimizer's
+ * `step()` and `zeroGrad()`, updates under `noGrad`, scheduler steps) and the returned function
+ * runs it with the same arguments and result.
+ *
+ * The first call with a new signature of the arguments (each tensor's shape and dtype, other
+ * arguments' values) traces: it runs `fn` eagerly and counts its dispatches. Later calls run it
+ * as a compiled step: on WebGPU every chain of float32 elementwise ops (with broadcasting and
+ * scalar operands; unary ops, their gradients, clamp) runs as one generated kernel built from
+ * the op tables, a chain's results that nothing reads any more are not stored, and the call ends
+ * with one submit. `fn`'s JavaScript runs on every call, so whatever it does on the host — an
+ * optimizer's step count, a scheduler, the random generator, `.grad`, version counters and the
+ * autograd errors — is exactly what eager execution does; only the GPU work is fused, and
+ * fusion decides from the ops actually issued, so a call that takes another branch stays
+ * correct. The CPU backend runs `fn` eagerly.
+ *
+ * A readback inside `fn` (`await t.item()`) is refused: return the tensor and read it after the
+ * call. An async `fn` is awaited (the step is compiled until it settles).
+ *
+ * PyTorch equivalent: `torch.compile` (of a training step).
+ *
+ * @example
+ * ```ts
+ * const step = wg.compile((x: wg.Tensor, y: wg.Tensor) => {
+ *   opt.zeroGrad();
+ *   const loss = F.crossEntropy(model.forward(x), y);
+ *   loss.backward();
+ *   opt.step();
+ *   return loss;
+ * });
+ * for (const [x, y] of batches) (await wg.scope(async () => console.log(await step(x, y).item())));
+ * ```
+ */
+export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: CompileOptions = {}): CompiledStep<A, R> {
+  if (typeof fn !== 'function') throw new WebgradError('compile', `expected a function, got ${typeof fn}`);
+  const { maxPlans = 8 } = options('compile', opts, ['maxPlans']);
+  if (!Number.isInteger(maxPlans) || maxPlans < 1) throw new WebgradError('compile', `maxPlans must be a positive integer, got ${maxPlans}`);
+  const plans = new Map<string, Plan>();
+  let calls = 0;
+  let traces = 0;
+  let last: Plan | null = null;
+
+  const step = ((...args: A): R => {
+    const key = signature(args);
+    let plan = plans.get(key);
+    const tracing = plan === undefined;
+    if (plan === undefined) {
+      plan = { eagerDispatches: null, dispatches: null };
+      if (plans.size >= maxPlans) {
+        plans.delete(plans.keys().next().value!);
+        notePlans(-1);
+      }
+      plans.set(key, plan);
+      notePlans(1);
+      traces++;
+    } else {
+      // Most recently used last, so the first key is the one to drop.
+      plans.delete(key);
+      plans.set(key, plan);
+    }
+    calls++;
+    const current: Plan = plan;
+    last = current;
+    const backend = getBackend();
+    const gpu = backend.name === 'webgpu';
+    const d0 = backend.dispatchCount();
+    const was = backend.compiledMode(!tracing);
+    enterCompiledStep();
+    const done = (): void => {
+      leaveCompiledStep();
+      backend.compiledMode(was);
+      backend.flush();
+      if (!gpu) return;
+      const d = backend.dispatchCount() - d0;
+      if (tracing) current.eagerDispatches = d;
+      else current.dispatches = d;
+    };
+    let result: R;
+    try {
+      result = fn(...args);
+    } catch (e) {
+      done();
+      throw e;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (v: unknown) => (done(), v),
+        (e: unknown) => {
+          done();
+          throw e;
+        },
+      ) as R;
+    }
+    done();
+    return result;
+  }) as CompiledStep<A, R>;
+
+  step.info = () => ({
+    calls,
+    traces,
+    plans: plans.size,
+    eagerDispatches: last?.eagerDispatches ?? null,
+    dispatches: last?.dispatches ?? null,
+  });
+  step.reset = () => {
+    notePlans(-plans.size);
+    plans.clear();
+    last = null;
+  };
+  return step;
+}
+
+/** The arguments' signature: each tensor's dtype and shape (and whether it requires grad), other values as such. */
+function signature(args: readonly unknown[]): string {
+  return args
+    .map((a) => {
+      if (a instanceof Tensor) return `${a.dtype}[${a.shape.join(',')}]${a.requiresGrad ? 'g' : ''}`;
+      if (a === null || a === undefined || typeof a !== 'object') return `${typeof a}:${String(a)}`;
+      return 'object';
+    })
+    .join(';');
+}
