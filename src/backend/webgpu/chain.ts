@@ -2,11 +2,12 @@ import chainSrc from '../../../shaders/chain.wgsl';
 import mathSrc from '../../../shaders/elementwise_math.wgsl';
 import { type ArithOp, BINARY, type BinaryOp } from '../../kernels/binary.js';
 import { UNARY, type UnaryOp } from '../../kernels/unary.js';
-import { contiguousStrides, type Shape } from '../../shape.js';
+import { contiguousStrides, type ReduceLayout, type Shape } from '../../shape.js';
 import type { Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import { EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
 import { clampBounds } from './elementwise.js';
+import { sumPartials } from './reduce.js';
 import { defineKernel, type KernelDef } from './pipelines.js';
 import type { HeldDispatch } from './recorder.js';
 import type { GpuRuntime } from './runtime.js';
@@ -36,7 +37,10 @@ import type { GPUStorage } from './storage.js';
 const MAX_NODES = 48;
 /** Words of the 256-byte uniform slot: n, rank, shape (aligned to 4), strides, parameters. */
 const SLOT_WORDS = 64;
-const FIXED_WORDS = 12;
+/** n, rank, the reduction's outer/size/inner/chunks/chunk_len, then shape at a 16-byte boundary. */
+const FIXED_WORDS = 16;
+/** A reducing chain's first pass aims at this many invocations before splitting lines (as reduce.ts's `cols`). */
+const COL_THREADS = 16384;
 
 /** How a chain input is read at output element e: contiguously, one value, or strided. */
 type Mode = 'contig' | 'scalar' | 'strided';
@@ -96,12 +100,26 @@ const fnName = (fn: string): string => `op_${fn.replace(':', '_')}`;
 const KERNELS = new Map<string, KernelDef>();
 const MAX_KERNELS = 512;
 
+/**
+ * A sum over [outer, size, inner] of one node's values, computed as the chain runs: the chain's
+ * grid becomes the reduction's (an invocation per line and chunk, as reduce.ts's `cols`), and
+ * chunks > 1 leave partials that one more reduction pass sums into `out`.
+ */
+interface Tail {
+  readonly node: number;
+  readonly layout: ReduceLayout;
+  readonly out: GPUStorage;
+  readonly chunks: number;
+  readonly chunkLen: number;
+}
+
 /** A pending chain: held by the recorder until something needs its results. */
 class Chain implements HeldDispatch {
   readonly inputs: Input[] = [];
   readonly nodes: Node[] = [];
   /** The output shape strided inputs index into (null until one is added). */
   shape: Shape | null = null;
+  tail: Tail | null = null;
   constructor(
     readonly gpu: GpuRuntime,
     readonly n: number,
@@ -111,7 +129,9 @@ class Chain implements HeldDispatch {
     return this.inputs.map((i) => i.buf);
   }
   get writes(): readonly PooledBuffer[] {
-    return this.nodes.map((nd) => nd.out);
+    const w = this.nodes.map((nd) => nd.out);
+    if (this.tail !== null) w.push(this.tail.out.buffer!);
+    return w;
   }
 
   get strided(): number {
@@ -127,27 +147,47 @@ class Chain implements HeldDispatch {
   }
 
   encode(): void {
+    const tail = this.tail;
     const live = this.nodes.filter((nd) => nd.live);
-    if (live.length === 0) return;   // nothing reads any of its results
+    if (live.length === 0 && tail === null) return;   // nothing reads any of its results
+    const gpu = this.gpu;
     const def = this.#kernel();
     const buffers: Record<string, PooledBuffer> = {};
     this.inputs.forEach((inp, i) => (buffers[`in${i}`] = inp.buf));
     this.nodes.forEach((nd, i) => nd.live && (buffers[`out${i}`] = nd.out));
-    const params: Record<string, number | readonly number[]> = { n: this.n, rank: this.shape?.length ?? 0, shape: this.shape ?? [] };
+    const { outer, size, inner } = tail?.layout ?? { outer: 1, size: 1, inner: 1 };
+    const params: Record<string, number | readonly number[]> = {
+      n: this.n, rank: this.shape?.length ?? 0, outer, size, inner,
+      chunks: tail?.chunks ?? 1, chunk_len: tail?.chunkLen ?? 1, shape: this.shape ?? [],
+    };
     this.inputs.forEach((inp, i) => inp.mode === 'strided' && (params[`s${i}`] = inp.strides!));
     this.nodes.forEach((nd, i) => nd.params.forEach((v, j) => (params[`p${i}_${j}`] = v)));
-    const label = this.nodes.map((nd) => nd.label).join('+');
-    this.gpu.run(def, { types: { T: 'f32' } }, buffers as never, params as never, groupsFor(this.n, EW_PER_GROUP), label);
+    const label = this.nodes.map((nd) => nd.label).join('+') + (tail ? '+sum' : '');
+    const variant = { types: { T: 'f32' as const } };
+    if (tail === null) {
+      gpu.run(def, variant, buffers as never, params as never, groupsFor(this.n, EW_PER_GROUP), label);
+      return;
+    }
+    const lines = outer * inner;
+    const partials = tail.chunks === 1 ? tail.out : gpu.alloc(lines * tail.chunks, 'float32', label);
+    buffers.red = partials.buffer!;
+    gpu.run(def, variant, buffers as never, params as never, groupsFor(lines * tail.chunks, 256), label);
+    if (partials !== tail.out) {
+      sumPartials(gpu, partials.buffer!, { outer, size: tail.chunks, inner }, tail.out, label);
+      gpu.release(partials);
+    }
   }
 
   #kernel(): KernelDef {
     const key =
       this.inputs.map((i) => i.mode[0]).join('') + '|' +
       this.nodes.map((nd) => `${nd.fn}(${nd.args.map(ref).join(',')})${nd.live ? '' : '~'}`).join(';') +
-      `|${this.nodes.map((nd) => nd.params.length).join('')}`;
+      `|${this.nodes.map((nd) => nd.params.length).join('')}` + (this.tail ? `|sum(t${this.tail.node})` : '');
     let def = KERNELS.get(key);
     if (def !== undefined) return def;
-    const fields: Record<string, Field> = { n: 'u32', rank: 'u32', shape: 'u32x8' };
+    const fields: Record<string, Field> = {
+      n: 'u32', rank: 'u32', outer: 'u32', size: 'u32', inner: 'u32', chunks: 'u32', chunk_len: 'u32', shape: 'u32x8',
+    };
     const bindings: Record<string, BindingDecl> = {};
     let binding = 1;
     this.inputs.forEach((inp, i) => {
@@ -158,9 +198,10 @@ class Chain implements HeldDispatch {
       if (nd.live) bindings[`out${i}`] = { binding: binding++, access: 'w', type: 'T' };
       nd.params.forEach((_, j) => (fields[`p${i}_${j}`] = 'f32'));
     });
+    if (this.tail) bindings.red = { binding: binding++, access: 'w', type: 'T' };
     const iface = shaderInterface(fields, bindings);
     const fns = [...new Set(this.nodes.map((nd) => nd.fn))].map(fnSource).join('');
-    let body = 'fn chain_at(e: u32) {\n';
+    let body = `fn chain_at(e: u32) -> T {\n`;
     this.inputs.forEach((inp, i) => {
       const at = inp.mode === 'contig' ? 'e' : inp.mode === 'scalar' ? '0u' : `offset(e, P.s${i})`;
       body += `  let i${i} = in${i}[${at}];\n`;
@@ -170,8 +211,9 @@ class Chain implements HeldDispatch {
       body += `  let t${i} = ${fnName(nd.fn)}(${args.join(', ')});\n`;
       if (nd.live) body += `  out${i}[e] = t${i};\n`;
     });
-    body += '}\n';
-    def = defineKernel('chain', chainSrc, 'chain', iface, Object.keys(bindings), mathSrc + fns + body);
+    body += `  return ${this.tail ? `t${this.tail.node}` : 'T(0)'};\n}\n`;
+    const entry = this.tail ? 'chain_sum' : 'chain';
+    def = defineKernel('chain', chainSrc, entry, iface, Object.keys(bindings), mathSrc + fns + body);
     if (KERNELS.size >= MAX_KERNELS) KERNELS.clear();
     KERNELS.set(key, def);
     return def;
@@ -220,6 +262,30 @@ export class ChainBuilder {
     let n = 1;
     for (const d of outShape) n *= d;
     return this.#join(op, `b:${op}`, outShape, n, [{ storage: a, strides: aStrides }, { storage: b, strides: bStrides }], []);
+  }
+
+  /**
+   * The sum of x over `layout` ([outer, size, inner], x contiguous), computed by the pending
+   * chain as it runs when x is one of its results (`x.pow(2).sum()`, a LayerNorm's variance, a
+   * gradient's sumTo); null otherwise, or when the chain already has a sum or no room for one.
+   */
+  reduceSum(x: Storage, layout: ReduceLayout): GPUStorage | null {
+    const gpu = this.gpu;
+    const c = this.#chain;
+    if (c === null || c.tail !== null || x.dtype !== 'float32' || !gpu.recorder.held.includes(c)) return null;
+    const node = c.nodeOf(gpu.buf(x, 'sum'));
+    const { outer, size, inner } = layout;
+    const lines = outer * inner;
+    if (node < 0 || size === 0 || lines === 0 || lines * size !== c.n) return null;
+    if (c.inputs.length + c.nodes.filter((nd) => nd.live).length + 1 > this.#maxBindings) return null;
+    let chunks = Math.max(1, Math.min(Math.ceil(size / 64), Math.ceil(COL_THREADS / lines)));
+    const chunkLen = Math.ceil(size / chunks);
+    chunks = Math.ceil(size / chunkLen);
+    gpu.live('sum');
+    const out = gpu.alloc(lines, 'float32', 'sum');
+    c.tail = { node, layout, out, chunks, chunkLen };
+    this.ops++;
+    return out;
   }
 
   /** A storage was released: if a chain result, it need not be stored. */

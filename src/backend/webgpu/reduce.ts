@@ -85,6 +85,7 @@ function reducePasses(
   dtype: DType,
   layout: ReduceLayout,
   name: string,
+  into: GPUStorage | null = null,
 ): GPUStorage {
   const arg = op === 'argmax' || op === 'argmin';
   const { outer, inner } = layout;
@@ -106,7 +107,7 @@ function reducePasses(
     if (vec4) chunkLen = Math.ceil(chunkLen / 4) * 4;
     chunks = Math.max(1, Math.ceil(size / chunkLen));
     const last = chunks === 1;
-    const vals = !last || !arg ? gpu.alloc(lines * chunks, dtype, name) : null;
+    const vals = !last || !arg ? (last && into !== null ? into : gpu.alloc(lines * chunks, dtype, name)) : null;
     const idx = arg ? gpu.alloc(lines * chunks, 'int32', name) : null;
     const n = size;
     gpu.run(
@@ -136,9 +137,18 @@ function reducePasses(
   }
 }
 
+/** Sums partial sums laid out [outer, size, inner] into `out` (a reducing chain's last pass, chain.ts). */
+export function sumPartials(gpu: GpuRuntime, partials: PooledBuffer, layout: ReduceLayout, out: GPUStorage, name: string): void {
+  reducePasses(gpu, 'sum', partials, 'float32', layout, name, out);
+}
+
 export function reduce(gpu: GpuRuntime, op: ReduceOp, x: Storage, layout: ReduceLayout): GPUStorage {
   const xb = gpu.buf(x, op);
   const lines = layout.outer * layout.inner;
+  if (op === 'sum') {
+    const chained = gpu.chains?.reduceSum(x, layout);
+    if (chained) return chained;
+  }
   if (layout.size === 0 || lines === 0) {
     const out = gpu.alloc(lines, x.dtype, op);
     fill(gpu, out, 0, op);
@@ -218,6 +228,8 @@ export function sumTo(gpu: GpuRuntime, x: Storage, xShape: Shape, outShape: Shap
     const r = os.findIndex((s) => s === 0);
     const outer = m.shape.slice(0, r).reduce((s, d) => s * d, 1);
     const inner = m.shape.slice(r + 1).reduce((s, d) => s * d, 1);
+    const chained = gpu.chains?.reduceSum(x, { outer, size: nRed, inner });
+    if (chained) return chained;
     return reducePasses(gpu, 'sum', xb, x.dtype, { outer, size: nRed, inner }, name);
   }
   if (kept.length > MAX_RANK || red.length > MAX_RANK) {
