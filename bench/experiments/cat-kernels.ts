@@ -1,6 +1,23 @@
-// cat/split kernel variants on 4 x [1024, 256] float32 along dim 1 (64 vec4s a row), raw
-// WebGPU on webgrad's device, interleaved in one process: which layout copies fastest.
-//   XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/cat-kernels.ts [rows] [width]
+// cat/split kernel variants on K = 4 pieces of [rows, width vec4s] (default [1024, 64]: bench
+// row `cat`, 4 x [1024, 256] float32 along dim 1), raw WebGPU on webgrad's device, interleaved
+// in one process (the machine is shared: compare medians of one run only).
+//   XDG_RUNTIME_DIR=/tmp/xdg VARIANTS=A/256/4,N/64/32 ROUNDS=24 \
+//     node --import ./scripts/register.mjs bench/experiments/cat-kernels.ts [rows] [width]
+// A variant is KERNEL/WG/ELEMS (ELEMS: vec4s per invocation; the grid is n / (WG ELEMS) groups).
+//   A  the old join4: flat index per piece, row = i / w, the switch on the piece inside the loop
+//   B  tiles of rows x a power-of-two width, no division, switch inside
+//   C  A with one piece per dispatch (no switch);  D  B with one piece per dispatch
+//   E  A with the division in f32;  F  the floor: a flat copy per piece, no rows
+//   H  B with the switch outside the loop;  J  A with the switch outside the loop
+//   L  J with row/column stepped instead of divided;  M  J as first shipped (for loop to a bound)
+//   N  join4 as shipped (grid-stride loop, switch outside);  S  split4 as shipped (timing only)
+//   G  copyBufferToBuffer of each piece (what a cat along dim 0 costs)
+// Measured on lavapipe, load 7-12 (medians, ms, [1024, 64]): A 2.65 / J 2.06 / H 1.80-1.99;
+// A 3.96 / H 2.89 / J 2.99; A 6.17 / H 3.99 / J 4.41; C, D (4 dispatches) ~20% under A, F
+// about C; E no better than A (the division is not the cost); L no better than J. [1024, 65]:
+// A 5.96 / H 6.00 / J 5.02 (H's power-of-two tiles idle half their lanes). Vec4s per
+// invocation: M/256/4 4.81, M/256/16 4.00, M/64/32 3.48, M/64/64 3.40. GPT's qkv split shape
+// [2048, 16]: A 3.55 / M/64/16 2.34. G: 0.20-0.35 (memcpy; a compute copy costs ~10x more).
 import * as wg from 'webgrad-gpu';
 import { getBackend } from '../../src/runtime.js';
 
@@ -290,6 +307,48 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     default: { for (var i = b; i < min(n, b + ELEMS * WG); i += WG) { whole_w[in_whole(i, w, o)] = s3[i]; } }
   }
 }`;
+// N: join as shipped (grid-stride loop: ELEMS here only sizes the grid, groups = n / (WG ELEMS)).
+const N = (WG: number, ELEMS: number): string => head(WG, ELEMS) + /* wgsl */ `
+fn in_whole(i: u32, w: u32, o: u32) -> u32 {
+  let row = i / w;
+  return row * P.width + o + i - row * w;
+}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let k = wid.z;
+  let w = P.widths[k >> 2u][k & 3u];
+  let o = P.offs[k >> 2u][k & 3u];
+  let n = P.rows * w;
+  let b = wid.x * WG + lid;
+  let stride = nwg.x * WG;
+  switch k {
+    case 0u: { for (var i = b; i < n; i += stride) { whole_w[in_whole(i, w, o)] = s0[i]; } }
+    case 1u: { for (var i = b; i < n; i += stride) { whole_w[in_whole(i, w, o)] = s1[i]; } }
+    case 2u: { for (var i = b; i < n; i += stride) { whole_w[in_whole(i, w, o)] = s2[i]; } }
+    default: { for (var i = b; i < n; i += stride) { whole_w[in_whole(i, w, o)] = s3[i]; } }
+  }
+}`;
+// S: split as shipped (the pieces written, the whole read; timing only: the check reads the whole).
+const S = (WG: number, ELEMS: number): string => head(WG, ELEMS).replaceAll('var<storage, read> s', 'var<storage, read_write> s').replace(/fn load[\s\S]*/, '') + /* wgsl */ `
+fn in_whole(i: u32, w: u32, o: u32) -> u32 {
+  let row = i / w;
+  return row * P.width + o + i - row * w;
+}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let k = wid.z;
+  let w = P.widths[k >> 2u][k & 3u];
+  let o = P.offs[k >> 2u][k & 3u];
+  let n = P.rows * w;
+  let b = wid.x * WG + lid;
+  let stride = nwg.x * WG;
+  switch k {
+    case 0u: { for (var i = b; i < n; i += stride) { s0[i] = whole_w[in_whole(i, w, o)]; } }
+    case 1u: { for (var i = b; i < n; i += stride) { s1[i] = whole_w[in_whole(i, w, o)]; } }
+    case 2u: { for (var i = b; i < n; i += stride) { s2[i] = whole_w[in_whole(i, w, o)]; } }
+    default: { for (var i = b; i < n; i += stride) { s3[i] = whole_w[in_whole(i, w, o)]; } }
+  }
+}`;
 const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 const srcs = Array.from({ length: K }, (_, k) => {
   const b = dev.createBuffer({ size: ROWS * W * 16, usage });
@@ -331,9 +390,9 @@ function make(kernel: (wg: number, elems: number) => string, perPiece: boolean, 
     return { pipe, bg, grid };
   });
 }
-const KERNELS = { A, B, C, D, E, F, H, J, L, M } as const;
-const PER_PIECE = { M: false, L: false, J: false, H: false, A: false, B: false, C: true, D: true, E: false, F: true };
-const TILED = { M: false, L: false, J: false, H: true, A: false, B: true, C: false, D: true, E: false, F: false };
+const KERNELS = { A, B, C, D, E, F, H, J, L, M, N, S } as const;
+const PER_PIECE = { N: false, S: false, M: false, L: false, J: false, H: false, A: false, B: false, C: true, D: true, E: false, F: true };
+const TILED = { N: false, S: false, M: false, L: false, J: false, H: true, A: false, B: true, C: false, D: true, E: false, F: false };
 const want = (process.env.VARIANTS ?? 'A/256/4,B/256/4,C/256/4,D/256/4,F/256/4').split(',');
 const variants: [string, Disp][] = want.map((v) => {
   const [k, wgs, el] = v.split('/') as [keyof typeof KERNELS, string, string];
@@ -356,8 +415,9 @@ async function run(d: Disp, ops: number): Promise<void> {
   dev.queue.submit([enc.finish()]);
   await dev.queue.onSubmittedWorkDone();
 }
-// Correctness of each variant before timing.
+// Correctness of each variant before timing (not S's: it writes the pieces from the whole).
 for (const [name, d] of variants) {
+  if (name.startsWith('S')) continue;
   const enc0 = dev.createCommandEncoder();
   enc0.clearBuffer(out);
   dev.queue.submit([enc0.finish()]);
