@@ -8,12 +8,18 @@ import * as wg from 'webgrad-gpu';
 import type { Tensor } from 'webgrad-gpu';
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import { mulberry32 } from '../src/data/batch.js';
+import { createWebGPUBackend } from '../src/backend/webgpu/device.js';
 import { withBackend } from '../src/runtime.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 
 const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
-afterAll(() => gpu?.destroy());
+// The kernels' grid comes from the adapter's profile (tuner-elementwise.ts): lavapipe's few
+// looping groups, a GPU's one vec4 per invocation, and that capped by a small grid limit (each
+// group then loops over several strides).
+const gpuShaped = gpu ? await createWebGPUBackend({ profile: 'gpu' }) : null;
+const gpuCapped = gpu ? await createWebGPUBackend({ profile: 'gpu', maxWorkgroupsPerDimension: 7 }) : null;
+afterAll(() => [gpu, gpuShaped, gpuCapped].forEach((b) => b?.destroy()));
 
 function values(n: number, seed: number): Float32Array {
   const r = mulberry32(seed);
@@ -47,12 +53,21 @@ describe.skipIf(gpuSkip)('cat and split kernels: WebGPU = CPU', () => {
     ['split along dim 1 into 9 pieces, 3 without gradient', [[33, 36]], (xs) => xs[0].split(4, 1), [true, false, true, true, false, true, true, true, false]],
     ['chunk along dim 0 (buffer copies)', [[12, 17]], (xs) => xs[0].chunk(5, 0), []],
     ['unbind along the last dim of widths 1 (strided fallback)', [[5, 3, 7]], (xs) => xs[0].unbind(2), []],
+    // Every case of the kernels' switch on the piece (one copy loop per case), at awkward row counts.
+    ['cat 7 along dim -1 of [3, 17, 4k], k = 1..7 (every slot once)', Array.from({ length: 7 }, (_, k) => [3, 17, 4 * (k + 1)]), (xs) => [wg.cat(xs, -1)], []],
+    ['split of [257, 4 + 8 + ... + 28] along dim -1 into 7 unequal pieces', [[257, 112]], (xs) => xs[0].split([4, 8, 12, 16, 20, 24, 28], -1), []],
+    ['cat of one piece [257, 4] along dim 1', [[257, 4]], (xs) => [wg.cat(xs, 1)], []],
+    ['cat 3 along dim 1 of [257, 20] (1285 vec4s a piece: many strides of the loop on lavapipe)', [[257, 20], [257, 20], [257, 4]], (xs) => [wg.cat(xs, 1)], []],
+    ['cat 2 along dim 1 of one row, and [3, 1, 4] with [1, 1, 4] along dim 0 (copies)', [[1, 12], [1, 4]], (xs) => [wg.cat(xs, 1), wg.cat([xs[0].reshape([3, 1, 4]), xs[1].reshape([1, 1, 4])], 0)], []],
   ];
   for (const [name, shapes, op, grads] of cases) {
     it(name, async () => {
-      const [g, c] = [await run(gpu!, shapes, op, grads), await run(cpu, shapes, op, grads)];
-      expect(g.outs).toEqual(c.outs);
-      expect(g.grads).toEqual(c.grads);
+      const c = await run(cpu, shapes, op, grads);
+      for (const [shape, be] of [['adapter', gpu], ['gpu grid', gpuShaped], ['gpu grid, limit 7', gpuCapped]] as const) {
+        const g = await run(be!, shapes, op, grads);
+        expect(g.outs, shape).toEqual(c.outs);
+        expect(g.grads, shape).toEqual(c.grads);
+      }
     });
   }
 

@@ -5,11 +5,12 @@ import { mergeDims, numelOf, type Shape } from '../../shape.js';
 import type { Storage, StridedRegion } from '../backend.js';
 import { strided } from './data.js';
 import { EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
-import { defineKernel } from './pipelines.js';
+import { defineKernel, type Variant } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
 import { type ParamValues, shaderInterface } from './shader-interface.js';
 import type { GPUStorage } from './storage.js';
 import type { PooledBuffer } from './buffer-pool.js';
+import { elementwiseShape } from './tuner-elementwise.js';
 
 /** strided.wgsl: 32-bit words, whatever the dtype. */
 const STRIDED_IO = shaderInterface(
@@ -105,18 +106,16 @@ function groups<P extends Part>(parts: readonly P[]): P[][] {
 }
 
 /**
- * The dispatch of one group: grid [blocks, blocks, parts], the blocks (of EW_PER_GROUP vec4s)
- * cover the widest part's rows x width, folded into y past the grid's 65535; offsets and widths
- * in vec4 units, unused slots empty.
+ * The dispatch of one group: grid [groups, 1, parts], each part a grid-stride loop over its
+ * rows x width vec4s, the groups and their width sized for the widest part as an elementwise
+ * kernel's (tuner-elementwise.ts); offsets and widths in vec4 units, unused slots empty.
  */
-function runGroup(gpu: GpuRuntime, group: readonly Part[], rows: number, width: number, go: (params: CatParams, grid: [number, number, number]) => void): void {
+function runGroup(gpu: GpuRuntime, group: readonly Part[], rows: number, width: number, go: (params: CatParams, variant: Variant, grid: [number, number, number]) => void): void {
   const pad = (v: number[]): number[] => [...v, ...new Array<number>(8 - v.length).fill(0)];
   const params = { offs: pad(group.map((p) => p.offset / 4)), widths: pad(group.map((p) => p.width / 4)), rows, width: width / 4 };
-  const blocks = groupsFor((rows * Math.max(...group.map((p) => p.width))) / 4, EW_PER_GROUP);
-  const gx = Math.min(blocks, gpu.maxGroupsPerDim);
-  const gy = Math.ceil(blocks / gx);
-  if (gy > gpu.maxGroupsPerDim) throw new WebgradError('cat', `a piece of ${rows} x ${Math.max(...group.map((p) => p.width))} elements is too large for one WebGPU grid`);
-  go(params, [gx, gy, group.length]);
+  const { wg, groups } = elementwiseShape((rows * Math.max(...group.map((p) => p.width))) / 4, gpu.profile);
+  // The loop covers any count of groups: a device with a smaller grid limit just loops more.
+  go(params, { constants: { WG: wg } }, [Math.min(groups, gpu.maxGroupsPerDim), 1, group.length]);
 }
 
 /**
@@ -149,7 +148,7 @@ export function catRows(gpu: GpuRuntime, pieces: readonly Storage[], rows: numbe
     for (const group of groups(parts)) {
       const srcs = Object.fromEntries(SRC.map((name, k) => [name, k < group.length ? bufs[group[k].i] : dummy.buffer!]));
       const bound = { ...srcs, whole_w: ob } as Record<(typeof SRC)[number] | 'whole_w', PooledBuffer>;
-      runGroup(gpu, group, rows, width, (params, grid) => gpu.run(JOIN, {}, bound, params, grid, op));
+      runGroup(gpu, group, rows, width, (params, variant, grid) => gpu.run(JOIN, variant, bound, params, grid, op));
     }
     gpu.release(dummy);
     return out;
@@ -182,7 +181,7 @@ export function splitRows(gpu: GpuRuntime, whole: Storage, rows: number, width: 
     for (const group of groups(indexed)) {
       const dsts = Object.fromEntries(DST.map((name, k) => [name, k < group.length ? outs[group[k].i].buffer! : dummies[k].buffer!]));
       const bound = { whole: wb, ...dsts } as Record<(typeof DST)[number] | 'whole', PooledBuffer>;
-      runGroup(gpu, group, rows, width, (params, grid) => gpu.run(SPLIT, {}, bound, params, grid, op));
+      runGroup(gpu, group, rows, width, (params, variant, grid) => gpu.run(SPLIT, variant, bound, params, grid, op));
     }
     for (const d of dummies) gpu.release(d);
     return outs;
