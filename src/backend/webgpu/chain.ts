@@ -1,4 +1,5 @@
 import chainSrc from '../../../shaders/chain.wgsl';
+import chainSumSrc from '../../../shaders/chain_sum.wgsl';
 import mathSrc from '../../../shaders/elementwise_math.wgsl';
 import { type ArithOp, BINARY, type BinaryOp } from '../../kernels/binary.js';
 import { UNARY, type UnaryOp } from '../../kernels/unary.js';
@@ -213,7 +214,7 @@ class Chain implements HeldDispatch {
     });
     body += `  return ${this.tail ? `t${this.tail.node}` : 'T(0)'};\n}\n`;
     const entry = this.tail ? 'chain_sum' : 'chain';
-    def = defineKernel('chain', chainSrc, entry, iface, Object.keys(bindings), mathSrc + fns + body);
+    def = defineKernel('chain', this.tail ? chainSrc + chainSumSrc : chainSrc, entry, iface, Object.keys(bindings), mathSrc + fns + body);
     if (KERNELS.size >= MAX_KERNELS) KERNELS.clear();
     KERNELS.set(key, def);
     return def;
@@ -341,6 +342,7 @@ export class ChainBuilder {
         args.push({ node });
         continue;
       }
+      if (buf === chain.tail?.out.buffer) return null;   // the chain's own sum: known only when it ends
       if (mode === 'strided') {
         if (chainShape !== null && !sameShape(chainShape, shape!)) return null;
         chainShape = shape;
