@@ -45,6 +45,8 @@ const COL_THREADS = 16384;
 
 /** How a chain input is read at output element e: contiguously, one value, or strided. */
 type Mode = 'contig' | 'scalar' | 'strided';
+/** One letter per mode in a kernel's cache key (a wrong letter would reuse another chain's kernel). */
+const MODE_KEY: Record<Mode, string> = { contig: 'c', scalar: '1', strided: 'x' };
 
 interface Input {
   readonly buf: PooledBuffer;
@@ -181,7 +183,7 @@ class Chain implements HeldDispatch {
 
   #kernel(): KernelDef {
     const key =
-      this.inputs.map((i) => i.mode[0]).join('') + '|' +
+      this.inputs.map((i) => MODE_KEY[i.mode]).join('') + '|' +
       this.nodes.map((nd) => `${nd.fn}(${nd.args.map(ref).join(',')})${nd.live ? '' : '~'}`).join(';') +
       `|${this.nodes.map((nd) => nd.params.length).join('')}` + (this.tail ? `|sum(t${this.tail.node})` : '');
     let def = KERNELS.get(key);

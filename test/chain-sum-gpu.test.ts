@@ -1,0 +1,82 @@
+// Compiled steps on WebGPU: a sum of a pending elementwise chain's result (reduce along any dim,
+// all dims, mean, var, the sumTo of a broadcast operand's gradient) runs inside the chain's kernel
+// (src/backend/webgpu/chain.ts, shaders/chain_sum.wgsl). Each case runs the same function eagerly
+// and compiled (second call: the first traces eagerly) and compares. Sums of up to 257 float32
+// terms in [-2, 2] in another order than the eager kernels: atol 2e-5, rtol 1e-5.
+import { expect, it } from 'vitest';
+import * as wg from 'webgrad-gpu';
+import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
+
+const backends = await backendsUnderTest();
+
+const values = (n: number, seed: number): number[] =>
+  Array.from({ length: n }, (_, i) => Math.fround(Math.sin(seed * 12.9898 + i * 78.233) * 1.999));
+const make = (shape: number[], seed: number, requiresGrad = false): wg.Tensor =>
+  wg.tensor(values(shape.reduce((a, b) => a * b, 1), seed)).reshape(shape).requiresGrad_(requiresGrad);
+
+function expectNear(got: Float32Array, want: Float32Array, atol: number, rtol: number): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    if (Number.isNaN(want[i])) expect(got[i]).toBeNaN();
+    else expect(Math.abs(got[i] - want[i]), `element ${i}: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(atol + rtol * Math.abs(want[i]));
+  }
+}
+
+/** fn's results eagerly and from a compiled fn's second call, and the compiled call's dispatches. */
+async function both(fn: () => wg.Tensor[]): Promise<{ eager: Float32Array[]; compiled: Float32Array[]; info: wg.CompiledStepInfo }> {
+  const read = async (ts: wg.Tensor[]): Promise<Float32Array[]> => Promise.all(ts.map(async (t) => (await t.toArray()) as Float32Array));
+  const eager = await wg.scope(async () => read(fn()));
+  const step = wg.compile(fn);
+  await wg.scope(async () => read(step()));
+  const compiled = await wg.scope(async () => read(step()));
+  return { eager, compiled, info: step.info() };
+}
+
+describeEachBackend(backends, 'compiled chains ending in a sum', (backend) => {
+  const shapes: [number[], number | null][] = [
+    [[1], null], [[257], 0], [[3, 17], 0], [[3, 17], 1], [[3, 17], null], [[2, 65, 3], 1], [[2, 65, 3], -1], [[65, 1, 3], 0], [[17, 257], 1],
+  ];
+  for (const [shape, dim] of shapes) {
+    it(`sum, mean and var of a chain along ${dim ?? 'all dims'} of [${shape}]`, async () => {
+      const x = make(shape, 1);
+      const y = make(shape, 2);
+      const r = await both(() => {
+        const t = x.mul(y).add(1).exp().sub(x);           // a chain of 4 ops
+        const s = dim === null ? t.sum() : t.sum(dim, true);
+        const m = dim === null ? x.sub(y).pow(2).mean() : x.sub(y).pow(2).mean(dim);
+        const v = dim === null ? x.mul(2).var() : x.mul(2).var(dim);
+        return [s, m, v, t];
+      });
+      r.compiled.forEach((c, i) => expectNear(c, r.eager[i], 2e-5, 1e-5));
+      if (backend === 'webgpu') expect(r.info.dispatches!).toBeLessThan(r.info.eagerDispatches!);
+    });
+  }
+
+  it('gradients of broadcast operands (sumTo) and a chain that reads its own sum start a new chain', async () => {
+    const w = make([17], 3, true);
+    const b = make([5, 1], 4, true);
+    const x = make([5, 17], 5);
+    const r = await both(() => {
+      w.grad = null;
+      b.grad = null;
+      const t = x.mul(w).add(b).tanh();
+      const s = t.sum(1, true);
+      const u = t.sub(s.div(17)).pow(2).sum();       // reads the chain's own sum
+      u.backward();
+      return [u, w.grad!, b.grad!, s];
+    });
+    r.compiled.forEach((c, i) => expectNear(c, r.eager[i], 2e-5, 1e-5));
+  });
+
+  it('the sum of a result that is also stored and read later, and in-place updates of what the chain read', async () => {
+    const p = make([3, 65], 6);
+    const r = await both(() => {
+      const q = p.clone();
+      const t = q.mul(q).add(0.5);
+      const s = t.sum(0);
+      wg.noGrad(() => q.mul_(3));           // written after the chain read it
+      return [s, t.mul(2), q];
+    });
+    r.compiled.forEach((c, i) => expectNear(c, r.eager[i], 2e-5, 1e-5));
+  });
+});
