@@ -2,6 +2,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { fullLike, zeros } from '../creation.js';
 import { WebgradError } from '../errors.js';
 import { scope } from '../memory.js';
+import { cat } from '../ops/joining.js';
 import { options } from '../options.js';
 import { Tensor } from '../tensor.js';
 
@@ -54,8 +55,24 @@ export function clipGradNorm_(parameters: Iterable<Tensor> | Tensor, maxNorm: nu
  */
 function pNorm(grads: Tensor[], p: number): Tensor {
   const power = (t: Tensor) => (p === 1 ? t.abs() : p === 2 ? t.mul(t) : t.abs().pow(p));
-  const total = grads.map((g) => power(g).sum()).reduce((a, b) => a.add(b));
+  const total = joined(grads).map((g) => power(g).sum()).reduce((a, b) => a.add(b));
   return p === 1 ? total : p === 2 ? total.sqrt() : total.pow(1 / p);
+}
+
+/**
+ * Elements up to which the gradients are joined into one vector before their norm: one
+ * reduction instead of one per parameter, for the price of one copy per parameter (buffer
+ * copies, not dispatches). The bench's GPT step (30 parameters, 0.2 M elements) went from 402
+ * to 318 dispatches (a dispatch costs ~45 µs on lavapipe, 25-70 µs on real drivers); far above
+ * this size the copy's memory traffic would outweigh the dispatches saved.
+ */
+const JOIN_MAX_ELEMS = 1 << 22;
+
+/** The gradients flattened into one tensor (when they share a dtype and are small), else as they are. */
+function joined(grads: Tensor[]): Tensor[] {
+  const n = grads.reduce((s, g) => s + g.numel, 0);
+  if (grads.length < 2 || n > JOIN_MAX_ELEMS || grads.some((g) => g.dtype !== grads[0].dtype)) return grads;
+  return [cat(grads.map((g) => g.reshape([-1])))];
 }
 
 /**
