@@ -80,6 +80,21 @@ describeEachBackend(backends, 'compiled chains equal eager', () => {
     expectFewerDispatches(info);
   });
 
+  it('clamp and its gradient in chains: one bound, infinite bounds, bounds beyond float32, min > max; NaN and ±Inf inputs', async () => {
+    const bounds: [number | null, number | null][] = [[0, null], [null, 0.5], [-Infinity, 1], [-1e39, 1e39], [1, -1], [-0.25, 0.25]];
+    const info = await sameAsEager(
+      () => [rand([3, 43], 13, { special: true, requiresGrad: true }), rand([43], 14)],
+      ([x, w]) => {
+        x.grad = null;
+        const ys = bounds.map(([lo, hi]) => x.mul(1.5).clamp(lo, hi).mul(w));
+        ys.reduce((a, b) => a.add(b)).sum().backward();
+        return [...ys, x.grad!];
+      },
+      TOL,
+    );
+    expectFewerDispatches(info);
+  });
+
   it('one chain structure read with a strided operand, then with a scalar one, then strided again (generated-kernel cache)', async () => {
     for (const [sb, seed] of [[[17], 1], [[1], 2], [[3, 1], 3]] as const) {
       const info = await sameAsEager(() => [rand([3, 17], seed), rand(sb, seed + 10)], ([a, b]) => a.add(b).relu().mul(a), TOL);
@@ -223,7 +238,7 @@ describeEachBackend(backends, 'every unary op and its gradient in a compiled ste
 
   it.each([...UNARY_OPS])('%s forward and backward', async (op) => {
     const differentiable = op !== 'logicalNot';
-    await sameAsEager(
+    const info = await sameAsEager(
       () => [rand([3, 43], 11, { special: true, requiresGrad: differentiable }), rand([43], 12)],
       ([x, w]) => {
         x.grad = null;
@@ -235,5 +250,6 @@ describeEachBackend(backends, 'every unary op and its gradient in a compiled ste
       },
       TOL,
     );
+    expectFewerDispatches(info);
   });
 });

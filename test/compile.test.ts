@@ -126,6 +126,51 @@ describeEachBackend(backends, 'compiled steps: ordering hazards', (backend) => {
     fewer(info);
   });
 
+  it('views as chain inputs (transpose, narrow, select, expand), a transposed read of a pending result, in-place writes to chain results', async () => {
+    const info = await sameAsEager(
+      () => ({ x: rand([5, 4], 12), y: rand([4, 5], 13) }),
+      ({ x, y }) => {
+        const a = x.exp();
+        const t1 = a.t().add(y).mul(a.t());                           // a pending result read transposed
+        const t2 = x.t().exp().add(y).mul(x.t());
+        const t3 = x.narrow(0, 2, 3).exp().add(x.narrow(0, 1, 3)).mul(y.narrow(0, 1, 3).narrow(1, 1, 4));
+        const t4 = x.select(0, 3).exp().add(x.select(1, 2).narrow(0, 1, 4)).sigmoid();
+        const t5 = x.narrow(1, 2, 1).expand([5, 4]).exp().add(x);
+        const b = x.neg().add(2);
+        b.add_(1);                                                    // in-place writes to chain results
+        const c = b.mul(2);
+        b.mul_(b);
+        const d = c.sub(b).add(a);
+        a.sub_(d);
+        return [t1, t2, t3, t4, t5, b, c, d, a.mul(1)];
+      },
+      tol,
+    );
+    fewer(info);
+  });
+
+  it('chains of different sizes interleaved, empty tensors, intermediates whose buffers are released and reused within one step', async () => {
+    const info = await sameAsEager(
+      () => ({ x: rand([5, 4], 14), y: rand([3, 2], 15), e: rand([3, 0], 16) }),
+      ({ x, y, e }) => {
+        const a = x.exp();
+        const b = y.exp();
+        const c = a.add(1);
+        const d = b.add(2);
+        const empty = e.exp().add(e).mul(2);
+        const outs: wg.Tensor[] = [];
+        for (let i = 0; i < 6; i++) {
+          const t = x.add(i);
+          outs.push(t.mul(2));
+          t.dispose();   // its buffer may serve a later op of the same chain
+        }
+        return [c, d, empty, a.mul(c), outs.reduce((p, q) => p.mul(q).tanh())];
+      },
+      tol,
+    );
+    fewer(info);
+  });
+
   it('the results are read after the step (item, toArray) and equal eager ones', async () => {
     const x = rand([65], 11);
     const fn = (t: wg.Tensor) => t.mul(t).add(1).sqrt().sum();
@@ -258,14 +303,15 @@ describeEachBackend(backends, 'compiled training equals eager', (backend) => {
 });
 
 describeEachBackend(backends, 'wg.compile API', (backend) => {
-  it('a readback inside the step is refused (item, toArray), naming the call and saying to return the tensor', async () => {
+  it('a readback inside the step is refused (item, toArray, tolist, format), naming the call and saying to return the tensor', async () => {
     const x = rand([3], 1);
-    for (const read of [(t: wg.Tensor) => t.item(), (t: wg.Tensor) => t.toArray()]) {
+    const reads = [(t: wg.Tensor) => t.item(), (t: wg.Tensor) => t.toArray(), (t: wg.Tensor) => t.tolist(), (t: wg.Tensor) => t.format()];
+    for (const read of reads) {
       const step = wg.compile(async (t: wg.Tensor) => read(t.sum().exp()));
       for (let call = 0; call < 2; call++) {
         const err = await step(x).then(() => null, (e: unknown) => e);
         expect(err).toBeInstanceOf(wg.WebgradError);
-        expect((err as Error).message).toMatch(/(item|toArray)\(\) inside a compiled step/);
+        expect((err as Error).message).toMatch(/(item|toArray|tolist|format)\(\) inside a compiled step/);
         expect((err as Error).message).toMatch(/[Rr]eturn the tensor/);
       }
     }
