@@ -418,6 +418,24 @@ describeEachBackend(backends, 'wg.compile API', (backend) => {
     expect(await x.sum().item()).toBeTypeOf('number');
   });
 
+  it('overlapping calls of an async step give right results and leave compiled mode off once all have settled', async () => {
+    const x = rand([17], 5);
+    const step = wg.compile(async (t: wg.Tensor, ms: number) => {
+      const y = t.exp();
+      await new Promise((ok) => setTimeout(ok, ms));
+      return y.add(1).neg();
+    });
+    const want = await x.exp().add(1).neg().toArray();
+    // Trace both signatures (the delay is part of it), so the overlapping calls run compiled.
+    await step(x, 5);
+    await step(x, 30);
+    // The first call settles before the second, which found compiled mode on when it started.
+    const [a, b] = await Promise.all([step(x, 5), step(x, 30)]);
+    compare('first of two overlapping calls', await a.toArray(), want, tolFor(backend));
+    compare('second of two overlapping calls', await b.toArray(), want, tolFor(backend));
+    expect(dispatchesOf(() => void x.neg().exp().abs())).toBe(backend === 'webgpu' ? 3 : 0);
+  });
+
   it('autograd errors still fire in compiled calls: backward through a freed graph, a saved tensor changed in place', async () => {
     const x = rand([4], 3, { requiresGrad: true });
     const twice = wg.compile((t: wg.Tensor) => {
