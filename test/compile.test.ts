@@ -119,7 +119,9 @@ describeEachBackend(backends, 'compiled steps: ordering hazards', (backend) => {
         const g = f.mul(i.float()).sub(i.float().mul(0.5)).relu();
         const am = g.argmax(1);
         const back = g.add(am.unsqueeze(1).float()).maximum(i.float());
-        return [g, i, am, back];
+        // Mixed float32/int32 operands promote to float32 (one operand is not float32: no chain).
+        const mixed = x.mul(idx).add(1).sub(idx.mul(x.exp())).div(idx.add(1));
+        return [g, i, am, back, mixed];
       },
       tol,
     );
