@@ -29,7 +29,7 @@ const drop = (t: wg.Tensor, ...keep: wg.Tensor[]): void => {
 };
 
 describeEachBackend(backends, 'compiled chains equal eager', () => {
-  it.each([1, 3, 17, 65, 257])('a chain of every arithmetic op and clamp, %i elements, NaN and ±Inf mixed in', async (n) => {
+  it.each([1, 3, 17, 65, 257, 1025, 70_001])('a chain of every arithmetic op and clamp, %i elements, NaN and ±Inf mixed in', async (n) => {
     const info = await sameAsEager(
       () => [rand([n], n, { special: true }), rand([n], n + 1, { special: true })],
       ([a, b]) => a.mul(b).add(1).sub(b.mul(0.5)).div(a.abs().add(0.5)).maximum(b).minimum(3).exp().clamp(-2, 2.5).tanh(),
@@ -50,13 +50,17 @@ describeEachBackend(backends, 'compiled chains equal eager', () => {
     [[1], [65]],
     [[], [3, 4]],
     [[2, 3, 1, 5], [1, 3, 4, 1]],
+    [[2, 1, 3, 1, 2, 2, 1, 3], [1, 2, 1, 3, 1, 2, 2, 1]],      // 8 dims: the most a strided read takes
+    [[2, 1, 3, 1, 2, 1, 1, 3, 2], [1, 2, 1, 3, 1, 2, 2, 1, 1]], // 9 dims: not chained, still right
+    [[300, 1], [1, 257]],                                      // 77,100 elements, many workgroups
   ])('broadcasting %j with %j, both operands read again later in the chain', async (sa, sb) => {
     const info = await sameAsEager(
       () => [rand(sa, 7, { special: true }), rand(sb, 8)],
       ([a, b]) => a.add(b).mul(a).sub(b).relu().mul(b).maximum(a).div(b.abs().add(1)),
       TOL,
     );
-    expectFewerDispatches(info);
+    if (Math.max(sa.length, sb.length) <= 8) expectFewerDispatches(info);
+    else expect(info.dispatches).toBe(info.eagerDispatches);
   });
 
   it('scalar operands: JS numbers, a one-element tensor and a 0-d tensor', async () => {
