@@ -47,7 +47,7 @@ describeEachBackend(backends, 'compiled steps: ordering hazards', (backend) => {
     else expect([info.eagerDispatches, info.dispatches]).toEqual([null, null]);
   };
 
-  it('in-place sub_, mul_, zero_, add_ and fill_ of tensors a pending chain reads (and of a chain result)', async () => {
+  it('in-place sub_, mul_, div_, zero_, add_ and fill_ of tensors a pending chain reads (and of a chain result), seen through views', async () => {
     const info = await sameAsEager(
       () => ({ x: rand([5, 7], 1), y: rand([7], 2), z: rand([5, 7], 3) }),
       ({ x, y, z }) => {
@@ -60,7 +60,11 @@ describeEachBackend(backends, 'compiled steps: ordering hazards', (backend) => {
         z.add_(a.mul(0.1));                       // an in-place write reading a chain result
         const d = z.sigmoid().sub(a);
         y.fill_(0.25);
-        return [a, b, c, d, x.mul(1), y.mul(1), z.mul(1)];
+        const flat = x.reshape([35]);             // views see later in-place writes
+        const xt = x.t();
+        xt.add_(a.t());                           // through a transposed view, reading a chain result
+        x.div_(xt.t().abs().add(1));
+        return [a, b, c, d, x.mul(1), y.mul(1), z.mul(1), flat.mul(1), xt.mul(1)];
       },
       tol,
     );
@@ -195,7 +199,7 @@ interface Trainer {
  * eager steps, then `steps` calls of the compiled step; compares every loss and the final
  * parameters.
  */
-async function trainTwice(build: () => Trainer, steps: number, tol: Tol): Promise<wg.CompiledStepInfo> {
+async function trainTwice(name: string, build: () => Trainer, steps: number, tol: Tol): Promise<wg.CompiledStepInfo> {
   const eager = build();
   const eagerLosses: number[] = [];
   for (let i = 0; i < steps; i++) eagerLosses.push(await wg.scope(async () => eager.step().item()));
@@ -211,6 +215,7 @@ async function trainTwice(build: () => Trainer, steps: number, tol: Tol): Promis
   for (let k = 0; k < want.length; k++) compare(`parameter ${k}`, await got[k].toArray(), await want[k].toArray(), tol);
   const info = step.info();
   expect([info.calls, info.traces]).toEqual([steps, 1]);
+  if (info.dispatches !== null) console.log(`${name}: ${info.eagerDispatches} dispatches per eager step, ${info.dispatches} compiled`);
   return info;
 }
 
@@ -218,7 +223,7 @@ describeEachBackend(backends, 'compiled training equals eager', (backend) => {
   const tol = tolFor(backend);
 
   it('an MLP with Adam, 100 steps', async () => {
-    const info = await trainTwice(() => {
+    const info = await trainTwice('MLP', () => {
       wg.manualSeed(0);
       const model = new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 3));
       const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });
@@ -239,7 +244,7 @@ describeEachBackend(backends, 'compiled training equals eager', (backend) => {
   });
 
   it('an MLP with dropout (same seed) and SGD with momentum, 10 steps', async () => {
-    await trainTwice(() => {
+    await trainTwice('MLP with dropout', () => {
       wg.manualSeed(1);
       const model = new nn.Sequential(new nn.Linear(6, 32), new nn.ReLU(), new nn.Dropout(0.3), new nn.Linear(32, 3));
       const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
@@ -260,7 +265,7 @@ describeEachBackend(backends, 'compiled training equals eager', (backend) => {
   });
 
   it('the MNIST CNN (batch norm in training mode), Adam, 100 steps', async () => {
-    const info = await trainTwice(() => {
+    const info = await trainTwice('CNN', () => {
       wg.manualSeed(0);
       const model = makeCnn();
       const opt = new optim.Adam(model.parameters(), { lr: 2e-3 });
@@ -282,7 +287,7 @@ describeEachBackend(backends, 'compiled training equals eager', (backend) => {
   });
 
   it('a tiny GPT with AdamW and clipGradNorm_, 100 steps', async () => {
-    const info = await trainTwice(() => {
+    const info = await trainTwice('GPT', () => {
       wg.manualSeed(0);
       const model = new GPT({ vocabSize: 11, layers: 1, heads: 2, embd: 8, block: 8 });
       const opt = new optim.AdamW(model.paramGroups(0.1), { lr: 1e-2 });
