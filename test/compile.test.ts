@@ -364,6 +364,21 @@ describeEachBackend(backends, 'wg.compile API', (backend) => {
     fresh.reset();
     step.reset();
     expect(wg.memory().compiledPlans).toBe(base);
+    // The default bound is 8 plans.
+    const many = wg.compile((x: wg.Tensor) => x.neg().add(1));
+    for (let n = 1; n <= 10; n++) many(rand([n], n));
+    expect([many.info().traces, many.info().plans, wg.memory().compiledPlans]).toEqual([10, 8, base + 8]);
+    many.reset();
+    // An object argument is one signature whatever it holds: fn's JavaScript runs on every call,
+    // so tensors of other shapes inside it still give the right results.
+    const boxed = wg.compile((o: { x: wg.Tensor }) => o.x.exp().add(1).mul(o.x));
+    for (const n of [3, 5, 3]) {
+      const x = rand([n], 40 + n);
+      compare(`boxed [${n}]`, await boxed({ x }).toArray(), await x.exp().add(1).mul(x).toArray(), tolFor(backend));
+    }
+    expect(boxed.info().traces).toBe(1);
+    boxed.reset();
+    expect(wg.memory().compiledPlans).toBe(base);
   });
 
   it('info() before any call, and on the CPU backend without dispatch counts', () => {
