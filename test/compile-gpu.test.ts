@@ -117,6 +117,22 @@ describeEachBackend(backends, 'compiled chains equal eager', () => {
     expectFewerDispatches(info);
   });
 
+  it('ops of one size over different shapes (reshapes between strided reads) and one buffer read both as is and transposed', async () => {
+    const info = await sameAsEager(
+      () => [rand([4, 6], 15, { special: true }), rand([6], 16), rand([4], 17), rand([2, 1, 1], 18), rand([6, 6], 19)],
+      ([x, b6, b4, b2, sq]) => {
+        const a = x.add(b6).relu();                     // strided over [4, 6]
+        const c = a.reshape([6, 4]).add(b4).mul(2);     // strided over [6, 4]: same size, another shape
+        const d = c.reshape([2, 3, 4]).sub(b2).exp();   // and over [2, 3, 4]
+        const e = d.reshape([24]).add(x.reshape([24]));
+        const t = sq.add(sq.t()).mul(sq.t()).sub(sq);   // sq bound contiguously and transposed
+        return [a, c, d, e, t];
+      },
+      TOL,
+    );
+    expectFewerDispatches(info);
+  });
+
   it('intermediates released before the chain runs (scope, opScope temporaries, dispose) are not needed, views of them are', async () => {
     const info = await sameAsEager(
       () => [rand([4, 65], 3)],
