@@ -9,7 +9,9 @@
 // Tolerance: eager and compiled run the same WGSL expressions of the op tables in float32, so
 // most results are bit-identical; a driver may contract a chain's a·b + c into one FMA, which
 // differs from the rounded product by at most half an ulp of a·b (6e-8·|a·b|). That is within
-// 1e-6 relative, plus 1e-6 absolute where a sum of O(1) values cancels to near 0.
+// 1e-6 relative, plus 1e-6 absolute where a sum of O(1) values cancels to near 0. NaN and
+// ±Inf must match exactly: eager stores every op's result, so a chain may not let the shader
+// compiler simplify across ops ((a + b) - a is NaN for a = Inf, not b).
 import { afterAll, expect, it } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import { UNARY_OPS, type UnaryOp } from '../src/kernels/unary.js';
