@@ -5,6 +5,7 @@
 // in functions.ts, tensor.ts, modules.ts (nn, data), losses.ts, optim.ts, or the issue-11 ops'
 // files: ops11-math.ts (activations, elementwise, where), ops11-shape.ts (joining, slicing,
 // indexing), ops11-stats.ts (bmm, statistics, random sampling).
+import { COMPILE } from './compile.js';
 import { CONV } from './conv.js';
 import { ATTENTION } from './attention.js';
 import { FUNCTIONS } from './functions.js';
@@ -46,5 +47,6 @@ export const PARTS: Record<string, Record<string, Run>> = {
   CONV,
   ATTENTION,
   GPT,
+  COMPILE,
 };
 export const CASES: Record<string, Run> = Object.assign({}, ...Object.values(PARTS));
