@@ -64,6 +64,9 @@ const MUTANTS = [
   // ---- issue 12 and 13 kernels ----
   { name: 'maxPool2d takes the last maximum on ties (CPU)', file: 'src/backend/cpu/pool.ts', search: 'if (v > max || Number.isNaN(v)) {', replace: 'if (v >= max || Number.isNaN(v)) {', tests: ['test/pooling.test.ts'] },
   { name: 'batch norm updates running_var with the biased variance', file: 'src/ops/batch-norm.ts', search: 'variance.mul((momentum * n) / (n - 1))', replace: 'variance.mul(momentum)', tests: ['test/batch-norm.test.ts'] },
+  { name: 'compiled chains: scalar and strided inputs share a kernel cache key', file: 'src/backend/webgpu/chain.ts', search: "const MODE_KEY: Record<Mode, string> = { contig: 'c', scalar: '1', strided: 'x' };", replace: "const MODE_KEY: Record<Mode, string> = { contig: 'c', scalar: 's', strided: 's' };", tests: ['test/compile-gpu.test.ts'] },
+  { name: 'compiled chains: a result still read later is not stored', file: 'src/backend/webgpu/chain.ts', search: '    if (i >= 0) c.nodes[i].live = false;', replace: '    if (i >= 0) c.nodes[i].live = false;\n    else if (c.nodes.length > 1) c.nodes[0].live = false;', tests: ['test/compile-gpu.test.ts'] },
+  { name: 'compiled chains: the shader compiler may fold ops across a chain', file: 'shaders/chain.wgsl', search: 'fn opaque(v: T, k: u32) -> T { return bitcast<T>(bitcast<u32>(v) ^ (P.zero * k)); }', replace: 'fn opaque(v: T, k: u32) -> T { return v; }', tests: ['test/compile-gpu.test.ts'] },
   { name: 'causal attention lets a query see the next key (CPU)', file: 'src/backend/cpu/attention.ts', search: '    if (causal && j > i) {', replace: '    if (causal && j > i + 1) {', tests: ['test/attention.test.ts'] },
 ];
 

@@ -10,6 +10,13 @@ override IS_FLOAT: bool = true;
 override WG: u32 = 256u;
 const ELEMS: u32 = 4u;   // elements per invocation, WG apart so neighbours read neighbours
 
+// A value the compiler cannot see through (P.zero is 0, but only at run time): each op's
+// result is then rounded and kept exactly as an eager kernel stores it, so the compiler can
+// neither fold ops across it ((a + b) - a into b, which loses Inf and NaN) nor contract a
+// product and a sum of two ops into one fma. `k` differs per op, so two ops computing the same
+// expression are not merged either (a·b - a·b into 0).
+fn opaque(v: T, k: u32) -> T { return bitcast<T>(bitcast<u32>(v) ^ (P.zero * k)); }
+
 // Where output element e reads an input laid out with `strides` over the output shape.
 fn offset(e: u32, strides: array<vec4<u32>, 2>) -> u32 {
   var rest = e;

@@ -36,6 +36,13 @@ export interface CompiledStep<A extends unknown[], R> {
   reset(): void;
 }
 
+/**
+ * Calls running now, of every compiled step: async calls may overlap (and sync ones nest), so
+ * the backend fuses while any compiled call runs and no traced call does (a trace is eager).
+ */
+const active = { compiled: 0, tracing: 0 };
+const fusing = (): boolean => active.compiled > 0 && active.tracing === 0;
+
 interface Plan {
   eagerDispatches: number | null;
   dispatches: number | null;
@@ -107,11 +114,15 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
     const backend = getBackend();
     const gpu = backend.name === 'webgpu';
     const d0 = backend.dispatchCount();
-    const was = backend.compiledMode(!tracing);
+    if (tracing) active.tracing++;
+    else active.compiled++;
+    backend.compiledMode(fusing());
     enterCompiledStep();
     const done = (): void => {
       leaveCompiledStep();
-      backend.compiledMode(was);
+      if (tracing) active.tracing--;
+      else active.compiled--;
+      backend.compiledMode(fusing());
       backend.flush();
       if (!gpu) return;
       const d = backend.dispatchCount() - d0;

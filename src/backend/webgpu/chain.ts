@@ -8,7 +8,7 @@ import type { Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import { EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
 import { clampBounds } from './elementwise.js';
-import { sumPartials } from './reduce.js';
+import { SHORT_LINE, sumPartials } from './reduce.js';
 import { defineKernel, type KernelDef } from './pipelines.js';
 import type { HeldDispatch } from './recorder.js';
 import type { GpuRuntime } from './runtime.js';
@@ -38,7 +38,7 @@ import type { GPUStorage } from './storage.js';
 const MAX_NODES = 48;
 /** Words of the 256-byte uniform slot: n, rank, shape (aligned to 4), strides, parameters. */
 const SLOT_WORDS = 64;
-/** n, rank, the reduction's outer/size/inner/chunks/chunk_len, then shape at a 16-byte boundary. */
+/** n, rank, the reduction's outer/size/inner/chunks/chunk_len, zero, then shape at a 16-byte boundary. */
 const FIXED_WORDS = 16;
 /** A reducing chain's first pass aims at this many invocations before splitting lines (as reduce.ts's `cols`). */
 const COL_THREADS = 16384;
@@ -161,7 +161,7 @@ class Chain implements HeldDispatch {
     const { outer, size, inner } = tail?.layout ?? { outer: 1, size: 1, inner: 1 };
     const params: Record<string, number | readonly number[]> = {
       n: this.n, rank: this.shape?.length ?? 0, outer, size, inner,
-      chunks: tail?.chunks ?? 1, chunk_len: tail?.chunkLen ?? 1, shape: this.shape ?? [],
+      chunks: tail?.chunks ?? 1, chunk_len: tail?.chunkLen ?? 1, zero: 0, shape: this.shape ?? [],
     };
     this.inputs.forEach((inp, i) => inp.mode === 'strided' && (params[`s${i}`] = inp.strides!));
     this.nodes.forEach((nd, i) => nd.params.forEach((v, j) => (params[`p${i}_${j}`] = v)));
@@ -189,7 +189,7 @@ class Chain implements HeldDispatch {
     let def = KERNELS.get(key);
     if (def !== undefined) return def;
     const fields: Record<string, Field> = {
-      n: 'u32', rank: 'u32', outer: 'u32', size: 'u32', inner: 'u32', chunks: 'u32', chunk_len: 'u32', shape: 'u32x8',
+      n: 'u32', rank: 'u32', outer: 'u32', size: 'u32', inner: 'u32', chunks: 'u32', chunk_len: 'u32', zero: 'u32', shape: 'u32x8',
     };
     const bindings: Record<string, BindingDecl> = {};
     let binding = 1;
@@ -211,7 +211,9 @@ class Chain implements HeldDispatch {
     });
     this.nodes.forEach((nd, i) => {
       const args = [...nd.args.map((r) => ('input' in r ? `i${r.input}` : `t${r.node}`)), ...nd.params.map((_, j) => `P.p${i}_${j}`)];
-      body += `  let t${i} = ${fnName(nd.fn)}(${args.join(', ')});\n`;
+      // opaque(): each result as the separate kernels store it, not an expression the shader
+      // compiler may fold with the next op's ((a + b) - a -> b lost Inf and NaN on lavapipe).
+      body += `  let t${i} = opaque(${fnName(nd.fn)}(${args.join(', ')}), ${i + 1}u);\n`;
       if (nd.live) body += `  out${i}[e] = t${i};\n`;
     });
     body += `  return ${this.tail ? `t${this.tail.node}` : 'T(0)'};\n}\n`;
@@ -280,6 +282,9 @@ export class ChainBuilder {
     const { outer, size, inner } = layout;
     const lines = outer * inner;
     if (node < 0 || size === 0 || lines === 0 || lines * size !== c.n) return null;
+    // Long contiguous lines go to reduce.ts's workgroup-tree kernel, as they would eagerly: the
+    // sum then has eager's order exactly, and those lines are where a tree pays.
+    if (inner === 1 && size >= SHORT_LINE) return null;
     if (c.inputs.length + c.nodes.filter((nd) => nd.live).length + 1 > this.#maxBindings) return null;
     let chunks = Math.max(1, Math.min(Math.ceil(size / 64), Math.ceil(COL_THREADS / lines)));
     const chunkLen = Math.ceil(size / chunks);

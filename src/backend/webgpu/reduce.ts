@@ -64,7 +64,7 @@ const COL_THREADS = 16384;
  * per 65-element line ran 70x slower than an invocation per line (6.4 s vs 93 ms for 70000
  * lines).
  */
-const SHORT_LINE = 512;
+export const SHORT_LINE = 512;
 
 function identity(op: ReduceOp | ArgReduceOp, dtype: DType): number {
   if (op === 'sum') return 0;
