@@ -43,6 +43,8 @@ export interface CompiledStep<A extends unknown[], R> {
 const active = { compiled: 0, tracing: 0 };
 const fusing = (): boolean => active.compiled > 0 && active.tracing === 0;
 
+const forgotten = new FinalizationRegistry<Map<string, Plan>>((plans) => notePlans(-plans.size));
+
 interface Plan {
   eagerDispatches: number | null;
   dispatches: number | null;
@@ -156,6 +158,8 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
     eagerDispatches: last?.eagerDispatches ?? null,
     dispatches: last?.dispatches ?? null,
   });
+  // A step dropped without reset() gives its plans back when it is collected.
+  forgotten.register(step, plans);
   step.reset = () => {
     notePlans(-plans.size);
     plans.clear();
