@@ -4,7 +4,7 @@
 //   npm run mnist -- --model mlp --epochs 5 --optimizer adam --lr 2e-3 --lr-decay 0.5 --batch-size 64 --hidden 128
 //   npm run mnist -- --eval out/mnist/model.safetensors
 //   npm run mnist -- --resume      continue from out/mnist/checkpoint.safetensors (saved every epoch)
-//   npm run mnist -- --compile     the training step through wg.compile (--no-compile: eager)
+//   npm run mnist -- --compile     the training step through wg.compile (--no-compile: eager, the default)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as wg from 'webgrad-gpu';
@@ -41,8 +41,8 @@ export interface MnistOptions {
   /** Continue from `out`/checkpoint.safetensors (written after every epoch when `out` is set). */
   resume?: boolean;
   /**
-   * Run the training step through `wg.compile` (its elementwise chains fused on WebGPU). Default
-   * false: on lavapipe it does not pay for this MLP (BENCHMARKS.md, "Issue 14").
+   * Run the training step through `wg.compile` (its elementwise chains fused on WebGPU). Off by
+   * default: on lavapipe it saves 2 of 24 dispatches and no measurable time (BENCHMARKS.md, "Issue 14").
    */
   compile?: boolean;
   /** Called after every training step (tests use it to lose the device mid-epoch). */
