@@ -44,12 +44,17 @@ const batch = (): [wg.Tensor, wg.Tensor] =>
   which === 'gpt' ? [wg.randint(0, 89, [32, 64]), wg.randint(0, 89, [32, 64])] : [wg.rand([64, 784]), wg.randint(0, 10, [64])];
 const sides = { eager: make(), compiled: wg.compile(make()) as Step };
 const ms: Record<string, number[]> = { eager: [], compiled: [] };
+/** Host time inside the step calls (JS, encoding, submits), per step. */
+const host: Record<string, number[]> = { eager: [], compiled: [] };
 const block = async (name: 'eager' | 'compiled'): Promise<void> => {
   let sum = wg.zeros([]);
   const t0 = performance.now();
+  let h = 0;
   for (let i = 0; i < 10; i++) {
     const [x, y] = batch();
+    const h0 = performance.now();
     const next = sides[name](x, y, sum);
+    h += performance.now() - h0;
     sum.dispose();
     x.dispose();
     y.dispose();
@@ -57,6 +62,7 @@ const block = async (name: 'eager' | 'compiled'): Promise<void> => {
   }
   await sum.item();
   ms[name].push((performance.now() - t0) / 10);
+  host[name].push(h / 10);
   sum.dispose();
 };
 await block('eager'); // warm-up (and the compiled side's trace)
@@ -68,4 +74,5 @@ const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
 const [e, c] = [ms.eager.slice(1), ms.compiled.slice(1)];
 console.log(`${which}: eager ${e.map((v) => v.toFixed(0)).join(' ')} ms/step; compiled ${c.map((v) => v.toFixed(0)).join(' ')} ms/step`);
 console.log(`median eager ${med(e).toFixed(1)} / compiled ${med(c).toFixed(1)} = ${(med(e) / med(c)).toFixed(2)}x; per-block ratios ${e.map((v, i) => (v / c[i]).toFixed(2)).join(' ')}`);
+console.log(`host time in the step calls: median eager ${med(host.eager.slice(1)).toFixed(1)} / compiled ${med(host.compiled.slice(1)).toFixed(1)} ms/step`);
 wg.destroy();

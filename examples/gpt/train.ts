@@ -47,8 +47,8 @@ export interface GptOptions {
   topK: number;
   /**
    * Run the training step through `wg.compile` (its elementwise chains fused on WebGPU). Off by
-   * default: on lavapipe the compiled step (316 dispatches instead of 402) measured 0.8× the
-   * eager one's speed, interleaved in one process (BENCHMARKS.md, "Issue 14").
+   * default: on lavapipe the compiled step (316 dispatches instead of 402) measured 0.81–1.30×
+   * the eager one's speed, interleaved in one process (BENCHMARKS.md, "Issue 14").
    */
   compile: boolean;
   quiet: boolean;
