@@ -49,6 +49,7 @@ const ROWS: Record<string, (ctx: RowContext) => Case[]> = {
   'cnn-epoch': (await import('./rows/cnn.js')).cnnEpochCases,
   gpt: (await import('./rows/gpt.js')).gptStepCases,
   attention: (await import('./rows/attention.js')).attentionCases,
+  compiled: (await import('./rows/compiled.js')).compiledCases,
 };
 
 const { values: opts } = parseArgs({

@@ -28,7 +28,7 @@ const LR = 0.05;
 const MNIST_TRAIN = 60000;
 const POOL = 8;
 
-interface HostBatch {
+export interface HostBatch {
   x: Float32Array;
   labels: Int32Array;
   onehot: Float32Array;
@@ -158,7 +158,7 @@ function tfTrainer(tf: TfModule): Trainer<TF.Tensor, TF.Scalar> {
 }
 
 /** NCHW with C = 1 and NHWC with C = 1 are the same bytes: one host batch serves both. */
-const SPEC: TrainingSpec<HostBatch> = {
+export const SPEC: TrainingSpec<HostBatch> = {
   webgrad: { trainer: wgTrainer, upload: (b) => [wgFrom(b.x, [BATCH, 1, 28, 28]), wgInt(b.labels, [BATCH])] },
   tfjs: (tf) => ({ trainer: () => tfTrainer(tf), upload: (b) => [tf.tensor4d(b.x, [BATCH, 28, 28, 1]), tf.tensor2d(b.onehot, [BATCH, OUT])] }),
 };
@@ -167,7 +167,7 @@ const SPEC: TrainingSpec<HostBatch> = {
 // products per output and a different summation order in each library: 1e-4 leaves margin.
 const TOLERANCE = 1e-4;
 
-export function cnnStepCases(ctx: RowContext): Case[] {
+export function cnnStepCases(ctx: RowContext, spec: TrainingSpec<HostBatch> = SPEC): Case[] {
   const [batch] = hostBatches(1);
   const info = {
     row: 'cnn',
@@ -179,7 +179,7 @@ export function cnnStepCases(ctx: RowContext): Case[] {
     note: 'forward + softmax cross-entropy + backward + SGD, to completion',
     tolerance: TOLERANCE,
   };
-  return [stepCase(ctx, info, batch, SPEC)];
+  return [stepCase(ctx, info, batch, spec)];
 }
 
 export function cnnEpochCases(ctx: RowContext): Case[] {

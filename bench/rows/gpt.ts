@@ -48,7 +48,7 @@ function hostWeights(): HostWeights {
   return out;
 }
 
-interface HostBatch {
+export interface HostBatch {
   x: Int32Array;
   y: Int32Array;
 }
@@ -94,7 +94,7 @@ function wgTrainer(): Trainer<wg.Tensor, wg.Tensor> {
   };
 }
 
-const SPEC: TrainingSpec<HostBatch> = {
+export const SPEC: TrainingSpec<HostBatch> = {
   webgrad: { trainer: wgTrainer, upload: (b) => [wgInt(b.x, [BATCH, SHAPE.block]), wgInt(b.y, [BATCH * SHAPE.block])] },
   tfjs: (tf) => ({
     trainer: () => {
@@ -105,7 +105,7 @@ const SPEC: TrainingSpec<HostBatch> = {
   }),
 };
 
-export function gptStepCases(ctx: RowContext): Case[] {
+export function gptStepCases(ctx: RowContext, spec: TrainingSpec<HostBatch> = SPEC): Case[] {
   const info = {
     row: 'gpt',
     name: 'GPT train step',
@@ -118,5 +118,5 @@ export function gptStepCases(ctx: RowContext): Case[] {
     // float32 sums in different orders; 1e-3 leaves room for a rare sign flip of a tiny gradient.
     tolerance: 1e-3,
   };
-  return [stepCase(ctx, info, hostBatch(), SPEC)];
+  return [stepCase(ctx, info, hostBatch(), spec)];
 }

@@ -25,7 +25,7 @@ const MNIST_TRAIN = 60000;
 /** Distinct host batches cycled through (an epoch's worth of random data would be 188 MB). */
 const POOL = 8;
 
-interface HostBatch {
+export interface HostBatch {
   x: Float32Array;
   labels: Int32Array;
   onehot: Float32Array;
@@ -121,12 +121,12 @@ function tfTrainer(tf: TfModule): Trainer<TF.Tensor, TF.Scalar> {
   };
 }
 
-const SPEC: TrainingSpec<HostBatch> = {
+export const SPEC: TrainingSpec<HostBatch> = {
   webgrad: { trainer: wgTrainer, upload: (b) => [wgFrom(b.x, [BATCH, IN]), wgInt(b.labels, [BATCH])] },
   tfjs: (tf) => ({ trainer: () => tfTrainer(tf), upload: (b) => [tf.tensor2d(b.x, [BATCH, IN]), tf.tensor2d(b.onehot, [BATCH, OUT])] }),
 };
 
-export function mlpStepCases(ctx: RowContext): Case[] {
+export function mlpStepCases(ctx: RowContext, spec: TrainingSpec<HostBatch> = SPEC): Case[] {
   const [batch] = hostBatches(1);
   const info = {
     row: '4',
@@ -140,10 +140,10 @@ export function mlpStepCases(ctx: RowContext): Case[] {
     // through the whole network). float32 sums of <= 784 terms: ~1e-6; 1e-4 leaves margin.
     tolerance: 1e-4,
   };
-  return [stepCase(ctx, info, batch, SPEC)];
+  return [stepCase(ctx, info, batch, spec)];
 }
 
-export function mlpEpochCases(ctx: RowContext): Case[] {
+export function mlpEpochCases(ctx: RowContext, spec: TrainingSpec<HostBatch> = SPEC): Case[] {
   const full = Math.ceil(MNIST_TRAIN / BATCH); // 469
   const batches = ctx.fullEpoch ? full : ctx.quick ? 10 : ctx.backend === 'webgpu' ? 60 : 40;
   const samples = batches * BATCH;
@@ -159,5 +159,5 @@ export function mlpEpochCases(ctx: RowContext): Case[] {
     tolerance: 1e-4, // as row 4: the first step's loss and biases
     note: `${batches} batches of ${BATCH}${scale ? `, time scaled by ${scale.toFixed(2)} to 60000 samples` : ''}; host->device upload per batch; one loss readback at the end`,
   };
-  return [epochCase(ctx, info, hostBatches(POOL), batches, SPEC)];
+  return [epochCase(ctx, info, hostBatches(POOL), batches, spec)];
 }

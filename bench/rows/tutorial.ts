@@ -19,12 +19,14 @@ const LR = 1e-4;
 
 let tfNames = 0;
 
+/** The row's sizes and host data (also the compiled row's, rows/compiled.ts). */
+export function tutorialData(): { n: number; d: number; h: number; lr: number; data: Float32Array; label: Float32Array; w1: Float32Array; w2: Float32Array } {
+  return { n: N, d: D, h: H, lr: LR, data: randomArray(N * D, 21), label: randomArray(N * D, 22), w1: randomArray(D * H, 23), w2: randomArray(H * D, 24) };
+}
+
 export function tutorialCases(ctx: RowContext): Case[] {
   const steps = ctx.quick ? 10 : 20;
-  const data = randomArray(N * D, 21);
-  const label = randomArray(N * D, 22);
-  const w1 = randomArray(D * H, 23);
-  const w2 = randomArray(H * D, 24);
+  const { data, label, w1, w2 } = tutorialData();
   let wgLoss = NaN;
   let tfLoss = NaN;
   return [

@@ -2,6 +2,7 @@
 // where an adapter exists, else on the CPU backend; writes curves, metrics, a sample and
 // safetensors to out/gpt, and ends with `final validation loss: X.XXXX nats/char`.
 //   npm run gpt -- --steps 1500 --layers 2 --heads 4 --embd 64 --block 64 --batch 32 --lr 3e-3
+//   npm run gpt -- --compile         the training step through wg.compile (--no-compile: eager, the default)
 //   npm run gpt -- --generate "Call me" --tokens 500 --temperature 0.8 --top-k 40 --model out/gpt/model.safetensors
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -44,13 +45,19 @@ export interface GptOptions {
   prompt: string;
   temperature: number;
   topK: number;
+  /**
+   * Run the training step through `wg.compile` (its elementwise chains fused on WebGPU). Off by
+   * default: on lavapipe the compiled step (316 dispatches instead of 402) measured 0.81–1.30×
+   * the eager one's speed, interleaved in one process (BENCHMARKS.md, "Issue 14").
+   */
+  compile: boolean;
   quiet: boolean;
 }
 
 export const DEFAULTS: GptOptions = {
   steps: 1500, layers: 2, heads: 4, embd: 64, block: 64, batch: 32, lr: 3e-3, beta1: 0.9, beta2: 0.99,
   weightDecay: 0.1, decayAll: false, warmup: 100, minLrFactor: 0.1, clip: 1, evalEvery: 250, logEvery: 10,
-  seed: 0, backend: 'auto', out: 'out/gpt', sampleTokens: 300, prompt: '\n', temperature: 0.8, topK: 40, quiet: false,
+  seed: 0, backend: 'auto', out: 'out/gpt', sampleTokens: 300, prompt: '\n', temperature: 0.8, topK: 40, compile: false, quiet: false,
 };
 
 /** gpt_torch.py's schedule: linear warm-up over `warmup` steps, then cosine down to minLrFactor at `steps`. */
@@ -72,6 +79,8 @@ export interface GptResult {
   paramCount: number;
   /** wg.memory() after each evaluation: flat when the step frees everything it makes. */
   memory: { step: number; liveTensors: number; bytesInUse: number; poolBytes: number }[];
+  /** The compiled step's `info()` at the end (null without `compile`). */
+  compiled: wg.CompiledStepInfo | null;
 }
 
 export async function train(o: GptOptions): Promise<GptResult> {
@@ -104,12 +113,10 @@ export async function train(o: GptOptions): Promise<GptResult> {
   let shown = 'loss -';
   let trainMs = 0;
   let evalMs = 0;
-  const start = performance.now();
-  for (let step = 1; step <= o.steps; step++) {
-    const { x, y } = batches.next();
-    // Everything the step makes is freed by the scope, but the loss summed on the device; the
-    // only readback is that sum, every logEvery steps.
-    const next = wg.scope(() => {
+  // Everything the step makes is freed by the scope, but the loss summed on the device; the
+  // only readback is that sum, every logEvery steps.
+  const trainStep = (x: wg.Tensor, y: wg.Tensor, lossSum: wg.Tensor): wg.Tensor =>
+    wg.scope(() => {
       const loss = F.crossEntropy(model.forward(x), y.reshape([-1]));
       opt.zeroGrad();
       loss.backward();
@@ -117,6 +124,14 @@ export async function train(o: GptOptions): Promise<GptResult> {
       opt.step();
       return wg.noGrad(() => lossSum.add(loss));
     });
+  // The same function, compiled: the first step traces (runs eagerly), every later one runs fused.
+  const compiled = o.compile ? wg.compile(trainStep) : null;
+  const runStep = compiled ?? trainStep;
+  let shownSummary = false;
+  const start = performance.now();
+  for (let step = 1; step <= o.steps; step++) {
+    const { x, y } = batches.next();
+    const next = runStep(x, y, lossSum);
     sched.step();
     lossSum.dispose();
     lossSum = next;
@@ -140,6 +155,10 @@ export async function train(o: GptOptions): Promise<GptResult> {
       const { liveTensors, bytesInUse, poolBytes } = wg.memory();
       memory.push({ step, liveTensors, bytesInUse, poolBytes });
       log(`step ${step}: train ${shown.slice(5)} val ${val.toFixed(4)} (${((performance.now() - start) / 1000).toFixed(0)} s)`);
+      if (compiled && !shownSummary) {
+        log(compiledSummary(compiled.info()));
+        shownSummary = true;
+      }
     }
   }
   lossSum.dispose();
@@ -148,10 +167,16 @@ export async function train(o: GptOptions): Promise<GptResult> {
   const sampleIds = await generate(model, tokenizer.encode(o.prompt), { tokens: o.sampleTokens, temperature: o.temperature, topK: o.topK });
   const sample = tokenizer.decode(sampleIds);
   return {
-    model, tokenizer, trainCurve, valCurve, finalValLoss, paramCount, sample, memory,
+    model, tokenizer, trainCurve, valCurve, finalValLoss, paramCount, sample, memory, compiled: compiled?.info() ?? null,
     msPerStep: trainMs / o.steps,
     tokensPerSecond: (tokensPerStep * o.steps) / (trainMs / 1000),
   };
+}
+
+/** One line on a compiled step's work per call: dispatches of the traced (eager) call and of a compiled call. */
+export function compiledSummary(i: wg.CompiledStepInfo): string {
+  if (i.eagerDispatches === null && i.dispatches === null) return `compiled step: ${i.calls} calls, ${i.traces} traced (the CPU backend runs it eagerly)`;
+  return `compiled step: ${i.eagerDispatches ?? '?'} dispatches traced (eager), ${i.dispatches ?? '?'} compiled; ${i.calls} calls, ${i.traces} traced`;
 }
 
 async function writeArtifacts(o: GptOptions, r: GptResult): Promise<void> {
@@ -229,12 +254,14 @@ async function main(): Promise<void> {
       temperature: { type: 'string', default: String(d.temperature) },
       'top-k': { type: 'string', default: String(d.topK) },
       model: { type: 'string', default: 'out/gpt/model.safetensors' },
+      compile: { type: 'boolean' },
+      'no-compile': { type: 'boolean' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm run gpt -- [--steps 1500] [--layers 2] [--heads 4] [--embd 64] [--block 64] [--batch 32] [--lr 3e-3] [--betas 0.9,0.99] [--weight-decay 0.1] [--decay-all] [--warmup 100] [--min-lr-factor 0.1] [--clip 1] [--eval-every 250] [--log-every 10] [--seed 0] [--backend auto|webgpu|cpu] [--out out/gpt] [--train-limit N] [--val-limit N] [--sample-tokens 300] [--prompt TEXT] [--temperature 0.8] [--top-k 40]\n       npm run gpt -- --generate "Call me" [--tokens 500] [--temperature 0.8] [--top-k 40] [--model out/gpt/model.safetensors]');
+    console.log('usage: npm run gpt -- [--steps 1500] [--layers 2] [--heads 4] [--embd 64] [--block 64] [--batch 32] [--lr 3e-3] [--betas 0.9,0.99] [--weight-decay 0.1] [--decay-all] [--warmup 100] [--min-lr-factor 0.1] [--clip 1] [--eval-every 250] [--log-every 10] [--seed 0] [--backend auto|webgpu|cpu] [--out out/gpt] [--train-limit N] [--val-limit N] [--sample-tokens 300] [--prompt TEXT] [--temperature 0.8] [--top-k 40] [--compile|--no-compile]\n       npm run gpt -- --generate "Call me" [--tokens 500] [--temperature 0.8] [--top-k 40] [--model out/gpt/model.safetensors]');
     return;
   }
   const num = (name: string, v: string | undefined): number => {
@@ -242,6 +269,7 @@ async function main(): Promise<void> {
     if (v === undefined || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${v}`);
     return n;
   };
+  if (values.compile && values['no-compile']) throw new Error('--compile and --no-compile contradict each other');
   const betas = values.betas!.split(',').map((b) => num('betas', b));
   if (betas.length !== 2) throw new Error(`--betas must be two numbers like 0.9,0.99, got ${values.betas}`);
   const o: GptOptions = {
@@ -255,6 +283,7 @@ async function main(): Promise<void> {
     valLimit: values['val-limit'] ? num('val-limit', values['val-limit']) : undefined,
     sampleTokens: num('sample-tokens', values['sample-tokens']), prompt: values.prompt!,
     temperature: num('temperature', values.temperature), topK: num('top-k', values['top-k']), quiet: values.quiet!,
+    compile: values.compile ? true : values['no-compile'] ? false : d.compile,
   };
   try {
     if (values.generate !== undefined) {

@@ -4,6 +4,7 @@
 //   npm run mnist -- --model mlp --epochs 5 --optimizer adam --lr 2e-3 --lr-decay 0.5 --batch-size 64 --hidden 128
 //   npm run mnist -- --eval out/mnist/model.safetensors
 //   npm run mnist -- --resume      continue from out/mnist/checkpoint.safetensors (saved every epoch)
+//   npm run mnist -- --compile     the training step through wg.compile (--no-compile: eager, the default)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as wg from 'webgrad-gpu';
@@ -15,6 +16,8 @@ import { ProgressBar } from '../shared/progress.js';
 export { MNIST_NORMALIZE, buildModel, evaluate, makeCnn, makeModel, type ModelKind };
 
 const { nn, optim, data } = wg;
+/** Whether `npm run mnist` compiles its step without --compile/--no-compile (BENCHMARKS.md, "Issue 14"). */
+const COMPILE_DEFAULT = false;
 const F = nn.functional;
 
 export interface MnistOptions {
@@ -37,6 +40,11 @@ export interface MnistOptions {
   quiet: boolean;
   /** Continue from `out`/checkpoint.safetensors (written after every epoch when `out` is set). */
   resume?: boolean;
+  /**
+   * Run the training step through `wg.compile` (its elementwise chains fused on WebGPU). Off by
+   * default: on lavapipe it saves 2 of 24 dispatches and no measurable time (BENCHMARKS.md, "Issue 14").
+   */
+  compile?: boolean;
   /** Called after every training step (tests use it to lose the device mid-epoch). */
   onStep?: (epoch: number, step: number) => void;
 }
@@ -50,7 +58,13 @@ export interface EpochMetrics {
   samplesPerSecond: number;
 }
 
-export async function train(o: MnistOptions): Promise<{ metrics: EpochMetrics[]; model: wg.nn.Sequential; lossCurve: [number, number][] }> {
+export async function train(o: MnistOptions): Promise<{
+  metrics: EpochMetrics[];
+  model: wg.nn.Sequential;
+  lossCurve: [number, number][];
+  /** The compiled step's `info()` at the end (null without `compile`). */
+  compiled: wg.CompiledStepInfo | null;
+}> {
   const log = o.quiet ? () => {} : console.log;
   const info = await wg.init({ backend: o.backend, verbose: !o.quiet });
   wg.manualSeed(o.seed);
@@ -78,6 +92,22 @@ export async function train(o: MnistOptions): Promise<{ metrics: EpochMetrics[];
   // Losses and hit counts are summed on the device and read back only every `readEvery` steps:
   // a readback per step would make every step wait for the GPU.
   const readEvery = 50;
+  const trainStep = (x: wg.Tensor, y: wg.Tensor, lossSum: wg.Tensor, hits: wg.Tensor): wg.Tensor[] =>
+    wg.scope(() => {
+      const logits = model.forward(x);
+      const loss = F.crossEntropy(logits, y);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+      return wg.noGrad(() => [lossSum.add(loss.mul(y.shape[0])), hits.add(logits.argmax(1).eq(y).sum())]);
+    });
+  // The same function, compiled: it traces on the first batch of each shape (the last batch of
+  // an epoch may be smaller) and runs fused afterwards.
+  const compiled = o.compile ? wg.compile(trainStep) : null;
+  const runStep = compiled ?? trainStep;
+  // The dispatch counts of the first batch shape once it has run compiled, shown after the epoch.
+  let summary: string | null = null;
+  let shownSummary = false;
   for (let epoch = first; epoch <= o.epochs; epoch++) {
     for (const group of opt.paramGroups) group.lr = o.lr * o.lrDecay ** (epoch - 1);
     const bar = new ProgressBar(`epoch ${epoch}/${o.epochs}`, loader.length);
@@ -103,14 +133,8 @@ export async function train(o: MnistOptions): Promise<{ metrics: EpochMetrics[];
       windowSeen = 0;
     };
     for await (const { x, y } of loader) {
-      const [nextLoss, nextHits] = wg.scope(() => {
-        const logits = model.forward(x);
-        const loss = F.crossEntropy(logits, y);
-        opt.zeroGrad();
-        loss.backward();
-        opt.step();
-        return wg.noGrad(() => [lossSum.add(loss.mul(y.shape[0])), hits.add(logits.argmax(1).eq(y).sum())]);
-      });
+      const [nextLoss, nextHits] = runStep(x, y, lossSum, hits);
+      if (compiled && summary === null && compiled.info().dispatches !== null) summary = compiledSummary(compiled.info());
       lossSum.dispose();
       hits.dispose();
       [lossSum, hits] = [nextLoss, nextHits];
@@ -138,9 +162,19 @@ export async function train(o: MnistOptions): Promise<{ metrics: EpochMetrics[];
     };
     metrics.push(m);
     if (o.out) await saveCheckpoint(o.out, model, opt, { epoch, metrics, lossCurve });
+    if (compiled && !shownSummary) {
+      log(summary ?? compiledSummary(compiled.info()));
+      shownSummary = true;
+    }
     log(`epoch ${epoch}: train loss ${m.trainLoss.toFixed(4)}, train acc ${(100 * m.trainAccuracy).toFixed(2)}%, test acc ${(100 * testAccuracy).toFixed(2)}% (${seconds.toFixed(1)} s, ${m.samplesPerSecond.toFixed(0)} samples/s)`);
   }
-  return { metrics, model, lossCurve };
+  return { metrics, model, lossCurve, compiled: compiled?.info() ?? null };
+}
+
+/** One line on a compiled step's work per call: dispatches of the traced (eager) call and of a compiled call. */
+export function compiledSummary(i: wg.CompiledStepInfo): string {
+  if (i.eagerDispatches === null && i.dispatches === null) return `compiled step: ${i.calls} calls, ${i.traces} traced (the CPU backend runs it eagerly)`;
+  return `compiled step: ${i.eagerDispatches ?? '?'} dispatches traced (eager), ${i.dispatches ?? '?'} compiled; ${i.calls} calls, ${i.traces} traced`;
 }
 
 async function writeArtifacts(o: MnistOptions, metrics: EpochMetrics[], lossCurve: [number, number][], model: wg.nn.Module): Promise<void> {
@@ -189,17 +223,20 @@ async function main(): Promise<void> {
       'test-limit': { type: 'string' },
       eval: { type: 'string' },
       resume: { type: 'boolean', default: false },
+      compile: { type: 'boolean' },
+      'no-compile': { type: 'boolean' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm run mnist -- [--model mlp|cnn] [--epochs 5] [--batch-size 64] [--lr 2e-3] [--hidden 128] [--optimizer adam|sgd] [--momentum 0.9] [--lr-decay 0.5] [--backend auto|webgpu|cpu] [--seed 0] [--out out/mnist] [--limit N] [--test-limit N] [--eval model.safetensors] [--resume]');
+    console.log('usage: npm run mnist -- [--model mlp|cnn] [--epochs 5] [--batch-size 64] [--lr 2e-3] [--hidden 128] [--optimizer adam|sgd] [--momentum 0.9] [--lr-decay 0.5] [--backend auto|webgpu|cpu] [--seed 0] [--out out/mnist] [--limit N] [--test-limit N] [--eval model.safetensors] [--resume] [--compile|--no-compile]');
     return;
   }
   const optimizer = values.optimizer === 'sgd' ? 'sgd' : values.optimizer === 'adam' ? 'adam' : null;
   if (!optimizer) throw new Error(`--optimizer must be adam or sgd, got ${values.optimizer}`);
   if (values.model !== 'mlp' && values.model !== 'cnn') throw new Error(`--model must be mlp or cnn, got ${values.model}`);
+  if (values.compile && values['no-compile']) throw new Error('--compile and --no-compile contradict each other');
   const o: MnistOptions = {
     model: values.model,
     epochs: Number(values.epochs),
@@ -216,6 +253,7 @@ async function main(): Promise<void> {
     testLimit: values['test-limit'] ? Number(values['test-limit']) : undefined,
     quiet: values.quiet!,
     resume: values.resume!,
+    compile: values.compile ? true : values['no-compile'] ? false : COMPILE_DEFAULT,
   };
   try {
     if (values.eval) {
