@@ -8,7 +8,6 @@
 
 override IS_FLOAT: bool = true;
 override WG: u32 = 256u;
-const ELEMS: u32 = 4u;   // elements per invocation, WG apart so neighbours read neighbours
 
 // A value the compiler cannot see through (P.zero is 0, but only at run time): each op's
 // result is then rounded and kept exactly as an eager kernel stores it, so the compiler can
@@ -31,13 +30,11 @@ fn offset(e: u32, strides: array<vec4<u32>, 2>) -> u32 {
   return o;
 }
 
+// Grid-stride over the output: invocation g takes elements g, g + stride, ... (stride =
+// workgroups * WG, shaped per adapter by tuner-elementwise.ts as the eager elementwise kernels).
 @compute @workgroup_size(WG)
-fn chain(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-         @builtin(local_invocation_index) lid: u32) {
-  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
-  for (var k = 0u; k < ELEMS; k++) {
-    let e = base + k * WG;
-    if (e >= P.n) { return; }
+fn chain(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  for (var e = gid.x; e < P.n; e += nwg.x * WG) {
     chain_at(e);
   }
 }

@@ -125,7 +125,6 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
       if (tracing) active.tracing--;
       else active.compiled--;
       backend.compiledMode(fusing());
-      backend.flush();
       if (!gpu) return;
       const d = backend.dispatchCount() - d0;
       if (tracing) current.eagerDispatches = d;

@@ -6,7 +6,7 @@ import { UNARY, type UnaryOp } from '../../kernels/unary.js';
 import { contiguousStrides, type ReduceLayout, type Shape } from '../../shape.js';
 import type { Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
-import { EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
+import { groupsFor, MAX_RANK } from './dims.js';
 import { clampBounds } from './elementwise.js';
 import { SHORT_LINE, sumPartials } from './reduce.js';
 import { defineKernel, type KernelDef } from './pipelines.js';
@@ -14,6 +14,7 @@ import type { HeldDispatch } from './recorder.js';
 import type { GpuRuntime } from './runtime.js';
 import { type BindingDecl, type Field, shaderInterface } from './shader-interface.js';
 import type { GPUStorage } from './storage.js';
+import { elementwiseShape } from './tuner-elementwise.js';
 
 /**
  * Elementwise chains: inside a compiled step (src/compile.ts) every float32 elementwise op —
@@ -166,11 +167,12 @@ class Chain implements HeldDispatch {
     this.inputs.forEach((inp, i) => inp.mode === 'strided' && (params[`s${i}`] = inp.strides!));
     this.nodes.forEach((nd, i) => nd.params.forEach((v, j) => (params[`p${i}_${j}`] = v)));
     const label = this.nodes.map((nd) => nd.label).join('+') + (tail ? '+sum' : '');
-    const variant = { types: { T: 'f32' as const } };
     if (tail === null) {
-      gpu.run(def, variant, buffers as never, params as never, groupsFor(this.n, EW_PER_GROUP), label);
+      const { wg, groups } = elementwiseShape(this.n, gpu.profile);
+      gpu.run(def, { types: { T: 'f32' }, constants: { WG: wg } }, buffers as never, params as never, [groups, 1, 1], label);
       return;
     }
+    const variant = { types: { T: 'f32' as const } };
     const lines = outer * inner;
     const partials = tail.chunks === 1 ? tail.out : gpu.alloc(lines * tail.chunks, 'float32', label);
     buffers.red = partials.buffer!;
