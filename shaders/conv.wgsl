@@ -222,3 +222,87 @@ fn sum_splits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   for (var k = 0u; k < P.splits; k++) { s += a[k * P.total + i]; }
   out[i] = s;
 }
+
+// MODE 0 on CPU-emulated adapters (lavapipe). There every load from a storage buffer is a
+// bounds-checked scalar load per SIMD lane, ~12 instructions each, even when all lanes read one
+// address, while a multiply-add is 2: so this kernel is shaped to load little per multiply-add.
+// An invocation computes TM output channels x TN consecutive output columns of one output row
+// (n, oh). Per input channel and kernel row it loads the WIN input elements under its TN
+// windows once (they overlap: WIN = (TN-1)·S_W + (K_W-1)·D_W + 1 loads, not TN·K_W) and TM·K_W
+// weights, for TM·TN·K_W multiply-adds. The weights of the workgroup's TM rows are copied to
+// workgroup memory first when they fit (SHARED_A: a workgroup-memory load has no bounds check;
+// KA = k). K_W, S_W, D_W are constants, so the kw loop unrolls and every window index is a
+// constant. Rows past M repeat the last row and columns past out_w read zeros or real inputs;
+// neither is stored.
+override K_W: u32 = 1u;
+override S_W: u32 = 1u;
+override D_W: u32 = 1u;
+override WIN: u32 = (TN - 1u) * S_W + (K_W - 1u) * D_W + 1u;   // at most 32 (conv.ts)
+override SHARED_A: bool = false;
+override KA: u32 = 1u;
+var<workgroup> Aw: array<T, TM * KA>;   // [TM][k]
+
+@compute @workgroup_size(WG_X)
+fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let g = wid.z;
+  let M = P.m;
+  let ihw = in_hw();
+  let ohw = out_hw();
+  let ow_blocks = (P.out_w + TN - 1u) / TN;
+  let lanes = P.n / P.out_w * ow_blocks;   // batch·out_h output rows, ow_blocks each
+  let lane = wid.x * WG_X + l.x;
+  let row_id = min(lane, lanes - 1u) / ow_blocks;
+  let ow0 = (min(lane, lanes - 1u) % ow_blocks) * TN;
+  let nn = row_id / P.out_h;
+  let oh = row_id % P.out_h;
+  let row0 = wid.y * TM;
+  let y0 = i32(oh * P.s_h) - i32(P.p_h);
+  let x0 = i32(ow0 * S_W) - i32(P.p_w);
+  var arow: array<u32, 16>;   // where row i's weights start (in Aw or in a)
+  if (SHARED_A) {
+    for (var e = l.x; e < TM * KA; e += WG_X) { Aw[e] = a[(g * P.ocg + min(row0 + e / KA, M - 1u)) * KA + e % KA]; }
+    workgroupBarrier();
+    for (var i = 0u; i < TM; i++) { arow[i] = i * KA; }
+  } else {
+    for (var i = 0u; i < TM; i++) { arow[i] = (g * P.ocg + min(row0 + i, M - 1u)) * P.k; }
+  }
+  // Which of the window's columns lie inside the input (the rest read as zeros).
+  var xok: array<bool, 32>;
+  for (var t = 0u; t < WIN; t++) { xok[t] = u32(x0 + i32(t)) < P.in_w; }
+  var xb = (nn * P.in_c + g * P.icg) * ihw;   // the plane of input channel c
+  var ka = 0u;                                // k of (c, kh, 0)
+  var acc: array<T, 64>;                      // [TM][TN]
+  for (var c = 0u; c < P.icg; c++) {
+    for (var kh = 0u; kh < P.k_h; kh++) {
+      let y = y0 + i32(kh * P.d_h);
+      let yok = u32(y) < P.in_h;
+      let rb = i32(xb) + y * i32(P.in_w) + x0;
+      var xs: array<T, 32>;
+      for (var t = 0u; t < WIN; t++) {
+        let ok = yok && xok[t];
+        xs[t] = select(T(0), b[u32(select(0, rb + i32(t), ok))], ok);
+      }
+      for (var kw = 0u; kw < K_W; kw++) {
+        for (var i = 0u; i < TM; i++) {
+          var av: T;
+          if (SHARED_A) { av = Aw[arow[i] + ka + kw]; } else { av = a[arow[i] + ka + kw]; }
+          for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(av, xs[j * S_W + kw * D_W], acc[i * TN + j]); }
+        }
+      }
+      ka += K_W;
+    }
+    xb += ihw;
+  }
+
+  if (lane >= lanes) { return; }
+  let o0 = nn * P.out_c * ohw + oh * P.out_w + ow0;
+  for (var i = 0u; i < TM; i++) {
+    let r = row0 + i;
+    if (r >= M) { break; }
+    var bv = T(0);
+    if (P.has_bias != 0u) { bv = bias[g * P.ocg + r]; }
+    for (var j = 0u; j < TN; j++) {
+      if (ow0 + j < P.out_w) { out[o0 + (g * P.ocg + r) * ohw + j] = acc[i * TN + j] + bv; }
+    }
+  }
+}

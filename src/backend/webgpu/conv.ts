@@ -34,6 +34,7 @@ const CONV_IO = shaderInterface(
     ocg: 'u32',
     total: 'u32',    // sum_splits: elements of the result
     splits: 'u32',
+    has_bias: 'u32', // conv_fwd: a bias is bound (a parameter there, not a pipeline constant: one pipeline fewer to compile)
   },
   {
     a: { binding: 1, access: 'r', type: 'T' },
@@ -43,6 +44,7 @@ const CONV_IO = shaderInterface(
   },
 );
 const CONV = defineKernel('conv2d', convSrc, 'conv', CONV_IO, ['a', 'b', 'bias', 'out']);
+const CONV_FWD = defineKernel('conv2d', convSrc, 'conv_fwd', CONV_IO, ['a', 'b', 'bias', 'out']);
 const SUM_SPLITS = defineKernel('conv2dSumSplits', convSrc, 'sum_splits', CONV_IO, ['a', 'out']);
 
 type ConvParams = ParamValues<typeof CONV_IO.params>;
@@ -71,6 +73,35 @@ export function convTiles(m: number, n: number, profile: KernelProfile): MatmulT
   const wgY = Math.min(2, pow2ceil(Math.ceil(m / tm)));
   const [wgX, tn] = n >= 256 ? [16, 8] : [Math.min(32, pow2ceil(n)), Math.min(4, pow2ceil(Math.ceil(n / 32)))];
   return { SHARED: false, WG_X: wgX, WG_Y: wgY, BK: 16, TM: tm, TN: tn };
+}
+
+/** conv_fwd's input elements per invocation and kernel row (shaders/conv.wgsl). */
+const fwdWindow = (a: ConvArgs, tn: number): number => (tn - 1) * a.strideW + (a.kW - 1) * a.dilW + 1;
+const MAX_WINDOW = 32;
+/** conv_fwd keeps a workgroup's weights in workgroup memory up to WebGPU's default 16 KiB. */
+const SHARED_A_BYTES = 16384;
+
+/**
+ * The forward's tiles. GPU: matmul's for the same [m, n] (the generic kernel). CPU-emulated:
+ * `conv_fwd` (WG_Y = 1), an output row per invocation split into equal blocks of at most 16
+ * columns (14x14 MNIST: 14, 28x28: 2 of 14, 32x32: 2 of 16), as many channels as 64
+ * accumulators allow (TM·TN <= 64; 4 at 14 or 16 columns), smaller blocks where a strided or
+ * dilated window would exceed MAX_WINDOW. Measured on lavapipe (bench/experiments/
+ * conv-tiles.ts, CPU time of the dispatch, min of 7, shared 2-core machine at load 10):
+ *   MNIST 8->16 (64x14x14, 5x5): generic 16x2 invocations of 8x8 outputs 27-33 ms; conv_fwd
+ *     4x14 with weights in workgroup memory 17.5-18, without 20-22; 8x8 19-22; 8x4 31-50
+ *   CIFAR 32->64 (32x16x16, 3x3): generic 106-110; 4x16 77 (70-95 without workgroup memory);
+ *     8x8 48-87; 8x16 (128 accumulators, spilled) 300
+ * Null where no block fits: the generic kernel runs.
+ */
+export function convForwardTiles(a: ConvArgs, profile: KernelProfile): MatmulTiles | null {
+  const m = a.outC / a.groups;
+  if (profile === 'gpu') return matmulTiles(m, a.batch * a.outH * a.outW, profile);
+  let tn = Math.ceil(a.outW / Math.ceil(a.outW / 16));
+  while (tn > 1 && fwdWindow(a, tn) > MAX_WINDOW) tn = Math.ceil(tn / 2);
+  if (fwdWindow(a, tn) > MAX_WINDOW) return null;
+  const tm = Math.max(1, Math.min(Math.floor(64 / tn), 16, m));
+  return { SHARED: false, WG_X: 32, WG_Y: 1, BK: 16, TM: tm, TN: tn };
 }
 
 /**
@@ -107,8 +138,11 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
     gpu.recorder.clear(out.buffer!, outN * 4, op);
     return out;
   }
-  const tiles = forced ?? convTiles(m, n, gpu.profile);
-  const gx = Math.ceil(n / (tiles.WG_X * tiles.TN));
+  const tiles = forced ?? (mode === 0 ? convForwardTiles(a, gpu.profile) : null) ?? convTiles(m, n, gpu.profile);
+  // The forward's direct tiles with one row of invocations run conv_fwd; forced WG_Y > 1 keeps
+  // the generic kernel (for the measurements).
+  const fwd = mode === 0 && !tiles.SHARED && tiles.WG_Y === 1 && fwdWindow(a, tiles.TN) <= MAX_WINDOW;
+  const gx = fwd ? Math.ceil((a.batch * a.outH * Math.ceil(a.outW / tiles.TN)) / tiles.WG_X) : Math.ceil(n / (tiles.WG_X * tiles.TN));
   const gy = Math.ceil(m / (tiles.WG_Y * tiles.TM));
   let splits = 1;
   if (mode === 2) {
@@ -126,10 +160,18 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
     m, n, k, k_chunk: kChunk, a_m: aM, groups: a.groups,
     in_c: a.inC, in_h: a.inH, in_w: a.inW, out_c: a.outC, out_h: a.outH, out_w: a.outW, k_h: a.kH, k_w: a.kW,
     s_h: a.strideH, s_w: a.strideW, p_h: a.padH, p_w: a.padW, d_h: a.dilH, d_w: a.dilW,
-    icg: a.inC / a.groups, ocg: a.outC / a.groups, total: outN, splits,
+    icg: a.inC / a.groups, ocg: a.outC / a.groups, total: outN, splits, has_bias: biasB === null ? 0 : 1,
   };
-  const variant = { types: { T: 'f32' as const }, constants: { MODE: mode, HAS_BIAS: biasB !== null, STRIDE_ONE: mode === 1 && a.strideH === 1 && a.strideW === 1, ...tiles } };
   const partial = splits > 1 ? gpu.alloc(outN * splits, 'float32', op) : null;
+  if (fwd) {
+    const sharedA = tiles.TM * k * 4 <= SHARED_A_BYTES;
+    const constants = {
+      WG_X: tiles.WG_X, TM: tiles.TM, TN: tiles.TN, K_W: a.kW, S_W: a.strideW, D_W: a.dilW, SHARED_A: sharedA, KA: sharedA ? k : 1,
+    };
+    gpu.run(CONV_FWD, { types: { T: 'f32' }, constants }, { a: ab, b: bb, bias: biasB ?? gpu.dummyRead, out: out.buffer! }, params, [gx, gy, gz], op);
+    return out;
+  }
+  const variant = { types: { T: 'f32' as const }, constants: { MODE: mode, HAS_BIAS: biasB !== null, STRIDE_ONE: mode === 1 && a.strideH === 1 && a.strideW === 1, ...tiles } };
   gpu.run(CONV, variant, { a: ab, b: bb, bias: biasB ?? gpu.dummyRead, out: (partial ?? out).buffer! }, params, [gx, gy, gz], op);
   if (partial) {
     gpu.run(SUM_SPLITS, { types: { T: 'f32' } }, { a: partial.buffer!, out: out.buffer! }, params, groupsFor(outN, 256), op);
