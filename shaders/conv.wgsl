@@ -240,6 +240,7 @@ override D_W: u32 = 1u;
 override WIN: u32 = (TN - 1u) * S_W + (K_W - 1u) * D_W + 1u;   // at most 32 (conv.ts)
 override SHARED_A: bool = false;
 override KA: u32 = 1u;
+override NV: u32 = (WIN + 6u) / 4u;   // vec4s under a window at any phase
 var<workgroup> Aw: array<T, TM * KA>;   // [TM][k]
 
 @compute @workgroup_size(WG_X)
@@ -278,9 +279,22 @@ fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
       let yok = u32(y) < P.in_h;
       let rb = i32(xb) + y * i32(P.in_w) + x0;
       var xs: array<T, 32>;
+      // The window as NV aligned vec4s from the one holding its first element; phase is
+      // where in that vec4 the window starts. Elements outside the input are masked below,
+      // so the vec4s may start before the buffer (read at 0) or run past it.
+      let base4 = select(0, rb >> 2u, yok);
+      let phase = select(0, rb & 3, yok);
+      var e: array<T, 36>;
+      for (var v = 0u; v < NV; v++) {
+        let q = b4[u32(max(base4 + i32(v), 0))];
+        e[4u * v] = q.x;
+        e[4u * v + 1u] = q.y;
+        e[4u * v + 2u] = q.z;
+        e[4u * v + 3u] = q.w;
+      }
       for (var t = 0u; t < WIN; t++) {
-        let ok = yok && xok[t];
-        xs[t] = select(T(0), b[u32(select(0, rb + i32(t), ok))], ok);
+        let x = select(select(e[t], e[t + 1u], phase == 1), select(e[t + 2u], e[t + 3u], phase == 3), phase >= 2);
+        xs[t] = select(T(0), x, yok && xok[t]);
       }
       for (var kw = 0u; kw < K_W; kw++) {
         for (var i = 0u; i < TM; i++) {

@@ -49,9 +49,11 @@ async function timeAll(kind: Kind, a: ConvArgs, variants: (MatmulTiles | undefin
     }
   }
   [x, w, dy].forEach((s) => gpu.release(s));
-  return ts.map((t) => {
+  // Each variant's time over the first one's in the same round (paired, so the load's drift cancels).
+  const paired = ts.map((t) => t.map((v, r) => v / ts[0][r]).sort((p, q) => p - q)[Math.floor(REPS / 2)]);
+  return ts.map((t, i) => {
     t.sort((p, q) => p - q);
-    return `${t[0].toFixed(1)}/${t[Math.floor(REPS / 2)].toFixed(1)}`;
+    return `${t[0].toFixed(1)}/${t[Math.floor(REPS / 2)].toFixed(1)}${i > 0 ? ` (x${paired[i].toFixed(2)})` : ''}`;
   });
 }
 
@@ -73,9 +75,13 @@ const FWD: [string, MatmulTiles | undefined][] = [
 // TUNED=1: only the tiles the launcher picks. KINDS=fwd,dx,dw: which kernels.
 const pick = (list: [string, MatmulTiles | undefined][]) => (process.env.TUNED ? list.slice(0, 1) : list);
 const kinds = (process.env.KINDS ?? 'fwd,dx,dw').split(',') as Kind[];
-const only = process.env.SHAPE;
-for (const [name, a] of [['mnist 8->16', geo(64, 8, 16, 14, 5)], ['cifar 32->64', geo(32, 32, 64, 16, 3)]] as const) {
-  if (only && !name.startsWith(only)) continue;
+const only = process.env.SHAPE ?? 'mnist ,cifar ';
+const SHAPES = [
+  ['mnist 8->16', geo(64, 8, 16, 14, 5)], ['cifar 32->64', geo(32, 32, 64, 16, 3)],
+  ['mnist1 1->8', geo(64, 1, 8, 28, 5)], ['cifar3 3->32', geo(32, 3, 32, 32, 3)],
+] as const;
+for (const [name, a] of SHAPES) {
+  if (!only.split(',').some((o) => name.startsWith(o))) continue;
   for (const kind of kinds) {
     const list = pick(kind === 'fwd' ? FWD : ALL);
     const ms = await timeAll(kind, a, list.map(([, t]) => t));

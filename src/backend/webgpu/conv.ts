@@ -38,7 +38,7 @@ const CONV_IO = shaderInterface(
   },
   {
     a: { binding: 1, access: 'r', type: 'T' },
-    b: { binding: 2, access: 'r', type: 'T' },
+    b: { binding: 2, access: 'r', type: 'T', vec4: 'b4' },
     bias: { binding: 3, access: 'r', type: 'T' },
     out: { binding: 4, access: 'w', type: 'T' },
   },
@@ -141,7 +141,9 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
   const tiles = forced ?? (mode === 0 ? convForwardTiles(a, gpu.profile) : null) ?? convTiles(m, n, gpu.profile);
   // The forward's direct tiles with one row of invocations run conv_fwd; forced WG_Y > 1 keeps
   // the generic kernel (for the measurements).
-  const fwd = mode === 0 && !tiles.SHARED && tiles.WG_Y === 1 && fwdWindow(a, tiles.TN) <= MAX_WINDOW;
+  // conv_fwd reads the input as vec4s: its buffer must hold whole ones (pool size classes do;
+  // an exact size near the binding limit may not).
+  const fwd = mode === 0 && !tiles.SHARED && tiles.WG_Y === 1 && fwdWindow(a, tiles.TN) <= MAX_WINDOW && bb.size % 16 === 0;
   const gx = fwd ? Math.ceil((a.batch * a.outH * Math.ceil(a.outW / tiles.TN)) / tiles.WG_X) : Math.ceil(n / (tiles.WG_X * tiles.TN));
   const gy = Math.ceil(m / (tiles.WG_Y * tiles.TM));
   let splits = 1;
