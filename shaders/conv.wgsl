@@ -17,6 +17,7 @@
 // The tiling is matmul.wgsl's: a WG_X x WG_Y workgroup computes a BM x BN block, TM x TN
 // accumulators per invocation, SHARED = workgroup-memory tiles of BK (GPUs) or direct loads
 // (CPU-emulated adapters, where workgroup memory is ordinary memory and barriers are costly).
+// On CPU-emulated adapters the forward has its own entry point, `conv_fwd` (at the end).
 
 override MODE: u32 = 0u;
 override HAS_BIAS: bool = false;
@@ -224,16 +225,16 @@ fn sum_splits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 }
 
 // MODE 0 on CPU-emulated adapters (lavapipe). There every load from a storage buffer is a
-// bounds-checked scalar load per SIMD lane, ~12 instructions each, even when all lanes read one
+// bounds-checked scalar load per SIMD lane, ~12 instructions, even when all lanes read one
 // address, while a multiply-add is 2: so this kernel is shaped to load little per multiply-add.
 // An invocation computes TM output channels x TN consecutive output columns of one output row
 // (n, oh). Per input channel and kernel row it loads the WIN input elements under its TN
-// windows once (they overlap: WIN = (TN-1)·S_W + (K_W-1)·D_W + 1 loads, not TN·K_W) and TM·K_W
-// weights, for TM·TN·K_W multiply-adds. The weights of the workgroup's TM rows are copied to
-// workgroup memory first when they fit (SHARED_A: a workgroup-memory load has no bounds check;
-// KA = k). K_W, S_W, D_W are constants, so the kw loop unrolls and every window index is a
-// constant. Rows past M repeat the last row and columns past out_w read zeros or real inputs;
-// neither is stored.
+// windows once (they overlap: WIN = (TN-1)·S_W + (K_W-1)·D_W + 1, not TN·K_W), as NV aligned
+// vec4s (a vec4 costs one lane's bounds check and address for 4 elements), and TM·K_W weights,
+// for TM·TN·K_W multiply-adds. The weights of the workgroup's TM rows are copied to workgroup
+// memory first when they fit (SHARED_A, KA = k: no bounds check per load there). K_W, S_W, D_W
+// are constants, so the kw loop unrolls and every window index is a constant. Rows past M
+// repeat the last row and columns past out_w read zeros or real inputs; neither is stored.
 override K_W: u32 = 1u;
 override S_W: u32 = 1u;
 override D_W: u32 = 1u;

@@ -1,8 +1,14 @@
 // Tile shapes and kernel forms for the three convolution kernels (src/backend/webgpu/conv.ts),
-// each timed alone on this adapter: medians of REPS dispatches (after a warm-up that compiles),
-// at the CNN-on-MNIST layer 8->16 (batch 64, 14x14, 5x5, padding 2) and the CIFAR-like 32->64
-// (batch 32, 16x16, 3x3, padding 1). 'tuned' is convTiles (matmul's tiles for the same [m, n]).
-// Run: [SHAPE=mnist|cifar] [TUNED=1] [REPS=3] XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/conv-tiles.ts
+// each timed alone on this adapter: min / median of REPS dispatches (after a warm-up that
+// compiles), the variants interleaved round by round, and each variant's median ratio to the
+// first ('tuned', what the launcher picks) within a round, which is what survives a shared
+// machine's load. Shapes: the CNN-on-MNIST layers 8->16 (batch 64, 14x14, 5x5, padding 2) and
+// 1->8 (28x28), the CIFAR-like 32->64 (batch 32, 16x16, 3x3, padding 1) and 3->32 (32x32).
+// The forward's variants: 'generic direct' is the implicit-GEMM kernel (conv), 'fwd WG_X TMxTN'
+// conv_fwd with those tiles.
+// Run: [SHAPE=mnist,cifar,mnist1,cifar3 (name prefixes)] [KINDS=fwd,dx,dw] [FV='32,4,16;32,8,8']
+//      [TUNED=1] [REPS=3] [CPU=1] [COMPILE=1]
+//      XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/conv-tiles.ts
 import type { ConvArgs } from '../../src/backend/backend.js';
 import { conv2d, conv2dInputGrad, conv2dWeightGrad, convForwardTiles } from '../../src/backend/webgpu/conv.js';
 import { nodeGPU, requestAdapterQuietly } from '../../src/backend/webgpu/node-gpu.js';
@@ -75,7 +81,7 @@ const FWD: [string, MatmulTiles | undefined][] = [
 // TUNED=1: only the tiles the launcher picks. KINDS=fwd,dx,dw: which kernels.
 const pick = (list: [string, MatmulTiles | undefined][]) => (process.env.TUNED ? list.slice(0, 1) : list);
 const kinds = (process.env.KINDS ?? 'fwd,dx,dw').split(',') as Kind[];
-const only = process.env.SHAPE ?? 'mnist ,cifar ';
+const only = process.env.SHAPE ?? 'mnist ,cifar ';   // the default: the two deeper layers
 const SHAPES = [
   ['mnist 8->16', geo(64, 8, 16, 14, 5)], ['cifar 32->64', geo(32, 32, 64, 16, 3)],
   ['mnist1 1->8', geo(64, 1, 8, 28, 5)], ['cifar3 3->32', geo(32, 3, 32, 32, 3)],

@@ -54,7 +54,8 @@ const OP_NAME = ['conv2d', 'conv2dInputGrad', 'conv2dWeightGrad'] as const;
 const pow2ceil = (v: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
 
 /**
- * The tiles of the implicit GEMM. GPU: matmul's for the same [m, n] (tuner.ts: 16x16
+ * The tiles of the implicit GEMM (the gradients; the forward on GPUs, and where conv_fwd does
+ * not apply: convForwardTiles). GPU: matmul's for the same [m, n] (tuner.ts: 16x16
  * invocations, 4x4 outputs, workgroup memory; not yet measured on a real GPU for conv).
  * CPU-emulated: direct loads with as many rows per invocation as m allows (up to 8), because
  * m is the channel count (8 to 64) and each B element (a tap of the image, with its bounds
