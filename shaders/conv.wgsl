@@ -242,7 +242,8 @@ override WIN: u32 = (TN - 1u) * S_W + (K_W - 1u) * D_W + 1u;   // at most 32 (co
 override SHARED_A: bool = false;
 override KA: u32 = 1u;
 override NV: u32 = (WIN + 6u) / 4u;   // vec4s under a window at any phase
-var<workgroup> Aw: array<T, TM * KA>;   // [TM][k]
+override TM4: u32 = (TM + 3u) / 4u;
+var<workgroup> Aw: array<vec4<T>, KA * TM4>;   // [k][TM, padded to vec4s]: a k's TM weights in TM4 loads
 
 @compute @workgroup_size(WG_X)
 fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
@@ -260,11 +261,14 @@ fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
   let row0 = wid.y * TM;
   let y0 = i32(oh * P.s_h) - i32(P.p_h);
   let x0 = i32(ow0 * S_W) - i32(P.p_w);
-  var arow: array<u32, 16>;   // where row i's weights start (in Aw or in a)
+  var arow: array<u32, 16>;   // where row i's weights start in a (without SHARED_A)
   if (SHARED_A) {
-    for (var e = l.x; e < TM * KA; e += WG_X) { Aw[e] = a[(g * P.ocg + min(row0 + e / KA, M - 1u)) * KA + e % KA]; }
+    for (var e = l.x; e < TM4 * 4u * KA; e += WG_X) {
+      let i = e % (TM4 * 4u);
+      let kk = e / (TM4 * 4u);
+      Aw[kk * TM4 + i / 4u][i % 4u] = a[(g * P.ocg + min(row0 + i, M - 1u)) * KA + kk];
+    }
     workgroupBarrier();
-    for (var i = 0u; i < TM; i++) { arow[i] = i * KA; }
   } else {
     for (var i = 0u; i < TM; i++) { arow[i] = (g * P.ocg + min(row0 + i, M - 1u)) * P.k; }
   }
@@ -298,10 +302,20 @@ fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
         xs[t] = select(T(0), x, yok && xok[t]);
       }
       for (var kw = 0u; kw < K_W; kw++) {
+        var aw: array<T, 16>;
+        if (SHARED_A) {
+          for (var q = 0u; q < TM4; q++) {
+            let v = Aw[(ka + kw) * TM4 + q];
+            aw[4u * q] = v.x;
+            aw[4u * q + 1u] = v.y;
+            aw[4u * q + 2u] = v.z;
+            aw[4u * q + 3u] = v.w;
+          }
+        } else {
+          for (var i = 0u; i < TM; i++) { aw[i] = a[arow[i] + ka + kw]; }
+        }
         for (var i = 0u; i < TM; i++) {
-          var av: T;
-          if (SHARED_A) { av = Aw[arow[i] + ka + kw]; } else { av = a[arow[i] + ka + kw]; }
-          for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(av, xs[j * S_W + kw * D_W], acc[i * TN + j]); }
+          for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(aw[i], xs[j * S_W + kw * D_W], acc[i * TN + j]); }
         }
       }
       ka += K_W;

@@ -98,10 +98,12 @@ const SHARED_A_BYTES = 16384;
 export function convForwardTiles(a: ConvArgs, profile: KernelProfile): MatmulTiles | null {
   const m = a.outC / a.groups;
   if (profile === 'gpu') return matmulTiles(m, a.batch * a.outH * a.outW, profile);
-  let tn = Math.ceil(a.outW / Math.ceil(a.outW / 16));
+  const deep = m >= 16;
+  const maxTn = deep ? 8 : 16;
+  let tn = Math.ceil(a.outW / Math.ceil(a.outW / maxTn));
   while (tn > 1 && fwdWindow(a, tn) > MAX_WINDOW) tn = Math.ceil(tn / 2);
   if (fwdWindow(a, tn) > MAX_WINDOW) return null;
-  const tm = Math.max(1, Math.min(Math.floor(64 / tn), 16, m));
+  const tm = Math.max(1, Math.min(Math.floor(64 / tn), deep ? 8 : 16, m));
   return { SHARED: false, WG_X: 32, WG_Y: 1, BK: 16, TM: tm, TN: tn };
 }
 
@@ -167,7 +169,7 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
   };
   const partial = splits > 1 ? gpu.alloc(outN * splits, 'float32', op) : null;
   if (fwd) {
-    const sharedA = tiles.TM * k * 4 <= SHARED_A_BYTES;
+    const sharedA = Math.ceil(tiles.TM / 4) * 16 * k <= SHARED_A_BYTES;
     const constants = {
       WG_X: tiles.WG_X, TM: tiles.TM, TN: tiles.TN, K_W: a.kW, S_W: a.strideW, D_W: a.dilW, SHARED_A: sharedA, KA: sharedA ? k : 1,
     };
