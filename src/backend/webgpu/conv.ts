@@ -84,16 +84,22 @@ const SHARED_A_BYTES = 16384;
 
 /**
  * The forward's tiles. GPU: matmul's for the same [m, n] (the generic kernel). CPU-emulated:
- * `conv_fwd` (WG_Y = 1), an output row per invocation split into equal blocks of at most 16
- * columns (14x14 MNIST: 14, 28x28: 2 of 14, 32x32: 2 of 16), as many channels as 64
- * accumulators allow (TM·TN <= 64; 4 at 14 or 16 columns), smaller blocks where a strided or
- * dilated window would exceed MAX_WINDOW. Measured on lavapipe (bench/experiments/
- * conv-tiles.ts, CPU time of the dispatch, min of 7, shared 2-core machine at load 10):
- *   MNIST 8->16 (64x14x14, 5x5): generic 16x2 invocations of 8x8 outputs 27-33 ms; conv_fwd
- *     4x14 with weights in workgroup memory 17.5-18, without 20-22; 8x8 19-22; 8x4 31-50
- *   CIFAR 32->64 (32x16x16, 3x3): generic 106-110; 4x16 77 (70-95 without workgroup memory);
- *     8x8 48-87; 8x16 (128 accumulators, spilled) 300
- * Null where no block fits: the generic kernel runs.
+ * `conv_fwd` (WG_Y = 1): an output row per invocation split into equal blocks, as many
+ * channels per invocation as 64 accumulators allow; from 16 output channels up 8 channels x
+ * blocks of at most 8 columns, below that blocks of at most 16 (4 channels at 14 or 16).
+ * Blocks shrink where a strided or dilated window would exceed MAX_WINDOW; null where none
+ * fits (the generic kernel runs). Measured on lavapipe with bench/experiments/conv-tiles.ts
+ * (wall time of the dispatch, variants interleaved, median of the per-round ratios to conv_fwd's
+ * tiles, 11-31 rounds, the shared 2-core machine at load 9-13):
+ *   generic kernel (16x2 invocations of 8x8) over conv_fwd: MNIST 8->16 (64x14x14, 5x5) 1.3-1.9x,
+ *     CIFAR 32->64 (32x16x16, 3x3) 1.8x, MNIST 1->8 (28x28) 3.0-3.9x, CIFAR 3->32 1.6-1.8x
+ *   conv_fwd's tiles over 8 channels x 8 columns: CIFAR 32->64 0.81-0.82 (8x8 faster),
+ *     CIFAR 3->32 0.70-0.89; 8 x 7 over 4 x 14: MNIST 8->16 0.89, MNIST 1->8 1.12-1.41 (slower:
+ *     so 4 x 14 below 16 channels); 16 x 4 (CIFAR 32->64) 2.4x slower; 8 x 16 (128
+ *     accumulators, spilled) ~4x slower.
+ * The kernel's own steps, each measured the same way: the input window once per kernel row
+ * instead of a load per tap, ~1.3x (MNIST); the weights in workgroup memory, ~1.5x at MNIST (none
+ * at CIFAR); the window as vec4 loads, 1.2-1.4x; the weights as [k][row] vec4s, 1.2-1.3x at CIFAR.
  */
 export function convForwardTiles(a: ConvArgs, profile: KernelProfile): MatmulTiles | null {
   const m = a.outC / a.groups;
