@@ -230,9 +230,10 @@ fn sum_splits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 // An invocation computes TM output channels x TN consecutive output columns of one output row
 // (n, oh). Per input channel and kernel row it loads the WIN input elements under its TN
 // windows once (they overlap: WIN = (TN-1)·S_W + (K_W-1)·D_W + 1, not TN·K_W), as NV aligned
-// vec4s (a vec4 costs one lane's bounds check and address for 4 elements), and TM·K_W weights,
-// for TM·TN·K_W multiply-adds. The weights of the workgroup's TM rows are copied to workgroup
-// memory first when they fit (SHARED_A, KA = k: no bounds check per load there). K_W, S_W, D_W
+// vec4s (4 elements share a lane's mask test and buffer address), and TM·K_W weights, for
+// TM·TN·K_W multiply-adds. The weights of the workgroup's TM rows are copied to workgroup
+// memory first when they fit (SHARED_A, KA = k: no bounds checks there), stored [k][row] so
+// that a k's 4 rows are one vec4 load. K_W, S_W, D_W
 // are constants, so the kw loop unrolls and every window index is a constant. Rows past M
 // repeat the last row and columns past out_w read zeros or real inputs; neither is stored.
 override K_W: u32 = 1u;
