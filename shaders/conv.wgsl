@@ -17,6 +17,7 @@
 // The tiling is matmul.wgsl's: a WG_X x WG_Y workgroup computes a BM x BN block, TM x TN
 // accumulators per invocation, SHARED = workgroup-memory tiles of BK (GPUs) or direct loads
 // (CPU-emulated adapters, where workgroup memory is ordinary memory and barriers are costly).
+// On CPU-emulated adapters the forward has its own entry point, `conv_fwd` (at the end).
 
 override MODE: u32 = 0u;
 override HAS_BIAS: bool = false;
@@ -221,4 +222,117 @@ fn sum_splits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   var s = T(0);
   for (var k = 0u; k < P.splits; k++) { s += a[k * P.total + i]; }
   out[i] = s;
+}
+
+// MODE 0 on CPU-emulated adapters (lavapipe). There every load from a storage buffer is a
+// bounds-checked scalar load per SIMD lane, ~12 instructions, even when all lanes read one
+// address, while a multiply-add is 2: so this kernel is shaped to load little per multiply-add.
+// An invocation computes TM output channels x TN consecutive output columns of one output row
+// (n, oh). Per input channel and kernel row it loads the WIN input elements under its TN
+// windows once (they overlap: WIN = (TN-1)·S_W + (K_W-1)·D_W + 1, not TN·K_W), as NV aligned
+// vec4s (4 elements share a lane's mask test and buffer address), and TM·K_W weights, for
+// TM·TN·K_W multiply-adds. The weights of the workgroup's TM rows are copied to workgroup
+// memory first when they fit (SHARED_A, KA = k: no bounds checks there), stored [k][row] so
+// that a k's 4 rows are one vec4 load. K_W, S_W, D_W
+// are constants, so the kw loop unrolls and every window index is a constant. Rows past M
+// repeat the last row and columns past out_w read zeros or real inputs; neither is stored.
+override K_W: u32 = 1u;
+override S_W: u32 = 1u;
+override D_W: u32 = 1u;
+override WIN: u32 = (TN - 1u) * S_W + (K_W - 1u) * D_W + 1u;   // at most 32 (conv.ts)
+override SHARED_A: bool = false;
+override KA: u32 = 1u;
+override NV: u32 = (WIN + 6u) / 4u;   // vec4s under a window at any phase
+override TM4: u32 = (TM + 3u) / 4u;
+var<workgroup> Aw: array<vec4<T>, KA * TM4>;   // [k][TM, padded to vec4s]: a k's TM weights in TM4 loads
+
+@compute @workgroup_size(WG_X)
+fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let g = wid.z;
+  let M = P.m;
+  let ihw = in_hw();
+  let ohw = out_hw();
+  let ow_blocks = (P.out_w + TN - 1u) / TN;
+  let lanes = P.n / P.out_w * ow_blocks;   // batch·out_h output rows, ow_blocks each
+  let lane = wid.x * WG_X + l.x;
+  let row_id = min(lane, lanes - 1u) / ow_blocks;
+  let ow0 = (min(lane, lanes - 1u) % ow_blocks) * TN;
+  let nn = row_id / P.out_h;
+  let oh = row_id % P.out_h;
+  let row0 = wid.y * TM;
+  let y0 = i32(oh * P.s_h) - i32(P.p_h);
+  let x0 = i32(ow0 * S_W) - i32(P.p_w);
+  var arow: array<u32, 16>;   // where row i's weights start in a (without SHARED_A)
+  if (SHARED_A) {
+    for (var e = l.x; e < TM4 * 4u * KA; e += WG_X) {
+      let i = e % (TM4 * 4u);
+      let kk = e / (TM4 * 4u);
+      Aw[kk * TM4 + i / 4u][i % 4u] = a[(g * P.ocg + min(row0 + i, M - 1u)) * KA + kk];
+    }
+    workgroupBarrier();
+  } else {
+    for (var i = 0u; i < TM; i++) { arow[i] = (g * P.ocg + min(row0 + i, M - 1u)) * P.k; }
+  }
+  // Which of the window's columns lie inside the input (the rest read as zeros).
+  var xok: array<bool, 32>;
+  for (var t = 0u; t < WIN; t++) { xok[t] = u32(x0 + i32(t)) < P.in_w; }
+  var xb = (nn * P.in_c + g * P.icg) * ihw;   // the plane of input channel c
+  var ka = 0u;                                // k of (c, kh, 0)
+  var acc: array<T, 64>;                      // [TM][TN]
+  for (var c = 0u; c < P.icg; c++) {
+    for (var kh = 0u; kh < P.k_h; kh++) {
+      let y = y0 + i32(kh * P.d_h);
+      let yok = u32(y) < P.in_h;
+      let rb = i32(xb) + y * i32(P.in_w) + x0;
+      var xs: array<T, 32>;
+      // The window as NV aligned vec4s from the one holding its first element; phase is
+      // where in that vec4 the window starts. Elements outside the input are masked below,
+      // so the vec4s may start before the buffer (read at 0) or run past it.
+      let base4 = select(0, rb >> 2u, yok);
+      let phase = select(0, rb & 3, yok);
+      var e: array<T, 36>;
+      for (var v = 0u; v < NV; v++) {
+        let q = b4[u32(max(base4 + i32(v), 0))];
+        e[4u * v] = q.x;
+        e[4u * v + 1u] = q.y;
+        e[4u * v + 2u] = q.z;
+        e[4u * v + 3u] = q.w;
+      }
+      for (var t = 0u; t < WIN; t++) {
+        let x = select(select(e[t], e[t + 1u], phase == 1), select(e[t + 2u], e[t + 3u], phase == 3), phase >= 2);
+        xs[t] = select(T(0), x, yok && xok[t]);
+      }
+      for (var kw = 0u; kw < K_W; kw++) {
+        var aw: array<T, 16>;
+        if (SHARED_A) {
+          for (var q = 0u; q < TM4; q++) {
+            let v = Aw[(ka + kw) * TM4 + q];
+            aw[4u * q] = v.x;
+            aw[4u * q + 1u] = v.y;
+            aw[4u * q + 2u] = v.z;
+            aw[4u * q + 3u] = v.w;
+          }
+        } else {
+          for (var i = 0u; i < TM; i++) { aw[i] = a[arow[i] + ka + kw]; }
+        }
+        for (var i = 0u; i < TM; i++) {
+          for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(aw[i], xs[j * S_W + kw * D_W], acc[i * TN + j]); }
+        }
+      }
+      ka += K_W;
+    }
+    xb += ihw;
+  }
+
+  if (lane >= lanes) { return; }
+  let o0 = nn * P.out_c * ohw + oh * P.out_w + ow0;
+  for (var i = 0u; i < TM; i++) {
+    let r = row0 + i;
+    if (r >= M) { break; }
+    var bv = T(0);
+    if (P.has_bias != 0u) { bv = bias[g * P.ocg + r]; }
+    for (var j = 0u; j < TN; j++) {
+      if (ow0 + j < P.out_w) { out[o0 + (g * P.ocg + r) * ohw + j] = acc[i * TN + j] + bv; }
+    }
+  }
 }

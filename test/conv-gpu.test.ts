@@ -3,8 +3,8 @@
 // odd sizes, stride 2 with padding, dilation, groups (depthwise included), 1x1 kernels,
 // batch 1, channels 1/3/17, a kernel as large as the padded input, and the output padding row
 // of convTranspose2d (outH larger than the conv's). Both kernel profiles run: lavapipe is
-// 'cpu-emulated' (direct loads), a second backend forced to 'gpu' runs the workgroup-tiled
-// form. Tolerance: float32 sums of up to a few thousand products on the GPU against float64
+// 'cpu-emulated' (direct loads; the forward in conv_fwd where its input window fits, 32 elements,
+// else the generic kernel), a second backend forced to 'gpu' runs the workgroup-tiled form. Tolerance: float32 sums of up to a few thousand products on the GPU against float64
 // rounded once on the CPU: relative error in the 2-norm <= 1e-5.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ConvArgs, Storage } from '../src/backend/backend.js';
@@ -54,6 +54,15 @@ const CASES: [string, ConvArgs][] = [
   ['groups 2 of 3->17, stride 2 pad 1, 9x7', geo(2, 6, 34, 9, 7, 3, { groups: 2, strideH: 2, strideW: 2, padH: 1, padW: 1 })],
   // Long k for the weight gradient (3·14·14 = 588): two splits summed in order.
   ['8->16, 5x5 pad 2, 14x14, batch 3 (MNIST second layer)', geo(3, 8, 16, 14, 14, 5, { padH: 2, padW: 2 })],
+  // The forward on CPU-emulated adapters (conv_fwd): rows wider than 16 split into equal blocks
+  // (37 = 3 of 13) with a partial last row block (17 channels, 4 a block), an odd batch.
+  ['3->17, 3x3 pad 1, 5x37, stride (1, 1), batch 3', geo(3, 3, 17, 5, 37, 3, { padH: 1, padW: 1 })],
+  // Weights too many for workgroup memory (4 rows x 48·25 = 19,200 bytes > 16 KiB): read from
+  // the storage buffer instead.
+  ['48->4, 5x5 pad 2, weights past workgroup memory', geo(2, 48, 4, 6, 5, 5, { padH: 2, padW: 2 })],
+  // A window wider than conv_fwd takes (dilation 9 over 5 taps: 37 > 32 inputs): the generic
+  // kernel runs the forward.
+  ['1x5 kernel, dilation 9 in width, pad (0, 3)', args({ batch: 2, inC: 2, outC: 3, inH: 3, inW: 40, kH: 1, kW: 5, strideH: 1, strideW: 1, padH: 0, padW: 3, dilH: 1, dilW: 9, groups: 1 })],
 ];
 
 async function expectSame(be: WebGPUBackend, run: (b: CpuBackend | WebGPUBackend, pick: (p: Pair) => Storage) => Storage, label: string): Promise<void> {

@@ -1,15 +1,24 @@
 // Tile shapes and kernel forms for the three convolution kernels (src/backend/webgpu/conv.ts),
-// each timed alone on this adapter: medians of REPS dispatches (after a warm-up that compiles),
-// at the CNN-on-MNIST layer 8->16 (batch 64, 14x14, 5x5, padding 2) and the CIFAR-like 32->64
-// (batch 32, 16x16, 3x3, padding 1). 'tuned' is convTiles (matmul's tiles for the same [m, n]).
-// Run: [SHAPE=mnist|cifar] [TUNED=1] [REPS=3] XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/conv-tiles.ts
+// each timed alone on this adapter: min / median of REPS dispatches (after a warm-up that
+// compiles), the variants interleaved round by round, and each variant's median ratio to the
+// first ('tuned', what the launcher picks) within a round, which is what survives a shared
+// machine's load. Shapes: the CNN-on-MNIST layers 8->16 (batch 64, 14x14, 5x5, padding 2) and
+// 1->8 (28x28), the CIFAR-like 32->64 (batch 32, 16x16, 3x3, padding 1) and 3->32 (32x32).
+// The forward's variants: 'generic direct' is the implicit-GEMM kernel (conv), 'fwd WG_X TMxTN'
+// conv_fwd with those tiles.
+// Run: [SHAPE=mnist,cifar,mnist1,cifar3 (name prefixes)] [KINDS=fwd,dx,dw] [FV='32,4,16;32,8,8']
+//      [TUNED=1] [REPS=3] [CPU=1] [COMPILE=1]
+//      XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/conv-tiles.ts
 import type { ConvArgs } from '../../src/backend/backend.js';
-import { conv2d, conv2dInputGrad, conv2dWeightGrad, convTiles } from '../../src/backend/webgpu/conv.js';
+import { conv2d, conv2dInputGrad, conv2dWeightGrad, convForwardTiles } from '../../src/backend/webgpu/conv.js';
 import { nodeGPU, requestAdapterQuietly } from '../../src/backend/webgpu/node-gpu.js';
 import { GpuRuntime } from '../../src/backend/webgpu/runtime.js';
 import type { MatmulTiles } from '../../src/backend/webgpu/tuner.js';
 
 const REPS = Number(process.env.REPS ?? 3);
+// CPU=1: CPU time of the process (lavapipe's threads run in it) instead of wall time: on a
+// shared machine it moves far less with the load than the wall clock does.
+const CPU = !!process.env.CPU;
 const gpuApi = (await nodeGPU())!;
 const adapter = (await requestAdapterQuietly(gpuApi, {}))!;
 const device = await adapter.requestDevice();
@@ -26,24 +35,32 @@ const filled = (n: number) => {
 };
 
 type Kind = 'fwd' | 'dx' | 'dw';
-async function time(kind: Kind, a: ConvArgs, tiles: MatmulTiles | undefined): Promise<number> {
+/** Min and median of REPS timed runs of each variant, the variants interleaved (a shared machine). */
+async function timeAll(kind: Kind, a: ConvArgs, variants: (MatmulTiles | undefined)[]): Promise<string[]> {
   const x = filled(a.batch * a.inC * a.inH * a.inW);
   const w = filled(a.outC * a.inC * a.kH * a.kW);
   const dy = filled(a.batch * a.outC * a.outH * a.outW);
-  const run = () => gpu.release(kind === 'fwd' ? conv2d(gpu, x, w, null, a, tiles) : kind === 'dx' ? conv2dInputGrad(gpu, dy, w, a, tiles) : conv2dWeightGrad(gpu, x, dy, a, tiles));
-  run();
-  gpu.flush();
-  await device.queue.onSubmittedWorkDone();
-  const ts: number[] = [];
-  for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now();
-    run();
-    gpu.flush();
-    await device.queue.onSubmittedWorkDone();
-    ts.push(performance.now() - t0);
+  const run = (tiles: MatmulTiles | undefined) => gpu.release(kind === 'fwd' ? conv2d(gpu, x, w, null, a, tiles) : kind === 'dx' ? conv2dInputGrad(gpu, dy, w, a, tiles) : conv2dWeightGrad(gpu, x, dy, a, tiles));
+  const ts: number[][] = variants.map(() => []);
+  for (let r = -1; r < REPS; r++) {
+    for (const [i, tiles] of variants.entries()) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      run(tiles);
+      gpu.flush();
+      await device.queue.onSubmittedWorkDone();
+      const c = process.cpuUsage(c0);
+      if (r >= 0) ts[i].push(CPU ? (c.user + c.system) / 1000 : performance.now() - t0);
+      else if (process.env.COMPILE) console.log(`  first run (compiles the pipeline): ${(performance.now() - t0).toFixed(0)} ms`);
+    }
   }
   [x, w, dy].forEach((s) => gpu.release(s));
-  return ts.sort((p, q) => p - q)[Math.floor(REPS / 2)];
+  // Each variant's time over the first one's in the same round (paired, so the load's drift cancels).
+  const paired = ts.map((t) => t.map((v, r) => v / ts[0][r]).sort((p, q) => p - q)[Math.floor(REPS / 2)]);
+  return ts.map((t, i) => {
+    t.sort((p, q) => p - q);
+    return `${t[0].toFixed(1)}/${t[Math.floor(REPS / 2)].toFixed(1)}${i > 0 ? ` (x${paired[i].toFixed(2)})` : ''}`;
+  });
 }
 
 const T = (SHARED: boolean, WG_X: number, WG_Y: number, TM: number, TN: number, BK = 16): MatmulTiles => ({ SHARED, WG_X, WG_Y, BK, TM, TN });
@@ -54,16 +71,28 @@ const ALL: [string, MatmulTiles | undefined][] = [
   ['direct 32x2 8x4', T(false, 32, 2, 8, 4)],
   ['shared 16x16 4x4', T(true, 16, 16, 4, 4)],
 ];
-// TUNED=1: only the tiles the launcher picks.
-const variants = process.env.TUNED ? ALL.slice(0, 1) : ALL;
-const only = process.env.SHAPE;
-for (const [name, a] of [['mnist 8->16', geo(64, 8, 16, 14, 5)], ['cifar 32->64', geo(32, 32, 64, 16, 3)]] as const) {
-  if (only && !name.startsWith(only)) continue;
-  for (const kind of ['fwd', 'dx', 'dw'] as const) {
-    const row: string[] = [];
-    for (const [vn, tiles] of variants) row.push(`${vn} ${(await time(kind, a, tiles)).toFixed(1)}`);
-    console.log(`${name} ${kind}: ${row.join(' | ')} ms`);
+// The forward's direct form (conv_fwd: one row of WG_X invocations, TM x TN outputs each).
+const F = (WG_X: number, TM: number, TN: number): [string, MatmulTiles] => [`fwd ${WG_X} ${TM}x${TN}`, T(false, WG_X, 1, TM, TN)];
+const FWD: [string, MatmulTiles | undefined][] = [
+  ['tuned', undefined],
+  ['generic direct 16x2 8x8', T(false, 16, 2, 8, 8)],
+  ...(process.env.FV ?? '32,16,4;32,8,8').split(';').map((v) => F(...(v.split(',').map(Number) as [number, number, number]))),
+];
+// TUNED=1: only the tiles the launcher picks. KINDS=fwd,dx,dw: which kernels.
+const pick = (list: [string, MatmulTiles | undefined][]) => (process.env.TUNED ? list.slice(0, 1) : list);
+const kinds = (process.env.KINDS ?? 'fwd,dx,dw').split(',') as Kind[];
+const only = process.env.SHAPE ?? 'mnist ,cifar ';   // the default: the two deeper layers
+const SHAPES = [
+  ['mnist 8->16', geo(64, 8, 16, 14, 5)], ['cifar 32->64', geo(32, 32, 64, 16, 3)],
+  ['mnist1 1->8', geo(64, 1, 8, 28, 5)], ['cifar3 3->32', geo(32, 3, 32, 32, 3)],
+] as const;
+for (const [name, a] of SHAPES) {
+  if (!only.split(',').some((o) => name.startsWith(o))) continue;
+  for (const kind of kinds) {
+    const list = pick(kind === 'fwd' ? FWD : ALL);
+    const ms = await timeAll(kind, a, list.map(([, t]) => t));
+    console.log(`${name} ${kind} (min/median ms): ${list.map(([vn], i) => `${vn} ${ms[i]}`).join(' | ')}`);
   }
 }
-console.log(`tuned tiles for mnist fwd: ${JSON.stringify(convTiles(16, 64 * 196, 'cpu-emulated'))}`);
+console.log(`tuned tiles for mnist fwd: ${JSON.stringify(convForwardTiles(geo(64, 8, 16, 14, 5), 'cpu-emulated'))}`);
 gpu.destroy();

@@ -34,15 +34,17 @@ const CONV_IO = shaderInterface(
     ocg: 'u32',
     total: 'u32',    // sum_splits: elements of the result
     splits: 'u32',
+    has_bias: 'u32', // conv_fwd: a bias is bound (a parameter there, not a pipeline constant: one pipeline fewer to compile)
   },
   {
     a: { binding: 1, access: 'r', type: 'T' },
-    b: { binding: 2, access: 'r', type: 'T' },
+    b: { binding: 2, access: 'r', type: 'T', vec4: 'b4' },
     bias: { binding: 3, access: 'r', type: 'T' },
     out: { binding: 4, access: 'w', type: 'T' },
   },
 );
 const CONV = defineKernel('conv2d', convSrc, 'conv', CONV_IO, ['a', 'b', 'bias', 'out']);
+const CONV_FWD = defineKernel('conv2d', convSrc, 'conv_fwd', CONV_IO, ['a', 'b', 'bias', 'out']);
 const SUM_SPLITS = defineKernel('conv2dSumSplits', convSrc, 'sum_splits', CONV_IO, ['a', 'out']);
 
 type ConvParams = ParamValues<typeof CONV_IO.params>;
@@ -52,7 +54,8 @@ const OP_NAME = ['conv2d', 'conv2dInputGrad', 'conv2dWeightGrad'] as const;
 const pow2ceil = (v: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
 
 /**
- * The tiles of the implicit GEMM. GPU: matmul's for the same [m, n] (tuner.ts: 16x16
+ * The tiles of the implicit GEMM (the gradients; the forward on GPUs, and where conv_fwd does
+ * not apply: convForwardTiles). GPU: matmul's for the same [m, n] (tuner.ts: 16x16
  * invocations, 4x4 outputs, workgroup memory; not yet measured on a real GPU for conv).
  * CPU-emulated: direct loads with as many rows per invocation as m allows (up to 8), because
  * m is the channel count (8 to 64) and each B element (a tap of the image, with its bounds
@@ -71,6 +74,43 @@ export function convTiles(m: number, n: number, profile: KernelProfile): MatmulT
   const wgY = Math.min(2, pow2ceil(Math.ceil(m / tm)));
   const [wgX, tn] = n >= 256 ? [16, 8] : [Math.min(32, pow2ceil(n)), Math.min(4, pow2ceil(Math.ceil(n / 32)))];
   return { SHARED: false, WG_X: wgX, WG_Y: wgY, BK: 16, TM: tm, TN: tn };
+}
+
+/** conv_fwd's input elements per invocation and kernel row (shaders/conv.wgsl). */
+const fwdWindow = (a: ConvArgs, tn: number): number => (tn - 1) * a.strideW + (a.kW - 1) * a.dilW + 1;
+const MAX_WINDOW = 32;
+/** conv_fwd keeps a workgroup's weights in workgroup memory up to WebGPU's default 16 KiB. */
+const SHARED_A_BYTES = 16384;
+
+/**
+ * The forward's tiles. GPU: matmul's for the same [m, n] (the generic kernel). CPU-emulated:
+ * `conv_fwd` (WG_Y = 1): an output row per invocation split into equal blocks, as many
+ * channels per invocation as 64 accumulators allow; from 16 output channels up 8 channels x
+ * blocks of at most 8 columns, below that blocks of at most 16 (4 channels at 14 or 16).
+ * Blocks shrink where a strided or dilated window would exceed MAX_WINDOW; null where none
+ * fits (the generic kernel runs). Measured on lavapipe with bench/experiments/conv-tiles.ts
+ * (wall time of the dispatch, variants interleaved, median of the per-round ratios to conv_fwd's
+ * tiles, 11-31 rounds, the shared 2-core machine at load 9-13):
+ *   generic kernel (16x2 invocations of 8x8) over conv_fwd: MNIST 8->16 (64x14x14, 5x5) 1.3-1.9x,
+ *     CIFAR 32->64 (32x16x16, 3x3) 1.8x, MNIST 1->8 (28x28) 3.0-3.9x, CIFAR 3->32 1.6-1.8x
+ *   conv_fwd's tiles over 8 channels x 8 columns: CIFAR 32->64 0.81-0.82 (8x8 faster),
+ *     CIFAR 3->32 0.70-0.89; 8 x 7 over 4 x 14: MNIST 8->16 0.89, MNIST 1->8 1.12-1.41 (slower:
+ *     so 4 x 14 below 16 channels); 16 x 4 (CIFAR 32->64) 2.4x slower; 8 x 16 (128
+ *     accumulators, spilled) ~4x slower.
+ * The kernel's own steps, each measured the same way: the input window once per kernel row
+ * instead of a load per tap, ~1.3x (MNIST); the weights in workgroup memory, ~1.5x at MNIST (none
+ * at CIFAR); the window as vec4 loads, 1.2-1.4x; the weights as [k][row] vec4s, 1.2-1.3x at CIFAR.
+ */
+export function convForwardTiles(a: ConvArgs, profile: KernelProfile): MatmulTiles | null {
+  const m = a.outC / a.groups;
+  if (profile === 'gpu') return matmulTiles(m, a.batch * a.outH * a.outW, profile);
+  const deep = m >= 16;
+  const maxTn = deep ? 8 : 16;
+  let tn = Math.ceil(a.outW / Math.ceil(a.outW / maxTn));
+  while (tn > 1 && fwdWindow(a, tn) > MAX_WINDOW) tn = Math.ceil(tn / 2);
+  if (fwdWindow(a, tn) > MAX_WINDOW) return null;
+  const tm = Math.max(1, Math.min(Math.floor(64 / tn), deep ? 8 : 16, m));
+  return { SHARED: false, WG_X: 32, WG_Y: 1, BK: 16, TM: tm, TN: tn };
 }
 
 /**
@@ -107,8 +147,13 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
     gpu.recorder.clear(out.buffer!, outN * 4, op);
     return out;
   }
-  const tiles = forced ?? convTiles(m, n, gpu.profile);
-  const gx = Math.ceil(n / (tiles.WG_X * tiles.TN));
+  const tiles = forced ?? (mode === 0 ? convForwardTiles(a, gpu.profile) : null) ?? convTiles(m, n, gpu.profile);
+  // The forward's direct tiles with one row of invocations run conv_fwd; forced WG_Y > 1 keeps
+  // the generic kernel (for the measurements).
+  // conv_fwd reads the input as vec4s: its buffer must hold whole ones (pool size classes do;
+  // an exact size near the binding limit may not).
+  const fwd = mode === 0 && !tiles.SHARED && tiles.WG_Y === 1 && fwdWindow(a, tiles.TN) <= MAX_WINDOW && bb.size % 16 === 0;
+  const gx = fwd ? Math.ceil((a.batch * a.outH * Math.ceil(a.outW / tiles.TN)) / tiles.WG_X) : Math.ceil(n / (tiles.WG_X * tiles.TN));
   const gy = Math.ceil(m / (tiles.WG_Y * tiles.TM));
   let splits = 1;
   if (mode === 2) {
@@ -126,10 +171,18 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
     m, n, k, k_chunk: kChunk, a_m: aM, groups: a.groups,
     in_c: a.inC, in_h: a.inH, in_w: a.inW, out_c: a.outC, out_h: a.outH, out_w: a.outW, k_h: a.kH, k_w: a.kW,
     s_h: a.strideH, s_w: a.strideW, p_h: a.padH, p_w: a.padW, d_h: a.dilH, d_w: a.dilW,
-    icg: a.inC / a.groups, ocg: a.outC / a.groups, total: outN, splits,
+    icg: a.inC / a.groups, ocg: a.outC / a.groups, total: outN, splits, has_bias: biasB === null ? 0 : 1,
   };
-  const variant = { types: { T: 'f32' as const }, constants: { MODE: mode, HAS_BIAS: biasB !== null, STRIDE_ONE: mode === 1 && a.strideH === 1 && a.strideW === 1, ...tiles } };
   const partial = splits > 1 ? gpu.alloc(outN * splits, 'float32', op) : null;
+  if (fwd) {
+    const sharedA = Math.ceil(tiles.TM / 4) * 16 * k <= SHARED_A_BYTES;
+    const constants = {
+      WG_X: tiles.WG_X, TM: tiles.TM, TN: tiles.TN, K_W: a.kW, S_W: a.strideW, D_W: a.dilW, SHARED_A: sharedA, KA: sharedA ? k : 1,
+    };
+    gpu.run(CONV_FWD, { types: { T: 'f32' }, constants }, { a: ab, b: bb, bias: biasB ?? gpu.dummyRead, out: out.buffer! }, params, [gx, gy, gz], op);
+    return out;
+  }
+  const variant = { types: { T: 'f32' as const }, constants: { MODE: mode, HAS_BIAS: biasB !== null, STRIDE_ONE: mode === 1 && a.strideH === 1 && a.strideW === 1, ...tiles } };
   gpu.run(CONV, variant, { a: ab, b: bb, bias: biasB ?? gpu.dummyRead, out: (partial ?? out).buffer! }, params, [gx, gy, gz], op);
   if (partial) {
     gpu.run(SUM_SPLITS, { types: { T: 'f32' } }, { a: partial.buffer!, out: out.buffer! }, params, groupsFor(outN, 256), op);
