@@ -59,8 +59,9 @@ interface Plan {
  * arguments' values) traces: it runs `fn` eagerly and counts its dispatches. Later calls run it
  * as a compiled step: on WebGPU every chain of float32 elementwise ops (with broadcasting and
  * scalar operands; unary ops, their gradients, clamp) runs as one generated kernel built from
- * the op tables, a chain's results that nothing reads any more are not stored, and the call ends
- * with one submit. `fn`'s JavaScript runs on every call, so whatever it does on the host — an
+ * the op tables (a sum of a chain's result runs inside it), and a chain's results that nothing
+ * reads any more are not stored. Submits happen as in eager mode (every 64 dispatches, at a
+ * readback), so consecutive steps share a submit. `fn`'s JavaScript runs on every call, so whatever it does on the host — an
  * optimizer's step count, a scheduler, the random generator, `.grad`, version counters and the
  * autograd errors — is exactly what eager execution does; only the GPU work is fused, and
  * fusion decides from the ops actually issued, so a call that takes another branch stays
