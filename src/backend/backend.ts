@@ -477,7 +477,9 @@ export interface Backend extends PoolBackend {
   /**
    * Turns the GPU-side work of a compiled step (src/compile.ts) on or off and returns the
    * previous setting: while on, the WebGPU backend runs chains of float32 elementwise ops as
-   * generated kernels (chain.ts). The CPU backend runs every op as it comes either way.
+   * generated kernels (chain.ts); at every call it records (without submitting) what is held,
+   * so work before and after a switch is counted apart. The CPU backend runs every op as it
+   * comes either way.
    */
   compiledMode(on: boolean): boolean;
   /** GPU dispatches recorded so far (the CPU backend has none: 0); compiled steps report them. */

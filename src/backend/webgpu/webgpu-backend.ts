@@ -402,6 +402,9 @@ export class WebGPUBackend implements Backend {
   }
 
   compiledMode(on: boolean): boolean {
+    // What is held is recorded (not submitted) at every switch, so the dispatches a compiled
+    // call reports are its own: none from before it, all of its pending chain.
+    if (!this.#gpu.lostInfo) this.#gpu.recorder.encodeHeld();
     const was = this.#gpu.chains !== null;
     if (on && !was) this.#gpu.chains = new ChainBuilder(this.#gpu);
     // A pending chain stays held and is recorded as any held dispatch is.
