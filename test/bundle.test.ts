@@ -63,10 +63,12 @@ describe('browser bundle', () => {
     }
   });
 
+  // 396 KiB raw, 123 KiB gzip with compiled steps (chain.ts and its shaders) and the conv
+  // forward kernel for CPU-emulated adapters; 376 / 116 KiB before them.
   test('stays small', () => {
     const s = sizes(browserFile);
-    expect(s.raw).toBeLessThan(400 * 1024);
-    expect(s.gzip).toBeLessThan(120 * 1024);
+    expect(s.raw).toBeLessThan(420 * 1024);
+    expect(s.gzip).toBeLessThan(128 * 1024);
   });
 });
 

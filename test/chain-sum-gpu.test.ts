@@ -80,3 +80,38 @@ describeEachBackend(backends, 'compiled chains ending in a sum', (backend) => {
     r.compiled.forEach((c, i) => expectNear(c, r.eager[i], 2e-5, 1e-5));
   });
 });
+
+describeEachBackend(backends, 'compiled steps recorded between submits', () => {
+  // Three steps of Linear + LayerNorm + clipGradNorm_ + AdamW with no readback between them:
+  // their dispatches cross the recorder's 64-per-submit boundary inside a chain's join (a
+  // submit records every held chain; one that then took more ops left them unwritten).
+  it('equal eager exactly, with and without a readback between the steps', async () => {
+    const run = async (compiled: boolean): Promise<number[]> => {
+      wg.manualSeed(0);
+      const lin = new wg.nn.Linear(16, 16);
+      const ln = new wg.nn.LayerNorm(16);
+      const params = [...lin.parameters(), ...ln.parameters()];
+      const opt = new wg.optim.AdamW(params, { lr: 1e-2 });
+      const fn = (x: wg.Tensor): wg.Tensor => wg.scope(() => {
+        opt.zeroGrad();
+        const l = ln.forward(lin.forward(x)).mul(x).sum();
+        l.backward();
+        wg.nn.utils.clipGradNorm_(params, 1);
+        opt.step();
+        return l;
+      });
+      const step = compiled ? wg.compile(fn) : fn;
+      const losses: wg.Tensor[] = [];
+      for (let i = 0; i < 4; i++) {
+        const x = make([64, 16], 10 + i);
+        losses.push(step(x));
+        x.dispose();
+      }
+      const out = [...(await Promise.all(losses.map((l) => l.item()))), ...(await lin.weight.toArray())];
+      for (const t of [...losses, ...params]) t.dispose();
+      opt.dispose();
+      return out;
+    };
+    expect(await run(true)).toEqual(await run(false));
+  });
+});

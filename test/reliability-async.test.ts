@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import { browserOptions } from '../scripts/build.mjs';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
+import { settleGarbage } from './helpers/settle.js';
 
 const backends = await backendsUnderTest();
 
@@ -97,6 +98,7 @@ describeEachBackend(backends, 'scopes follow their async context', () => {
   });
 
   it('a tensor returned from a concurrent scope survives it; the rest is freed', async () => {
+    await settleGarbage();   // earlier tests' garbage, finalized mid-test, would change the count
     const before = wg.memory().liveTensors;
     const [a, b] = await Promise.all([
       wg.scope(async () => {

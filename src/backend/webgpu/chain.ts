@@ -311,27 +311,34 @@ export class ChainBuilder {
     if (n === 0 || operands.some((o) => o.storage.dtype !== 'float32')) return null;
     if (shape !== null && shape.length > MAX_RANK) return null;
     const bufs = operands.map((o) => gpu.buf(o.storage, label));
-    let chain = this.#chain !== null && gpu.recorder.held.includes(this.#chain) && this.#chain.n === n ? this.#chain : null;
-    let plan = chain && this.#plan(chain, shape, operands, bufs, params);
-    if (plan === null) {
-      // A fresh chain: any result of the old one this op reads is then an ordinary input.
-      chain = new Chain(gpu, n);
-      plan = this.#plan(chain, shape, operands, bufs, params);
-      if (plan === null) return null;
-      gpu.live(label);
-      gpu.recorder.hold(chain);
-      this.#chain = chain;
-    }
     gpu.live(label);
-    // What other held dispatches write and this op reads is recorded first (held dispatches
-    // never depend on each other, so it may go before the chain).
-    gpu.recorder.encodeWriters(plan.newInputs.map((i) => i.buf), chain!);
-    const out = gpu.alloc(n, 'float32', label);
-    for (const inp of plan.newInputs) chain!.inputs.push(inp);
-    if (plan.shape !== null) chain!.shape = plan.shape;
-    chain!.nodes.push({ fn, args: plan.args, params, out: out.buffer!, label, live: true });
-    this.ops++;
-    return out;
+    for (;;) {
+      const current = this.#chain !== null && gpu.recorder.held.includes(this.#chain) && this.#chain.n === n ? this.#chain : null;
+      let chain = current;
+      let plan = current && this.#plan(current, shape, operands, bufs, params);
+      if (plan === null) {
+        // A fresh chain: any result of the old one this op reads is then an ordinary input.
+        chain = new Chain(gpu, n);
+        plan = this.#plan(chain, shape, operands, bufs, params);
+        if (plan === null) return null;
+      }
+      // What other held dispatches write and this op reads is recorded first (held dispatches
+      // never depend on each other, so it may go before the chain). Recording may submit, and
+      // a submit records every held dispatch: the chain this op meant to join, too. It then
+      // holds no more ops (they would never run): plan again.
+      gpu.recorder.encodeWriters(plan.newInputs.map((i) => i.buf), chain!);
+      if (current !== null && !gpu.recorder.held.includes(current)) continue;
+      if (current === null) {
+        gpu.recorder.hold(chain!);   // held last, after whatever holding records first
+        this.#chain = chain;
+      }
+      const out = gpu.alloc(n, 'float32', label);
+      for (const inp of plan.newInputs) chain!.inputs.push(inp);
+      if (plan.shape !== null) chain!.shape = plan.shape;
+      chain!.nodes.push({ fn, args: plan.args, params, out: out.buffer!, label, live: true });
+      this.ops++;
+      return out;
+    }
   }
 
   /** How the op would join `chain`, or null if it cannot. */
