@@ -2,7 +2,7 @@
 // where an adapter exists, else on the CPU backend; writes curves, metrics, a sample and
 // safetensors to out/gpt, and ends with `final validation loss: X.XXXX nats/char`.
 //   npm run gpt -- --steps 1500 --layers 2 --heads 4 --embd 64 --block 64 --batch 32 --lr 3e-3
-//   npm run gpt -- --compile         the training step through wg.compile (--no-compile: eager, the default)
+//   npm run gpt -- --no-compile      the training step eagerly (the default compiles it with wg.compile)
 //   npm run gpt -- --generate "Call me" --tokens 500 --temperature 0.8 --top-k 40 --model out/gpt/model.safetensors
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -46,9 +46,9 @@ export interface GptOptions {
   temperature: number;
   topK: number;
   /**
-   * Run the training step through `wg.compile` (its elementwise chains fused on WebGPU). Off by
-   * default: on lavapipe the compiled step (316 dispatches instead of 402) measured 0.81–1.30×
-   * the eager one's speed, interleaved in one process (BENCHMARKS.md, "Issue 14").
+   * Run the training step through `wg.compile` (its elementwise chains fused on WebGPU). On by
+   * default (`--no-compile` to compare): on lavapipe the compiled step (214 dispatches instead
+   * of 318) ran 1.20x the eager one's speed, interleaved in one process (BENCHMARKS.md, "Issue 14").
    */
   compile: boolean;
   quiet: boolean;
@@ -57,7 +57,7 @@ export interface GptOptions {
 export const DEFAULTS: GptOptions = {
   steps: 1500, layers: 2, heads: 4, embd: 64, block: 64, batch: 32, lr: 3e-3, beta1: 0.9, beta2: 0.99,
   weightDecay: 0.1, decayAll: false, warmup: 100, minLrFactor: 0.1, clip: 1, evalEvery: 250, logEvery: 10,
-  seed: 0, backend: 'auto', out: 'out/gpt', sampleTokens: 300, prompt: '\n', temperature: 0.8, topK: 40, compile: false, quiet: false,
+  seed: 0, backend: 'auto', out: 'out/gpt', sampleTokens: 300, prompt: '\n', temperature: 0.8, topK: 40, compile: true, quiet: false,
 };
 
 /** gpt_torch.py's schedule: linear warm-up over `warmup` steps, then cosine down to minLrFactor at `steps`. */
