@@ -247,7 +247,10 @@ describeEachBackend(backends, 'GPT end to end', (backend) => {
     const ids = await generate(restored, r.tokenizer.encode('Call me'), { tokens: 30, temperature: 0.8, topK: 5 });
     expect(ids).toHaveLength(30);
     expect(r.tokenizer.decode(ids)).toHaveLength(30);
-    expect(wg.memory().liveTensors).toBe(before);
+    // Generation leaves nothing behind. Fewer is possible, as above: train()'s optimizer state
+    // (garbage once train() returns) can still be finalized during the readbacks (217 -> 54 in
+    // one CI run, after settleGarbage()).
+    expect(wg.memory().liveTensors).toBeLessThanOrEqual(before);
   });
 
   it('the model refuses a sequence longer than its block', () => {
