@@ -162,6 +162,7 @@ export async function train(o: GptOptions): Promise<GptResult> {
     }
   }
   lossSum.dispose();
+  opt.dispose();   // its moments are not returned: freed now, not whenever the collector runs
   trainMs = performance.now() - start - evalMs;
   const finalValLoss = valCurve.at(-1)?.[1] ?? NaN;
   const sampleIds = await generate(model, tokenizer.encode(o.prompt), { tokens: o.sampleTokens, temperature: o.temperature, topK: o.topK });
