@@ -8,7 +8,7 @@ import type { Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import { groupsFor, MAX_RANK } from './dims.js';
 import { clampBounds } from './elementwise.js';
-import { SHORT_LINE, sumPartials } from './reduce.js';
+import { colsChunks, reducesByRows, sumPartials } from './reduce.js';
 import { defineKernel, type KernelDef } from './pipelines.js';
 import type { HeldDispatch } from './recorder.js';
 import type { GpuRuntime } from './runtime.js';
@@ -41,8 +41,6 @@ const MAX_NODES = 48;
 const SLOT_WORDS = 64;
 /** n, rank, the reduction's outer/size/inner/chunks/chunk_len, zero, then shape at a 16-byte boundary. */
 const FIXED_WORDS = 16;
-/** A reducing chain's first pass aims at this many invocations before splitting lines (as reduce.ts's `cols`). */
-const COL_THREADS = 16384;
 
 /** How a chain input is read at output element e: contiguously, one value, or strided. */
 type Mode = 'contig' | 'scalar' | 'strided';
@@ -212,7 +210,7 @@ class Chain implements HeldDispatch {
       body += `  let i${i} = in${i}[${at}];\n`;
     });
     this.nodes.forEach((nd, i) => {
-      const args = [...nd.args.map((r) => ('input' in r ? `i${r.input}` : `t${r.node}`)), ...nd.params.map((_, j) => `P.p${i}_${j}`)];
+      const args = [...nd.args.map(ref), ...nd.params.map((_, j) => `P.p${i}_${j}`)];
       // opaque(): each result as the separate kernels store it, not an expression the shader
       // compiler may fold with the next op's ((a + b) - a -> b lost Inf and NaN on lavapipe).
       body += `  let t${i} = opaque(${fnName(nd.fn)}(${args.join(', ')}), ${i + 1}u);\n`;
@@ -286,9 +284,9 @@ export class ChainBuilder {
     if (node < 0 || size === 0 || lines === 0 || lines * size !== c.n) return null;
     // Long contiguous lines go to reduce.ts's workgroup-tree kernel, as they would eagerly: the
     // sum then has eager's order exactly, and those lines are where a tree pays.
-    if (inner === 1 && size >= SHORT_LINE) return null;
+    if (reducesByRows(size, inner)) return null;
     if (c.inputs.length + c.nodes.filter((nd) => nd.live).length + 1 > this.#maxBindings) return null;
-    let chunks = Math.max(1, Math.min(Math.ceil(size / 64), Math.ceil(COL_THREADS / lines)));
+    let chunks = colsChunks(size, lines);
     const chunkLen = Math.ceil(size / chunks);
     chunks = Math.ceil(size / chunkLen);
     gpu.live('sum');

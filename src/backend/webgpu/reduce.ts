@@ -64,7 +64,14 @@ const COL_THREADS = 16384;
  * per 65-element line ran 70x slower than an invocation per line (6.4 s vs 93 ms for 70000
  * lines).
  */
-export const SHORT_LINE = 512;
+const SHORT_LINE = 512;
+
+/** Whether [outer, size, inner] is reduced by `rows` (a workgroup tree per line chunk), not `cols`. */
+export const reducesByRows = (size: number, inner: number): boolean => inner === 1 && size >= SHORT_LINE;
+
+/** `cols`' chunks per line: about COL_THREADS invocations in all, no chunk under 64 elements. */
+export const colsChunks = (size: number, lines: number): number =>
+  Math.max(1, Math.min(Math.ceil(size / 64), Math.ceil(COL_THREADS / lines)));
 
 function identity(op: ReduceOp | ArgReduceOp, dtype: DType): number {
   if (op === 'sum') return 0;
@@ -97,9 +104,9 @@ function reducePasses(
   const isFloat = dtype !== 'int32';
   const ident = identity(op, dtype);
   for (let pass = 0; ; pass++) {
-    const rows = inner === 1 && size >= SHORT_LINE;
+    const rows = reducesByRows(size, inner);
     const shape = reduceRowsShape(size, lines, gpu.profile);
-    let chunks = rows ? shape.chunks : Math.min(Math.ceil(size / 64), Math.max(1, Math.ceil(COL_THREADS / lines)));
+    let chunks = rows ? shape.chunks : colsChunks(size, lines);
     chunks = Math.max(1, chunks);
     // vec4 loads: every line must start on a vec4 and the chunks must stay aligned.
     const vec4 = rows && srcIdx === null && (outer === 1 || size % 4 === 0) && fitsVec4(lines * size, [src]);
