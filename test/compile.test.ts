@@ -194,6 +194,18 @@ interface Trainer {
   params: () => wg.Tensor[];
 }
 
+/** The usual classifier step (zeroGrad, cross-entropy, backward, step) over fixed x and y. */
+const classifier = (model: wg.nn.Module, opt: { zeroGrad(): void; step(): void }, x: wg.Tensor, y: wg.Tensor): Trainer => ({
+  step: () => {
+    opt.zeroGrad();
+    const loss = F.crossEntropy(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    return loss;
+  },
+  params: () => [...model.parameters()],
+});
+
 /**
  * Trains twice from `build()` (which seeds and builds model, optimizer and data): `steps`
  * eager steps, then `steps` calls of the compiled step; compares every loss and the final
@@ -229,16 +241,7 @@ describeEachBackend(backends, 'compiled training equals eager', (backend) => {
       const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });
       const x = rand([8, 6], 1);
       const y = ints(8, 3, 2);
-      return {
-        step: () => {
-          opt.zeroGrad();
-          const loss = F.crossEntropy(model.forward(x), y);
-          loss.backward();
-          opt.step();
-          return loss;
-        },
-        params: () => [...model.parameters()],
-      };
+      return classifier(model, opt, x, y);
     }, 100, tol);
     if (backend === 'webgpu') expectFewerDispatches(info);
   });
@@ -251,16 +254,7 @@ describeEachBackend(backends, 'compiled training equals eager', (backend) => {
       const x = rand([8, 6], 3);
       const y = ints(8, 3, 4);
       wg.manualSeed(2);
-      return {
-        step: () => {
-          opt.zeroGrad();
-          const loss = F.crossEntropy(model.forward(x), y);
-          loss.backward();
-          opt.step();
-          return loss;
-        },
-        params: () => [...model.parameters()],
-      };
+      return classifier(model, opt, x, y);
     }, 10, tol);
   });
 
@@ -271,17 +265,8 @@ describeEachBackend(backends, 'compiled training equals eager', (backend) => {
       const opt = new optim.Adam(model.parameters(), { lr: 2e-3 });
       const x = rand([2, 784], 5);
       const y = ints(2, 10, 6);
-      return {
-        step: () => {
-          opt.zeroGrad();
-          const loss = F.crossEntropy(model.forward(x), y);
-          loss.backward();
-          opt.step();
-          return loss;
-        },
-        // The running statistics of the batch norms too (buffers, not parameters).
-        params: () => Object.values(model.stateDict()),
-      };
+      // The running statistics of the batch norms too (buffers, not parameters).
+      return { ...classifier(model, opt, x, y), params: () => Object.values(model.stateDict()) };
     }, 100, tol);
     if (backend === 'webgpu') expectFewerDispatches(info);
   });
