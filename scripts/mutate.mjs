@@ -68,6 +68,8 @@ const MUTANTS = [
   { name: 'compiled chains: a result still read later is not stored', file: 'src/backend/webgpu/chain.ts', search: '    if (i >= 0) c.nodes[i].live = false;', replace: '    if (i >= 0) c.nodes[i].live = false;\n    else if (c.nodes.length > 1) c.nodes[0].live = false;', tests: ['test/compile-gpu.test.ts'] },
   { name: 'compiled chains: an op joins a chain that a submit already recorded', file: 'src/backend/webgpu/chain.ts', search: '      if (current !== null && !gpu.recorder.held.includes(current)) continue;\n', replace: '', tests: ['test/chain-sum-gpu.test.ts'] },
   { name: 'compiled chains: the shader compiler may fold ops across a chain', file: 'shaders/chain.wgsl', search: 'fn opaque(v: T, k: u32) -> T { return bitcast<T>(bitcast<u32>(v) ^ (P.zero * k)); }', replace: 'fn opaque(v: T, k: u32) -> T { return v; }', tests: ['test/compile-gpu.test.ts'] },
+  { name: 'strided coordinates: a digit equal to its dim does not carry', file: 'shaders/coords.wgsl', search: 'carry = select(0u, 1u, v >= size_of(d));', replace: 'carry = select(0u, 1u, v > size_of(d));', tests: ['test/backend-webgpu.test.ts'] },
+  { name: 'strided coordinates: the outermost dim steps without the carry in', file: 'shaders/coords.wgsl', search: '  r[0] = c[0] + step[0] + carry;', replace: '  r[0] = c[0] + step[0];', tests: ['test/backend-webgpu.test.ts'] },
   { name: 'causal attention lets a query see the next key (CPU)', file: 'src/backend/cpu/attention.ts', search: '    if (causal && j > i) {', replace: '    if (causal && j > i + 1) {', tests: ['test/attention.test.ts'] },
 ];
 

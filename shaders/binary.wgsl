@@ -4,9 +4,11 @@
 // which write 1 or 0), the Params struct and bindings of BINARY_IO, and `binary_apply(code,
 // x, y)`, the op switch generated from the op table (src/kernels/binary.ts), and
 // elementwise_math.wgsl (is_nan, div_).
-// Operands are read through per-dim strides (0 on broadcast dims), up to rank 8 after the host
-// merges dims that are contiguous in all three tensors. CONTIG skips the index arithmetic
-// when both operands are laid out exactly like the output.
+// Operands are read through per-dim strides (0 on broadcast dims) over RANK dims (at most 8,
+// after the host merges dims that are contiguous in all three tensors), with coordinates
+// stepped without division (coords.wgsl, prepended by the host). CONTIG skips the index
+// arithmetic when both operands are laid out exactly like the output. Grid-stride, shaped per
+// adapter as the other elementwise kernels (tuner-elementwise.ts).
 //
 // binary2 is two arithmetic ops in one dispatch, each result written as the separate kernels
 // would write it: t = OP(a, b) (broadcasting as above) into `out`, then OP2(t, c) or OP2(c, t)
@@ -18,49 +20,35 @@ override OP2: u32 = 0u;  // binary2's second op: an arithmetic one (T in, T out)
 override T_LEFT: bool = true;
 override IS_FLOAT: bool = true;
 override CONTIG: bool = false;
+override RANK: u32 = 1u;
 override WG: u32 = 256u;
-const ELEMS: u32 = 4u;
-
 fn op(x: T, y: T) -> U { return binary_apply(OP, x, y); }
 
-// Where element e of the output reads a (x) and b (y).
-fn operands(e: u32) -> vec2<u32> {
+// The operands' offsets at output element e, whose coordinates are `at`.
+fn operands(e: u32, at: Coords) -> vec2<u32> {
   if (CONTIG) { return vec2<u32>(e, e); }
-  var rest = e;
-  var ai = 0u;
-  var bi = 0u;
-  for (var d = i32(P.rank) - 1; d >= 0; d--) {
-    let q = u32(d) >> 2u;
-    let r = u32(d) & 3u;
-    let size = P.shape[q][r];
-    let i = rest % size;
-    rest = rest / size;
-    ai += i * P.a_strides[q][r];
-    bi += i * P.b_strides[q][r];
-  }
-  return vec2<u32>(ai, bi);
+  return vec2<u32>(offset(at, P.a_strides), offset(at, P.b_strides));
 }
 
 @compute @workgroup_size(WG)
-fn binary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-          @builtin(local_invocation_index) lid: u32) {
-  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
-  for (var k = 0u; k < ELEMS; k++) {
-    let e = base + k * WG;
-    if (e >= P.n) { return; }
-    let ab = operands(e);
+fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * WG;
+  let step = coords(stride);
+  var at = coords(gid.x);
+  for (var e = gid.x; e < P.n; e += stride) {
+    let ab = operands(e, at);
     out[e] = op(a[ab.x], b[ab.y]);
+    at = advance(at, step);
   }
 }
 
 @compute @workgroup_size(WG)
-fn binary2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-           @builtin(local_invocation_index) lid: u32) {
-  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
-  for (var k = 0u; k < ELEMS; k++) {
-    let e = base + k * WG;
-    if (e >= P.n) { return; }
-    let ab = operands(e);
+fn binary2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * WG;
+  let step = coords(stride);
+  var at = coords(gid.x);
+  for (var e = gid.x; e < P.n; e += stride) {
+    let ab = operands(e, at);
     let t = op(a[ab.x], b[ab.y]);
     out[e] = t;
     if (T_LEFT) {
@@ -68,6 +56,7 @@ fn binary2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     } else {
       out2[e] = binary_apply(OP2, c[e], T(t));
     }
+    at = advance(at, step);
   }
 }
 

@@ -16,25 +16,17 @@ override WG: u32 = 256u;
 // expression are not merged either (a·b - a·b into 0).
 fn opaque(v: T, k: u32) -> T { return bitcast<T>(bitcast<u32>(v) ^ (P.zero * k)); }
 
-// Where output element e reads an input laid out with `strides` over the output shape.
-fn offset(e: u32, strides: array<vec4<u32>, 2>) -> u32 {
-  var rest = e;
-  var o = 0u;
-  for (var d = i32(P.rank) - 1; d >= 0; d--) {
-    let q = u32(d) >> 2u;
-    let r = u32(d) & 3u;
-    let size = P.shape[q][r];
-    o += (rest % size) * strides[q][r];
-    rest = rest / size;
-  }
-  return o;
-}
+// Strided inputs are addressed through coordinates stepped without division (coords.wgsl).
 
 // Grid-stride over the output: invocation g takes elements g, g + stride, ... (stride =
 // workgroups * WG, shaped per adapter by tuner-elementwise.ts as the eager elementwise kernels).
 @compute @workgroup_size(WG)
 fn chain(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  for (var e = gid.x; e < P.n; e += nwg.x * WG) {
-    chain_at(e);
+  let stride = nwg.x * WG;
+  let step = coords(stride);
+  var c = coords(gid.x);
+  for (var e = gid.x; e < P.n; e += stride) {
+    chain_at(e, c);
+    c = advance(c, step);
   }
 }

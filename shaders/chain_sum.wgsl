@@ -16,8 +16,13 @@ fn chain_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let start = c * P.chunk_len;
   let end = min(P.size, start + P.chunk_len);
   var acc = T(0);
+  var e = (o * P.size + start) * P.inner + i;
+  var at = coords(e);
+  let step = coords(P.inner);
   for (var s = start; s < end; s++) {
-    acc += chain_at((o * P.size + s) * P.inner + i);
+    acc += chain_at(e, at);
+    e += P.inner;
+    at = advance(at, step);
   }
   red[(o * P.chunks + c) * P.inner + i] = acc;
 }

@@ -5,7 +5,7 @@ override WG: u32 = 256u;
 // strided: the merged rank, fixed per pipeline so the dim loop unrolls with constant uniform
 // indices (llvmpipe, best of 11: a [64,16,1024] step-2 slice 4.7 ms instead of 19 ms, a
 // [1024,1024] narrow to 256 columns 2.5 ms instead of 4.9 ms).
-override RANK: i32 = 8;
+override RANK: u32 = 8u;
 const ELEMS: u32 = 4u;
 
 
@@ -25,24 +25,18 @@ fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }
 
-// out[i0..ir] = src[offset + Σ i_d * strides[d]] (strides may be 0 or negative).
+// out[i0..ir] = src[offset + Σ i_d * strides[d]] (strides may be 0 or negative). Grid-stride,
+// shaped per adapter (tuner-elementwise.ts), with coordinates stepped without division
+// (coords.wgsl): the GPT bench step's head split/merge copies (26) took 50 ms on lavapipe with
+// a division per dim per element.
 @compute @workgroup_size(WG)
-fn strided(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-           @builtin(local_invocation_index) lid: u32) {
-  let base = first(wid, nwg, lid);
-  for (var k = 0u; k < ELEMS; k++) {
-    let e = base + k * WG;
-    if (e >= P.n) { return; }
-    var rest = e;
-    var at = P.offset;
-    for (var d = RANK - 1; d >= 0; d--) {
-      let q = u32(d) >> 2u;
-      let r = u32(d) & 3u;
-      let size = P.shape[q][r];
-      at += i32(rest % size) * P.strides[q][r];
-      rest = rest / size;
-    }
-    out[e] = src[u32(at)];
+fn strided(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * WG;
+  let step = coords(stride);
+  var at = coords(gid.x);
+  for (var e = gid.x; e < P.n; e += stride) {
+    out[e] = src[u32(offset_i(P.offset, at, P.strides))];
+    at = advance(at, step);
   }
 }
 

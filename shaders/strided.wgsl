@@ -6,28 +6,17 @@
 override WG: u32 = 256u;
 // The merged rank, fixed per pipeline so the dim loop unrolls and its uniform indices are
 // constants: on llvmpipe a cat of 4 x [1024,256] along dim 1 took 15 ms instead of 110 ms.
-override RANK: i32 = 8;
-const ELEMS: u32 = 4u;
+override RANK: u32 = 8u;
 
+// Grid-stride, shaped per adapter (tuner-elementwise.ts), with coordinates stepped without
+// division (coords.wgsl, prepended by the host).
 @compute @workgroup_size(WG)
-fn scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-           @builtin(local_invocation_index) lid: u32) {
-  let base = (wid.x + wid.y * nwg.x) * WG * ELEMS + lid;
-  for (var k = 0u; k < ELEMS; k++) {
-    let e = base + k * WG;
-    if (e >= P.n) { return; }
-    var rest = e;
-    var si = P.srcOffset;
-    var di = P.dstOffset;
-    for (var d = RANK - 1; d >= 0; d--) {
-      let q = u32(d) >> 2u;
-      let r = u32(d) & 3u;
-      let size = P.shape[q][r];
-      let i = i32(rest % size);
-      si += i * P.srcStrides[q][r];
-      di += i * P.dstStrides[q][r];
-      rest = rest / size;
-    }
-    dst[u32(di)] = src[u32(si)];
+fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * WG;
+  let step = coords(stride);
+  var at = coords(gid.x);
+  for (var e = gid.x; e < P.n; e += stride) {
+    dst[u32(offset_i(P.dstOffset, at, P.dstStrides))] = src[u32(offset_i(P.srcOffset, at, P.srcStrides))];
+    at = advance(at, step);
   }
 }

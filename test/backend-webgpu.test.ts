@@ -449,6 +449,21 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       await same((be, k) => be.strided(xi[k], [4, 6], [1, 4], 0), 0, 'int32 transpose');
     });
 
+    // Each invocation steps its coordinates by the grid's stride with carries (coords.wgsl):
+    // 20,790 elements take several passes of the grid, each pass carrying through every dim.
+    test('strided gather over many grid passes: permute, reverse, step, expand', async () => {
+      const x = up(randn(70 * 33 * 9, 4));   // [70, 33, 9], contiguous
+      const cases: [number[], number[], number][] = [
+        [[9, 33, 70], [1, 9, 297], 0], // full permute
+        [[70, 33, 9], [-297, 9, -1], 69 * 297 + 8], // dims 0 and 2 reversed
+        [[35, 11, 9], [594, 27, 1], 0], // steps of 2 and 3
+        [[3, 70, 2, 33, 9], [0, 297, 0, 9, 1], 0], // two new broadcast dims
+      ];
+      for (const [shape, strides, off] of cases) {
+        await same((be, k) => be.strided(x[k], shape, strides, off), 0, `strided ${shape} ${strides} +${off}`);
+      }
+    });
+
     // Sums in float32 against the CPU's float64 accumulation: 1e-5.
     test('sumTo (broadcast gradients), reduction-shaped and interleaved', async () => {
       const cases: [number[], number[]][] = [

@@ -1,5 +1,6 @@
 import chainSrc from '../../../shaders/chain.wgsl';
 import chainSumSrc from '../../../shaders/chain_sum.wgsl';
+import coordsSrc from '../../../shaders/coords.wgsl';
 import mathSrc from '../../../shaders/elementwise_math.wgsl';
 import { type ArithOp, BINARY, type BinaryOp } from '../../kernels/binary.js';
 import { UNARY, type UnaryOp } from '../../kernels/unary.js';
@@ -37,9 +38,9 @@ import { elementwiseShape } from './tuner-elementwise.js';
 
 /** Ops in one chain: more would mostly lengthen the generated shader, not save dispatches. */
 const MAX_NODES = 48;
-/** Words of the 256-byte uniform slot: n, rank, shape (aligned to 4), strides, parameters. */
+/** Words of the 256-byte uniform slot: n, the sum's layout, shape (aligned to 4), strides, parameters. */
 const SLOT_WORDS = 64;
-/** n, rank, the reduction's outer/size/inner/chunks/chunk_len, zero, then shape at a 16-byte boundary. */
+/** n, the reduction's outer/size/inner/chunks/chunk_len, zero, then shape at a 16-byte boundary. */
 const FIXED_WORDS = 16;
 
 /** How a chain input is read at output element e: contiguously, one value, or strided. */
@@ -136,6 +137,11 @@ class Chain implements HeldDispatch {
     return w;
   }
 
+  /** Dims the kernel steps coordinates over: the shape's when an input is strided, else 1. */
+  get rank(): number {
+    return this.strided > 0 && this.shape !== null ? Math.max(1, this.shape.length) : 1;
+  }
+
   get strided(): number {
     return this.inputs.reduce((c, i) => c + (i.mode === 'strided' ? 1 : 0), 0);
   }
@@ -159,7 +165,7 @@ class Chain implements HeldDispatch {
     this.nodes.forEach((nd, i) => nd.live && (buffers[`out${i}`] = nd.out));
     const { outer, size, inner } = tail?.layout ?? { outer: 1, size: 1, inner: 1 };
     const params: Record<string, number | readonly number[]> = {
-      n: this.n, rank: this.shape?.length ?? 0, outer, size, inner,
+      n: this.n, outer, size, inner,
       chunks: tail?.chunks ?? 1, chunk_len: tail?.chunkLen ?? 1, zero: 0, shape: this.shape ?? [],
     };
     this.inputs.forEach((inp, i) => inp.mode === 'strided' && (params[`s${i}`] = inp.strides!));
@@ -185,11 +191,11 @@ class Chain implements HeldDispatch {
     const key =
       this.inputs.map((i) => MODE_KEY[i.mode]).join('') + '|' +
       this.nodes.map((nd) => `${nd.fn}(${nd.args.map(ref).join(',')})${nd.live ? '' : '~'}`).join(';') +
-      `|${this.nodes.map((nd) => nd.params.length).join('')}` + (this.tail ? `|sum(t${this.tail.node})` : '');
+      `|${this.nodes.map((nd) => nd.params.length).join('')}|r${this.rank}` + (this.tail ? `|sum(t${this.tail.node})` : '');
     let def = KERNELS.get(key);
     if (def !== undefined) return def;
     const fields: Record<string, Field> = {
-      n: 'u32', rank: 'u32', outer: 'u32', size: 'u32', inner: 'u32', chunks: 'u32', chunk_len: 'u32', zero: 'u32', shape: 'u32x8',
+      n: 'u32', outer: 'u32', size: 'u32', inner: 'u32', chunks: 'u32', chunk_len: 'u32', zero: 'u32', shape: 'u32x8',
     };
     const bindings: Record<string, BindingDecl> = {};
     let binding = 1;
@@ -204,9 +210,9 @@ class Chain implements HeldDispatch {
     if (this.tail) bindings.red = { binding: binding++, access: 'w', type: 'T' };
     const iface = shaderInterface(fields, bindings);
     const fns = [...new Set(this.nodes.map((nd) => nd.fn))].map(fnSource).join('');
-    let body = `fn chain_at(e: u32) -> T {\n`;
+    let body = `const RANK: u32 = ${this.rank}u;\nfn chain_at(e: u32, c: Coords) -> T {\n`;
     this.inputs.forEach((inp, i) => {
-      const at = inp.mode === 'contig' ? 'e' : inp.mode === 'scalar' ? '0u' : `offset(e, P.s${i})`;
+      const at = inp.mode === 'contig' ? 'e' : inp.mode === 'scalar' ? '0u' : `offset(c, P.s${i})`;
       body += `  let i${i} = in${i}[${at}];\n`;
     });
     this.nodes.forEach((nd, i) => {
@@ -218,7 +224,7 @@ class Chain implements HeldDispatch {
     });
     body += `  return ${this.tail ? `t${this.tail.node}` : 'T(0)'};\n}\n`;
     const entry = this.tail ? 'chain_sum' : 'chain';
-    def = defineKernel('chain', this.tail ? chainSrc + chainSumSrc : chainSrc, entry, iface, Object.keys(bindings), mathSrc + fns + body);
+    def = defineKernel('chain', this.tail ? chainSrc + chainSumSrc : chainSrc, entry, iface, Object.keys(bindings), mathSrc + coordsSrc + fns + body);
     if (KERNELS.size >= MAX_KERNELS) KERNELS.clear();
     KERNELS.set(key, def);
     return def;

@@ -1,4 +1,5 @@
 import castSrc from '../../../shaders/cast.wgsl';
+import coordsSrc from '../../../shaders/coords.wgsl';
 import dataSrc from '../../../shaders/data.wgsl';
 import type { DType } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
@@ -10,6 +11,7 @@ import { defineKernel } from './pipelines.js';
 import { shaderInterface } from './shader-interface.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
+import { elementwiseShape } from './tuner-elementwise.js';
 
 /** data.wgsl: 32-bit words, whatever the dtype. */
 export const DATA_IO = shaderInterface(
@@ -36,8 +38,8 @@ const CAST_IO = shaderInterface(
     out: { binding: 3, access: 'w', type: 'D' },
   },
 );
-const FILL = defineKernel('fill', dataSrc, 'fill', DATA_IO, ['out']);
-const STRIDED = defineKernel('strided', dataSrc, 'strided', DATA_IO, ['src', 'out']);
+const FILL = defineKernel('fill', dataSrc, 'fill', DATA_IO, ['out'], coordsSrc);
+const STRIDED = defineKernel('strided', dataSrc, 'strided', DATA_IO, ['src', 'out'], coordsSrc);
 const CAST = defineKernel('cast', castSrc, 'convert', CAST_IO, ['src', 'out']);
 
 /** The 32 bits a store of `value` into a typed array of `dtype` would hold. */
@@ -112,12 +114,13 @@ export function strided(gpu: GpuRuntime, x: Storage, outShape: Shape, strides: r
     gpu.recorder.copy(xb.gpu, out.buffer!.gpu, n * 4, 'strided', offset * 4);
     return out;
   }
+  const { wg, groups } = elementwiseShape(n, gpu.profile);
   gpu.run(
     STRIDED,
-    { constants: { RANK: rank } },
+    { constants: { RANK: rank, WG: wg } },
     { src: xb, out: out.buffer! },
     { shape: m.shape, strides: m.strides[0], rank, n, offset, value: 0, size: 0, inner: 0 },
-    groupsFor(n, EW_PER_GROUP),
+    groups,
     'strided',
   );
   return out;

@@ -1,4 +1,5 @@
 import binarySrc from '../../../shaders/binary.wgsl';
+import coordsSrc from '../../../shaders/coords.wgsl';
 import mathSrc from '../../../shaders/elementwise_math.wgsl';
 import unarySrc from '../../../shaders/unary.wgsl';
 import type { DType } from '../../dtype.js';
@@ -56,7 +57,7 @@ const BINARY_IO = shaderInterface(
     out2: { binding: 5, access: 'w', type: 'U' },   // binary2: the second op's result
   },
 );
-const BINARY_PRELUDE = binaryHeader() + mathSrc;
+const BINARY_PRELUDE = binaryHeader() + mathSrc + coordsSrc;
 const BINARY_K = defineKernel('binary', binarySrc, 'binary', BINARY_IO, ['a', 'b', 'out'], BINARY_PRELUDE);
 const BINARY4 = defineKernel('binary', binarySrc, 'binary4', BINARY_IO, ['a', 'b', 'out'], BINARY_PRELUDE);
 const BINARY2 = defineKernel('binary2', binarySrc, 'binary2', BINARY_IO, ['a', 'b', 'out', 'c', 'out2'], BINARY_PRELUDE);
@@ -227,14 +228,18 @@ export function prepareBinary(
   const params: BinaryParams = { shape: merged.shape, a_strides: as, b_strides: bs, rank, n };
   // The buffers, not the storages: a held op may be encoded after its output was released.
   const ob = storage.buffer!;
-  const variant = { types: { T: elemType(a.dtype), U: elemType(outDtype) }, constants: { OP: binaryCode(op), IS_FLOAT: a.dtype !== 'int32', CONTIG: contig } };
+  const variant = {
+    types: { T: elemType(a.dtype), U: elemType(outDtype) },
+    constants: { OP: binaryCode(op), IS_FLOAT: a.dtype !== 'int32', CONTIG: contig, RANK: Math.max(1, rank) },
+  };
   const encode = (): void => {
     const buffers = { a: ab, b: bb, out: ob };
     if (contig && fitsVec4(n, [ab, bb, ob])) {
       const { wg, groups } = elementwiseShape(Math.ceil(n / 4), gpu.profile);
       gpu.run(BINARY4, { ...variant, constants: { ...variant.constants, WG: wg } }, buffers, params, groups, op);
     } else {
-      gpu.run(BINARY_K, variant, buffers, params, groupsFor(n, EW_PER_GROUP), op);
+      const { wg, groups } = elementwiseShape(n, gpu.profile);
+      gpu.run(BINARY_K, { ...variant, constants: { ...variant.constants, WG: wg } }, buffers, params, groups, op);
     }
   };
   return { storage, launch: { op, a: ab, b: bb, out: ob, dtype: a.dtype, outDtype, n, contig, params, encode } };
@@ -246,12 +251,10 @@ export function prepareBinary(
  */
 export function binaryAfter(gpu: GpuRuntime, first: BinaryLaunch, op2: ArithOp, c: PooledBuffer, left: boolean, out2: PooledBuffer): void {
   const types = { T: elemType(first.dtype), U: elemType(first.outDtype) };
-  gpu.run(
-    BINARY2,
-    { types, constants: { OP: binaryCode(first.op), OP2: binaryCode(op2), T_LEFT: left, IS_FLOAT: first.dtype !== 'int32', CONTIG: first.contig } },
-    { a: first.a, b: first.b, out: first.out, c, out2 },
-    first.params,
-    groupsFor(first.n, EW_PER_GROUP),
-    `${first.op}+${op2}`,
-  );
+  const { wg, groups } = elementwiseShape(first.n, gpu.profile);
+  const constants = {
+    OP: binaryCode(first.op), OP2: binaryCode(op2), T_LEFT: left, IS_FLOAT: first.dtype !== 'int32', CONTIG: first.contig,
+    RANK: Math.max(1, first.params.rank), WG: wg,
+  };
+  gpu.run(BINARY2, { types, constants }, { a: first.a, b: first.b, out: first.out, c, out2 }, first.params, groups, `${first.op}+${op2}`);
 }

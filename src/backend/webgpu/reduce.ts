@@ -1,3 +1,4 @@
+import coordsSrc from '../../../shaders/coords.wgsl';
 import dataSrc from '../../../shaders/data.wgsl';
 import reduceSrc from '../../../shaders/reduce.wgsl';
 import sumToSrc from '../../../shaders/sum_to.wgsl';
@@ -52,7 +53,7 @@ const ROWS = defineKernel('reduce', reduceSrc, 'rows', REDUCE_IO, REDUCE_USES);
 const ROWS4 = defineKernel('reduce', reduceSrc, 'rows4', REDUCE_IO, REDUCE_USES);
 const COLS = defineKernel('reduce', reduceSrc, 'cols', REDUCE_IO, REDUCE_USES);
 const SUM_TO = defineKernel('sumTo', sumToSrc, 'sum_to', SUM_TO_IO, ['x', 'out']);
-const SCATTER = defineKernel('scatterIndex', dataSrc, 'scatter_index', DATA_IO, ['src', 'idx', 'out']);
+const SCATTER = defineKernel('scatterIndex', dataSrc, 'scatter_index', DATA_IO, ['src', 'idx', 'out'], coordsSrc);
 
 const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
 const WG = 256;

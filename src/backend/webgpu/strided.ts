@@ -1,4 +1,5 @@
 import catSrc from '../../../shaders/cat.wgsl';
+import coordsSrc from '../../../shaders/coords.wgsl';
 import stridedSrc from '../../../shaders/strided.wgsl';
 import { WebgradError } from '../../errors.js';
 import { mergeDims, numelOf, type Shape } from '../../shape.js';
@@ -27,7 +28,7 @@ const STRIDED_IO = shaderInterface(
     dst: { binding: 2, access: 'w', type: 'u32' },
   },
 );
-const SCATTER = defineKernel('stridedScatter', stridedSrc, 'scatter', STRIDED_IO, ['src', 'dst']);
+const SCATTER = defineKernel('stridedScatter', stridedSrc, 'scatter', STRIDED_IO, ['src', 'dst'], coordsSrc);
 
 /**
  * In place on dst (see Backend.stridedScatter). A region that is one contiguous run on both
@@ -49,12 +50,13 @@ export function stridedScatter(gpu: GpuRuntime, src: Storage, dst: Storage, shap
     gpu.recorder.copy(sb.gpu, db.gpu, n * 4, op, from.offset * 4, to.offset * 4);
     return;
   }
+  const { wg, groups } = elementwiseShape(n, gpu.profile);
   gpu.run(
     SCATTER,
-    { constants: { RANK: rank } },
+    { constants: { RANK: rank, WG: wg } },
     { src: sb, dst: db },
     { shape: m.shape, srcStrides: m.strides[0], dstStrides: m.strides[1], n, srcOffset: from.offset, dstOffset: to.offset },
-    groupsFor(n, EW_PER_GROUP),
+    groups,
     op,
   );
 }
