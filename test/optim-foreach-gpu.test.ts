@@ -159,6 +159,8 @@ describe.skipIf(gpu === null)(`multi-tensor optimizer steps on WebGPU${gpuSkip ?
     const want = variants.reduce((sum, cfg) => sum + Math.ceil(SIZES.length / slotsPerDispatch(cfg.args(2, 0), limit)), 0);
     expect(count(mixed)).toBe(want);
     expect(slotsPerDispatch(variants[0].args(1, 0), limit)).toBe(Math.min(Math.floor(limit / 2), 10));
+    const empty = (): Storage => be.upload(new Float32Array(0), 'float32');
+    expect(count([{ param: empty(), grad: empty(), state: [], args: variants[0].args(1, 0) }])).toBe(0);
   });
 
   test('updates sharing a storage run one per dispatch, in order, as one per call would', async () => {

@@ -158,7 +158,7 @@ export abstract class Optimizer<O extends object, S extends ParamState> {
   }
 
   /**
-   * The step of every parameter whose gradient is not null: `fn` returns each one's update
+   * @internal The step of every parameter whose gradient is not null: `fn` returns each one's update
    * (its state tensors, in the order its kind lists them, and the step's scalars), then one
    * backend call applies them all (on WebGPU several parameters to a dispatch) and each
    * parameter is marked as written. Every gradient is checked first, and the backend checks

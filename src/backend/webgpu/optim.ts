@@ -213,7 +213,8 @@ function check(gpu: GpuRuntime, u: OptimizerUpdate): Checked {
   const state = boundState(u.args);
   if (u.state.length !== state.length) throw new WebgradError(name, `expected ${state.length} state storages, got ${u.state.length}`);
   if (u.grad.numel !== u.param.numel || u.state.some((s) => s.numel !== u.param.numel)) {
-    throw new WebgradError(name, `param (${u.param.numel} elements), grad (${u.grad.numel}) and state (${u.state.map((s) => s.numel).join(', ')}) must have as many elements`);
+    const sizes = `param (${u.param.numel} elements), grad (${u.grad.numel}) and state (${u.state.map((s) => s.numel).join(', ')})`;
+    throw new WebgradError(name, `${sizes} must have as many elements`);
   }
   const flags = declOf(u.args).flags(u.args);
   const variant = `${u.args.kind}|${Object.keys(flags).sort().map((f) => `${f}=${flags[f]}`).join(',')}`;
@@ -231,6 +232,7 @@ export function optimizerStep(gpu: GpuRuntime, updates: readonly OptimizerUpdate
   const shared = new Set(all).size !== all.length;
   const groups = new Map<string, Checked[]>();
   for (const c of checked) {
+    if (c.update.param.numel === 0) continue;   // an empty parameter: nothing to dispatch
     const key = shared ? `${groups.size}` : c.variant;
     const list = groups.get(key);
     if (list === undefined) groups.set(key, [c]);
