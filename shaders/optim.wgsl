@@ -1,53 +1,18 @@
-// In-place optimizer steps, one invocation per parameter element, term by term as
-// torch.optim (and the CPU backend, src/backend/cpu/optim.ts) writes them.
+// In-place optimizer steps, several parameters per dispatch (multi-tensor, as torch.optim's
+// foreach=True); the launcher is src/backend/webgpu/optim.ts. The host prepends, generated from
+// the kind's declaration there: the Params struct with each slot's element count `n_<s>` and
+// per-parameter values, the bindings of each slot (`param_<s>`, `grad_<s>` and its state
+// buffers), the structs `Args` (one parameter's values) and `Elem` (one element of the
+// parameter, its gradient and its state), and `update_slots`, which loops over each slot's
+// elements: it loads an Elem, calls the kind's `update(a: Args, e: Elem) -> Elem`
+// (shaders/optim_<kind>.wgsl, appended after this file) and stores what the kind writes. Every
+// slot runs the same code, so a parameter updated alongside others gets the bits it gets alone.
 
 override WG: u32 = 256u;
-override NESTEROV: bool = false;
 
-
-
-fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 { return (wid.x + wid.y * nwg.x) * WG + lid; }
-
-fn decayed(i: u32) -> f32 {
-  var g = grad[i];
-  if (P.weight_decay != 0.0) { g += P.weight_decay * param[i]; }   // skipped at 0: Inf*0 is NaN
-  return g;
-}
-
+// Grid-stride: invocation g takes elements g, g + stride, ... of every slot (the grid is shaped
+// for the slot with the most elements, as the elementwise kernels are by tuner-elementwise.ts).
 @compute @workgroup_size(WG)
-fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-       @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, nwg, lid);
-  if (i >= P.n) { return; }
-  param[i] -= P.lr * decayed(i);
-}
-
-@compute @workgroup_size(WG)
-fn sgd_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, nwg, lid);
-  if (i >= P.n) { return; }
-  var d = decayed(i);
-  var b: f32;
-  if (P.first_step != 0u) { b = d; } else { b = P.momentum * buf[i] + P.one_minus_dampening * d; }
-  buf[i] = b;
-  if (NESTEROV) { d = d + P.momentum * b; } else { d = b; }
-  param[i] -= P.lr * d;
-}
-
-@compute @workgroup_size(WG)
-fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, nwg, lid);
-  if (i >= P.n) { return; }
-  let g = decayed(i);
-  // exp_avg.lerp_(grad, 1 - beta1), in the form PyTorch picks for the weight.
-  let w = P.one_minus_beta1;
-  let m0 = buf[i];
-  var m: f32;
-  if (w < 0.5) { m = m0 + w * (g - m0); } else { m = g - (g - m0) * (1.0 - w); }
-  buf[i] = m;
-  let vv = P.beta2 * v[i] + P.one_minus_beta2 * g * g;
-  v[i] = vv;
-  param[i] -= P.step_size * (m / (sqrt(vv) / P.bc2_sqrt + P.eps));
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  update_slots(gid.x, nwg.x * WG);
 }

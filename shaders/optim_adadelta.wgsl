@@ -1,22 +1,14 @@
-// torch.optim.Adadelta, one invocation per parameter element; the CPU twin is adadelta in
+// torch.optim.Adadelta on one parameter element; the CPU twin is adadelta in
 // src/backend/cpu/optim.ts.
 
-override WG: u32 = 256u;
-
-
-
-fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 { return (wid.x + wid.y * nwg.x) * WG + lid; }
-
-@compute @workgroup_size(WG)
-fn adadelta(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-            @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, nwg, lid);
-  if (i >= P.n) { return; }
-  var g = grad[i];
-  if (P.weight_decay != 0.0) { g += P.weight_decay * param[i]; }   // skipped at 0: Inf*0 is NaN
-  let sq = P.rho * square_avg[i] + P.one_minus_rho * g * g;
-  square_avg[i] = sq;
-  let delta = sqrt(acc_delta[i] + P.eps) / sqrt(sq + P.eps) * g;
-  acc_delta[i] = P.rho * acc_delta[i] + P.one_minus_rho * delta * delta;
-  param[i] = param[i] - P.lr * delta;
+fn update(a: Args, e: Elem) -> Elem {
+  var r = e;
+  var g = e.grad;
+  if (a.weight_decay != 0.0) { g += a.weight_decay * e.param; }   // skipped at 0: Inf*0 is NaN
+  let sq = a.rho * e.square_avg + a.one_minus_rho * g * g;
+  r.square_avg = sq;
+  let delta = sqrt(e.acc_delta + a.eps) / sqrt(sq + a.eps) * g;
+  r.acc_delta = a.rho * e.acc_delta + a.one_minus_rho * delta * delta;
+  r.param = e.param - a.lr * delta;
+  return r;
 }

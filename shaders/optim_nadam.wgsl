@@ -1,25 +1,17 @@
-// torch.optim.NAdam, one invocation per parameter element; the CPU twin is nadam in
+// torch.optim.NAdam on one parameter element; the CPU twin is nadam in
 // src/backend/cpu/optim.ts. The momentum schedule (mu, its running product) is host math.
 
-override WG: u32 = 256u;
-
-
-
-fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 { return (wid.x + wid.y * nwg.x) * WG + lid; }
-
-@compute @workgroup_size(WG)
-fn nadam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-         @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, nwg, lid);
-  if (i >= P.n) { return; }
-  var g = grad[i];
-  if (P.weight_decay != 0.0) { g += P.weight_decay * param[i]; }   // skipped at 0: Inf*0 is NaN
-  let m = P.beta1 * exp_avg[i] + P.one_minus_beta1 * g;
-  exp_avg[i] = m;
-  let v = P.beta2 * exp_avg_sq[i] + P.one_minus_beta2 * g * g;
-  exp_avg_sq[i] = v;
-  let denom = sqrt(v / P.bias_correction2) + P.eps;
+fn update(a: Args, e: Elem) -> Elem {
+  var r = e;
+  var g = e.grad;
+  if (a.weight_decay != 0.0) { g += a.weight_decay * e.param; }   // skipped at 0: Inf*0 is NaN
+  let m = a.beta1 * e.exp_avg + a.one_minus_beta1 * g;
+  r.exp_avg = m;
+  let v = a.beta2 * e.exp_avg_sq + a.one_minus_beta2 * g * g;
+  r.exp_avg_sq = v;
+  let denom = sqrt(v / a.bias_correction2) + a.eps;
   // Two updates, as torch's two addcdiv_ calls (the parameter is rounded in between).
-  let p = param[i] - P.grad_step * (g / denom);
-  param[i] = p - P.avg_step * (m / denom);
+  let p = e.param - a.grad_step * (g / denom);
+  r.param = p - a.avg_step * (m / denom);
+  return r;
 }

@@ -1,77 +1,36 @@
-// torch.optim.RMSprop, one invocation per parameter element; the CPU twin is rmsprop in
-// src/backend/cpu/optim.ts. Four entry points bind only the state buffers their options use.
+// torch.optim.RMSprop on one parameter element; the CPU twin is rmsprop in
+// src/backend/cpu/optim.ts. MOMENTUM binds momentum_buffer, CENTERED binds grad_avg.
 
-override WG: u32 = 256u;
-
-
-
-fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 { return (wid.x + wid.y * nwg.x) * WG + lid; }
-
-fn decayed(i: u32) -> f32 {
-  var g = grad[i];
-  if (P.weight_decay != 0.0) { g += P.weight_decay * param[i]; }   // skipped at 0: Inf*0 is NaN
-  return g;
-}
-
-fn square(i: u32, g: f32) -> f32 {
-  let sq = P.alpha * square_avg[i] + P.one_minus_alpha * g * g;
-  square_avg[i] = sq;
-  return sq;
-}
+override MOMENTUM: bool = false;
+override CENTERED: bool = false;
 
 fn is_inf(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) == 0x7f800000u; }
 fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 
-fn centered(i: u32, g: f32, sq: f32) -> f32 {
-  let ga = P.alpha * grad_avg[i] + P.one_minus_alpha * g;
-  grad_avg[i] = ga;
-  // An infinite square_avg stays infinite (torch and the CPU backend give Inf) even when ga*ga
-  // overflows float32 here (|ga| > 1.8e19), where Inf - Inf would be NaN.
-  var d = sq - ga * ga;
-  if (is_inf(sq) && sq > 0.0 && !is_inf(ga) && !is_nan(ga)) { d = sq; }
-  return sqrt(d) + P.eps;
-}
-
-fn with_momentum(i: u32, g: f32, avg: f32) {
-  let b = P.momentum * momentum_buffer[i] + g / avg;
-  momentum_buffer[i] = b;
-  param[i] = param[i] - P.lr * b;
-}
-
-@compute @workgroup_size(WG)
-fn rmsprop(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-           @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, nwg, lid);
-  if (i >= P.n) { return; }
-  let g = decayed(i);
-  let avg = sqrt(square(i, g)) + P.eps;
-  param[i] = param[i] - P.lr * (g / avg);
-}
-
-@compute @workgroup_size(WG)
-fn rmsprop_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                    @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, nwg, lid);
-  if (i >= P.n) { return; }
-  let g = decayed(i);
-  with_momentum(i, g, sqrt(square(i, g)) + P.eps);
-}
-
-@compute @workgroup_size(WG)
-fn rmsprop_centered(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                    @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, nwg, lid);
-  if (i >= P.n) { return; }
-  let g = decayed(i);
-  let avg = centered(i, g, square(i, g));
-  param[i] = param[i] - P.lr * (g / avg);
-}
-
-@compute @workgroup_size(WG)
-fn rmsprop_centered_momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                             @builtin(local_invocation_index) lid: u32) {
-  let i = index(wid, nwg, lid);
-  if (i >= P.n) { return; }
-  let g = decayed(i);
-  with_momentum(i, g, centered(i, g, square(i, g)));
+fn update(a: Args, e: Elem) -> Elem {
+  var r = e;
+  var g = e.grad;
+  if (a.weight_decay != 0.0) { g += a.weight_decay * e.param; }   // skipped at 0: Inf*0 is NaN
+  let sq = a.alpha * e.square_avg + a.one_minus_alpha * g * g;
+  r.square_avg = sq;
+  var avg: f32;
+  if (CENTERED) {
+    let ga = a.alpha * e.grad_avg + a.one_minus_alpha * g;
+    r.grad_avg = ga;
+    // An infinite square_avg stays infinite (torch and the CPU backend give Inf) even when
+    // ga*ga overflows float32 here (|ga| > 1.8e19), where Inf - Inf would be NaN.
+    var d = sq - ga * ga;
+    if (is_inf(sq) && sq > 0.0 && !is_inf(ga) && !is_nan(ga)) { d = sq; }
+    avg = sqrt(d) + a.eps;
+  } else {
+    avg = sqrt(sq) + a.eps;
+  }
+  if (MOMENTUM) {
+    let b = a.momentum * e.momentum_buffer + g / avg;
+    r.momentum_buffer = b;
+    r.param = e.param - a.lr * b;
+  } else {
+    r.param = e.param - a.lr * (g / avg);
+  }
+  return r;
 }

@@ -572,7 +572,7 @@ describe('optimizers', () => {
     const p = f64(p0);
     const buf = momentum === 0 ? null : be.full(3, 'float64', 0);
     grads.forEach((g, step) =>
-      be.sgdStep(p, f64(g), buf, { lr, momentum, dampening, nesterov, weightDecay: wd, firstStep: step === 0 }),
+      be.optimizerStep([{ param: p, grad: f64(g), state: buf ? [buf] : [], args: { kind: 'sgd', lr, momentum, dampening, nesterov, weightDecay: wd, firstStep: step === 0 } }]),
     );
     const want = sgdRef(lr, momentum, dampening, nesterov, wd);
     expectClose(await get(p), want.p, 1e-15);
@@ -582,7 +582,7 @@ describe('optimizers', () => {
   it('SGD first step hand-checked: buf = grad, p -= lr * grad', async () => {
     const p = up([1, 2]);
     const buf = be.full(2, 'float32', 123);
-    be.sgdStep(p, up([0.5, -1]), buf, { lr: 0.1, momentum: 0.9, dampening: 0.5, nesterov: false, weightDecay: 0, firstStep: true });
+    be.optimizerStep([{ param: p, grad: up([0.5, -1]), state: [buf], args: { kind: 'sgd', lr: 0.1, momentum: 0.9, dampening: 0.5, nesterov: false, weightDecay: 0, firstStep: true } }]);
     expect(await get(buf)).toEqual([0.5, -1]);
     expect(await get(p)).toEqual(fr([0.95, 2.1]));
   });
@@ -592,7 +592,7 @@ describe('optimizers', () => {
     const p = f64(p0);
     const m = be.full(3, 'float64', 0);
     const v = be.full(3, 'float64', 0);
-    grads.forEach((g, i) => be.adamStep(p, f64(g), m, v, { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, step: i + 1 }));
+    grads.forEach((g, i) => be.optimizerStep([{ param: p, grad: f64(g), state: [m, v], args: { kind: 'adam', lr, beta1: b1, beta2: b2, eps, weightDecay: wd, step: i + 1 } }]));
     const P = [...p0];
     const M = [0, 0, 0];
     const V = [0, 0, 0];
@@ -612,8 +612,8 @@ describe('optimizers', () => {
 
   it('Adam first step moves each parameter by about lr against the gradient sign', async () => {
     const p = up([1, 1, 1]);
-    const args = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1 };
-    be.adamStep(p, up([3, -0.01, 0]), be.full(3, 'float32', 0), be.full(3, 'float32', 0), args);
+    const args = { kind: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1 } as const;
+    be.optimizerStep([{ param: p, grad: up([3, -0.01, 0]), state: [be.full(3, 'float32', 0), be.full(3, 'float32', 0)], args }]);
     expectClose(await get(p), [0.9, 1.1, 1], 1e-6);
   });
 });

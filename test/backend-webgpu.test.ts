@@ -901,7 +901,7 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
 
   describe('optimizers (in place)', () => {
     // A few float32 steps against float64 arithmetic rounded at each store: 1e-6.
-    test('sgdStep: plain, momentum, dampening, nesterov, weight decay', async () => {
+    test('optimizerStep sgd: plain, momentum, dampening, nesterov, weight decay', async () => {
       const n = 1000;
       const configs = [
         { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 },
@@ -915,7 +915,7 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
           const g = up(randn(n, 10 + step));
           for (const k of ['cpu', 'webgpu'] as const) {
             const be: Backend = k === 'cpu' ? cpu : gpu!;
-            be.sgdStep(p[k], g[k], buf ? buf[k] : null, { ...cfg, firstStep: step === 0 });
+            be.optimizerStep([{ param: p[k], grad: g[k], state: buf ? [buf[k]] : [], args: { kind: 'sgd', ...cfg, firstStep: step === 0 } }]);
           }
         }
         await same((_, k) => p[k], 1e-6, `sgd param ${JSON.stringify(cfg)}`);
@@ -923,7 +923,7 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       }
     });
 
-    test('adamStep with and without weight decay', async () => {
+    test('optimizerStep adam with and without weight decay', async () => {
       const n = 1000;
       for (const weightDecay of [0, 0.01]) {
         const p = up(randn(n, 2));
@@ -933,7 +933,8 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
           const g = up(randn(n, 20 + step));
           for (const k of ['cpu', 'webgpu'] as const) {
             const be: Backend = k === 'cpu' ? cpu : gpu!;
-            be.adamStep(p[k], g[k], m[k], v[k], { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, step });
+            const args = { kind: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, step } as const;
+            be.optimizerStep([{ param: p[k], grad: g[k], state: [m[k], v[k]], args }]);
           }
         }
         for (const [name, s] of [['param', p], ['m', m], ['v', v]] as const) await same((_, k) => s[k], 1e-6, `adam ${name} wd=${weightDecay}`);
@@ -1052,7 +1053,8 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
         const dh = g.crossEntropyGrad(h, t, ones, 64, 10);
         const dz = g.clampGrad(h, dh, 0, Infinity);
         const dw = mm(x, dz, { m: 32, k: 64, n: 10, transA: true });
-        g.sgdStep(w, dw, null, { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, firstStep: step === 0 });
+        const args = { kind: 'sgd', lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, firstStep: step === 0 } as const;
+        g.optimizerStep([{ param: w, grad: dw, state: [], args }]);
         for (const s of [h, loss, ones, dh, dz, dw]) g.release(s);
       }
       g.flush();

@@ -11,7 +11,7 @@ const backends = await backendsUnderTest();
 /** Backend methods that do work (allocate, upload, launch, copy); info/memory/read are not. */
 const WORK = [
   'upload', 'full', 'release', 'copy', 'fill', 'cast', 'strided', 'unary', 'unaryGrad', 'clamp', 'clampGrad', 'binary', 'sumTo',
-  'reduce', 'argReduce', 'scatterIndex', 'matmul', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad', 'sgdStep', 'adamStep',
+  'reduce', 'argReduce', 'scatterIndex', 'matmul', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad', 'optimizerStep',
 ] as const;
 
 /** Counts the current backend's work calls while `fn` runs. */

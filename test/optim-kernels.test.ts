@@ -76,7 +76,7 @@ async function run(cfg: Config, n: number, grad: (step: number) => Float32Array,
     const g = up(grad(t));
     for (const k of ['cpu', 'webgpu'] as const) {
       const be: Backend = k === 'cpu' ? cpu : gpu!;
-      be.optimizerStep(p[k], g[k], state.map((s) => s[k]), cfg.args(t));
+      be.optimizerStep([{ param: p[k], grad: g[k], state: state.map((s) => s[k]), args: cfg.args(t) }]);
     }
   }
   await expectSame(p, `${cfg.label} n=${n} ${tag} param`);
@@ -97,7 +97,7 @@ describe.skipIf(gpu === null)(`fused optimizer kernels: WebGPU vs CPU${gpuSkip ?
     const p = gpu!.upload(new Float32Array(4), 'float32');
     const g = gpu!.upload(new Float32Array(4), 'float32');
     const args = CONFIGS[0].args(1);
-    expect(() => gpu!.optimizerStep(p, g, [p, g], args)).toThrow(/must be different storages/);
-    expect(() => gpu!.optimizerStep(p, g, [gpu!.upload(new Float32Array(4), 'float32')], args)).toThrow(/expected 2 state storages, got 1/);
+    expect(() => gpu!.optimizerStep([{ param: p, grad: g, state: [p, g], args }])).toThrow(/must be different storages/);
+    expect(() => gpu!.optimizerStep([{ param: p, grad: g, state: [gpu!.upload(new Float32Array(4), 'float32')], args }])).toThrow(/expected 2 state storages, got 1/);
   });
 });

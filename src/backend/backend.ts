@@ -86,7 +86,9 @@ export interface ScanOptions {
   readonly reverse: boolean;
 }
 
+/** state: [momentumBuffer] when momentum is used, else []. */
 export interface SgdArgs {
+  readonly kind: 'sgd';
   readonly lr: number;
   readonly momentum: number;
   readonly dampening: number;
@@ -96,7 +98,9 @@ export interface SgdArgs {
   readonly firstStep: boolean;
 }
 
+/** state: [expAvg, expAvgSq]. Adam's weight decay is L2, added to the gradient. */
 export interface AdamArgs {
+  readonly kind: 'adam';
   readonly lr: number;
   readonly beta1: number;
   readonly beta2: number;
@@ -107,13 +111,23 @@ export interface AdamArgs {
 }
 
 /**
- * One fused step of the optimizers after SGD and Adam, in place on the parameter and its
- * `state` storages (in the order each kind lists). Per-step scalars (bias corrections, the
+ * One parameter's fused optimizer step, by kind. Per-step scalars (bias corrections, the
  * decayed lr) come from the optimizer, computed on the host in float64 as torch.optim does,
  * so the CPU and WebGPU kernels only do the elementwise part.
  */
-export type OptimizerStepArgs = AdamWArgs | RmspropArgs | AdagradArgs | AdadeltaArgs | AdamaxArgs | NadamArgs;
+export type OptimizerStepArgs = SgdArgs | AdamArgs | AdamWArgs | RmspropArgs | AdagradArgs | AdadeltaArgs | AdamaxArgs | NadamArgs;
 export type OptimizerKind = OptimizerStepArgs['kind'];
+
+/**
+ * One parameter's update for `Backend.optimizerStep`, in place on `param` and `state` (the
+ * storages its kind's args type lists, in that order). All of them must be distinct storages.
+ */
+export interface OptimizerUpdate {
+  readonly param: Storage;
+  readonly grad: Storage;
+  readonly state: readonly Storage[];
+  readonly args: OptimizerStepArgs;
+}
 
 /** state: [expAvg, expAvgSq] (+ maxExpAvgSq with amsgrad). */
 export interface AdamWArgs {
@@ -371,12 +385,13 @@ export interface Backend extends PoolBackend {
   crossEntropyGrad(logits: Storage, targets: Storage, dloss: Storage, rows: number, classes: number): Storage;
 
   // ---- optimizers, in place on param (and state) ----
-  /** PyTorch SGD; `buf` is the momentum buffer (null when momentum is 0). */
-  sgdStep(param: Storage, grad: Storage, buf: Storage | null, args: SgdArgs): void;
-  /** PyTorch Adam (L2 weight decay added to the gradient). */
-  adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void;
-  /** AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam: one fused kernel per parameter. */
-  optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void;
+  /**
+   * Applies every update (torch.optim's SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax,
+   * NAdam), with the result of applying them one after another. Every update is checked before
+   * any runs, so a refused call changes nothing. WebGPU runs updates of one kind and variant
+   * several to a dispatch (multi-tensor, as torch's `foreach=True`); the CPU loops over them.
+   */
+  optimizerStep(updates: readonly OptimizerUpdate[]): void;
 
   // ---- where (issue 11) ----
   /**

@@ -26,7 +26,7 @@ export type AdadeltaState = {
 };
 
 /**
- * torch.optim.Adadelta, one fused in-place kernel per parameter: with g = grad + weightDecay·p,
+ * torch.optim.Adadelta, fused in place: with g = grad + weightDecay·p,
  *   sq = ρ·sq + (1-ρ)·g²;  δ = √(acc + eps) / √(sq + eps) · g;  acc = ρ·acc + (1-ρ)·δ²;  p -= lr·δ
  */
 export class Adadelta extends Optimizer<Required<AdadeltaOptions>, AdadeltaState> {
@@ -49,13 +49,10 @@ export class Adadelta extends Optimizer<Required<AdadeltaOptions>, AdadeltaState
     this.forEachGrad((p, g, o) => {
       const s = this.stateOf(p, () => ({ step: 0, squareAvg: this.zerosFor(p), accDelta: this.zerosFor(p) }));
       s.step++;
-      p.backend.optimizerStep(p.storage, g.storage, [s.squareAvg.storage, s.accDelta.storage], {
-        kind: 'adadelta',
-        lr: o.lr,
-        rho: o.rho,
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-      });
+      return {
+        state: [s.squareAvg, s.accDelta],
+        args: { kind: 'adadelta', lr: o.lr, rho: o.rho, eps: o.eps, weightDecay: o.weightDecay },
+      };
     });
   }
 }

@@ -28,7 +28,7 @@ export type AdagradState = {
 };
 
 /**
- * torch.optim.Adagrad (dense gradients), one fused in-place kernel per parameter: with
+ * torch.optim.Adagrad (dense gradients), fused in place: with
  * g = grad + weightDecay·p and clr = lr / (1 + (t-1)·lrDecay),
  *   sum += g²;  p -= clr · g / (√sum + eps)
  */
@@ -53,12 +53,10 @@ export class Adagrad extends Optimizer<Required<AdagradOptions>, AdagradState> {
     this.forEachGrad((p, g, o) => {
       const s = this.stateOf(p, () => ({ step: 0, sum: keep(fullLike(p, o.initialAccumulatorValue)) }));
       s.step++;
-      p.backend.optimizerStep(p.storage, g.storage, [s.sum.storage], {
-        kind: 'adagrad',
-        clr: o.lr / (1 + (s.step - 1) * o.lrDecay),
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-      });
+      return {
+        state: [s.sum],
+        args: { kind: 'adagrad', clr: o.lr / (1 + (s.step - 1) * o.lrDecay), eps: o.eps, weightDecay: o.weightDecay },
+      };
     });
   }
 }

@@ -26,7 +26,7 @@ export type AdamState = {
 };
 
 /**
- * torch.optim.Adam, one fused in-place kernel per parameter: with g = grad + weightDecay·p,
+ * torch.optim.Adam, fused in place: with g = grad + weightDecay·p,
  *   m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;
  *   p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + eps)
  */
@@ -50,14 +50,10 @@ export class Adam extends Optimizer<Required<AdamOptions>, AdamState> {
     this.forEachGrad((p, g, o) => {
       const s = this.stateOf(p, () => ({ step: 0, expAvg: this.zerosFor(p), expAvgSq: this.zerosFor(p) }));
       s.step++;
-      p.backend.adamStep(p.storage, g.storage, s.expAvg.storage, s.expAvgSq.storage, {
-        lr: o.lr,
-        beta1: o.betas[0],
-        beta2: o.betas[1],
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-        step: s.step,
-      });
+      return {
+        state: [s.expAvg, s.expAvgSq],
+        args: { kind: 'adam', lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, step: s.step },
+      };
     });
   }
 }

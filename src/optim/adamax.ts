@@ -26,7 +26,7 @@ export type AdamaxState = {
 };
 
 /**
- * torch.optim.Adamax, one fused in-place kernel per parameter: with g = grad + weightDecay·p,
+ * torch.optim.Adamax, fused in place: with g = grad + weightDecay·p,
  *   m = β1·m + (1-β1)·g;  u = max(β2·u, |g| + eps);  p -= lr/(1-β1ᵗ) · m/u
  */
 export class Adamax extends Optimizer<Required<AdamaxOptions>, AdamaxState> {
@@ -50,14 +50,10 @@ export class Adamax extends Optimizer<Required<AdamaxOptions>, AdamaxState> {
       const s = this.stateOf(p, () => ({ step: 0, expAvg: this.zerosFor(p), expInf: this.zerosFor(p) }));
       s.step++;
       const [beta1, beta2] = o.betas;
-      p.backend.optimizerStep(p.storage, g.storage, [s.expAvg.storage, s.expInf.storage], {
-        kind: 'adamax',
-        clr: o.lr / (1 - beta1 ** s.step),
-        beta1,
-        beta2,
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-      });
+      return {
+        state: [s.expAvg, s.expInf],
+        args: { kind: 'adamax', clr: o.lr / (1 - beta1 ** s.step), beta1, beta2, eps: o.eps, weightDecay: o.weightDecay },
+      };
     });
   }
 }

@@ -30,7 +30,7 @@ export type AdamWState = {
 };
 
 /**
- * torch.optim.AdamW, one fused in-place kernel per parameter:
+ * torch.optim.AdamW, fused in place:
  *   p *= 1 - lr·weightDecay;  m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;
  *   v̂ = amsgrad ? (vmax = max(vmax, v)) : v;  p -= lr/(1-β1ᵗ) · m / (√v̂/√(1-β2ᵗ) + eps)
  * Give biases and norm weights their own group with `weightDecay: 0`, as nanoGPT does.
@@ -58,18 +58,20 @@ export class AdamW extends Optimizer<Required<AdamWOptions>, AdamWState> {
       if (o.amsgrad) s.maxExpAvgSq ??= this.zerosFor(p);
       s.step++;
       const [beta1, beta2] = o.betas;
-      const state = [s.expAvg, s.expAvgSq, ...(o.amsgrad ? [s.maxExpAvgSq!] : [])].map((t) => t.storage);
-      p.backend.optimizerStep(p.storage, g.storage, state, {
-        kind: 'adamw',
-        lr: o.lr,
-        weightDecay: o.weightDecay,
-        beta1,
-        beta2,
-        eps: o.eps,
-        amsgrad: o.amsgrad,
-        stepSize: o.lr / (1 - beta1 ** s.step),
-        bc2Sqrt: Math.sqrt(1 - beta2 ** s.step),
-      });
+      return {
+        state: [s.expAvg, s.expAvgSq, ...(o.amsgrad ? [s.maxExpAvgSq!] : [])],
+        args: {
+          kind: 'adamw',
+          lr: o.lr,
+          weightDecay: o.weightDecay,
+          beta1,
+          beta2,
+          eps: o.eps,
+          amsgrad: o.amsgrad,
+          stepSize: o.lr / (1 - beta1 ** s.step),
+          bc2Sqrt: Math.sqrt(1 - beta2 ** s.step),
+        },
+      };
     });
   }
 }

@@ -30,7 +30,7 @@ export type NAdamState = {
 };
 
 /**
- * torch.optim.NAdam, one fused in-place kernel per parameter: with g = grad + weightDecay·p,
+ * torch.optim.NAdam, fused in place: with g = grad + weightDecay·p,
  * μₜ = β1·(1 - ½·0.96^(t·momentumDecay)) and Πₜ = μ1···μₜ,
  *   m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;  d = √(v/(1-β2ᵗ)) + eps;
  *   p -= lr·(1-μₜ)/(1-Πₜ) · g/d;  p -= lr·μₜ₊₁/(1-Πₜ·μₜ·μₜ₊₁) · m/d   (1.13's product, see below)
@@ -64,16 +64,19 @@ export class NAdam extends Optimizer<Required<NAdamOptions>, NAdamState> {
       // (mu_product * mu * mu_next); torch 2.x dropped that factor. This follows 1.13.
       s.muProduct = Math.fround(s.muProduct * Math.fround(mu));
       const muProductNext = Math.fround(Math.fround(s.muProduct * Math.fround(mu)) * Math.fround(muNext));
-      p.backend.optimizerStep(p.storage, g.storage, [s.expAvg.storage, s.expAvgSq.storage], {
-        kind: 'nadam',
-        beta1,
-        beta2,
-        eps: o.eps,
-        weightDecay: o.weightDecay,
-        biasCorrection2: 1 - beta2 ** s.step,
-        gradStep: (o.lr * (1 - mu)) / (1 - s.muProduct),
-        avgStep: (o.lr * muNext) / (1 - muProductNext),
-      });
+      return {
+        state: [s.expAvg, s.expAvgSq],
+        args: {
+          kind: 'nadam',
+          beta1,
+          beta2,
+          eps: o.eps,
+          weightDecay: o.weightDecay,
+          biasCorrection2: 1 - beta2 ** s.step,
+          gradStep: (o.lr * (1 - mu)) / (1 - s.muProduct),
+          avgStep: (o.lr * muNext) / (1 - muProductNext),
+        },
+      };
     });
   }
 }

@@ -1,4 +1,5 @@
 import { noGrad } from '../autograd/grad-mode.js';
+import type { Backend, OptimizerStepArgs, OptimizerUpdate } from '../backend/backend.js';
 import { zerosLike } from '../creation.js';
 import { WebgradError, fmtShape } from '../errors.js';
 import { keep } from '../memory.js';
@@ -42,10 +43,22 @@ export type Params<O> = Iterable<Tensor> | ParamGroupSpec<O>[];
 export type ParamState = { [key: string]: number | Tensor | undefined };
 
 /**
+ * One parameter's step as an optimizer hands it to the backend: its state tensors, in the
+ * order its kind lists them (see OptimizerStepArgs), and the step's scalars.
+ */
+export interface ParamUpdate {
+  /** The state the kernel updates in place, in its kind's order. */
+  readonly state: readonly Tensor[];
+  /** The kind and the step's scalars. */
+  readonly args: OptimizerStepArgs;
+}
+
+/**
  * Base of the optimizers, as torch.optim.Optimizer: parameter groups, per-parameter state
  * created lazily on the first step (kept out of `scope()`), `zeroGrad`, `addParamGroup` and
  * `stateDict`/`loadStateDict`. Subclasses update parameters with the backend's fused
- * in-place kernels, one launch per parameter, and never read the device back.
+ * in-place kernels, all parameters in one backend call (several to a dispatch on WebGPU), and
+ * never read the device back.
  */
 export abstract class Optimizer<O extends object, S extends ParamState> {
   /** The parameter groups, each with its own option values (e.g. `lr`, which the lr schedulers set). */
@@ -145,10 +158,13 @@ export abstract class Optimizer<O extends object, S extends ParamState> {
   }
 
   /**
-   * Calls `fn` for each parameter whose gradient is not null, then marks it as written. Every
-   * gradient is checked first, so a refused step updates no parameter.
+   * @internal The step of every parameter whose gradient is not null: `fn` returns each one's update
+   * (its state tensors, in the order its kind lists them, and the step's scalars), then one
+   * backend call applies them all (on WebGPU several parameters to a dispatch) and each
+   * parameter is marked as written. Every gradient is checked first, and the backend checks
+   * every update before it runs any, so a refused step updates no parameter.
    */
-  protected forEachGrad(fn: (param: Tensor, grad: Tensor, group: ParamGroup<O>) => void): void {
+  protected forEachGrad(fn: (param: Tensor, grad: Tensor, group: ParamGroup<O>) => ParamUpdate): void {
     const work: [Tensor, Tensor, ParamGroup<O>][] = [];
     this.paramGroups.forEach((group, gi) => {
       group.params.forEach((p, i) => {
@@ -160,10 +176,16 @@ export abstract class Optimizer<O extends object, S extends ParamState> {
         work.push([p, g, group]);
       });
     });
+    const updates = new Map<Backend, OptimizerUpdate[]>();
     for (const [p, g, group] of work) {
-      fn(p, g, group);
-      p.markModified();
+      const { state, args } = fn(p, g, group);
+      const update = { param: p.storage, grad: g.storage, state: state.map((t) => t.storage), args };
+      const list = updates.get(p.backend);
+      if (list === undefined) updates.set(p.backend, [update]);
+      else list.push(update);
     }
+    for (const [backend, list] of updates) backend.optimizerStep(list);
+    for (const [p] of work) p.markModified();
   }
 
   /**

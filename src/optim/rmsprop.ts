@@ -32,7 +32,7 @@ export type RMSpropState = {
 };
 
 /**
- * torch.optim.RMSprop, one fused in-place kernel per parameter: with g = grad + weightDecay·p,
+ * torch.optim.RMSprop, fused in place: with g = grad + weightDecay·p,
  *   sq = α·sq + (1-α)·g²;  avg = √(sq - ḡ²) (centered, ḡ = α·ḡ + (1-α)·g) or √sq;  avg += eps;
  *   momentum > 0: buf = momentum·buf + g/avg, p -= lr·buf;  else p -= lr·g/avg
  */
@@ -64,12 +64,10 @@ export class RMSprop extends Optimizer<Required<RMSpropOptions>, RMSpropState> {
       if (o.momentum > 0) state.push((s.momentumBuffer ??= this.zerosFor(p)));
       if (o.centered) state.push((s.gradAvg ??= this.zerosFor(p)));
       s.step++;
-      p.backend.optimizerStep(
-        p.storage,
-        g.storage,
-        state.map((t) => t.storage),
-        { kind: 'rmsprop', lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum: o.momentum, centered: o.centered },
-      );
+      return {
+        state,
+        args: { kind: 'rmsprop', lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum: o.momentum, centered: o.centered },
+      };
     });
   }
 }

@@ -25,7 +25,7 @@ export type SGDState = {
 };
 
 /**
- * torch.optim.SGD, one fused in-place kernel per parameter:
+ * torch.optim.SGD, fused in place:
  *   d = g + weightDecay·p;  buf = momentum·buf + (1 - dampening)·d (buf = d on the first step);
  *   d = nesterov ? d + momentum·buf : buf;  p -= lr·d
  */
@@ -62,14 +62,10 @@ export class SGD extends Optimizer<Required<SGDOptions>, SGDState> {
         }
         buf = s.momentumBuffer;
       }
-      p.backend.sgdStep(p.storage, g.storage, buf?.storage ?? null, {
-        lr: o.lr,
-        momentum: o.momentum,
-        dampening: o.dampening,
-        nesterov: o.nesterov,
-        weightDecay: o.weightDecay,
-        firstStep,
-      });
+      return {
+        state: buf === null ? [] : [buf],
+        args: { kind: 'sgd', lr: o.lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, weightDecay: o.weightDecay, firstStep },
+      };
     });
   }
 }

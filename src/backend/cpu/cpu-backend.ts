@@ -2,7 +2,6 @@ import type { DType, TypedArray } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
 import type { ReduceLayout, Shape } from '../../shape.js';
 import type {
-  AdamArgs,
   ArgReduceOp,
   Backend,
   KernelTime,
@@ -11,8 +10,7 @@ import type {
   MatmulArgs,
   MemoryInfo,
   ReduceOp,
-  SgdArgs,
-  OptimizerStepArgs,
+  OptimizerUpdate,
   Storage,
   StridedRegion,
   UnaryOp,
@@ -23,7 +21,7 @@ import { matmul } from './matmul.js';
 import type { ScanOptions } from '../backend.js';
 import { scan } from './scan.js';
 import { cast, catRows, splitRows, strided, sumTo } from './movement.js';
-import { adamStep, optimizerStep, sgdStep } from './optim.js';
+import { optimizerStep } from './optim.js';
 import { argReduce, reduce, scatterIndex } from './reduce.js';
 import { crossEntropy, crossEntropyGrad, softmax, softmaxGrad } from './softmax.js';
 import { alloc, CpuStorage } from './storage.js';
@@ -183,16 +181,10 @@ export class CpuBackend implements Backend {
 
   // ---- optimizers ----
 
-  sgdStep(param: Storage, grad: Storage, buf: Storage | null, args: SgdArgs): void {
-    sgdStep(arr(param), arr(grad), buf === null ? null : arr(buf), args);
-  }
-
-  adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void {
-    adamStep(arr(param), arr(grad), arr(m), arr(v), args);
-  }
-
-  optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
-    optimizerStep(arr(param), arr(grad), state.map(arr), args);
+  optimizerStep(updates: readonly OptimizerUpdate[]): void {
+    // Every storage is resolved first: a released one refuses the call before any update.
+    const arrays = updates.map((u) => ({ param: arr(u.param), grad: arr(u.grad), state: u.state.map(arr), args: u.args }));
+    for (const a of arrays) optimizerStep(a.param, a.grad, a.state, a.args);
   }
 
   // ---- joining and slicing ----

@@ -16,9 +16,12 @@ import type {
 // runs in float64; state (param, momentum buffer, moments) is rounded where PyTorch stores a
 // tensor, and re-read from storage afterwards so the next term sees the stored value too.
 
-/** torch.optim.SGD. `buf` is the momentum buffer, null when momentum is 0. */
-export function sgdStep(param: TypedArray, grad: TypedArray, buf: TypedArray | null, args: SgdArgs): void {
+type Step<A> = (param: TypedArray, grad: TypedArray, state: readonly TypedArray[], args: A) => void;
+
+/** torch.optim.SGD. state: [momentumBuffer] with momentum, else []. */
+const sgd: Step<SgdArgs> = (param, grad, state, args) => {
   const { lr, momentum, dampening, nesterov, weightDecay, firstStep } = args;
+  const buf = state.length > 0 ? state[0] : null;
   const n = param.length;
   for (let i = 0; i < n; i++) {
     let d = grad[i];
@@ -30,10 +33,10 @@ export function sgdStep(param: TypedArray, grad: TypedArray, buf: TypedArray | n
     }
     param[i] -= lr * d;
   }
-}
+};
 
 /** torch.optim.Adam (not AdamW: weight decay is L2, added to the gradient). */
-export function adamStep(param: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, args: AdamArgs): void {
+const adam: Step<AdamArgs> = (param, grad, [m, v], args) => {
   const { lr, beta1, beta2, eps, weightDecay, step } = args;
   const stepSize = lr / (1 - Math.pow(beta1, step));
   const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
@@ -48,9 +51,7 @@ export function adamStep(param: TypedArray, grad: TypedArray, m: TypedArray, v: 
     v[i] = beta2 * v[i] + (1 - beta2) * g * g;
     param[i] -= stepSize * (m[i] / (Math.sqrt(v[i]) / bc2Sqrt + eps));
   }
-}
-
-type Step<A> = (param: TypedArray, grad: TypedArray, state: readonly TypedArray[], args: A) => void;
+};
 
 /** PyTorch's grad.add(param, alpha=weightDecay), skipped at 0 as it does (Inf*0 would be NaN). */
 const decayed = (g: number, p: number, weightDecay: number): number => (weightDecay !== 0 ? g + weightDecay * p : g);
@@ -139,7 +140,7 @@ const nadam: Step<NadamArgs> = (param, grad, [m, v], a) => {
   }
 };
 
-const STEPS: { [K in OptimizerKind]: Step<Extract<OptimizerStepArgs, { kind: K }>> } = { adamw, rmsprop, adagrad, adadelta, adamax, nadam };
+const STEPS: { [K in OptimizerKind]: Step<Extract<OptimizerStepArgs, { kind: K }>> } = { sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam };
 
 export function optimizerStep(param: TypedArray, grad: TypedArray, state: readonly TypedArray[], args: OptimizerStepArgs): void {
   (STEPS[args.kind] as Step<OptimizerStepArgs>)(param, grad, state, args);

@@ -3,7 +3,6 @@ import { typedArrayFor } from '../../dtype.js';
 import { WebgradError } from '../../errors.js';
 import type { ReduceLayout, Shape } from '../../shape.js';
 import type {
-  AdamArgs,
   ArgReduceOp,
   Backend,
   BackendInfo,
@@ -13,8 +12,7 @@ import type {
   MatmulArgs,
   MemoryInfo,
   ReduceOp,
-  SgdArgs,
-  OptimizerStepArgs,
+  OptimizerUpdate,
   Storage,
   StridedRegion,
   UnaryOp,
@@ -23,7 +21,7 @@ import * as data from './data.js';
 import * as ew from './elementwise.js';
 import * as fusion from './fusion.js';
 import { KernelProfiler } from './profiler.js';
-import { adamStep, optimizerStep, sgdStep } from './optim.js';
+import { optimizerStep } from './optim.js';
 import * as red from './reduce.js';
 import type { ScanOptions } from '../backend.js';
 import { scan } from './scan.js';
@@ -267,16 +265,8 @@ export class WebGPUBackend implements Backend {
 
   // ---- optimizers ----
 
-  sgdStep(param: Storage, grad: Storage, buf: Storage | null, args: SgdArgs): void {
-    sgdStep(this.#gpu, param, grad, buf, args);
-  }
-
-  adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamArgs): void {
-    adamStep(this.#gpu, param, grad, m, v, args);
-  }
-
-  optimizerStep(param: Storage, grad: Storage, state: readonly Storage[], args: OptimizerStepArgs): void {
-    optimizerStep(this.#gpu, param, grad, state, args);
+  optimizerStep(updates: readonly OptimizerUpdate[]): void {
+    optimizerStep(this.#gpu, updates);
   }
 
   // ---- joining and slicing ----
