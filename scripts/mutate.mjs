@@ -74,6 +74,7 @@ const MUTANTS = [
   { name: 'compiled chains: the shader compiler may fold ops across a chain', file: 'shaders/chain.wgsl', search: 'fn opaque(v: T, k: u32) -> T { return bitcast<T>(bitcast<u32>(v) ^ (P.zero * k)); }', replace: 'fn opaque(v: T, k: u32) -> T { return v; }', tests: ['test/compile-gpu.test.ts'] },
   { name: 'strided coordinates: a digit equal to its dim does not carry', file: 'shaders/coords.wgsl', search: 'carry = select(0u, 1u, v >= size_of(d));', replace: 'carry = select(0u, 1u, v > size_of(d));', tests: ['test/backend-webgpu.test.ts'] },
   { name: 'strided coordinates: the outermost dim steps without the carry in', file: 'shaders/coords.wgsl', search: '  r[0] = c[0] + step[0] + carry;', replace: '  r[0] = c[0] + step[0];', tests: ['test/backend-webgpu.test.ts'] },
+  { name: 'strided coordinates: a vec4 gather starts at the word offset', file: 'src/backend/webgpu/data.ts', search: 'offset: vec4 ? offset / 4 : offset,', replace: 'offset,', tests: ['test/backend-webgpu.test.ts'] },
   { name: 'causal attention lets a query see the next key (CPU)', file: 'src/backend/cpu/attention.ts', search: '    if (causal && j > i) {', replace: '    if (causal && j > i + 1) {', tests: ['test/attention.test.ts'] },
 ];
 

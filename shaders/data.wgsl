@@ -40,6 +40,19 @@ fn strided(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   }
 }
 
+// The same over vec4s (the host divides the innermost dim and every stride by 4): for views
+// whose innermost dim is contiguous and whose runs start 4-aligned.
+@compute @workgroup_size(WG)
+fn strided4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * WG;
+  let step = coords(stride);
+  var at = coords(gid.x);
+  for (var e = gid.x; e < P.n; e += stride) {
+    out4[e] = src4[u32(offset_i(P.offset, at, P.strides))];
+    at = advance(at, step);
+  }
+}
+
 // One pass over dx: dx[o, s, i] = (idx[o, i] == s) ? dy[o, i] : 0.
 @compute @workgroup_size(WG)
 fn scatter_index(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -462,6 +462,17 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       for (const [shape, strides, off] of cases) {
         await same((be, k) => be.strided(x[k], shape, strides, off), 0, `strided ${shape} ${strides} +${off}`);
       }
+      // Innermost runs contiguous and 4-aligned go as vec4s (a head split); others stay scalar.
+      const h = up(randn(5 * 33 * 3 * 16, 5));   // [5, 33, 3, 16]
+      const heads: [number[], number[], number][] = [
+        [[5, 3, 33, 16], [1584, 16, 48, 1], 0], // transpose(1, 2): vec4
+        [[5, 3, 33, 8], [1584, 16, 48, 1], 4], // the second half of each row: vec4 from offset 4
+        [[5, 3, 33, 8], [1584, 16, 48, 1], 2], // offset 2: not 4-aligned, scalar
+        [[5, 3, 33, 6], [1584, 16, 48, 1], 0], // rows of 6: scalar
+      ];
+      for (const [shape, strides, off] of heads) {
+        await same((be, k) => be.strided(h[k], shape, strides, off), 0, `strided ${shape} ${strides} +${off}`);
+      }
     });
 
     // Sums in float32 against the CPU's float64 accumulation: 1e-5.

@@ -11,6 +11,7 @@ import { defineKernel } from './pipelines.js';
 import { shaderInterface } from './shader-interface.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
+import { fitsVec4 } from './elementwise.js';
 import { elementwiseShape } from './tuner-elementwise.js';
 
 /** data.wgsl: 32-bit words, whatever the dtype. */
@@ -26,9 +27,9 @@ export const DATA_IO = shaderInterface(
     inner: 'u32',
   },
   {
-    src: { binding: 1, access: 'r', type: 'u32' },
+    src: { binding: 1, access: 'r', type: 'u32', vec4: 'src4' },
     idx: { binding: 2, access: 'r', type: 'i32' },
-    out: { binding: 3, access: 'w', type: 'u32' },
+    out: { binding: 3, access: 'w', type: 'u32', vec4: 'out4' },
   },
 );
 const CAST_IO = shaderInterface(
@@ -40,6 +41,7 @@ const CAST_IO = shaderInterface(
 );
 const FILL = defineKernel('fill', dataSrc, 'fill', DATA_IO, ['out'], coordsSrc);
 const STRIDED = defineKernel('strided', dataSrc, 'strided', DATA_IO, ['src', 'out'], coordsSrc);
+const STRIDED4 = defineKernel('strided', dataSrc, 'strided4', DATA_IO, ['src', 'out'], coordsSrc);
 const CAST = defineKernel('cast', castSrc, 'convert', CAST_IO, ['src', 'out']);
 
 /** The 32 bits a store of `value` into a typed array of `dtype` would hold. */
@@ -114,12 +116,21 @@ export function strided(gpu: GpuRuntime, x: Storage, outShape: Shape, strides: r
     gpu.recorder.copy(xb.gpu, out.buffer!.gpu, n * 4, 'strided', offset * 4);
     return out;
   }
-  const { wg, groups } = elementwiseShape(n, gpu.profile);
+  // Runs of 4 contiguous, 4-aligned words (a head split's rows of 16): copied as vec4s, the
+  // innermost dim and every stride in vec4 units.
+  const s = m.strides[0];
+  const inner = m.shape[rank - 1];
+  const vec4 = s[rank - 1] === 1 && inner % 4 === 0 && offset % 4 === 0 && s.every((v, d) => d === rank - 1 || v % 4 === 0) &&
+    fitsVec4(x.numel, [xb]) && fitsVec4(n, [out.buffer!]);
+  const shape = vec4 ? [...m.shape.slice(0, -1), inner / 4] : m.shape;
+  const steps = vec4 ? [...s.slice(0, -1).map((v) => v / 4), 1] : s;
+  const units = vec4 ? n / 4 : n;
+  const { wg, groups } = elementwiseShape(units, gpu.profile);
   gpu.run(
-    STRIDED,
+    vec4 ? STRIDED4 : STRIDED,
     { constants: { RANK: rank, WG: wg } },
     { src: xb, out: out.buffer! },
-    { shape: m.shape, strides: m.strides[0], rank, n, offset, value: 0, size: 0, inner: 0 },
+    { shape, strides: steps, rank, n: units, offset: vec4 ? offset / 4 : offset, value: 0, size: 0, inner: 0 },
     groups,
     'strided',
   );
