@@ -25,6 +25,18 @@ export interface CompiledStepInfo {
   readonly eagerDispatches: number | null;
   /** GPU dispatches of the last compiled call, or null before one / on the CPU backend. */
   readonly dispatches: number | null;
+  /**
+   * The most bytes of storage the last traced call needed at once, above what was held when it
+   * started: its live tensors plus, on WebGPU, released buffers that its recorded work still
+   * used (the pool reuses those only after their submit). Null before a traced call. Overlapping
+   * async calls share one mark, so each then reports the highest point of them all.
+   */
+  readonly eagerPeakBytes: number | null;
+  /**
+   * The same for the last compiled call, where a chain's results released before it runs (an
+   * op's temporaries) are never stored and their buffers are reused at once.
+   */
+  readonly peakBytes: number | null;
 }
 
 /** A step compiled by `wg.compile`: call it as the function itself; `info()` reports. */
@@ -48,6 +60,8 @@ const forgotten = new FinalizationRegistry<Map<string, Plan>>((plans) => notePla
 interface Plan {
   eagerDispatches: number | null;
   dispatches: number | null;
+  eagerPeakBytes: number | null;
+  peakBytes: number | null;
 }
 
 /**
@@ -98,7 +112,7 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
     let plan = plans.get(key);
     const tracing = plan === undefined;
     if (plan === undefined) {
-      plan = { eagerDispatches: null, dispatches: null };
+      plan = { eagerDispatches: null, dispatches: null, eagerPeakBytes: null, peakBytes: null };
       if (plans.size >= maxPlans) {
         plans.delete(plans.keys().next().value!);
         notePlans(-1);
@@ -117,6 +131,9 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
     const backend = getBackend();
     const gpu = backend.name === 'webgpu';
     const d0 = backend.dispatchCount();
+    // The call's own high-water mark, then the enclosing one restored as if never restarted.
+    const outerPeak = backend.peakBytes(0);
+    const held0 = backend.peakBytes();
     if (tracing) active.tracing++;
     else active.compiled++;
     backend.compiledMode(fusing());
@@ -126,6 +143,10 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
       if (tracing) active.tracing--;
       else active.compiled--;
       backend.compiledMode(fusing());
+      const peak = backend.peakBytes();
+      backend.peakBytes(Math.max(outerPeak, peak));
+      if (tracing) current.eagerPeakBytes = Math.max(0, peak - held0);
+      else current.peakBytes = Math.max(0, peak - held0);
       if (!gpu) return;
       const d = backend.dispatchCount() - d0;
       if (tracing) current.eagerDispatches = d;
@@ -157,6 +178,8 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
     plans: plans.size,
     eagerDispatches: last?.eagerDispatches ?? null,
     dispatches: last?.dispatches ?? null,
+    eagerPeakBytes: last?.eagerPeakBytes ?? null,
+    peakBytes: last?.peakBytes ?? null,
   });
   // A step dropped without reset() gives its plans back when it is collected.
   forgotten.register(step, plans);

@@ -255,6 +255,41 @@ const UNARY: Record<UnaryOp, (x: wg.Tensor) => wg.Tensor> = {
   sign: wg.sign, floor: wg.floor, ceil: wg.ceil, round: wg.round, logicalNot: wg.logicalNot,
 };
 
+// A chain result released before the chain runs is never stored, and its buffer goes back to
+// the pool at once (chain.ts, ChainBuilder.released). Both ways that could go wrong:
+describeEachBackend(backends, 'buffers of released chain results', () => {
+  it('a released result\'s buffer, reused for a matmul, is read as the matmul\'s result', async () => {
+    // exp(x) is a temporary of the scope: released while its chain is held, its buffer is the
+    // next [8, 8] one the pool hands out, the matmul's. The add reads that buffer: the matmul's
+    // values, not the dead exp node's.
+    await sameAsEager(
+      () => [rand([8, 8], 21), rand([8, 8], 22)],
+      ([x, w]) => {
+        const t = wg.scope(() => x.exp().mul(2));
+        const m = x.matmul(w);
+        return [t.add(m), m];
+      },
+      TOL,
+    );
+  });
+
+  it('a result released after its chain was recorded (not yet submitted) is not reused early', async () => {
+    // The matmul reads exp(x), so the chain is recorded with it stored; exp(x) released then
+    // must wait for the submit: an upload into its buffer would land before the chain's store.
+    const data = Array.from({ length: 64 }, (_, i) => i - 31.5);
+    await sameAsEager(
+      () => [rand([8, 8], 23), rand([8, 8], 24)],
+      ([x, w]) => {
+        const e = x.exp();
+        const m = e.matmul(w);
+        e.dispose();
+        return [wg.tensor(data).reshape([8, 8]), m];
+      },
+      TOL,
+    );
+  });
+});
+
 describeEachBackend(backends, 'every unary op and its gradient in a compiled step', () => {
   it('the table has no op this test misses', () => expect(Object.keys(UNARY).sort()).toEqual([...UNARY_OPS].sort()));
 

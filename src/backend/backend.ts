@@ -317,6 +317,13 @@ export interface Backend extends PoolBackend {
   read(s: Storage): Promise<TypedArray>;
   release(s: Storage): void;
   memory(): MemoryInfo;
+  /**
+   * The most bytes of storage needed at once since the mark was last set: live storages
+   * (`memory().bytesInUse`) plus, on WebGPU, released buffers that recorded but unsubmitted work
+   * still uses (the pool cannot hand them out yet). With `next`, the mark then restarts at
+   * max(next, what is needed now). Compiled steps report each call's peak with it.
+   */
+  peakBytes(next?: number): number;
   /** Frees the memory cached for reuse (the buffer pool); storage of live tensors is kept. */
   emptyCache(): void;
   /**

@@ -47,6 +47,7 @@ import { attention, attentionBackward } from './attention.js';
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   #bytesInUse = 0;
+  #peakBytes = 0;
   #destroyed = false;
 
   info(): BackendInfo {
@@ -84,6 +85,12 @@ export class CpuBackend implements Backend {
 
   memory(): MemoryInfo {
     return { bytesInUse: this.#bytesInUse, poolBytes: 0 };
+  }
+
+  peakBytes(next?: number): number {
+    const peak = this.#peakBytes;
+    if (next !== undefined) this.#peakBytes = Math.max(next, this.#bytesInUse);
+    return peak;
   }
 
   /** Nothing is cached: released arrays go to the garbage collector. */
@@ -345,6 +352,7 @@ export class CpuBackend implements Backend {
     this.#live();
     const s = new CpuStorage(data);
     this.#bytesInUse += s.bytes;
+    if (this.#bytesInUse > this.#peakBytes) this.#peakBytes = this.#bytesInUse;
     return s;
   }
 

@@ -66,6 +66,7 @@ export class BufferPool {
   idleMs = POOL_IDLE_MS;
   #nextId = 1;
   #pooledBytes = 0;
+  #pendingBytes = 0;
   #liveBytes = 0;
   #peakLiveBytes = 0;
   maxPooledBytes: number;
@@ -79,6 +80,11 @@ export class BufferPool {
 
   get pooledBytes(): number {
     return this.#pooledBytes;
+  }
+
+  /** Bytes of released buffers that recorded work still uses (reusable after its submit). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
   }
 
   /** A buffer of at least `bytes`; `onError` hears about an out-of-memory or validation error. */
@@ -111,7 +117,10 @@ export class BufferPool {
   release(buf: PooledBuffer, submitIndex: number, submitted: number): void {
     this.#liveBytes -= buf.size;
     if (submitIndex <= submitted) this.#makeFree(buf);
-    else this.#pending.push({ buf, submit: submitIndex });
+    else {
+      this.#pending.push({ buf, submit: submitIndex });
+      this.#pendingBytes += buf.size;
+    }
   }
 
   /** Called after each submit: buffers waiting for it become reusable. */
@@ -125,8 +134,10 @@ export class BufferPool {
     if (this.#pending.length === 0) return;
     const still: Pending[] = [];
     for (const p of this.#pending) {
-      if (p.submit <= submitted) this.#makeFree(p.buf);
-      else still.push(p);
+      if (p.submit <= submitted) {
+        this.#pendingBytes -= p.buf.size;
+        this.#makeFree(p.buf);
+      } else still.push(p);
     }
     this.#pending = still;
     this.trim();
@@ -223,6 +234,7 @@ export class BufferPool {
     this.#freedAt.clear();
     this.#freeOrder = [];
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.#pooledBytes = 0;
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;

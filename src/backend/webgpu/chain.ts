@@ -131,8 +131,9 @@ class Chain implements HeldDispatch {
   get reads(): readonly PooledBuffer[] {
     return this.inputs.map((i) => i.buf);
   }
+  /** What the chain will write: results no longer wanted are not bound (their buffers may be reused). */
   get writes(): readonly PooledBuffer[] {
-    const w = this.nodes.map((nd) => nd.out);
+    const w = this.nodes.filter((nd) => nd.live).map((nd) => nd.out);
     if (this.tail !== null) w.push(this.tail.out.buffer!);
     return w;
   }
@@ -149,9 +150,13 @@ class Chain implements HeldDispatch {
     return this.nodes.reduce((c, nd) => c + nd.params.length, 0);
   }
 
-  /** The node whose result is `buf`, if it is in this chain. */
+  /**
+   * The live node whose result is `buf`, if it is in this chain. A released result's buffer goes
+   * back to the pool unwritten (ChainBuilder.released) and may come back as another op's result,
+   * even as a later node's: the buffer then names that one.
+   */
   nodeOf(buf: PooledBuffer): number {
-    return this.nodes.findIndex((nd) => nd.out === buf);
+    return this.nodes.findIndex((nd) => nd.live && nd.out === buf);
   }
 
   encode(): void {
@@ -302,12 +307,19 @@ export class ChainBuilder {
     return out;
   }
 
-  /** A storage was released: if a chain result, it need not be stored. */
-  released(buf: PooledBuffer): void {
+  /**
+   * A storage was released: if it holds a result of the pending chain, that result is not
+   * stored, and true says that nothing recorded uses the buffer (a chain is recorded before any
+   * command that reads its results), so the pool may hand it out again at once. Within a
+   * compiled step, a chain's temporaries then take no memory beyond the chain's own stores.
+   */
+  released(buf: PooledBuffer): boolean {
     const c = this.#chain;
-    if (c === null) return;
+    if (c === null || !this.gpu.recorder.held.includes(c)) return false;
     const i = c.nodeOf(buf);
-    if (i >= 0) c.nodes[i].live = false;
+    if (i < 0 || !c.nodes[i].live) return false;
+    c.nodes[i].live = false;
+    return true;
   }
 
   #join(label: string, fn: string, shape: Shape | null, n: number, operands: readonly Operand[], params: readonly number[]): GPUStorage | null {

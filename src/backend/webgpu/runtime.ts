@@ -41,6 +41,8 @@ export class GpuRuntime {
   /** Which kernel shapes suit the adapter (see tuner.ts). */
   readonly profile: KernelProfile;
   bytesInUse = 0;
+  /** The high-water mark of bytesInUse plus the pool's pending bytes (Backend.peakBytes). */
+  peakBytes = 0;
   /** Set while a compiled step runs: elementwise ops join chains (chain.ts). */
   chains: ChainBuilder | null = null;
   #error: WebgradError | null = null;
@@ -117,6 +119,8 @@ export class GpuRuntime {
     }
     const buf = this.pool.acquire(bytes, op, (e) => this.fail(e.op, e.message.slice(e.op.length + 2)));
     this.bytesInUse += buf.size;
+    const needed = this.bytesInUse + this.pool.pendingBytes;
+    if (needed > this.peakBytes) this.peakBytes = needed;
     return new GPUStorage(this, dtype, numel, buf);
   }
 
@@ -126,8 +130,9 @@ export class GpuRuntime {
     if (buf === null) return;
     this.bytesInUse -= buf.size;
     if (this.#destroyed) return;
-    this.chains?.released(buf);
-    this.pool.release(buf, this.recorder.pendingSubmit, this.recorder.submitted);
+    // A chain result released before the chain ran was never bound: free at once.
+    const unbound = this.chains?.released(buf) ?? false;
+    this.pool.release(buf, unbound ? this.recorder.submitted : this.recorder.pendingSubmit, this.recorder.submitted);
   }
 
   /** Checks that `s` is a live storage of this backend and returns it. */

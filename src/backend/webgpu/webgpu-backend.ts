@@ -167,6 +167,13 @@ export class WebGPUBackend implements Backend {
     return { bytesInUse: this.#gpu.bytesInUse, poolBytes: this.#gpu.pool.pooledBytes };
   }
 
+  peakBytes(next?: number): number {
+    const gpu = this.#gpu;
+    const peak = gpu.peakBytes;
+    if (next !== undefined) gpu.peakBytes = Math.max(next, gpu.bytesInUse + gpu.pool.pendingBytes);
+    return peak;
+  }
+
   emptyCache(): void {
     this.#gpu.emptyCache();
   }
