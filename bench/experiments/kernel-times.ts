@@ -179,7 +179,8 @@ async function replay(list: Captured[]): Promise<Map<string, { count: number; ms
 const eagerList = await capture(make());
 const compiledStep = wg.compile(make());
 const compiledList = await capture(compiledStep);
-console.log(`${which}: ${eagerList.length} dispatches eager, ${compiledList.length} compiled; replaying each alone (${reps} per submit)`);
+const info = compiledStep.info();
+console.log(`${which}: ${eagerList.length} dispatches eager, ${compiledList.length} compiled; peak bytes ${info.eagerPeakBytes} eager, ${info.peakBytes} compiled; replaying each alone (${reps} per submit)`);
 // Each list twice, taking turns; the second pass of each is kept (the first warms caches).
 await replay(eagerList);
 await replay(compiledList);
