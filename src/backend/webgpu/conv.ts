@@ -1,6 +1,7 @@
 import convSrc from '../../../shaders/conv.wgsl';
 import { WebgradError } from '../../errors.js';
 import type { ConvArgs, Storage } from '../backend.js';
+import type { PooledBuffer } from './buffer-pool.js';
 import { groupsFor } from './dims.js';
 import { defineKernel } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
@@ -37,7 +38,7 @@ const CONV_IO = shaderInterface(
     has_bias: 'u32', // conv_fwd: a bias is bound (a parameter there, not a pipeline constant: one pipeline fewer to compile)
   },
   {
-    a: { binding: 1, access: 'r', type: 'T' },
+    a: { binding: 1, access: 'r', type: 'T', vec4: 'a4' },
     b: { binding: 2, access: 'r', type: 'T', vec4: 'b4' },
     bias: { binding: 3, access: 'r', type: 'T' },
     out: { binding: 4, access: 'w', type: 'T' },
@@ -45,6 +46,7 @@ const CONV_IO = shaderInterface(
 );
 const CONV = defineKernel('conv2d', convSrc, 'conv', CONV_IO, ['a', 'b', 'bias', 'out']);
 const CONV_FWD = defineKernel('conv2d', convSrc, 'conv_fwd', CONV_IO, ['a', 'b', 'bias', 'out']);
+const CONV_DW = defineKernel('conv2dWeightGrad', convSrc, 'conv_dw', CONV_IO, ['a', 'b', 'out']);
 const SUM_SPLITS = defineKernel('conv2dSumSplits', convSrc, 'sum_splits', CONV_IO, ['a', 'out']);
 
 type ConvParams = ParamValues<typeof CONV_IO.params>;
@@ -147,6 +149,20 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
     gpu.recorder.clear(out.buffer!, outN * 4, op);
     return out;
   }
+  // The gradients' direct forms on CPU-emulated adapters (forced tiles with WG_Y > 1 keep the
+  // generic kernel, for the measurements). Both read vec4s: the buffers must hold whole ones.
+  if (mode === 1 && (forced === undefined || forced.WG_Y === 1) && bb.size % 16 === 0) {
+    const t = inputGradTiles(a, gpu.profile);
+    if (t !== null) {
+      const ta = t.args;
+      const tk = (ta.inC / ta.groups) * ta.kH * ta.kW;
+      return runFwd(gpu, forced ?? t.tiles, ta, tk, true, { a: ab, b: bb, bias: null, out }, op);
+    }
+  }
+  if (mode === 2 && (forced === undefined || forced.WG_Y === 1) && ab.size % 16 === 0 && bb.size % 16 === 0) {
+    const tiles = forced ?? weightGradTiles(a, gpu.profile);
+    if (tiles !== null && runDw(gpu, tiles, a, ab, bb, out, op)) return out;
+  }
   const tiles = forced ?? (mode === 0 ? convForwardTiles(a, gpu.profile) : null) ?? convTiles(m, n, gpu.profile);
   // The forward's direct tiles with one row of invocations run conv_fwd; forced WG_Y > 1 keeps
   // the generic kernel (for the measurements).
@@ -167,21 +183,9 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
   if (gx > maxGroups || gy > maxGroups || gz > maxGroups) {
     throw new WebgradError(op, `a [${m}, ${n}] product in ${gz} groups is too large for one WebGPU grid (at most ${maxGroups} workgroups per dimension)`);
   }
-  const params: ConvParams = {
-    m, n, k, k_chunk: kChunk, a_m: aM, groups: a.groups,
-    in_c: a.inC, in_h: a.inH, in_w: a.inW, out_c: a.outC, out_h: a.outH, out_w: a.outW, k_h: a.kH, k_w: a.kW,
-    s_h: a.strideH, s_w: a.strideW, p_h: a.padH, p_w: a.padW, d_h: a.dilH, d_w: a.dilW,
-    icg: a.inC / a.groups, ocg: a.outC / a.groups, total: outN, splits, has_bias: biasB === null ? 0 : 1,
-  };
+  const params = convParams(a, { m, n, k, aM }, outN, kChunk, splits, biasB !== null);
+  if (fwd) return runFwd(gpu, tiles, a, k, false, { a: ab, b: bb, bias: biasB, out }, op);
   const partial = splits > 1 ? gpu.alloc(outN * splits, 'float32', op) : null;
-  if (fwd) {
-    const sharedA = Math.ceil(tiles.TM / 4) * 16 * k <= SHARED_A_BYTES;
-    const constants = {
-      WG_X: tiles.WG_X, TM: tiles.TM, TN: tiles.TN, K_W: a.kW, S_W: a.strideW, D_W: a.dilW, SHARED_A: sharedA, KA: sharedA ? k : 1,
-    };
-    gpu.run(CONV_FWD, { types: { T: 'f32' }, constants }, { a: ab, b: bb, bias: biasB ?? gpu.dummyRead, out: out.buffer! }, params, [gx, gy, gz], op);
-    return out;
-  }
   const variant = { types: { T: 'f32' as const }, constants: { MODE: mode, HAS_BIAS: biasB !== null, STRIDE_ONE: mode === 1 && a.strideH === 1 && a.strideW === 1, ...tiles } };
   gpu.run(CONV, variant, { a: ab, b: bb, bias: biasB ?? gpu.dummyRead, out: (partial ?? out).buffer! }, params, [gx, gy, gz], op);
   if (partial) {
@@ -189,6 +193,101 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
     gpu.release(partial);
   }
   return out;
+}
+
+function convParams(a: ConvArgs, g: { m: number; n: number; k: number; aM: number }, total: number, kChunk: number, splits: number, hasBias: boolean): ConvParams {
+  return {
+    m: g.m, n: g.n, k: g.k, k_chunk: kChunk, a_m: g.aM, groups: a.groups,
+    in_c: a.inC, in_h: a.inH, in_w: a.inW, out_c: a.outC, out_h: a.outH, out_w: a.outW, k_h: a.kH, k_w: a.kW,
+    s_h: a.strideH, s_w: a.strideW, p_h: a.padH, p_w: a.padW, d_h: a.dilH, d_w: a.dilW,
+    icg: a.inC / a.groups, ocg: a.outC / a.groups, total, splits, has_bias: hasBias ? 1 : 0,
+  };
+}
+
+/**
+ * conv_fwd over `a` (the forward's geometry), or with `flip` the input gradient as the
+ * forward `a` = inputGradTiles' transposed geometry describes, reading the original weights.
+ */
+function runFwd(gpu: GpuRuntime, tiles: MatmulTiles, a: ConvArgs, k: number, flip: boolean, io: { a: PooledBuffer; b: PooledBuffer; bias: PooledBuffer | null; out: GPUStorage }, op: string): GPUStorage {
+  const m = a.outC / a.groups;
+  const n = a.batch * a.outH * a.outW;
+  const gx = Math.ceil((a.batch * a.outH * Math.ceil(a.outW / tiles.TN)) / tiles.WG_X);
+  const gy = Math.ceil(m / tiles.TM);
+  const maxGroups = gpu.maxGroupsPerDim;
+  if (gx > maxGroups || gy > maxGroups || a.groups > maxGroups) {
+    throw new WebgradError(op, `a [${m}, ${n}] product in ${a.groups} groups is too large for one WebGPU grid (at most ${maxGroups} workgroups per dimension)`);
+  }
+  const params = convParams(a, { m, n, k, aM: k }, m * n * a.groups, k, 1, io.bias !== null);
+  const sharedA = Math.ceil(tiles.TM / 4) * 16 * k <= SHARED_A_BYTES;
+  const constants = {
+    WG_X: tiles.WG_X, TM: tiles.TM, TN: tiles.TN, K_W: a.kW, S_W: a.strideW, D_W: a.dilW, SHARED_A: sharedA, KA: sharedA ? k : 1, FLIP: flip,
+  };
+  gpu.run(CONV_FWD, { types: { T: 'f32' }, constants }, { a: io.a, b: io.b, bias: io.bias ?? gpu.dummyRead, out: io.out.buffer! }, params, [gx, gy, a.groups], op);
+  return io.out;
+}
+
+/**
+ * The input gradient on CPU-emulated adapters at stride 1: dx is the forward convolution of dy
+ * with the weights flipped in both kernel axes and transposed (in <-> out channels), padded by
+ * d·(k-1) - p, so conv_fwd's structure applies (shaders/conv.wgsl, FLIP). Strided convolutions
+ * (their dy would need zeros between its elements) and padding past the kernel's reach keep the
+ * generic kernel, as do geometries whose window conv_fwd cannot hold. Measured on lavapipe
+ * (bench/experiments/conv-tiles.ts, MNIST 8->16, batch 64, 14x14, 5x5): see BENCHMARKS.md.
+ */
+export function inputGradTiles(a: ConvArgs, profile: KernelProfile): { args: ConvArgs; tiles: MatmulTiles } | null {
+  if (profile === 'gpu' || a.strideH !== 1 || a.strideW !== 1) return null;
+  const padH = a.dilH * (a.kH - 1) - a.padH;
+  const padW = a.dilW * (a.kW - 1) - a.padW;
+  if (padH < 0 || padW < 0) return null;
+  const args: ConvArgs = {
+    ...a, inC: a.outC, outC: a.inC, inH: a.outH, inW: a.outW, outH: a.inH, outW: a.inW, padH, padW,
+  };
+  const tiles = convForwardTiles(args, profile);
+  return tiles === null ? null : { args, tiles };
+}
+
+/** conv_dw's accumulators per invocation (TM x K_W) and the invocations it aims for. */
+const DW_ACC = 64;
+const DW_LANES = 1024;
+/** Fewest output rows per split of conv_dw. */
+const DW_MIN_ROWS = 8;
+
+/**
+ * The weight gradient's tiles on CPU-emulated adapters (`conv_dw`): TM output channels x the
+ * K_W taps of one input channel and kernel row per invocation (TM·K_W <= 64 accumulators),
+ * output rows in equal blocks of at most 16 columns (fewer where the input window would exceed
+ * MAX_WINDOW). null on GPUs and where no block fits (the generic kernel runs).
+ */
+export function weightGradTiles(a: ConvArgs, profile: KernelProfile): MatmulTiles | null {
+  if (profile === 'gpu' || a.kW > DW_ACC) return null;
+  let tn = Math.ceil(a.outW / Math.ceil(a.outW / 16));
+  while (tn > 1 && fwdWindow(a, tn) > MAX_WINDOW) tn = Math.ceil(tn / 2);
+  if (fwdWindow(a, tn) > MAX_WINDOW) return null;
+  const tm = Math.max(1, Math.min(Math.floor(DW_ACC / a.kW), 16, a.outC / a.groups));
+  return { SHARED: false, WG_X: 32, WG_Y: 1, BK: 16, TM: tm, TN: tn };
+}
+
+/** conv_dw, split over the batch·outH output rows and summed by sum_splits; false when the grid cannot hold it. */
+function runDw(gpu: GpuRuntime, tiles: MatmulTiles, a: ConvArgs, dy: PooledBuffer, x: PooledBuffer, out: GPUStorage, op: string): boolean {
+  const icg = a.inC / a.groups;
+  const ocg = a.outC / a.groups;
+  const blocks = a.groups * Math.ceil(ocg / tiles.TM) * icg * a.kH;
+  const rows = a.batch * a.outH;
+  let splits = Math.max(1, Math.min(Math.ceil(DW_LANES / blocks), MAX_SPLITS, Math.floor(rows / DW_MIN_ROWS)));
+  const chunk = Math.ceil(rows / splits);
+  splits = Math.ceil(rows / chunk);
+  const gx = Math.ceil((blocks * splits) / tiles.WG_X);
+  if (gx > gpu.maxGroupsPerDim) return false;
+  const total = a.outC * icg * a.kH * a.kW;
+  const params = convParams(a, geometry(a, 2), total, chunk, splits, false);
+  const partial = splits > 1 ? gpu.alloc(total * splits, 'float32', op) : null;
+  const constants = { WG_X: tiles.WG_X, TM: tiles.TM, TN: tiles.TN, K_W: a.kW, S_W: a.strideW, D_W: a.dilW };
+  gpu.run(CONV_DW, { types: { T: 'f32' }, constants }, { a: dy, b: x, out: (partial ?? out).buffer! }, params, [gx, 1, 1], op);
+  if (partial) {
+    gpu.run(SUM_SPLITS, { types: { T: 'f32' } }, { a: partial.buffer!, out: out.buffer! }, params, groupsFor(total, 256), op);
+    gpu.release(partial);
+  }
+  return true;
 }
 
 /** conv2d forward (bias fused into the store). `forced` tiles are for the measurements. */
