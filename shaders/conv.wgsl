@@ -350,31 +350,6 @@ fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
   }
 }
 
-// `count` (at most 32) elements of a row from element `start` of b (of a when `from_a`), as
-// `vec4s` aligned vec4 loads from the one holding `start` and a select by its phase. Element t
-// is kept where lo + t lies in [0, hi), else read as 0; the vec4s may begin before the buffer
-// (read at 0) or run past its end (the bounds check there gives some in-bounds value).
-fn row_window(from_a: bool, start: i32, lo: i32, hi: u32, vec4s: u32, count: u32) -> array<T, 32> {
-  let base4 = start >> 2u;
-  let phase = start & 3;
-  var e: array<T, 36>;
-  for (var v = 0u; v < vec4s; v++) {
-    let at = u32(max(base4 + i32(v), 0));
-    var q: vec4<T>;
-    if (from_a) { q = a4[at]; } else { q = b4[at]; }
-    e[4u * v] = q.x;
-    e[4u * v + 1u] = q.y;
-    e[4u * v + 2u] = q.z;
-    e[4u * v + 3u] = q.w;
-  }
-  var xs: array<T, 32>;
-  for (var t = 0u; t < count; t++) {
-    let x = select(select(e[t], e[t + 1u], phase == 1), select(e[t + 2u], e[t + 3u], phase == 3), phase >= 2);
-    xs[t] = select(T(0), x, u32(lo + i32(t)) < hi);
-  }
-  return xs;
-}
-
 // MODE 2 (the weight gradient) on CPU-emulated adapters, for the reasons conv_fwd gives: few
 // loads per multiply-add, every window index a constant. An invocation owns TM output channels
 // x the K_W taps of one (input channel, kernel row) and sums over its split's share of the
@@ -417,11 +392,44 @@ fn conv_dw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
       let dyrow = nn * P.out_c * ohw + oh * P.out_w;
       for (var ow0 = 0u; ow0 < P.out_w; ow0 += TN) {
         let x0 = i32(ow0 * S_W) - i32(P.p_w);
-        let xs = row_window(false, xrow + x0, x0, P.in_w, NV, WIN);
+        // The window as in conv_fwd: NV aligned vec4s, a select by phase, zeros outside the row.
+        let xb4 = (xrow + x0) >> 2u;
+        let xph = (xrow + x0) & 3;
+        var e: array<T, 36>;
+        for (var v = 0u; v < NV; v++) {
+          let q = b4[u32(max(xb4 + i32(v), 0))];
+          e[4u * v] = q.x;
+          e[4u * v + 1u] = q.y;
+          e[4u * v + 2u] = q.z;
+          e[4u * v + 3u] = q.w;
+        }
+        var xs: array<T, 32>;
+        for (var t = 0u; t < WIN; t++) {
+          let x = select(select(e[t], e[t + 1u], xph == 1), select(e[t + 2u], e[t + 3u], xph == 3), xph >= 2);
+          xs[t] = select(T(0), x, u32(x0 + i32(t)) < P.in_w);
+        }
+        var ds: array<T, 64>;   // [TM][TN]
         for (var i = 0u; i < TM; i++) {
-          let ds = row_window(true, i32(dyrow + cofs[i] + ow0), i32(ow0), P.out_w, NVD, TN);
-          for (var kw = 0u; kw < K_W; kw++) {
-            for (var j = 0u; j < TN; j++) { acc[i * K_W + kw] = fma(ds[j], xs[j * S_W + kw * D_W], acc[i * K_W + kw]); }
+          // Channel i's TN gradients the same way (from a), zeros past the row's end.
+          let ds0 = dyrow + cofs[i] + ow0;
+          let db4 = ds0 >> 2u;
+          let dph = ds0 & 3u;
+          var f: array<T, 36>;
+          for (var v = 0u; v < NVD; v++) {
+            let q = a4[db4 + v];
+            f[4u * v] = q.x;
+            f[4u * v + 1u] = q.y;
+            f[4u * v + 2u] = q.z;
+            f[4u * v + 3u] = q.w;
+          }
+          for (var j = 0u; j < TN; j++) {
+            let d = select(select(f[j], f[j + 1u], dph == 1u), select(f[j + 2u], f[j + 3u], dph == 3u), dph >= 2u);
+            ds[i * TN + j] = select(T(0), d, ow0 + j < P.out_w);
+          }
+        }
+        for (var kw = 0u; kw < K_W; kw++) {
+          for (var i = 0u; i < TM; i++) {
+            for (var j = 0u; j < TN; j++) { acc[i * K_W + kw] = fma(ds[i * TN + j], xs[j * S_W + kw * D_W], acc[i * K_W + kw]); }
           }
         }
       }

@@ -134,7 +134,17 @@ function geometry(a: ConvArgs, mode: Mode): { m: number; n: number; k: number; a
   return { m: ocg, n: icg * khw, k: a.batch * a.outH * a.outW, aM: a.outH * a.outW };
 }
 
-function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: Storage | null, a: ConvArgs, forced?: MatmulTiles): GPUStorage {
+/** conv_fwd's TM rows of k weights fit workgroup memory (SHARED_A). */
+const sharedWeights = (tiles: MatmulTiles, k: number): boolean => Math.ceil(tiles.TM / 4) * 16 * k <= SHARED_A_BYTES;
+
+/**
+ * Tiles forced by the measurements (bench/experiments/conv-tiles.ts): WG_Y = 1 runs the direct
+ * kernels (conv_fwd, conv_dw) with them where they apply, WG_Y > 1 the generic one; 'generic'
+ * is the generic kernel with convTiles' choice.
+ */
+export type ForcedTiles = MatmulTiles | 'generic';
+
+function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: Storage | null, a: ConvArgs, force?: ForcedTiles): GPUStorage {
   const op = OP_NAME[mode];
   const ab = gpu.buf(aSt, op);
   const bb = gpu.buf(bSt, op);
@@ -149,9 +159,11 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
     gpu.recorder.clear(out.buffer!, outN * 4, op);
     return out;
   }
-  // The gradients' direct forms on CPU-emulated adapters (forced tiles with WG_Y > 1 keep the
-  // generic kernel, for the measurements). Both read vec4s: the buffers must hold whole ones.
-  if (mode === 1 && (forced === undefined || forced.WG_Y === 1) && bb.size % 16 === 0) {
+  const generic = force === 'generic';
+  const forced = generic ? convTiles(m, n, gpu.profile) : force;
+  // The gradients' direct forms on CPU-emulated adapters. Both read vec4s: the buffers must
+  // hold whole ones (pool size classes do; an exact size near the binding limit may not).
+  if (mode === 1 && !generic && (forced === undefined || forced.WG_Y === 1) && bb.size % 16 === 0) {
     const t = inputGradTiles(a, gpu.profile);
     if (t !== null) {
       const ta = t.args;
@@ -159,7 +171,7 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
       return runFwd(gpu, forced ?? t.tiles, ta, tk, true, { a: ab, b: bb, bias: null, out }, op);
     }
   }
-  if (mode === 2 && (forced === undefined || forced.WG_Y === 1) && ab.size % 16 === 0 && bb.size % 16 === 0) {
+  if (mode === 2 && !generic && (forced === undefined || forced.WG_Y === 1) && ab.size % 16 === 0 && bb.size % 16 === 0) {
     const tiles = forced ?? weightGradTiles(a, gpu.profile);
     if (tiles !== null && runDw(gpu, tiles, a, ab, bb, out, op)) return out;
   }
@@ -168,7 +180,7 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
   // the generic kernel (for the measurements).
   // conv_fwd reads the input as vec4s: its buffer must hold whole ones (pool size classes do;
   // an exact size near the binding limit may not).
-  const fwd = mode === 0 && !tiles.SHARED && tiles.WG_Y === 1 && fwdWindow(a, tiles.TN) <= MAX_WINDOW && bb.size % 16 === 0;
+  const fwd = mode === 0 && !generic && !tiles.SHARED && tiles.WG_Y === 1 && fwdWindow(a, tiles.TN) <= MAX_WINDOW && bb.size % 16 === 0;
   const gx = fwd ? Math.ceil((a.batch * a.outH * Math.ceil(a.outW / tiles.TN)) / tiles.WG_X) : Math.ceil(n / (tiles.WG_X * tiles.TN));
   const gy = Math.ceil(m / (tiles.WG_Y * tiles.TM));
   let splits = 1;
@@ -218,7 +230,7 @@ function runFwd(gpu: GpuRuntime, tiles: MatmulTiles, a: ConvArgs, k: number, fli
     throw new WebgradError(op, `a [${m}, ${n}] product in ${a.groups} groups is too large for one WebGPU grid (at most ${maxGroups} workgroups per dimension)`);
   }
   const params = convParams(a, { m, n, k, aM: k }, m * n * a.groups, k, 1, io.bias !== null);
-  const sharedA = Math.ceil(tiles.TM / 4) * 16 * k <= SHARED_A_BYTES;
+  const sharedA = sharedWeights(tiles, k);
   const constants = {
     WG_X: tiles.WG_X, TM: tiles.TM, TN: tiles.TN, K_W: a.kW, S_W: a.strideW, D_W: a.dilW, SHARED_A: sharedA, KA: sharedA ? k : 1, FLIP: flip,
   };
@@ -231,8 +243,11 @@ function runFwd(gpu: GpuRuntime, tiles: MatmulTiles, a: ConvArgs, k: number, fli
  * with the weights flipped in both kernel axes and transposed (in <-> out channels), padded by
  * d·(k-1) - p, so conv_fwd's structure applies (shaders/conv.wgsl, FLIP). Strided convolutions
  * (their dy would need zeros between its elements) and padding past the kernel's reach keep the
- * generic kernel, as do geometries whose window conv_fwd cannot hold. Measured on lavapipe
- * (bench/experiments/conv-tiles.ts, MNIST 8->16, batch 64, 14x14, 5x5): see BENCHMARKS.md.
+ * generic kernel, as do geometries whose window conv_fwd cannot hold and whose weights do not
+ * fit workgroup memory (conv_fwd's SHARED_A). Measured on lavapipe (bench/experiments/
+ * conv-tiles.ts AB=1, medians of 5-9 interleaved rounds, generic over direct): MNIST 8->16
+ * (batch 64, 14x14, 5x5) 1.8x, MNIST 1->8 2.7x, CIFAR 3->32 2.0x; CIFAR 32->64 (3x3, weights
+ * past workgroup memory) 0.96x, so that one keeps the generic kernel.
  */
 export function inputGradTiles(a: ConvArgs, profile: KernelProfile): { args: ConvArgs; tiles: MatmulTiles } | null {
   if (profile === 'gpu' || a.strideH !== 1 || a.strideW !== 1) return null;
@@ -243,7 +258,8 @@ export function inputGradTiles(a: ConvArgs, profile: KernelProfile): { args: Con
     ...a, inC: a.outC, outC: a.inC, inH: a.outH, inW: a.outW, outH: a.inH, outW: a.inW, padH, padW,
   };
   const tiles = convForwardTiles(args, profile);
-  return tiles === null ? null : { args, tiles };
+  if (tiles === null || !sharedWeights(tiles, (a.outC / a.groups) * a.kH * a.kW)) return null;
+  return { args, tiles };
 }
 
 /** conv_dw's accumulators per invocation (TM x K_W) and the invocations it aims for. */
@@ -251,19 +267,32 @@ const DW_ACC = 64;
 const DW_LANES = 1024;
 /** Fewest output rows per split of conv_dw. */
 const DW_MIN_ROWS = 8;
+/**
+ * conv_dw only where the weight gradient has few taps per output channel (icg·kh·kw): there the
+ * generic kernel's columns (those taps) leave its tiles mostly empty. Measured on lavapipe
+ * (conv-tiles.ts, AB=1, generic over conv_dw, medians of 5-9 interleaved rounds): MNIST 1->8
+ * (25 taps) 3.6x, CIFAR 3->32 (27) 1.5x faster; MNIST 8->16 (200) 0.84x, CIFAR 32->64 (288)
+ * 0.36x, i.e. slower: with many taps the generic kernel fills its 8x4 tiles and conv_dw's
+ * per-row vec4 loads of TM·TN gradients (unaligned rows: phase selects) cost more than its
+ * reuse saves.
+ */
+const DW_MAX_TAPS = 64;
 
 /**
  * The weight gradient's tiles on CPU-emulated adapters (`conv_dw`): TM output channels x the
- * K_W taps of one input channel and kernel row per invocation (TM·K_W <= 64 accumulators),
+ * K_W taps of one input channel and kernel row per invocation (TM·K_W <= 64 accumulators and
+ * TM·TN <= 64 gradients held, the channels in equal blocks),
  * output rows in equal blocks of at most 16 columns (fewer where the input window would exceed
  * MAX_WINDOW). null on GPUs and where no block fits (the generic kernel runs).
  */
 export function weightGradTiles(a: ConvArgs, profile: KernelProfile): MatmulTiles | null {
-  if (profile === 'gpu' || a.kW > DW_ACC) return null;
+  if (profile === 'gpu' || a.kW > DW_ACC || (a.inC / a.groups) * a.kH * a.kW > DW_MAX_TAPS) return null;
   let tn = Math.ceil(a.outW / Math.ceil(a.outW / 16));
   while (tn > 1 && fwdWindow(a, tn) > MAX_WINDOW) tn = Math.ceil(tn / 2);
   if (fwdWindow(a, tn) > MAX_WINDOW) return null;
-  const tm = Math.max(1, Math.min(Math.floor(DW_ACC / a.kW), 16, a.outC / a.groups));
+  const ocg = a.outC / a.groups;
+  const maxTm = Math.max(1, Math.min(Math.floor(DW_ACC / a.kW), Math.floor(DW_ACC / tn), 16));
+  const tm = Math.ceil(ocg / Math.ceil(ocg / maxTm));   // equal blocks of channels
   return { SHARED: false, WG_X: 32, WG_Y: 1, BK: 16, TM: tm, TN: tn };
 }
 
@@ -291,16 +320,16 @@ function runDw(gpu: GpuRuntime, tiles: MatmulTiles, a: ConvArgs, dy: PooledBuffe
 }
 
 /** conv2d forward (bias fused into the store). `forced` tiles are for the measurements. */
-export function conv2d(gpu: GpuRuntime, x: Storage, w: Storage, bias: Storage | null, a: ConvArgs, forced?: MatmulTiles): GPUStorage {
+export function conv2d(gpu: GpuRuntime, x: Storage, w: Storage, bias: Storage | null, a: ConvArgs, forced?: ForcedTiles): GPUStorage {
   return launch(gpu, 0, w, x, bias, a, forced);
 }
 
 /** dx of conv2d (convTranspose2d's forward). */
-export function conv2dInputGrad(gpu: GpuRuntime, dy: Storage, w: Storage, a: ConvArgs, forced?: MatmulTiles): GPUStorage {
+export function conv2dInputGrad(gpu: GpuRuntime, dy: Storage, w: Storage, a: ConvArgs, forced?: ForcedTiles): GPUStorage {
   return launch(gpu, 1, w, dy, null, a, forced);
 }
 
 /** dw of conv2d, split along batch·outH·outW and summed in split order. */
-export function conv2dWeightGrad(gpu: GpuRuntime, x: Storage, dy: Storage, a: ConvArgs, forced?: MatmulTiles): GPUStorage {
+export function conv2dWeightGrad(gpu: GpuRuntime, x: Storage, dy: Storage, a: ConvArgs, forced?: ForcedTiles): GPUStorage {
   return launch(gpu, 2, dy, x, null, a, forced);
 }
