@@ -245,7 +245,8 @@ override KA: u32 = 1u;
 // The input gradient at stride 1 as this forward (conv2dInputGrad in conv.ts): dy convolved with
 // the flipped, transposed weights. Params then describe that convolution (in_c = outC, icg =
 // ocg, ocg = icg, in_h = outH, out_h = inH, padding d·(k-1) - p) and A is still the original
-// w[g·icg + c, row, kh, kw] (icg, ocg in Params' terms), read at the mirrored tap.
+// w[g·icg + c, row, kh, kw] (icg, ocg in Params' terms), read at the mirrored tap as it is
+// copied to workgroup memory (FLIP requires SHARED_A).
 override FLIP: bool = false;
 override NV: u32 = (WIN + 6u) / 4u;   // vec4s under a window at any phase
 override TM4: u32 = (TM + 3u) / 4u;
@@ -279,10 +280,7 @@ fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     }
     workgroupBarrier();
   } else {
-    for (var i = 0u; i < TM; i++) {
-      let row = min(row0 + i, M - 1u);
-      arow[i] = select((g * P.ocg + row) * P.k, (g * P.icg * P.ocg + row) * k_hw() + k_hw() - 1u, FLIP);
-    }
+    for (var i = 0u; i < TM; i++) { arow[i] = (g * P.ocg + min(row0 + i, M - 1u)) * P.k; }
   }
   // Which of the window's columns lie inside the input (the rest read as zeros).
   var xok: array<bool, 32>;
@@ -292,8 +290,6 @@ fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
   var acc: array<T, 64>;                      // [TM][TN]
   for (var c = 0u; c < P.icg; c++) {
     for (var kh = 0u; kh < P.k_h; kh++) {
-      // Where (c, kh, 0)'s weights start after arow (FLIP: counted down from the mirrored tap).
-      let wk = select(ka, c * P.ocg * k_hw() - kh * K_W, FLIP);
       let y = y0 + i32(kh * P.d_h);
       let yok = u32(y) < P.in_h;
       let rb = i32(xb) + y * i32(P.in_w) + x0;
@@ -326,7 +322,7 @@ fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
             aw[4u * q + 3u] = v.w;
           }
         } else {
-          for (var i = 0u; i < TM; i++) { aw[i] = a[select(arow[i] + wk + kw, arow[i] + wk - kw, FLIP)]; }
+          for (var i = 0u; i < TM; i++) { aw[i] = a[arow[i] + ka + kw]; }
         }
         for (var i = 0u; i < TM; i++) {
           for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(aw[i], xs[j * S_W + kw * D_W], acc[i * TN + j]); }

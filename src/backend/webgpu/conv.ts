@@ -165,7 +165,7 @@ function launch(gpu: GpuRuntime, mode: Mode, aSt: Storage, bSt: Storage, bias: S
   // hold whole ones (pool size classes do; an exact size near the binding limit may not).
   if (mode === 1 && !generic && (forced === undefined || forced.WG_Y === 1) && bb.size % 16 === 0) {
     const t = inputGradTiles(a, gpu.profile);
-    if (t !== null) {
+    if (t !== null && (forced === undefined || sharedWeights(forced, (a.outC / a.groups) * a.kH * a.kW))) {
       const ta = t.args;
       const tk = (ta.inC / ta.groups) * ta.kH * ta.kW;
       return runFwd(gpu, forced ?? t.tiles, ta, tk, true, { a: ab, b: bb, bias: null, out }, op);
