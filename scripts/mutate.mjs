@@ -52,6 +52,10 @@ const MUTANTS = [
   { name: 'machinery: generated op constants off by one', file: 'src/backend/webgpu/op-header.ts', search: 'const ${constName(op)}: u32 = ${i}u;', replace: 'const ${constName(op)}: u32 = ${i + 1}u;', tests: ['test/units.test.ts'] },
 
   // ---- kernels ----
+  { name: 'conv input gradient (CPU-emulated): weights not mirrored', file: 'shaders/conv.wgsl', search: '* P.ocg + row) * k_hw() + k_hw() - 1u - kk % k_hw(); }', replace: '* P.ocg + row) * k_hw() + kk % k_hw(); }', tests: ['test/conv-gpu.test.ts'] },
+  { name: 'conv input gradient (CPU-emulated): padding ignores dilation', file: 'src/backend/webgpu/conv.ts', search: 'const padH = a.dilH * (a.kH - 1) - a.padH;', replace: 'const padH = a.kH - 1 - a.padH;', tests: ['test/conv-gpu.test.ts'] },
+  { name: 'conv weight gradient (conv_dw): a split starts at its sample\'s first row', file: 'shaders/conv.wgsl', search: 'var oh = r0 % P.out_h;', replace: 'var oh = 0u;', tests: ['test/conv-gpu.test.ts'] },
+  { name: 'conv weight gradient (conv_dw): the next sample not carried', file: 'shaders/conv.wgsl', search: '      oh = 0u;\n      nn += 1u;', replace: '      oh = 0u;', tests: ['test/conv-gpu.test.ts'] },
   { name: 'softmax without max subtraction (CPU)', file: 'src/backend/cpu/softmax.ts', search: 'const t = Math.exp(x[xi] - max);', replace: 'const t = Math.exp(x[xi]);', tests: ['test/api-surface.test.ts'] },
   { name: 'softmax without max subtraction (WGSL: the max is never raised above 0)', file: 'shaders/softmax.wgsl', search: '  if (is_nan(b) || b > a) { return b; }\n  return a;', replace: '  if (is_nan(b)) { return b; }\n  return max(a, 0.0);', tests: ['test/api-surface.test.ts'] },
   { name: 'broadcast strides: size-1 dims keep their stride', file: 'src/shape.ts', search: "return outShape.map((_, i) => (i < off || shape[i - off] === 1 ? 0 : strides[i - off]));", replace: 'return outShape.map((_, i) => (i < off ? 0 : strides[i - off]));', tests: ['test/api-surface.test.ts'] },

@@ -242,6 +242,12 @@ override D_W: u32 = 1u;
 override WIN: u32 = (TN - 1u) * S_W + (K_W - 1u) * D_W + 1u;   // at most 32 (conv.ts)
 override SHARED_A: bool = false;
 override KA: u32 = 1u;
+// The input gradient at stride 1 as this forward (conv2dInputGrad in conv.ts): dy convolved with
+// the flipped, transposed weights. Params then describe that convolution (in_c = outC, icg =
+// ocg, ocg = icg, in_h = outH, out_h = inH, padding d·(k-1) - p) and A is still the original
+// w[g·icg + c, row, kh, kw] (icg, ocg in Params' terms), read at the mirrored tap as it is
+// copied to workgroup memory (FLIP requires SHARED_A).
+override FLIP: bool = false;
 override NV: u32 = (WIN + 6u) / 4u;   // vec4s under a window at any phase
 override TM4: u32 = (TM + 3u) / 4u;
 var<workgroup> Aw: array<vec4<T>, KA * TM4>;   // [k][TM, padded to vec4s]: a k's TM weights in TM4 loads
@@ -267,7 +273,10 @@ fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     for (var e = l.x; e < TM4 * 4u * KA; e += WG_X) {
       let i = e % (TM4 * 4u);
       let kk = e / (TM4 * 4u);
-      Aw[kk * TM4 + i / 4u][i % 4u] = a[(g * P.ocg + min(row0 + i, M - 1u)) * KA + kk];
+      let row = min(row0 + i, M - 1u);
+      var wi = (g * P.ocg + row) * KA + kk;
+      if (FLIP) { wi = ((g * P.icg + kk / k_hw()) * P.ocg + row) * k_hw() + k_hw() - 1u - kk % k_hw(); }
+      Aw[kk * TM4 + i / 4u][i % 4u] = a[wi];
     }
     workgroupBarrier();
   } else {
@@ -334,5 +343,106 @@ fn conv_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     for (var j = 0u; j < TN; j++) {
       if (ow0 + j < P.out_w) { out[o0 + (g * P.ocg + r) * ohw + j] = acc[i * TN + j] + bv; }
     }
+  }
+}
+
+// MODE 2 (the weight gradient) on CPU-emulated adapters, for the reasons conv_fwd gives: few
+// loads per multiply-add, every window index a constant. An invocation owns TM output channels
+// x the K_W taps of one (input channel, kernel row) and sums over its split's share of the
+// batch·out_h output rows (P.k_chunk rows each, z = 0): per row and block of TN output columns
+// it loads the WIN input elements under them once and each channel's TN gradients, for
+// TM·K_W·TN multiply-adds. Rows whose input row is padding are skipped. Partial sums go to
+// out[split·total + i] and sum_splits adds them when P.splits > 1. Lanes: the (group, channel
+// block, input channel, kernel row) block fastest, then the split.
+override NVD: u32 = (TN + 6u) / 4u;   // vec4s under TN gradients at any phase
+
+@compute @workgroup_size(WG_X)
+fn conv_dw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let co_blocks = (P.ocg + TM - 1u) / TM;
+  let blocks = P.groups * co_blocks * P.icg * P.k_h;
+  let lanes = blocks * P.splits;
+  let lane = wid.x * WG_X + l.x;
+  let ln = min(lane, lanes - 1u);
+  let blk = ln % blocks;
+  let split = ln / blocks;
+  let kh = blk % P.k_h;
+  let ci = (blk / P.k_h) % P.icg;
+  let gb = blk / (P.k_h * P.icg);
+  let cb = gb % co_blocks;
+  let g = gb / co_blocks;
+  let ihw = in_hw();
+  let ohw = out_hw();
+  let rows = P.k / P.out_w;   // batch·out_h
+  let r0 = split * P.k_chunk;
+  let r1 = min(rows, r0 + P.k_chunk);
+  var nn = r0 / P.out_h;
+  var oh = r0 % P.out_h;
+  // Channel i's plane offset within a sample (rows past ocg repeat the last one, never stored).
+  var cofs: array<u32, 16>;
+  for (var i = 0u; i < TM; i++) { cofs[i] = (g * P.ocg + min(cb * TM + i, P.ocg - 1u)) * ohw; }
+  var acc: array<T, 64>;   // [TM][K_W]
+  for (var r = r0; r < r1; r++) {
+    let y = i32(oh * P.s_h + kh * P.d_h) - i32(P.p_h);
+    if (u32(y) < P.in_h) {
+      let xrow = i32((nn * P.in_c + g * P.icg + ci) * ihw) + y * i32(P.in_w);
+      let dyrow = nn * P.out_c * ohw + oh * P.out_w;
+      for (var ow0 = 0u; ow0 < P.out_w; ow0 += TN) {
+        let x0 = i32(ow0 * S_W) - i32(P.p_w);
+        // The window as in conv_fwd: NV aligned vec4s, a select by phase, zeros outside the row.
+        let xb4 = (xrow + x0) >> 2u;
+        let xph = (xrow + x0) & 3;
+        var e: array<T, 36>;
+        for (var v = 0u; v < NV; v++) {
+          let q = b4[u32(max(xb4 + i32(v), 0))];
+          e[4u * v] = q.x;
+          e[4u * v + 1u] = q.y;
+          e[4u * v + 2u] = q.z;
+          e[4u * v + 3u] = q.w;
+        }
+        var xs: array<T, 32>;
+        for (var t = 0u; t < WIN; t++) {
+          let x = select(select(e[t], e[t + 1u], xph == 1), select(e[t + 2u], e[t + 3u], xph == 3), xph >= 2);
+          xs[t] = select(T(0), x, u32(x0 + i32(t)) < P.in_w);
+        }
+        var ds: array<T, 64>;   // [TM][TN]
+        for (var i = 0u; i < TM; i++) {
+          // Channel i's TN gradients the same way (from a), zeros past the row's end.
+          let ds0 = dyrow + cofs[i] + ow0;
+          let db4 = ds0 >> 2u;
+          let dph = ds0 & 3u;
+          var f: array<T, 36>;
+          for (var v = 0u; v < NVD; v++) {
+            let q = a4[db4 + v];
+            f[4u * v] = q.x;
+            f[4u * v + 1u] = q.y;
+            f[4u * v + 2u] = q.z;
+            f[4u * v + 3u] = q.w;
+          }
+          for (var j = 0u; j < TN; j++) {
+            let d = select(select(f[j], f[j + 1u], dph == 1u), select(f[j + 2u], f[j + 3u], dph == 3u), dph >= 2u);
+            ds[i * TN + j] = select(T(0), d, ow0 + j < P.out_w);
+          }
+        }
+        for (var kw = 0u; kw < K_W; kw++) {
+          for (var i = 0u; i < TM; i++) {
+            for (var j = 0u; j < TN; j++) { acc[i * K_W + kw] = fma(ds[i * TN + j], xs[j * S_W + kw * D_W], acc[i * K_W + kw]); }
+          }
+        }
+      }
+    }
+    oh += 1u;
+    if (oh == P.out_h) {
+      oh = 0u;
+      nn += 1u;
+    }
+  }
+
+  if (lane >= lanes) { return; }
+  let khw = k_hw();
+  for (var i = 0u; i < TM; i++) {
+    let co = cb * TM + i;
+    if (co >= P.ocg) { break; }
+    let o = split * P.total + ((g * P.ocg + co) * P.icg + ci) * khw + kh * K_W;
+    for (var kw = 0u; kw < K_W; kw++) { out[o + kw] = acc[i * K_W + kw]; }
   }
 }

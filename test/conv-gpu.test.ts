@@ -4,7 +4,10 @@
 // batch 1, channels 1/3/17, a kernel as large as the padded input, and the output padding row
 // of convTranspose2d (outH larger than the conv's). Both kernel profiles run: lavapipe is
 // 'cpu-emulated' (direct loads; the forward in conv_fwd where its input window fits, 32 elements,
-// else the generic kernel), a second backend forced to 'gpu' runs the workgroup-tiled form. Tolerance: float32 sums of up to a few thousand products on the GPU against float64
+// else the generic kernel; the input gradient at stride 1 in conv_fwd over dy with the
+// flipped, transposed weights where they fit workgroup memory; the weight gradient in conv_dw
+// where it has at most 64 taps per output channel), a second backend forced to 'gpu' runs the
+// workgroup-tiled form. Tolerance: float32 sums of up to a few thousand products on the GPU against float64
 // rounded once on the CPU: relative error in the 2-norm <= 1e-5.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ConvArgs, Storage } from '../src/backend/backend.js';
@@ -60,6 +63,12 @@ const CASES: [string, ConvArgs][] = [
   // Weights too many for workgroup memory (4 rows x 48·25 = 19,200 bytes > 16 KiB): read from
   // the storage buffer instead.
   ['48->4, 5x5 pad 2, weights past workgroup memory', geo(2, 48, 4, 6, 5, 5, { padH: 2, padW: 2 })],
+  // The weight gradient in conv_dw (at most 64 taps per output channel): batch·outH = 55 rows
+  // in splits of 10 that cross samples, the last one short; 3 channels in one block.
+  ['2->3, 5x5 pad 1, 13x13, batch 5 (weight gradient split over rows)', geo(5, 2, 3, 13, 13, 5, { padH: 1, padW: 1 })],
+  // Padding past the kernel's reach (3 > 2): the input gradient cannot be a forward
+  // convolution with padding d·(k-1) - p < 0, the generic kernel runs it.
+  ['3x3 pad 3, 3->5, 6x7', geo(2, 3, 5, 6, 7, 3, { padH: 3, padW: 3 })],
   // A window wider than conv_fwd takes (dilation 9 over 5 taps: 37 > 32 inputs): the generic
   // kernel runs the forward.
   ['1x5 kernel, dilation 9 in width, pad (0, 3)', args({ batch: 2, inC: 2, outC: 3, inH: 3, inW: 40, kH: 1, kW: 5, strideH: 1, strideW: 1, padH: 0, padW: 3, dilH: 1, dilW: 9, groups: 1 })],

@@ -7,10 +7,10 @@
 // The forward's variants: 'generic direct' is the implicit-GEMM kernel (conv), 'fwd WG_X TMxTN'
 // conv_fwd with those tiles.
 // Run: [SHAPE=mnist,cifar,mnist1,cifar3 (name prefixes)] [KINDS=fwd,dx,dw] [FV='32,4,16;32,8,8']
-//      [TUNED=1] [REPS=3] [CPU=1] [COMPILE=1]
+//      [DV='32,8,7'] [TUNED=1] [AB=1] [REPS=3] [CPU=1] [COMPILE=1]
 //      XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/conv-tiles.ts
 import type { ConvArgs } from '../../src/backend/backend.js';
-import { conv2d, conv2dInputGrad, conv2dWeightGrad, convForwardTiles } from '../../src/backend/webgpu/conv.js';
+import { conv2d, conv2dInputGrad, conv2dWeightGrad, convForwardTiles, type ForcedTiles } from '../../src/backend/webgpu/conv.js';
 import { nodeGPU, requestAdapterQuietly } from '../../src/backend/webgpu/node-gpu.js';
 import { GpuRuntime } from '../../src/backend/webgpu/runtime.js';
 import type { MatmulTiles } from '../../src/backend/webgpu/tuner.js';
@@ -36,11 +36,11 @@ const filled = (n: number) => {
 
 type Kind = 'fwd' | 'dx' | 'dw';
 /** Min and median of REPS timed runs of each variant, the variants interleaved (a shared machine). */
-async function timeAll(kind: Kind, a: ConvArgs, variants: (MatmulTiles | undefined)[]): Promise<string[]> {
+async function timeAll(kind: Kind, a: ConvArgs, variants: (ForcedTiles | undefined)[]): Promise<string[]> {
   const x = filled(a.batch * a.inC * a.inH * a.inW);
   const w = filled(a.outC * a.inC * a.kH * a.kW);
   const dy = filled(a.batch * a.outC * a.outH * a.outW);
-  const run = (tiles: MatmulTiles | undefined) => gpu.release(kind === 'fwd' ? conv2d(gpu, x, w, null, a, tiles) : kind === 'dx' ? conv2dInputGrad(gpu, dy, w, a, tiles) : conv2dWeightGrad(gpu, x, dy, a, tiles));
+  const run = (tiles: ForcedTiles | undefined) => gpu.release(kind === 'fwd' ? conv2d(gpu, x, w, null, a, tiles) : kind === 'dx' ? conv2dInputGrad(gpu, dy, w, a, tiles) : conv2dWeightGrad(gpu, x, dy, a, tiles));
   const ts: number[][] = variants.map(() => []);
   for (let r = -1; r < REPS; r++) {
     for (const [i, tiles] of variants.entries()) {
@@ -64,8 +64,9 @@ async function timeAll(kind: Kind, a: ConvArgs, variants: (MatmulTiles | undefin
 }
 
 const T = (SHARED: boolean, WG_X: number, WG_Y: number, TM: number, TN: number, BK = 16): MatmulTiles => ({ SHARED, WG_X, WG_Y, BK, TM, TN });
-const ALL: [string, MatmulTiles | undefined][] = [
+const ALL: [string, ForcedTiles | undefined][] = [
   ['tuned', undefined],
+  ['generic (convTiles)', 'generic'],
   ['direct 8x8 4x4', T(false, 8, 8, 4, 4)],
   ['direct 16x2 8x8', T(false, 16, 2, 8, 8)],
   ['direct 32x2 8x4', T(false, 32, 2, 8, 4)],
@@ -73,13 +74,17 @@ const ALL: [string, MatmulTiles | undefined][] = [
 ];
 // The forward's direct form (conv_fwd: one row of WG_X invocations, TM x TN outputs each).
 const F = (WG_X: number, TM: number, TN: number): [string, MatmulTiles] => [`fwd ${WG_X} ${TM}x${TN}`, T(false, WG_X, 1, TM, TN)];
-const FWD: [string, MatmulTiles | undefined][] = [
+const FWD: [string, ForcedTiles | undefined][] = [
   ['tuned', undefined],
   ['generic direct 16x2 8x8', T(false, 16, 2, 8, 8)],
   ...(process.env.FV ?? '32,16,4;32,8,8').split(';').map((v) => F(...(v.split(',').map(Number) as [number, number, number]))),
 ];
-// TUNED=1: only the tiles the launcher picks. KINDS=fwd,dx,dw: which kernels.
-const pick = (list: [string, MatmulTiles | undefined][]) => (process.env.TUNED ? list.slice(0, 1) : list);
+// The gradients' direct forms (dx: conv_fwd with FLIP, dw: conv_dw) with other tiles instead of
+// the generic kernel's: DV='32,8,7;32,4,14'.
+if (process.env.DV) ALL.splice(2, ALL.length, ...process.env.DV.split(';').map((v) => F(...(v.split(',').map(Number) as [number, number, number]))));
+// TUNED=1: only the tiles the launcher picks; AB=1: those and the generic kernel's (the gradients'
+// kernel before their direct forms). KINDS=fwd,dx,dw: which kernels.
+const pick = (list: [string, ForcedTiles | undefined][]) => (process.env.TUNED ? list.slice(0, 1) : process.env.AB ? list.slice(0, 2) : list);
 const kinds = (process.env.KINDS ?? 'fwd,dx,dw').split(',') as Kind[];
 const only = process.env.SHAPE ?? 'mnist ,cifar ';   // the default: the two deeper layers
 const SHAPES = [
