@@ -273,6 +273,20 @@ describeEachBackend(backends, 'buffers of released chain results', () => {
     );
   });
 
+  it('a clone of a chain result joins the chain (autograd clones a gradient it hands to two inputs)', async () => {
+    const info = await sameAsEager(
+      () => [rand([65, 17], 25, { special: true }), rand([17], 26)],
+      ([x, b]) => {
+        const y = x.mul(b).exp();
+        const c = y.clone();
+        y.add_(1);
+        return [y, c, c.mul(3).sum(0), x.clone()];
+      },
+      TOL,
+    );
+    expectFewerDispatches(info);
+  });
+
   it('a result released after its chain was recorded (not yet submitted) is not reused early', async () => {
     // The matmul reads exp(x), so the chain is recorded with it stored; exp(x) released then
     // must wait for the submit: an upload into its buffer would land before the chain's store.

@@ -90,6 +90,8 @@ function fnSource(fn: string): string {
   else if (fn === 'clamp') {
     // As unary.wgsl's clamp_op for float32, whose bounds are their own values (clampBounds).
     src = `fn ${name}(x: T, lo: f32, hi: f32) -> T {\n  var v = x;\n  if (!is_nan(v)) {\n    if (v < lo) { v = lo; }\n    if (v > hi) { v = hi; }\n  }\n  return v;\n}\n`;
+  } else if (fn === 'copy') {
+    src = `fn ${name}(x: T) -> T { return x; }\n`;
   } else if (fn === 'clampGrad') {
     src = `fn ${name}(v: T, g: T, lo: f32, hi: f32) -> T { return select(T(0), g, !is_nan(v) && v >= lo && v <= hi); }\n`;
   } else throw new Error(`webgrad internal: no chain function ${fn}`);
@@ -272,6 +274,18 @@ export class ChainBuilder {
   clampGrad(x: Storage, dy: Storage, min: number, max: number): GPUStorage | null {
     const { lo, hi } = clampBounds('float32', min, max);
     return this.#join('clamp backward', 'clampGrad', null, dy.numel, [{ storage: x, strides: null }, { storage: dy, strides: null }], [lo, hi]);
+  }
+
+  /**
+   * A copy of x (clone: autograd hands each input its own gradient) while a chain is pending:
+   * as a buffer copy it would record the chain first and split it, and a sum of the gradient
+   * (a bias's) could no longer end it. Null when no chain is pending: then a buffer copy is the
+   * cheaper way (no dispatch).
+   */
+  copy(x: Storage): GPUStorage | null {
+    const c = this.#chain;
+    if (c === null || c.n !== x.numel || !this.gpu.recorder.held.includes(c)) return null;
+    return this.#join('clone', 'copy', null, x.numel, [{ storage: x, strides: null }], []);
   }
 
   binary(op: ArithOp, a: Storage, b: Storage, outShape: Shape, aStrides: readonly number[], bStrides: readonly number[]): GPUStorage | null {

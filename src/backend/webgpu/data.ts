@@ -86,6 +86,9 @@ export function copy(gpu: GpuRuntime, src: Storage, dst: Storage): void {
 
 export function cast(gpu: GpuRuntime, x: Storage, dtype: DType): GPUStorage {
   const xb = gpu.buf(x, 'cast');
+  // Inside a compiled step a float32 copy joins the pending chain (chain.ts: ChainBuilder.copy).
+  const chained = x.dtype === dtype && dtype === 'float32' ? gpu.chains?.copy(x) : null;
+  if (chained) return chained;
   const out = gpu.alloc(x.numel, dtype, 'cast');
   const n = x.numel;
   if (x.dtype === dtype) {
