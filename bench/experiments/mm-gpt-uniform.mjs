@@ -1,5 +1,6 @@
 // Candidate: rows per workgroup (A loads uniform across the SIMD lanes: llvmpipe loads them once
 // and broadcasts), lanes along n, TM x TN scalar accumulators written out; vs the current kernel.
+// Result: 2-5x slower than the current kernel on every GPT shape (e.g. NN 2048x192x64 u64.8.1 0.19x): lavapipe pays per load, uniform or not.
 import { bench, oldSrc, curTiles, GPT, done } from './mm-gpt-harness.mjs';
 const decl = oldSrc.slice(0, oldSrc.indexOf('override TRANS_A'));
 export function gen(TM, TN) {

@@ -1,5 +1,6 @@
 // Candidate: the direct kernel with every TM x TN accumulator and load written out (no loops
 // over i, j, no indexed arrays), generated per (TM, TN); vs the current kernel.
+// Result (GPT shapes, loaded 2-core lavapipe): u8.8.8.8 = the loops (0.87-1.74x noise either way), 16x8/8x16 no gain; the V4 form led to matmul.wgsl VEC_A/VEC_B.
 import { bench, oldSrc, curTiles, GPT, done } from './mm-gpt-harness.mjs';
 const decl = oldSrc.slice(0, oldSrc.indexOf('override TRANS_A'));
 function gen(TM, TN) {
