@@ -82,6 +82,8 @@ const MUTANTS = [
   { name: 'strided coordinates: a digit equal to its dim does not carry', file: 'shaders/coords.wgsl', search: 'carry = select(0u, 1u, v >= size_of(d));', replace: 'carry = select(0u, 1u, v > size_of(d));', tests: ['test/backend-webgpu.test.ts'] },
   { name: 'strided coordinates: the outermost dim steps without the carry in', file: 'shaders/coords.wgsl', search: '  r[0] = c[0] + step[0] + carry;', replace: '  r[0] = c[0] + step[0];', tests: ['test/backend-webgpu.test.ts'] },
   { name: 'strided coordinates: a vec4 gather starts at the word offset', file: 'src/backend/webgpu/data.ts', search: 'offset: vec4 ? offset / 4 : offset,', replace: 'offset,', tests: ['test/backend-webgpu.test.ts'] },
+  { name: 'matmul vec4 B reads: every group reads the first', file: 'shaders/matmul.wgsl', search: 'load_b4((b_off + kk * N + min(out_col(col0, tx, j), N - 4u)) / 4u);', replace: 'load_b4((b_off + kk * N + min(out_col(col0, tx, 0u), N - 4u)) / 4u);', tests: ['test/backend-webgpu.test.ts'] },
+  { name: 'matmul vec4 A reads: lanes y and z swapped', file: 'shaders/matmul.wgsl', search: 'ar[i] = v.x; ar[i + 1u] = v.y; ar[i + 2u] = v.z;', replace: 'ar[i] = v.x; ar[i + 1u] = v.z; ar[i + 2u] = v.y;', tests: ['test/backend-webgpu.test.ts'] },
   { name: 'causal attention lets a query see the next key (CPU)', file: 'src/backend/cpu/attention.ts', search: '    if (causal && j > i) {', replace: '    if (causal && j > i + 1) {', tests: ['test/attention.test.ts'] },
 ];
 

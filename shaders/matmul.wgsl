@@ -20,6 +20,15 @@
 // switch: there it ran 2x faster than the tiled form (8.5 vs 4.2 GFLOP/s at n=1024). On a
 // real GPU the tiled form is the fast one.
 //
+// VEC_A / VEC_B (direct form, set by the host only where the contiguous dimension and every
+// batch stride are multiples of 4): read A stored [k, m] (TRANS_A) four rows at a time and B
+// stored [k, n] four columns at a time as vec4. lavapipe pays per load instruction, about the
+// same for a scalar and a vec4 (bench/experiments/mm-gpt-unrolled.mjs). An invocation's
+// rows/columns are contiguous in the direct form, so a group of 4 lies wholly inside or wholly
+// outside the matrix; groups outside read the last one instead (never stored). An entry point
+// may not reference two views of one binding, so the host prepends per kernel variant the
+// constants VEC_A, VEC_B and the readers load_a/load_a4/load_b/load_b4, each over one view.
+//
 // EPILOGUE (float32 only) also writes a second result from each stored value v into `out2`,
 // for a clamp or clamp gradient that reads the product (the host fuses them, matmul.ts):
 // 1: clamp(v) as unary.wgsl's clamp_op; 2: clamp's gradient with v as dy and `ex` as the
@@ -101,7 +110,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
         let gr = row0 + r;
         let gk = k0 + kk;
         var v = T(0);
-        if (gr < M && gk < K) { v = a[a_index(a_off, gr, gk)]; }
+        if (gr < M && gk < K) { v = load_a(a_index(a_off, gr, gk)); }
         As[kk * BM + r] = v;
       }
       for (var e = lid; e < B_TILE; e += threads) {
@@ -111,7 +120,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
         let gc = col0 + c;
         let gk = k0 + kk;
         var v = T(0);
-        if (gc < N && gk < K) { v = b[b_index(b_off, gk, gc)]; }
+        if (gc < N && gk < K) { v = load_b(b_index(b_off, gk, gc)); }
         Bs[kk * BN + c] = v;
       }
       workgroupBarrier();
@@ -131,8 +140,22 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
     for (var kk = 0u; kk < K; kk++) {
       var ar: array<T, 8>;
       var br: array<T, 8>;
-      for (var i = 0u; i < TM; i++) { ar[i] = a[a_index(a_off, min(out_row(row0, ty, i), M - 1u), kk)]; }
-      for (var j = 0u; j < TN; j++) { br[j] = b[b_index(b_off, kk, min(out_col(col0, tx, j), N - 1u))]; }
+      if (VEC_A) {
+        for (var i = 0u; i < TM; i += 4u) {
+          let v = load_a4((a_off + kk * M + min(out_row(row0, ty, i), M - 4u)) / 4u);
+          ar[i] = v.x; ar[i + 1u] = v.y; ar[i + 2u] = v.z; ar[i + 3u] = v.w;
+        }
+      } else {
+        for (var i = 0u; i < TM; i++) { ar[i] = load_a(a_index(a_off, min(out_row(row0, ty, i), M - 1u), kk)); }
+      }
+      if (VEC_B) {
+        for (var j = 0u; j < TN; j += 4u) {
+          let v = load_b4((b_off + kk * N + min(out_col(col0, tx, j), N - 4u)) / 4u);
+          br[j] = v.x; br[j + 1u] = v.y; br[j + 2u] = v.z; br[j + 3u] = v.w;
+        }
+      } else {
+        for (var j = 0u; j < TN; j++) { br[j] = load_b(b_index(b_off, kk, min(out_col(col0, tx, j), N - 1u))); }
+      }
       for (var i = 0u; i < TM; i++) {
         for (var j = 0u; j < TN; j++) { acc[i * 8u + j] += ar[i] * br[j]; }
       }

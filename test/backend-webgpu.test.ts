@@ -700,6 +700,27 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       }
     });
 
+    // vec4 reads (matmul.wgsl VEC_A/VEC_B, CPU-emulated adapters): A stored [k, m] and B stored
+    // [k, n] with m, n multiples of 4 (groups past the edge, several workgroups), batched with
+    // strides that allow them and one that does not. Tolerance as above.
+    test('vec4 reads along m (transA) and n: edges, batches, strides', async () => {
+      for (const [m, k, n] of [[4, 1, 4], [12, 3, 36], [68, 17, 4], [260, 5, 68], [3, 17, 20], [36, 65, 17]]) {
+        for (const transA of [false, true]) {
+          const a = upTo(randn(m * k, m + k));
+          const b = upTo(randn(k * n, k + n));
+          const args: MatmulArgs = { batch: 1, m, k, n, transA, transB: false, aBatchStride: 0, bBatchStride: 0 };
+          await cmp((x, s) => x.matmul(a[s], b[s], args), 1e-5, `mm ${m}x${k}x${n} transA=${transA}`);
+        }
+      }
+      const [batch, m, k, n] = [3, 20, 7, 12];
+      const a = upTo(randn(batch * (m * k + 1), 5));
+      const b = upTo(randn(batch * (k * n + 1), 6));
+      for (const [as, bs] of [[m * k, k * n], [0, k * n], [m * k + 1, k * n + 1]]) {
+        const args: MatmulArgs = { batch, m, k, n, transA: true, transB: false, aBatchStride: as, bBatchStride: bs };
+        await cmp((x, s) => x.matmul(a[s], b[s], args), 1e-5, `bmm strides ${as}, ${bs}`);
+      }
+    });
+
     test('batched, with broadcast (stride 0) operands, and int32', async () => {
       const [batch, m, k, n] = [3, 17, 33, 9];
       const a = upTo(randn(batch * m * k, 1));

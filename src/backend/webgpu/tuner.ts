@@ -42,6 +42,11 @@ function axis(size: number, wgMax: number, tMax: number): [wg: number, t: number
  * BK = 16), the shape tfjs and most WebGPU matmuls use. CPU-emulated: 8x8 invocations with up
  * to 8x8 outputs each and direct loads (measured 8.5 GFLOP/s at n = 1024 against 5.0 for 4x4).
  * Small m or n shrink the block so that a matrix-vector product does not compute 64 rows.
+ * On lavapipe a load instruction costs about the same whether scalar, vec4, uniform or
+ * gathered (~30 cycles), so the direct form reads vec4s along m (A stored [k, m]) and n (B
+ * stored [k, n]) where it can (matmul.ts vec4Loads: GPT step shapes NN 2048x64x64 2.2x, TN
+ * 64x2048x64 1.2-1.3x). Measured and not kept (BENCHMARKS.md, mm-gpt-*.mjs): 16x8 tiles,
+ * uniform rows per workgroup, split-k for long-k products on tiny grids.
  */
 export function matmulTiles(m: number, n: number, profile: KernelProfile): MatmulTiles {
   const shared = profile === 'gpu';
