@@ -60,6 +60,50 @@ fn binary2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   }
 }
 
+// Rows of a multiple of 4 elements (the innermost dim) as vec4s, for broadcasts such as a bias
+// add ([n, c] + [c]) or a per-row scale ([n, c] * [n, 1]): the host divides the innermost dim
+// by 4; an operand contiguous along it (`_v`: its strides in vec4 units) is read as vec4s, one
+// broadcast along it (`_s`: stride 0 there, strides in elements) as one value for all 4 lanes.
+// One entry per pairing: an entry point may not use both views of one binding. P.n counts vec4s.
+@compute @workgroup_size(WG)
+fn binary_vv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * WG;
+  let step = coords(stride);
+  var at = coords(gid.x);
+  for (var i = gid.x; i < P.n; i += stride) {
+    let x = a4[offset(at, P.a_strides)];
+    let y = b4[offset(at, P.b_strides)];
+    out4[i] = vec4<U>(op(x.x, y.x), op(x.y, y.y), op(x.z, y.z), op(x.w, y.w));
+    at = advance(at, step);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn binary_vs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * WG;
+  let step = coords(stride);
+  var at = coords(gid.x);
+  for (var i = gid.x; i < P.n; i += stride) {
+    let x = a4[offset(at, P.a_strides)];
+    let y = b[offset(at, P.b_strides)];
+    out4[i] = vec4<U>(op(x.x, y), op(x.y, y), op(x.z, y), op(x.w, y));
+    at = advance(at, step);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn binary_sv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * WG;
+  let step = coords(stride);
+  var at = coords(gid.x);
+  for (var i = gid.x; i < P.n; i += stride) {
+    let x = a[offset(at, P.a_strides)];
+    let y = b4[offset(at, P.b_strides)];
+    out4[i] = vec4<U>(op(x, y.x), op(x, y.y), op(x, y.z), op(x, y.w));
+    at = advance(at, step);
+  }
+}
+
 // Both operands laid out like the output (CONTIG), as vec4s: grid-stride, invocation g handles
 // vec4s g, g + stride, ... (stride = workgroups * WG). Used only when every buffer holds
 // ceil(n / 4) whole vec4s (see fitsVec4 in elementwise.ts); lanes past n are read, never written.

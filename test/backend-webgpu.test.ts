@@ -193,6 +193,15 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       [[2, 3, 1, 4, 1], [1, 3, 5, 1, 2]],
       [[1000, 3], [1000, 1]],
       [[2, 1, 3, 1, 2, 1, 2], [1, 2, 1, 3, 1, 2, 1]],
+      // Rows of whole vec4s (binary.wgsl's row kernels): both read as vec4s, one a value per
+      // row (either side), over many grid passes, and rank 3; then rows the vec4 kernels must
+      // not take (b broadcast along both dims; a's rows not 4-aligned after merging).
+      [[65, 8], [8]],
+      [[700, 12], [700, 1]],
+      [[300, 1], [300, 16]],
+      [[3, 5, 12], [5, 12]],
+      [[5, 1, 4], [1, 3, 1]],
+      [[9, 4], [1, 1]],
     ];
     const ARITH: BinaryOp[] = ['add', 'sub', 'mul', 'div'];
     const CMP: BinaryOp[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
