@@ -48,7 +48,7 @@ const CLAMP_GRAD4 = unaryKernel('clampGrad', 'clamp_grad4', ['x', 'dy', 'out']);
 const UNARY_PRE = unaryKernel('unaryPre', 'unary_pre', ['x', 'dy', 'out', 't']);
 
 const BINARY_IO = shaderInterface(
-  { shape: 'u32x8', a_strides: 'u32x8', b_strides: 'u32x8', rank: 'u32', n: 'u32' },
+  { shape: 'u32x8', a_strides: 'u32x8', b_strides: 'u32x8', n: 'u32' },
   {
     a: { binding: 1, access: 'r', type: 'T', vec4: 'a4' },
     b: { binding: 2, access: 'r', type: 'T', vec4: 'b4' },
@@ -254,7 +254,7 @@ export function prepareBinary(
   if (rank > MAX_RANK) throw new WebgradError(op, `broadcasting over more than ${MAX_RANK} non-mergeable dims is not supported on WebGPU`);
   const storage = gpu.alloc(n, outDtype, op);
   const contig = rank === 0 ? a.numel === 1 && b.numel === 1 : rank === 1 && as[0] === 1 && bs[0] === 1;
-  const params: BinaryParams = { shape: merged.shape, a_strides: as, b_strides: bs, rank, n };
+  const params: BinaryParams = { shape: merged.shape, a_strides: as, b_strides: bs, n };
   // The buffers, not the storages: a held op may be encoded after its output was released.
   const ob = storage.buffer!;
   const variant = {
@@ -273,9 +273,9 @@ export function prepareBinary(
       const { wg, groups } = elementwiseShape(n / 4, gpu.profile);
       gpu.run(
         BINARY_ROWS[rows.kind],
-        { ...variant, constants: { ...variant.constants, RANK: rank, WG: wg } },
+        { ...variant, constants: { ...variant.constants, WG: wg } },
         buffers,
-        { shape: rows.shape, a_strides: rows.as, b_strides: rows.bs, rank, n: n / 4 },
+        { shape: rows.shape, a_strides: rows.as, b_strides: rows.bs, n: n / 4 },
         groups,
         op,
       );
@@ -296,7 +296,7 @@ export function binaryAfter(gpu: GpuRuntime, first: BinaryLaunch, op2: ArithOp, 
   const { wg, groups } = elementwiseShape(first.n, gpu.profile);
   const constants = {
     OP: binaryCode(first.op), OP2: binaryCode(op2), T_LEFT: left, IS_FLOAT: first.dtype !== 'int32', CONTIG: first.contig,
-    RANK: Math.max(1, first.params.rank), WG: wg,
+    RANK: Math.max(1, first.params.shape.length), WG: wg,
   };
   gpu.run(BINARY2, { types, constants }, { a: first.a, b: first.b, out: first.out, c, out2 }, first.params, groups, `${first.op}+${op2}`);
 }

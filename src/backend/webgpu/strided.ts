@@ -5,7 +5,7 @@ import { WebgradError } from '../../errors.js';
 import { mergeDims, numelOf, type Shape } from '../../shape.js';
 import type { Storage, StridedRegion } from '../backend.js';
 import { strided } from './data.js';
-import { EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
+import { MAX_RANK } from './dims.js';
 import { defineKernel, type Variant } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
 import { type ParamValues, shaderInterface } from './shader-interface.js';
