@@ -13,15 +13,11 @@ import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import { mulberry32 } from '../src/data/batch.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 import { relNormError } from './helpers/close.js';
+import { randn } from './helpers/random.js';
 
 const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
 afterAll(() => gpu?.destroy());
-
-function randn(n: number, seed: number): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
-}
 
 interface Case {
   batch: number;

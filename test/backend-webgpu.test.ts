@@ -11,6 +11,7 @@ import { WebgradError } from '../src/errors.js';
 import { broadcastShapes, broadcastStrides, type ReduceLayout } from '../src/shape.js';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/device.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
+import { randn } from './helpers/random.js';
 
 const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
@@ -20,14 +21,6 @@ const SWEEP_SEED = process.env.SWEEP_SEED ? Number(process.env.SWEEP_SEED) : Mat
 afterAll(() => gpu?.destroy());
 
 // ---- data ----
-
-
-function randn(n: number, seed: number, scale = 1): Float32Array {
-  const r = mulberry32(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = scale * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  return out;
-}
 
 function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
   const r = mulberry32(seed);

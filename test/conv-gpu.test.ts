@@ -13,19 +13,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ConvArgs, Storage } from '../src/backend/backend.js';
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/device.js';
-import { mulberry32 } from '../src/data/batch.js';
 import type { TypedArray } from '../src/dtype.js';
 import { relNormError } from './helpers/close.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
+import { randn } from './helpers/random.js';
 
 const { backend: gpu } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
 afterAll(() => gpu?.destroy());
-
-function randn(n: number, seed: number): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
-}
 
 type Geo = Omit<ConvArgs, 'outH' | 'outW'> & { outH?: number; outW?: number };
 const out = (size: number, k: number, s: number, p: number, d: number): number => Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;

@@ -13,15 +13,12 @@ import type { TypedArray } from '../src/dtype.js';
 import { contiguousStrides } from '../src/shape.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 import { relNormError } from './helpers/close.js';
+import { randn } from './helpers/random.js';
 
 const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
 afterAll(() => gpu?.destroy());
 
-function randn(n: number, seed: number): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
-}
 function randint(n: number, seed: number, lo: number, hi: number): Int32Array {
   const r = mulberry32(seed);
   return Int32Array.from({ length: n }, () => lo + Math.floor((hi - lo) * r()));

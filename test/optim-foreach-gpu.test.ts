@@ -13,9 +13,9 @@ import type { Backend, OptimizerStepArgs, OptimizerUpdate, Storage } from '../sr
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
 import { slotsPerDispatch } from '../src/backend/webgpu/optim.js';
 import { WebGPUBackend } from '../src/backend/webgpu/webgpu-backend.js';
-import { mulberry32 } from '../src/data/batch.js';
 import { getBackend } from '../src/runtime.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
+import { randn } from './helpers/random.js';
 
 const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
@@ -36,11 +36,6 @@ function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, label: stri
     if (!Number.isFinite(want[e])) expect(got[e], `${label}[${e}]`).toBe(want[e]);
     else expect(Math.abs(got[e] - want[e]), `${label}[${e}]: ${got[e]} vs ${want[e]}`).toBeLessThanOrEqual(1e-5 * Math.abs(want[e]) + 1e-6 * scale);
   }
-}
-
-function randn(n: number, seed: number, scale = 1): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
 }
 
 /** A kind and variant: its state count and parameter j's args at step t (each j its own values). */

@@ -6,19 +6,14 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Backend, OptimizerStepArgs, Storage } from '../src/backend/backend.js';
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
-import { mulberry32 } from '../src/data/batch.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
+import { randn } from './helpers/random.js';
 
 const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
 afterAll(() => gpu?.destroy());
 
 const SIZES = [1, 3, 17, 65, 257, 3000];
-
-function randn(n: number, seed: number, scale = 1): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
-}
 
 /** A step's arguments (the per-step scalars as the optimizers compute them) and its state count. */
 interface Config {
