@@ -1,5 +1,8 @@
 // Fused scaled dot-product attention (flash-attention style), forward and backward, over
-// `batch` matrices: q [l, e], k [s, e], v [s, ev] each, contiguous. Scores are
+// `batch` matrices: q [l, e], k [s, e], v [s, ev] each. Each operand is read (and the output
+// and gradients written: dq, dk, dv in the layouts of q, k, v) through its layout, `X_at`:
+// rows contiguous, matrix b at (b / inner)·outer + (b % inner)·istride (src/shape.ts
+// MatrixLayout), so a head split seen through a transpose needs no copy. Scores are
 // scale·q_i·k_j + mask[i, j] (an additive mask, HAS_MASK), -Infinity for j > i when CAUSAL.
 //
 // `forward`: a workgroup owns BQ query rows (an invocation each, its q row and output
@@ -64,24 +67,36 @@ fn mask_at(b: u32, i: u32, j: u32) -> f32 {
 fn pick(v: vec4<f32>, c: u32, w: u32) -> vec4<f32> {
   return select(vec4<f32>(0.0), v, vec4<u32>(c, c + 1u, c + 2u, c + 3u) < vec4<u32>(w));
 }
+// Where row r of matrix b of each operand starts: X_at(b, 0) once per workgroup (b is the
+// workgroup's), then + r * P.X_row per row (the divisions stay out of the row loops).
+fn at(outer: u32, inner: u32, istride: u32, row: u32, b: u32, r: u32) -> u32 {
+  return (b / inner) * outer + (b % inner) * istride + r * row;
+}
+fn q_at(b: u32, r: u32) -> u32 { return at(P.q_outer, P.q_inner, P.q_istride, P.q_row, b, r); }
+fn k_at(b: u32, r: u32) -> u32 { return at(P.k_outer, P.k_inner, P.k_istride, P.k_row, b, r); }
+fn v_at(b: u32, r: u32) -> u32 { return at(P.v_outer, P.v_inner, P.v_istride, P.v_row, b, r); }
+fn o_at(b: u32, r: u32) -> u32 { return at(P.o_outer, P.o_inner, P.o_istride, P.o_row, b, r); }
+fn g_at(b: u32, r: u32) -> u32 { return at(P.g_outer, P.g_inner, P.g_istride, P.g_row, b, r); }
+
+// Slot c4 of the row starting at `row` (an offset from X_at).
 fn q4(row: u32, c4: u32) -> vec4<f32> {
-  let o = row * P.e + c4 * 4u;
+  let o = row + c4 * 4u;
   return pick(vec4<f32>(q[o], q[o + 1u], q[o + 2u], q[o + 3u]), c4 * 4u, P.e);
 }
 fn k4(row: u32, c4: u32) -> vec4<f32> {
-  let o = row * P.e + c4 * 4u;
+  let o = row + c4 * 4u;
   return pick(vec4<f32>(k[o], k[o + 1u], k[o + 2u], k[o + 3u]), c4 * 4u, P.e);
 }
 fn v4(row: u32, c4: u32) -> vec4<f32> {
-  let o = row * P.ev + c4 * 4u;
+  let o = row + c4 * 4u;
   return pick(vec4<f32>(v[o], v[o + 1u], v[o + 2u], v[o + 3u]), c4 * 4u, P.ev);
 }
 fn dout4(row: u32, c4: u32) -> vec4<f32> {
-  let o = row * P.ev + c4 * 4u;
+  let o = row + c4 * 4u;
   return pick(vec4<f32>(dout[o], dout[o + 1u], dout[o + 2u], dout[o + 3u]), c4 * 4u, P.ev);
 }
 fn o4(row: u32, c4: u32) -> vec4<f32> {
-  let x = row * P.ev + c4 * 4u;
+  let x = row + c4 * 4u;
   return pick(vec4<f32>(o[x], o[x + 1u], o[x + 2u], o[x + 3u]), c4 * 4u, P.ev);
 }
 
@@ -103,8 +118,10 @@ fn block_of(wid: vec3<u32>, nwg: vec3<u32>, rows: u32) -> Block {
 
 // Stages key rows [r0, r0 + n) of matrix b: k in tile_e, v in tile_v.
 fn stage_k_v(b: u32, r0: u32, n: u32, lid: u32) {
-  for (var t = lid; t < n * DE4; t += BQ) { tile_e[t] = k4(b * P.s + r0 + t / DE4, t % DE4); }
-  for (var t = lid; t < n * DV4; t += BQ) { tile_v[t] = v4(b * P.s + r0 + t / DV4, t % DV4); }
+  let kb = k_at(b, r0);
+  let vb = v_at(b, r0);
+  for (var t = lid; t < n * DE4; t += BQ) { tile_e[t] = k4(kb + (t / DE4) * P.k_row, t % DE4); }
+  for (var t = lid; t < n * DV4; t += BQ) { tile_v[t] = v4(vb + (t / DV4) * P.v_row, t % DV4); }
 }
 
 // Keys a block of query rows [q0, q0 + BQ) can see: all, or (CAUSAL) up to its last row.
@@ -125,7 +142,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var qr: array<vec4<f32>, MAX_D4>;
   var acc: array<vec4<f32>, MAX_D4>;
   if (live) {
-    for (var c = 0u; c < DE4; c++) { qr[c] = q4(row, c); }
+    let qo = q_at(b, i);
+    for (var c = 0u; c < DE4; c++) { qr[c] = q4(qo, c); }
   }
   var m = neg_inf();
   var sum = 0.0;
@@ -163,7 +181,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   }
   if (!live) { return; }
   let dead = is_neg_inf(m);
-  for (var c = 0u; c < P.ev; c++) { out_w[row * P.ev + c] = select(acc[c / 4u][c % 4u] / sum, 0.0, dead); }
+  let oo = o_at(b, i);
+  for (var c = 0u; c < P.ev; c++) { out_w[oo + c] = select(acc[c / 4u][c % 4u] / sum, 0.0, dead); }
   lse_w[row] = select(m + log(sum), neg_inf(), dead);
 }
 
@@ -182,10 +201,13 @@ fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   var d4 = vec4<f32>(0.0);
   var li = neg_inf();
   if (live) {
-    for (var c = 0u; c < DE4; c++) { qr[c] = q4(row, c); }
+    let qo = q_at(b, i);
+    let go = g_at(b, i);
+    let oo = o_at(b, i);
+    for (var c = 0u; c < DE4; c++) { qr[c] = q4(qo, c); }
     for (var c = 0u; c < DV4; c++) {
-      dor[c] = dout4(row, c);
-      d4 += dor[c] * o4(row, c);
+      dor[c] = dout4(go, c);
+      d4 += dor[c] * o4(oo, c);
     }
     li = lse[row];
   }
@@ -209,7 +231,8 @@ fn grad_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
   }
   if (!live) { return; }
-  for (var c = 0u; c < P.e; c++) { dqd_w[row * P.e + c] = dq[c / 4u][c % 4u]; }
+  let qo = q_at(b, i);
+  for (var c = 0u; c < P.e; c++) { dqd_w[qo + c] = dq[c / 4u][c % 4u]; }
   dqd_w[P.dq_n + row] = d;
 }
 
@@ -227,8 +250,10 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   var dk: array<vec4<f32>, MAX_D4>;
   var dv: array<vec4<f32>, MAX_D4>;
   if (live) {
-    for (var c = 0u; c < DE4; c++) { kr[c] = k4(row, c); }
-    for (var c = 0u; c < DV4; c++) { vr[c] = v4(row, c); }
+    let ko = k_at(b, j);
+    let vo = v_at(b, j);
+    for (var c = 0u; c < DE4; c++) { kr[c] = k4(ko, c); }
+    for (var c = 0u; c < DV4; c++) { vr[c] = v4(vo, c); }
   }
   // CAUSAL: key j is seen by query rows i >= j only, so the walk starts at the block's first key.
   var qstart = 0u;
@@ -236,8 +261,10 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   for (var i0 = qstart; i0 < P.l; i0 += BK) {
     let n = min(BK, P.l - i0);
     workgroupBarrier();
-    for (var t = lid; t < n * DE4; t += BQ) { tile_e[t] = q4(b * P.l + i0 + t / DE4, t % DE4); }
-    for (var t = lid; t < n * DV4; t += BQ) { tile_v[t] = dout4(b * P.l + i0 + t / DV4, t % DV4); }
+    let qb = q_at(b, i0);
+    let gb = g_at(b, i0);
+    for (var t = lid; t < n * DE4; t += BQ) { tile_e[t] = q4(qb + (t / DE4) * P.q_row, t % DE4); }
+    for (var t = lid; t < n * DV4; t += BQ) { tile_v[t] = dout4(gb + (t / DV4) * P.g_row, t % DV4); }
     for (var t = lid; t < n; t += BQ) {
       tile_l[t] = lse[b * P.l + i0 + t];
       tile_d[t] = dqd[P.dq_n + b * P.l + i0 + t];
@@ -261,6 +288,8 @@ fn grad_kv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
   }
   if (!live) { return; }
-  for (var c = 0u; c < P.e; c++) { dkv_w[row * P.e + c] = dk[c / 4u][c % 4u]; }
-  for (var c = 0u; c < P.ev; c++) { dkv_w[P.dv_n + row * P.ev + c] = dv[c / 4u][c % 4u]; }
+  let ko = k_at(b, j);
+  let vo = P.dv_n + v_at(b, j);
+  for (var c = 0u; c < P.e; c++) { dkv_w[ko + c] = dk[c / 4u][c % 4u]; }
+  for (var c = 0u; c < P.ev; c++) { dkv_w[vo + c] = dv[c / 4u][c % 4u]; }
 }

@@ -128,3 +128,65 @@ export function mergeDims(shape: Shape, strides: readonly (readonly number[])[])
 export function sumToStrides(xShape: Shape, outShape: Shape): number[] {
   return contiguousStrides(outShape).map((s, d) => (outShape[d] === 1 && xShape[d] !== 1 ? 0 : s));
 }
+
+/** The permutation undoing `perm`: `x.permute(perm).permute(inversePerm(perm))` is x. */
+export function inversePerm(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((d, i) => (inv[d] = i));
+  return inv;
+}
+
+/**
+ * Where the matrices of a batch of [rows, cols] matrices lie in a buffer, rows contiguous:
+ * element [r, c] of matrix b is at ⌊b / inner⌋·outer + (b mod inner)·innerStride + r·row + c.
+ * Two batch strides cover a contiguous batch and a head split seen through a transpose: q of
+ * shape [B, H, T, d] read from a [B, T, H, d] buffer (outer T·H·d, inner H, innerStride d, row
+ * H·d).
+ */
+export interface MatrixLayout {
+  readonly outer: number;
+  readonly inner: number;
+  readonly innerStride: number;
+  readonly row: number;
+}
+
+/** The layout of contiguous [batch, rows, cols] matrices. */
+export function contiguousMatrices(rows: number, cols: number): MatrixLayout {
+  return { outer: rows * cols, inner: 1, innerStride: 0, row: cols };
+}
+
+/** Contiguous q [l, e], k [s, e], v [s, ev], output and its gradient [l, ev] (attention's layouts). */
+export function contiguousLayouts(l: number, s: number, e: number, ev: number) {
+  return { q: contiguousMatrices(l, e), k: contiguousMatrices(s, e), v: contiguousMatrices(s, ev), o: contiguousMatrices(l, ev), dout: contiguousMatrices(l, ev) };
+}
+
+/** Where row r of matrix b starts (see MatrixLayout). */
+export function matrixRowOffset(m: MatrixLayout, b: number, r: number): number {
+  return Math.floor(b / m.inner) * m.outer + (b % m.inner) * m.innerStride + r * m.row;
+}
+
+/**
+ * The MatrixLayout of a tensor of `shape` ([...batch, rows, cols]) read with `strides`, or null
+ * when its columns are not contiguous or its batch dims do not fold into two strides.
+ */
+export function matrixLayoutOf(shape: Shape, strides: readonly number[]): MatrixLayout | null {
+  const n = shape.length;
+  if (n < 2 || (shape[n - 1] !== 1 && strides[n - 1] !== 1)) return null;
+  // Batch dims of size 1 go; neighbours whose strides nest fold into one dim.
+  const dims: { size: number; stride: number }[] = [];
+  for (let d = 0; d < n - 2; d++) {
+    if (shape[d] === 1) continue;
+    const last = dims.at(-1);
+    if (last !== undefined && last.stride === shape[d] * strides[d]) {
+      last.size *= shape[d];
+      last.stride = strides[d];
+    } else {
+      dims.push({ size: shape[d], stride: strides[d] });
+    }
+  }
+  if (dims.length > 2) return null;
+  const row = shape[n - 2] === 1 ? shape[n - 1] : strides[n - 2];
+  if (dims.length === 0) return { outer: 0, inner: 1, innerStride: 0, row };
+  if (dims.length === 1) return { outer: dims[0].stride, inner: 1, innerStride: 0, row };
+  return { outer: dims[0].stride, inner: dims[1].size, innerStride: dims[1].stride, row };
+}

@@ -6,7 +6,7 @@ import type { DType, TypedArray } from './dtype.js';
 import { WebgradError, fmtShape } from './errors.js';
 import { type HostRange, StorageRef, trackTensor, untrackTensor, yieldForFinalizers } from './memory.js';
 import type { Shape } from './shape.js';
-import { contiguousStrides, normalizeDim, numelOf } from './shape.js';
+import { contiguousStrides, inversePerm, normalizeDim, numelOf } from './shape.js';
 import { warnOnce } from './warn.js';
 import { refuseReadInCompiledStep } from './compile-state.js';
 import * as B from './ops/binary.js';
@@ -27,15 +27,25 @@ import * as I from './ops/indexing.js';
 import * as O from './ops/sort.js';
 
 /**
- * The contiguous copy of a transposed view (see `Tensor.transposedView`): made on the first read
- * of `storage`, kept while the shared storage is unchanged (same buffer, same version), remade
+ * A permuted view (see `Tensor.permutedView`): the view is `base.permute(perm)` for the shared
+ * storage read as a contiguous `base`. Its contiguous copy is made on the first read of
+ * `storage`, kept while the shared storage is unchanged (same buffer, same version), remade
  * after an in-place write, released by dispose() (or by the garbage collector as a backup).
  */
 interface ViewCopy {
   readonly backend: Backend;
+  readonly perm: readonly number[];
   storage: Storage | null;
   of: Storage | null;
   version: number;
+}
+
+/** How a tensor lies in its storage: `base` contiguous, the tensor `base.permute(perm)`. */
+export interface Layout {
+  readonly storage: Storage;
+  readonly baseShape: Shape;
+  /** Null: the tensor is its base (contiguous). */
+  readonly perm: readonly number[] | null;
 }
 
 const viewCopies = new FinalizationRegistry<ViewCopy>((c) => {
@@ -43,17 +53,29 @@ const viewCopies = new FinalizationRegistry<ViewCopy>((c) => {
 });
 
 /**
- * `storage` (contiguous, of `outShape` with its last two dims swapped) copied with its last two
- * dims swapped: a transposed view's values in row-major order, or back into its base's layout.
+ * `storage`, contiguous of `inShape`, copied as `permute(perm)` of it in row-major order: a
+ * permuted view's values, or (with the inverse permutation) a view's values back into its
+ * base's layout.
  */
-function swapLast(backend: Backend, storage: Storage, outShape: Shape): Storage {
-  const n = outShape.length;
-  const inShape = [...outShape];
-  [inShape[n - 2], inShape[n - 1]] = [outShape[n - 1], outShape[n - 2]];
+function permuteCopy(backend: Backend, storage: Storage, inShape: Shape, perm: readonly number[]): Storage {
   const strides = contiguousStrides(inShape);
-  [strides[n - 2], strides[n - 1]] = [strides[n - 1], strides[n - 2]];
-  return backend.strided(storage, outShape, strides, 0);
+  return backend.strided(storage, perm.map((d) => inShape[d]), perm.map((d) => strides[d]), 0);
 }
+
+/** The shape of the base a view of `shape` is `permute(perm)` of. */
+function baseShapeOf(shape: Shape, perm: readonly number[] | null): number[] {
+  if (perm === null) return [...shape];
+  const base = new Array<number>(shape.length);
+  perm.forEach((d, i) => (base[d] = shape[i]));
+  return base;
+}
+
+const isIdentity = (perm: readonly number[]): boolean => perm.every((d, i) => d === i);
+/** Whether `perm` swaps the last two dims and keeps the others (a batched matrix transpose). */
+const swapsLastTwo = (perm: readonly number[]): boolean => {
+  const n = perm.length;
+  return n >= 2 && perm.every((d, i) => d === (i < n - 2 ? i : 2 * n - 3 - i));
+};
 
 /** A number or nested arrays of numbers, as `tolist()` returns and `wg.tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
@@ -95,9 +117,10 @@ export class Tensor {
   #ref: StorageRef | null;
   #requiresGrad = false;
   /**
-   * Set on a transposed view: the storage (shared with the base) holds this tensor with its last
-   * two dims swapped, row-major. matmul reads it in place (`matmulOperand`); every other reader
-   * goes through `storage`, which materializes the contiguous copy once.
+   * Set on a permuted view: the storage (shared with the base) holds this tensor's base
+   * row-major, this tensor is `base.permute(perm)`. matmul reads a transposed matrix in place
+   * (`matmulOperand`), attention any view whose rows are contiguous (`layout`); every other
+   * reader goes through `storage`, which materializes the contiguous copy once.
    */
   #copy: ViewCopy | null = null;
 
@@ -111,53 +134,73 @@ export class Tensor {
 
   /**
    * @internal A new reference to `t`'s storage, for a subclass instance sharing it (nn.Parameter).
-   * A transposed view gives a reference to a contiguous copy instead (a Parameter has no layout).
+   * A permuted view gives a reference to a contiguous copy instead (a Parameter has no layout).
    */
   static shareRef(t: Tensor, op: string): StorageRef {
     const ref = t.#live(op);
-    if (t.#copy) return new StorageRef(swapLast(ref.backend, ref.storage, t.shape), ref.backend);
+    if (t.#copy) return new StorageRef(permuteCopy(ref.backend, ref.storage, t.#baseShape(), t.#copy.perm), ref.backend);
     ref.refs++;
     return ref;
   }
 
-  /** A tensor of `shape` over `ref` (one more reference to it), transposed or not. */
-  static #over(ref: StorageRef, shape: Shape, dtype: DType, transposed: boolean): Tensor {
+  /** A tensor of `shape` over `ref` (one more reference to it), `base.permute(perm)` or the base itself. */
+  static #over(ref: StorageRef, shape: Shape, dtype: DType, perm: readonly number[] | null): Tensor {
     ref.refs++;
     const t = new Tensor(ref, shape, dtype);
-    if (transposed) {
-      t.#copy = { backend: ref.backend, storage: null, of: null, version: -1 };
+    if (perm !== null && !isIdentity(perm)) {
+      t.#copy = { backend: ref.backend, perm: Object.freeze([...perm]), storage: null, of: null, version: -1 };
       viewCopies.register(t, t.#copy, t);
     }
     return t;
   }
 
   /**
-   * @internal This tensor with its last two dims swapped, sharing its storage (PyTorch's
-   * `transpose(-2, -1)` view): no kernel runs. matmul reads it in place; any other op reads the
-   * contiguous copy that `storage` makes once. In-place writes to the view write through to the
-   * shared storage (and bump the shared version counter), as in PyTorch. The view of a view is
-   * the base layout again.
+   * @internal A new tensor owning `storage`, which holds `baseShape` row-major; the tensor is
+   * `base.permute(perm)` (the base itself when perm is null). Kernels that write their result in
+   * an operand's layout (attention) return it through this.
    */
+  static fromLayout(storage: Storage, backend: Backend, baseShape: Shape, perm: readonly number[] | null, dtype: DType = storage.dtype): Tensor {
+    const ref = new StorageRef(storage, backend);
+    const t = Tensor.#over(ref, perm === null ? baseShape : perm.map((d) => baseShape[d]), dtype, perm);
+    ref.refs--;   // #over counted the reference this tensor is created with
+    return t;
+  }
+
+  /**
+   * @internal `permute(order)` of this tensor sharing its storage (PyTorch's view): no kernel
+   * runs. matmul reads a transposed matrix in place and attention rows that stay contiguous; any
+   * other op reads the contiguous copy that `storage` makes once. In-place writes to the view
+   * write through to the shared storage (and bump the shared version counter), as in PyTorch. A
+   * view of a view composes the permutations; one that undoes it is the base again.
+   */
+  permutedView(order: readonly number[]): Tensor {
+    const ref = this.#live('permute');
+    const perm = this.#copy === null ? order : order.map((d) => this.#copy!.perm[d]);
+    return Tensor.#over(ref, order.map((d) => this.shape[d]), this.dtype, perm);
+  }
+
+  /** @internal This tensor with its last two dims swapped, sharing its storage (see `permutedView`). */
   transposedView(): Tensor {
-    const ref = this.#live('transpose');
-    const shape = [...this.shape];
-    const n = shape.length;
-    [shape[n - 2], shape[n - 1]] = [shape[n - 1], shape[n - 2]];
-    return Tensor.#over(ref, shape, this.dtype, this.#copy === null);
+    const n = this.ndim;
+    return this.permutedView(this.shape.map((_, i) => (i < n - 2 ? i : 2 * n - 3 - i)));
   }
 
   /**
    * @internal The storage as matmul reads it: `transposed` when it holds this tensor's matrices
-   * transposed (a transposed view), so the product reads them with its transpose flag, uncopied.
+   * transposed (a view with the last two dims swapped), so the product reads them with its
+   * transpose flag, uncopied. Any other view is read through its contiguous copy.
    */
   get matmulOperand(): { storage: Storage; transposed: boolean } {
     const ref = this.#live('matmul');
-    return { storage: ref.storage, transposed: this.#copy !== null };
+    if (this.#copy === null) return { storage: ref.storage, transposed: false };
+    if (swapsLastTwo(this.#copy.perm)) return { storage: ref.storage, transposed: true };
+    return { storage: this.storage, transposed: false };
   }
 
-  /** @internal Whether this tensor is a transposed view (see `transposedView`). */
-  get isTransposedView(): boolean {
-    return this.#copy !== null;
+  /** @internal Where this tensor's values lie, without materializing a view's copy. */
+  get layout(): Layout {
+    const ref = this.#live('layout');
+    return { storage: ref.storage, baseShape: this.#baseShape(), perm: this.#copy?.perm ?? null };
   }
 
   /** @internal */
@@ -187,7 +230,7 @@ export class Tensor {
     if (c.storage === null || c.of !== ref.storage || c.version !== ref.version) {
       if (c.storage) ref.backend.release(c.storage);
       c.storage = null;
-      c.storage = swapLast(ref.backend, ref.storage, this.shape);
+      c.storage = permuteCopy(ref.backend, ref.storage, this.#baseShape(), c.perm);
       c.of = ref.storage;
       c.version = ref.version;
     }
@@ -256,22 +299,17 @@ export class Tensor {
     const ref = this.#live('markModified');
     const c = this.#copy;
     if (c?.storage && c.of === ref.storage && c.version === ref.version) {
-      // A transposed view was written through `storage` (its copy): write it back through.
-      ref.replace(swapLast(ref.backend, c.storage, this.#baseShape()));
+      // A view was written through `storage` (its copy): write it back through.
+      ref.replace(permuteCopy(ref.backend, c.storage, this.shape, inversePerm(c.perm)));
       c.of = ref.storage;
       c.version = ref.version;
       return;
     }
     ref.version++;
   }
-  /** The shape of the storage's layout: this shape, with the last two dims swapped on a transposed view. */
+  /** The shape of the storage's layout: this shape, permuted back on a view. */
   #baseShape(): number[] {
-    const shape = [...this.shape];
-    if (this.#copy) {
-      const n = shape.length;
-      [shape[n - 2], shape[n - 1]] = [shape[n - 1], shape[n - 2]];
-    }
-    return shape;
+    return baseShapeOf(this.shape, this.#copy?.perm ?? null);
   }
   /** @internal Ops that know their result's bounds record them here. */
   setHostRange(range: HostRange | null): this {
@@ -457,15 +495,15 @@ export class Tensor {
   }
   /**
    * @internal A new tensor of `shape` (same element count) over this one's storage. A
-   * transposed view keeps sharing only under its own shape; another shape gets a contiguous
+   * permuted view keeps sharing only under its own shape; another shape gets a contiguous
    * copy, as PyTorch's reshape of a tensor whose strides allow no view.
    */
   shareAs(shape: Shape, op = 'reshape'): Tensor {
     const ref = this.#live(op);
     if (this.#copy === null || (shape.length === this.ndim && shape.every((d, i) => d === this.shape[i]))) {
-      return Tensor.#over(ref, shape, this.dtype, this.#copy !== null);
+      return Tensor.#over(ref, shape, this.dtype, this.#copy?.perm ?? null);
     }
-    return new Tensor(new StorageRef(swapLast(ref.backend, ref.storage, this.shape), ref.backend), shape, this.dtype);
+    return new Tensor(new StorageRef(permuteCopy(ref.backend, ref.storage, this.#baseShape(), this.#copy.perm), ref.backend), shape, this.dtype);
   }
 
   // ---- in place (not recorded; they bump the version counter) ----
@@ -487,8 +525,8 @@ export class Tensor {
     const fresh = result.#ref;
     if (!fresh) throw new WebgradError(op, 'internal: assigned a disposed tensor');
     if (this.#copy) {
-      // A transposed view: the result goes back through, into the shared storage's layout.
-      const back = swapLast(ref.backend, result.storage, this.#baseShape());
+      // A view: the result goes back through, into the shared storage's layout.
+      const back = permuteCopy(ref.backend, result.storage, this.shape, inversePerm(this.#copy.perm));
       result.dispose();
       ref.replace(back);
       return this;

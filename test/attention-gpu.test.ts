@@ -14,6 +14,7 @@ import { mulberry32 } from '../src/data/batch.js';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 import { relNormError } from './helpers/close.js';
 import { randn } from './helpers/random.js';
+import { contiguousLayouts } from '../src/shape.js';
 
 const { backend: gpu, skip: gpuSkip } = await gpuBackendOrSkip();
 const cpu = new CpuBackend();
@@ -47,7 +48,7 @@ function maskData(c: Case, seed: number): Float32Array | null {
 async function compare(c: Case, seed: number): Promise<number[]> {
   const args: AttentionArgs = {
     batch: c.batch, l: c.l, s: c.s, e: c.e, ev: c.ev, scale: 1 / Math.sqrt(c.e), causal: c.causal ?? false,
-    maskBatchStride: c.mask === 'per' ? c.l * c.s : 0,
+    maskBatchStride: c.mask === 'per' ? c.l * c.s : 0, layouts: contiguousLayouts(c.l, c.s, c.e, c.ev),
   };
   const inputs = [randn(c.batch * c.l * c.e, seed), randn(c.batch * c.s * c.e, seed + 1), randn(c.batch * c.s * c.ev, seed + 2)];
   const dout = randn(c.batch * c.l * c.ev, seed + 3);
@@ -97,7 +98,7 @@ describe.skipIf(!gpu)(`attention kernels: WebGPU = CPU${gpuSkip ? ` (SKIPPED: ${
 
   test('a dead row gives output 0 and no gradient on the GPU', async () => {
     const c: Case = { batch: 1, l: 2, s: 3, e: 4, ev: 2, mask: 'shared', deadRow: true };
-    const args: AttentionArgs = { batch: 1, l: 2, s: 3, e: 4, ev: 2, scale: 0.5, causal: false, maskBatchStride: 0 };
+    const args: AttentionArgs = { batch: 1, l: 2, s: 3, e: 4, ev: 2, scale: 0.5, causal: false, maskBatchStride: 0, layouts: contiguousLayouts(2, 3, 4, 2) };
     const up = (d: Float32Array) => gpu!.upload(d, 'float32');
     const [q, k, v] = [randn(8, 1), randn(12, 2), randn(6, 3)].map(up);
     const m = up(maskData(c, 5)!);

@@ -102,6 +102,44 @@ describeEachBackend(backends, 'scaledDotProductAttention: fused = composed', () 
     await expectClose(m.grad!.sum(1), [0, 0], 1e-5, 0);
   });
 
+  it('reads a head split seen through transpose(1, 2) in place and writes its output (and gradients) as heads', async () => {
+    // GPT's attention: q, k, v split off one [B, T, 3C] projection, viewed as [B, H, T, d]; the
+    // output goes back through transpose(1, 2).reshape([B, T, C]). Fused and composed agree,
+    // and the fused path copies nothing: no strided kernel forward or backward.
+    for (const [B, T, H, d, causal] of [[2, 5, 3, 4, true], [1, 17, 2, 8, false], [3, 1, 4, 3, true]] as const) {
+      const C = H * d;
+      wg.manualSeed(7);
+      const x0 = wg.randn([B, T, 3 * C]);
+      const dy = wg.randn([B, T, C]);
+      const run = (f: typeof F.scaledDotProductAttention) => {
+        const x = x0.detach().requiresGrad_(true);
+        const [q, k, v] = x.split(C, 2).map((t) => t.reshape([B, T, H, d]).transpose(1, 2));
+        const y = f(q, k, v, { isCausal: causal }).transpose(1, 2).reshape([B, T, C]);
+        y.backward(dy);
+        return [y, x.grad!];
+      };
+      const composed = run(attentionComposed);
+      let fused: wg.Tensor[] = [];
+      const p = await wg.profile(() => (fused = run(F.scaledDotProductAttention))[0]);
+      const names = p.kernels.map((k) => `${k.kernel} x${k.count}`).join(', ');
+      expect(p.kernels.filter((k) => k.kernel.split(/[ :]/)[0] === 'strided'), names).toEqual([]);
+      for (let i = 0; i < 2; i++) await expectClose(fused[i], composed[i], ATOL, RTOL);
+    }
+  });
+
+  it('views it cannot read in place (columns strided, three batch strides) are copied first', async () => {
+    wg.manualSeed(8);
+    // [2, 3, 4, 5, 6].permute(0, 2, 1, 3, 4): three batch dims with strides that do not fold.
+    const base = [wg.randn([2, 3, 4, 5, 6]), wg.randn([2, 3, 4, 7, 6]), wg.randn([2, 3, 4, 7, 6])];
+    const views = base.map((t) => t.permute(0, 2, 1, 3, 4));
+    const copies = views.map((t) => t.clone());
+    await expectClose(F.scaledDotProductAttention(views[0], views[1], views[2]), F.scaledDotProductAttention(copies[0], copies[1], copies[2]), 0, 0);
+    // Columns strided: q [3, 5, 4] seen through transpose(-1, -3) of [4, 5, 3].
+    const q = wg.randn([4, 5, 3]).transpose(-1, -3);
+    const k = wg.randn([3, 6, 4]);
+    await expectClose(F.scaledDotProductAttention(q, k, k), F.scaledDotProductAttention(q.clone(), k, k), 0, 0);
+  });
+
   it('refuses bad input before running', () => {
     const q = wg.randn([2, 3, 4]);
     const k = wg.randn([2, 5, 4]);

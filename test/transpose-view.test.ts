@@ -128,6 +128,50 @@ describeEachBackend(backends, 'transposed views', (backend) => {
     expect(await base.sum().item()).toBe(18);
   });
 
+
+  it('any transpose or permute is a view: values, in-place writes both ways, views of views', async () => {
+    // [2, 3, 4, 5] viewed as transpose(1, 2) (a head split) and permute(3, 1, 0, 2).
+    const x = make([2, 3, 4, 5], 4);
+    const xs = await x.toArray();
+    const at = (i: number, j: number, k: number, l: number) => xs[((i * 3 + j) * 4 + k) * 5 + l];
+    const h = x.transpose(1, 2);
+    const p = x.permute(3, 1, 0, 2);
+    expect(h.shape).toEqual([2, 4, 3, 5]);
+    expect(p.shape).toEqual([5, 3, 2, 4]);
+    const hv = await h.toArray();
+    const pv = await p.toArray();
+    for (const [i, j, k, l] of [[0, 0, 0, 0], [1, 2, 3, 4], [1, 0, 2, 3], [0, 2, 1, 1]]) {
+      expect(hv[((i * 4 + k) * 3 + j) * 5 + l]).toBe(at(i, j, k, l));
+      expect(pv[((l * 3 + j) * 2 + i) * 4 + k]).toBe(at(i, j, k, l));
+    }
+    // The view's write goes through to the base; the base's write is seen by both views.
+    const v0 = x.version;
+    wg.noGrad(() => h.mul_(2));
+    expect(x.version).toBeGreaterThan(v0);
+    await expectClose(x, wg.tensor(Array.from(xs, (v) => 2 * v)).reshape([2, 3, 4, 5]), 0);
+    wg.noGrad(() => x.add_(1));
+    await expectClose(p, x.clone().permute(3, 1, 0, 2).clone(), 0);
+    await expectClose(h.transpose(1, 2), x, 0);
+    // A view of a view composes; one that undoes the first reads the base values.
+    await expectClose(p.permute(2, 1, 3, 0), x, 0);
+    await expectClose(h.permute(0, 3, 2, 1), x.clone().transpose(1, 2).permute(0, 3, 2, 1).clone(), 0);
+    // Another shape of a view is a copy (PyTorch's reshape): writing it leaves the base alone.
+    const r = h.reshape([8, 15]);
+    const before = await x.toArray();
+    wg.noGrad(() => r.zero_());
+    expect(Array.from(await x.toArray())).toEqual(Array.from(before));
+  });
+
+  it('permute and transpose backward permute the gradient back', async () => {
+    const x = make([2, 3, 4], 5, true);
+    const w = make([4, 2, 3], 6);
+    x.permute(2, 0, 1).mul(w).sum().backward();
+    await expectClose(x.grad!, w.permute(1, 2, 0), 0);
+    x.grad = null;
+    x.transpose(0, 2).mul(w.permute(0, 2, 1)).sum().backward();
+    await expectClose(x.grad!, w.permute(1, 2, 0).transpose(0, 1).permute(1, 0, 2), 0);
+    void backend;
+  });
 });
 
 describe('transposed views: float64 gradients (finite differences)', () => {

@@ -2,12 +2,13 @@
 // which of forward, grad_q and grad_kv dominates: node --import ./scripts/register.mjs bench/experiments/attention-kernels.ts
 import { createWebGPUBackend } from '../../src/backend/webgpu/device.js';
 import type { AttentionArgs } from '../../src/backend/backend.js';
+import { contiguousLayouts } from '../../src/shape.js';
 
 const found = await createWebGPUBackend();
 if (!found) throw new Error("no WebGPU adapter");
 const gpu = found;
 const t = Number(process.argv[2] ?? 64);
-const a: AttentionArgs = { batch: 128, l: t, s: t, e: 16, ev: 16, scale: 0.25, causal: true, maskBatchStride: 0 };
+const a: AttentionArgs = { batch: 128, l: t, s: t, e: 16, ev: 16, scale: 0.25, causal: true, maskBatchStride: 0, layouts: contiguousLayouts(t, t, 16, 16) };
 const n = 128 * t * 16;
 const up = () => gpu.upload(Float32Array.from({ length: n }, () => Math.random() - 0.5), 'float32');
 const [q, k, v, g] = [up(), up(), up(), up()];

@@ -1,6 +1,6 @@
 import type { DType, TypedArray } from '../dtype.js';
 import type { BinaryOp, UnaryOp } from '../kernels/index.js';
-import type { ReduceLayout, Shape } from '../shape.js';
+import type { MatrixLayout, ReduceLayout, Shape } from '../shape.js';
 
 /**
  * The contract every backend implements: storage plus kernels. Ops (src/ops/) do all argument
@@ -25,7 +25,10 @@ export type ArgReduceOp = 'argmax' | 'argmin';
 
 /**
  * Fused scaled dot-product attention over `batch` independent matrices (every batch dim of the
- * op flattened): q [batch, l, e], k [batch, s, e], v [batch, s, ev], contiguous, one dtype.
+ * op flattened): q [batch, l, e], k [batch, s, e], v [batch, s, ev], one dtype, each read
+ * through its `layouts` entry (rows contiguous; a head split seen through a transpose is read in
+ * place). The output is written in the `o` layout; dout is read in `dout`'s, and dq, dk and dv
+ * are written in the layouts of q, k and v.
  * Scores are scale·q·kᵀ plus the additive mask (a boolean mask is turned into 0 / -Infinity by
  * the op), with j > i masked out when `causal` (top-left aligned). A row whose scores are all
  * -Infinity gets output 0 and logsumexp -Infinity (PyTorch >= 2.5's math backend).
@@ -40,6 +43,18 @@ export interface AttentionArgs {
   readonly causal: boolean;
   /** Elements between consecutive [l, s] masks: l·s, or 0 for one mask shared by every matrix. */
   readonly maskBatchStride: number;
+  readonly layouts: AttentionLayouts;
+}
+
+/** Where each operand's matrices lie; each spans exactly its numel elements of its buffer. */
+export interface AttentionLayouts {
+  readonly q: MatrixLayout;
+  readonly k: MatrixLayout;
+  readonly v: MatrixLayout;
+  /** The output (written forward, read backward). */
+  readonly o: MatrixLayout;
+  /** The output's gradient (backward only). */
+  readonly dout: MatrixLayout;
 }
 
 /** The forward's output [batch, l, ev] and each row's logsumexp [batch, l] (all backward keeps). */

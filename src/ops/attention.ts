@@ -1,7 +1,7 @@
-import type { AttentionArgs } from '../backend/backend.js';
+import type { AttentionArgs, Storage } from '../backend/backend.js';
 import { check, fmtShape } from '../errors.js';
 import { options } from '../options.js';
-import { broadcastShapes, sameShape, type Shape } from '../shape.js';
+import { broadcastShapes, contiguousMatrices, contiguousStrides, type MatrixLayout, matrixLayoutOf, sameShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { compare } from './binary.js';
 import { matmul } from './matmul.js';
@@ -130,6 +130,30 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   return opScope(() => (fused ? fusedAttention(q, k, v, p) : composed(q, k, v, p)));
 }
 
+/**
+ * How the fused kernels read t ([...batch, rows, cols]): in place through its layout when it is
+ * a view whose rows are contiguous and whose batch dims fold into two strides (a head split
+ * `[B, T, H, d] -> [B, H, T, d]`), else its contiguous values. `perm` and `baseShape` say how a
+ * result written in this layout is seen as a tensor of t's shape.
+ */
+interface Operand {
+  readonly storage: () => Storage;
+  readonly layout: MatrixLayout;
+  readonly baseShape: Shape;
+  readonly perm: readonly number[] | null;
+}
+
+function operand(t: Tensor): Operand {
+  const [rows, cols] = t.shape.slice(-2);
+  const view = t.layout;
+  if (view.perm !== null) {
+    const base = contiguousStrides(view.baseShape);
+    const layout = matrixLayoutOf(t.shape, view.perm.map((d) => base[d]));
+    if (layout !== null) return { storage: () => t.layout.storage, layout, baseShape: view.baseShape, perm: view.perm };
+  }
+  return { storage: () => t.storage, layout: contiguousMatrices(rows, cols), baseShape: t.shape, perm: null };
+}
+
 function fusedAttention(q: Tensor, k: Tensor, v: Tensor, p: Plan): Tensor {
   const { batch, l, s, e, ev } = p;
   const n = batch.reduce((a, b) => a * b, 1);
@@ -139,6 +163,7 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, p: Plan): Tensor {
     return sameShape(t.shape, shape) ? t : t.expand(shape);
   };
   const [qe, ke, ve] = [full(q, l, e), full(k, s, e), full(v, s, ev)];
+  const [qo, ko, vo] = [operand(qe), operand(ke), operand(ve)];
   let mask: Tensor | null = null;
   let maskBatchStride = 0;
   if (p.mask) {
@@ -150,14 +175,23 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, p: Plan): Tensor {
     else mask = sameShape(m.shape, [...batch, l, s]) ? m : m.expand([...batch, l, s]);
     maskBatchStride = shared ? 0 : l * s;
   }
-  const args: AttentionArgs = { batch: n, l, s, e, ev, scale: p.scale, causal: p.causal, maskBatchStride };
+  // The output lies as q does when it has q's shape (PyTorch's rule too): a head split read in
+  // place is written back as heads, so the usual `.transpose(1, 2).reshape([B, T, C])` after it
+  // is a view, not a copy; and its gradient comes back in that layout.
+  const outLike = ev === e ? qo : null;
+  const o = outLike?.layout ?? contiguousMatrices(l, ev);
+  const layouts = { q: qo.layout, k: ko.layout, v: vo.layout, o, dout: o };
+  const args: AttentionArgs = { batch: n, l, s, e, ev, scale: p.scale, causal: p.causal, maskBatchStride, layouts };
   const b = q.backend;
-  const r = b.attention(qe.storage, ke.storage, ve.storage, mask?.storage ?? null, args);
-  const out = wrap(q, r.out, [...batch, l, ev], q.dtype);
+  const r = b.attention(qo.storage(), ko.storage(), vo.storage(), mask?.storage ?? null, args);
+  const out = outLike === null ? wrap(q, r.out, [...batch, l, ev], q.dtype) : Tensor.fromLayout(r.out, b, outLike.baseShape, outLike.perm, q.dtype);
   const lse = wrap(q, r.lse, [n, l], q.dtype);
   const saved = [qe, ke, ve, out, lse, ...(mask ? [mask] : [])];
   return record(OP, out, [qe, ke, ve], saved, (dy) => {
-    const g = b.attentionBackward(qe.storage, ke.storage, ve.storage, mask?.storage ?? null, out.storage, lse.storage, dy.storage, args);
-    return [wrap(q, g.dq, qe.shape, q.dtype), wrap(q, g.dk, ke.shape, q.dtype), wrap(q, g.dv, ve.shape, q.dtype)];
+    const go = operand(dy);
+    const back = { ...args, layouts: { ...layouts, dout: go.layout } };
+    const g = b.attentionBackward(qo.storage(), ko.storage(), vo.storage(), mask?.storage ?? null, out.layout.storage, lse.storage, go.storage(), back);
+    const grad = (x: Storage, of: Operand) => Tensor.fromLayout(x, b, of.baseShape, of.perm, q.dtype);
+    return [grad(g.dq, qo), grad(g.dk, ko), grad(g.dv, vo)];
   });
 }

@@ -1,6 +1,6 @@
 import type { DType } from '../dtype.js';
 import { WebgradError, check, fmtShape } from '../errors.js';
-import { type Shape, broadcastStrides, checkShape, contiguousStrides, normalizeDim, numelOf, sameShape } from '../shape.js';
+import { type Shape, broadcastStrides, checkShape, contiguousStrides, inversePerm, normalizeDim, numelOf, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkLive, opScope, record, wrap } from './util.js';
 
@@ -68,24 +68,17 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
 }
 
 /**
- * Swaps two dims. Swapping the last two gives a view sharing x's storage (no kernel; matmul
- * reads it in place through its transpose flag, any other op reads a contiguous copy made once,
- * see `Tensor.transposedView`); any other pair is a copy written by a gather kernel.
+ * Swaps two dims: a view sharing x's storage, as PyTorch's (no kernel; see
+ * `Tensor.permutedView`: matmul reads a transposed matrix in place, attention a head split
+ * `[B, T, H, d] -> [B, H, T, d]` in place, any other op a contiguous copy made once).
  */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   checkLive('transpose', x);
   const d0 = normalizeDim('transpose', dim0, x.ndim);
   const d1 = normalizeDim('transpose', dim1, x.ndim);
   if (x.ndim < 2 || d0 === d1) return reshapeFor('transpose', x, x.shape);
-  if (Math.min(d0, d1) === x.ndim - 2 && Math.max(d0, d1) === x.ndim - 1) {
-    return record('transpose', x.transposedView(), [x], [], (dy) => [transpose(dy, d0, d1)]);
-  }
-  const shape = [...x.shape];
-  const strides = contiguousStrides(x.shape);
-  [shape[d0], shape[d1]] = [shape[d1], shape[d0]];
-  [strides[d0], strides[d1]] = [strides[d1], strides[d0]];
-  const out = wrap(x, x.backend.strided(x.storage, shape, strides, 0), shape, x.dtype);
-  return record('transpose', out, [x], [], (dy) => [transpose(dy, d0, d1)]);
+  const order = x.shape.map((_, i) => (i === d0 ? d1 : i === d1 ? d0 : i));
+  return record('transpose', x.permutedView(order), [x], [], (dy) => [transpose(dy, d0, d1)]);
 }
 
 /**
@@ -152,8 +145,8 @@ export function sizesOf(op: string, args: readonly unknown[], example: string): 
 }
 
 /**
- * Reorders the dims (dims[i] is the input dim that becomes output dim i), as torch.permute:
- * one gather kernel writes the permuted copy; backward permutes back by the inverse.
+ * Reorders the dims (dims[i] is the input dim that becomes output dim i), as torch.permute: a
+ * view sharing x's storage (see `transpose`); backward permutes back by the inverse.
  */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   checkLive('permute', x);
@@ -162,11 +155,6 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const order = dims.map((d) => normalizeDim('permute', d, x.ndim));
   check(new Set(order).size === order.length, 'permute', () => `dims ${fmtShape(dims)} repeat a dim: give each of the ${x.ndim} dims once`);
   if (order.every((d, i) => d === i)) return reshapeFor('permute', x, x.shape);
-  // Only the last two dims swapped (a matrix's .T, permute(0, 1, 3, 2)): the transposed view.
-  if (order.every((d, i) => d === (i < x.ndim - 2 ? i : 2 * x.ndim - 3 - i))) return transpose(x, -2, -1);
-  const strides = contiguousStrides(x.shape);
-  const shape = order.map((d) => x.shape[d]);
-  const out = wrap(x, x.backend.strided(x.storage, shape, order.map((d) => strides[d]), 0), shape, x.dtype);
-  const inverse = order.map((_, i) => order.indexOf(i));
-  return record('permute', out, [x], [], (dy) => [permute(dy, inverse)]);
+  const inverse = inversePerm(order);
+  return record('permute', x.permutedView(order), [x], [], (dy) => [permute(dy, inverse)]);
 }

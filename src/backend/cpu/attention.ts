@@ -1,22 +1,24 @@
 import type { TypedArray } from '../../dtype.js';
 import type { AttentionArgs } from '../backend.js';
+import { matrixRowOffset as at } from '../../shape.js';
 import { allocLike } from './storage.js';
 
 // Scaled dot-product attention, the oracle of shaders/attention.wgsl: the same recurrence
 // written plainly, one row at a time, accumulating in float64. A row's scores are kept (a row,
-// never the [l, s] matrix), its max subtracted before exp.
+// never the [l, s] matrix), its max subtracted before exp. Every operand is read (and every
+// result written) at its layout's offsets, as the shader does.
 
 /** Scores of query row i of matrix b against every key: scale·q_i·k_j + mask, -Infinity past the causal diagonal. */
 function scoreRow(q: TypedArray, k: TypedArray, mask: TypedArray | null, a: AttentionArgs, b: number, i: number, row: Float64Array): void {
-  const { l, s, e, scale, causal } = a;
-  const qo = (b * l + i) * e;
+  const { s, e, scale, causal } = a;
+  const qo = at(a.layouts.q, b, i);
   const mo = b * a.maskBatchStride + i * s;
   for (let j = 0; j < s; j++) {
     if (causal && j > i) {
       row[j] = -Infinity;
       continue;
     }
-    const ko = (b * s + j) * e;
+    const ko = at(a.layouts.k, b, j);
     let dot = 0;
     for (let c = 0; c < e; c++) dot += q[qo + c] * k[ko + c];
     row[j] = scale * dot + (mask ? mask[mo + j] : 0);
@@ -43,7 +45,7 @@ export function attention(q: TypedArray, k: TypedArray, v: TypedArray, mask: Typ
     for (let i = 0; i < l; i++) {
       scoreRow(q, k, mask, a, b, i, row);
       const m = rowMax(row);
-      const oo = (b * l + i) * ev;
+      const oo = at(a.layouts.o, b, i);
       if (m === -Infinity) {
         // Every key masked out: output 0 (out is zeroed already), and no probability anywhere.
         lse[b * l + i] = -Infinity;
@@ -54,7 +56,7 @@ export function attention(q: TypedArray, k: TypedArray, v: TypedArray, mask: Typ
       for (let j = 0; j < s; j++) {
         const p = Math.exp(row[j] - m);
         sum += p;
-        const vo = (b * s + j) * ev;
+        const vo = at(a.layouts.v, b, j);
         for (let c = 0; c < ev; c++) acc[c] += p * v[vo + c];
       }
       for (let c = 0; c < ev; c++) out[oo + c] = acc[c] / sum;
@@ -80,18 +82,19 @@ export function attentionBackward(q: TypedArray, k: TypedArray, v: TypedArray, m
       const li = lse[b * l + i];
       if (li === -Infinity) continue; // a fully masked row: no probability, no gradient
       scoreRow(q, k, mask, a, b, i, row);
-      const oo = (b * l + i) * ev;
+      const oo = at(a.layouts.o, b, i);
+      const go = at(a.layouts.dout, b, i);
       let d = 0;
-      for (let c = 0; c < ev; c++) d += dout[oo + c] * out[oo + c];
-      const qo = (b * l + i) * e;
+      for (let c = 0; c < ev; c++) d += dout[go + c] * out[oo + c];
+      const qo = at(a.layouts.q, b, i);
       for (let j = 0; j < s; j++) {
         const p = Math.exp(row[j] - li);
-        const vo = (b * s + j) * ev;
-        const ko = (b * s + j) * e;
+        const vo = at(a.layouts.v, b, j);
+        const ko = at(a.layouts.k, b, j);
         let dp = 0;
         for (let c = 0; c < ev; c++) {
-          dp += dout[oo + c] * v[vo + c];
-          dv[vo + c] += p * dout[oo + c];
+          dp += dout[go + c] * v[vo + c];
+          dv[vo + c] += p * dout[go + c];
         }
         const ds = scale * p * (dp - d);
         for (let c = 0; c < e; c++) {

@@ -1,9 +1,22 @@
 import attentionSrc from '../../../shaders/attention.wgsl';
 import type { AttentionArgs, AttentionGrads, AttentionResult, Storage } from '../backend.js';
+import type { MatrixLayout } from '../../shape.js';
 import { defineKernel } from './pipelines.js';
 import { shaderInterface } from './shader-interface.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
+
+type LayoutField<X extends string> = `${X}_outer` | `${X}_inner` | `${X}_istride` | `${X}_row`;
+
+/** The uniform fields of one operand's layout: X_outer, X_inner, X_istride, X_row. */
+function layoutFields<X extends string>(x: X) {
+  return { [`${x}_outer`]: 'u32', [`${x}_inner`]: 'u32', [`${x}_istride`]: 'u32', [`${x}_row`]: 'u32' } as Record<LayoutField<X>, 'u32'>;
+}
+
+/** Their values for `m`. */
+function layoutValues<X extends string>(x: X, m: MatrixLayout) {
+  return { [`${x}_outer`]: m.outer, [`${x}_inner`]: m.inner, [`${x}_istride`]: m.innerStride, [`${x}_row`]: m.row } as Record<LayoutField<X>, number>;
+}
 
 const ATTENTION_IO = shaderInterface(
   {
@@ -12,6 +25,8 @@ const ATTENTION_IO = shaderInterface(
     mstride: 'u32',   // elements between consecutive [l, s] masks (0: one shared mask)
     dq_n: 'u32',      // where D starts in grad_q's output (after dq)
     dv_n: 'u32',      // where dv starts in grad_kv's output (after dk)
+    // Each operand's MatrixLayout (src/shape.ts): q, k, v, the output o, its gradient g.
+    ...layoutFields('q'), ...layoutFields('k'), ...layoutFields('v'), ...layoutFields('o'), ...layoutFields('g'),
   },
   {
     q: { binding: 1, access: 'r', type: 'f32' },
@@ -66,6 +81,8 @@ function variant(a: AttentionArgs, rows: number, hasMask: boolean) {
 const paramsOf = (a: AttentionArgs) => ({
   batch: a.batch, l: a.l, s: a.s, e: a.e, ev: a.ev, scale: a.scale, mstride: a.maskBatchStride,
   dq_n: a.batch * a.l * a.e, dv_n: a.batch * a.s * a.e,
+  ...layoutValues('q', a.layouts.q), ...layoutValues('k', a.layouts.k), ...layoutValues('v', a.layouts.v),
+  ...layoutValues('o', a.layouts.o), ...layoutValues('g', a.layouts.dout),
 });
 
 /**
