@@ -11,7 +11,8 @@ import { elementwiseShape } from './tuner-elementwise.js';
  * Backend.scaleInPlace, several targets per dispatch (multi-tensor, as torch's
  * `_foreach_mul_`): clipGradNorm_ scaled the 30 gradients of the GPT bench step with 30 mul_
  * dispatches at ~45 µs each on lavapipe (25-70 µs on real drivers); with 15 targets a dispatch
- * it is 2. The kernel for k targets is generated (shaders/foreach_scale.wgsl says what it
+ * it is 2 (the whole step: 296 -> 268 dispatches eager, 188 -> 169 compiled, where chains had
+ * already joined some of the mul_s). The kernel for k targets is generated (shaders/foreach_scale.wgsl says what it
  * holds): the factor is one read binding, each target a read_write binding with its element
  * count in the uniform slot.
  */
