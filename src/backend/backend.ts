@@ -414,6 +414,14 @@ export interface Backend extends PoolBackend {
    * several to a dispatch (multi-tensor, as torch's `foreach=True`); the CPU loops over them.
    */
   optimizerStep(updates: readonly OptimizerUpdate[]): void;
+  /**
+   * In place: every target *= factor's one element (torch's `_foreach_mul_` with a 0-d tensor,
+   * as clip_grad_norm_ scales the gradients), the same float multiply as `binary('mul', ...)`.
+   * Targets and factor share one float dtype; factor has one element and is none of the
+   * targets. A storage listed twice is scaled twice, as by one call per target. Everything is
+   * checked before anything runs. WebGPU scales several targets per dispatch.
+   */
+  scaleInPlace(targets: readonly Storage[], factor: Storage): void;
 
   // ---- where (issue 11) ----
   /**

@@ -2,6 +2,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { fullLike, zeros } from '../creation.js';
 import { WebgradError } from '../errors.js';
 import { scope } from '../memory.js';
+import { foreachMul_ } from '../ops/foreach.js';
 import { cat } from '../ops/joining.js';
 import { options } from '../options.js';
 import { Tensor } from '../tensor.js';
@@ -42,7 +43,9 @@ export function clipGradNorm_(parameters: Iterable<Tensor> | Tensor, maxNorm: nu
     scope(() => {
       const total = normType === Infinity ? infNorm(grads) : pNorm(grads, normType);
       const coef = fullLike(total.reshape([]), maxNorm).div(total.add(1e-6)).clamp(null, 1);
-      for (const g of grads) g.mul_(coef);
+      // One backend call for all of them (torch's _foreach_mul_): on WebGPU k gradients a
+      // dispatch instead of one each (see src/backend/webgpu/foreach.ts).
+      foreachMul_(grads, coef);
       return total;
     }),
   );

@@ -194,6 +194,21 @@ export class CpuBackend implements Backend {
     for (const a of arrays) optimizerStep(a.param, a.grad, a.state, a.args);
   }
 
+  scaleInPlace(targets: readonly Storage[], factor: Storage): void {
+    const f = arr(factor);
+    const ts = targets.map(arr);
+    const op = 'scaleInPlace';
+    if (f.length !== 1) throw new WebgradError(op, `factor must have one element, got ${f.length}`);
+    targets.forEach((t, i) => {
+      if (t.dtype !== factor.dtype || t.dtype === 'int32') throw new WebgradError(op, `target ${i} (${t.dtype}) and factor (${factor.dtype}) must share one float dtype`);
+      if (t === factor) throw new WebgradError(op, `target ${i} is the factor's storage`);
+    });
+    // The product of two float32 values is exact in float64, so rounding it at the store gives
+    // the float32 product, as binary('mul') computes it.
+    const v = f[0];
+    for (const t of ts) for (let i = 0; i < t.length; i++) t[i] *= v;
+  }
+
   // ---- joining and slicing ----
 
   stridedScatter(src: Storage, dst: Storage, shape: Shape, from: StridedRegion, to: StridedRegion): void {

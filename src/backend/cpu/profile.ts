@@ -4,7 +4,7 @@ import type { Backend, KernelTime } from '../backend.js';
 const KERNELS = [
   'full', 'copy', 'fill', 'cast', 'strided', 'unary', 'unaryGrad', 'clamp', 'clampGrad', 'binary', 'sumTo',
   'reduce', 'argReduce', 'scatterIndex', 'matmul', 'softmax', 'softmaxGrad', 'crossEntropy', 'crossEntropyGrad',
-  'optimizerStep',
+  'optimizerStep', 'scaleInPlace',
   'stridedScatter', 'empty', 'catRows', 'splitRows',
   'where',
   'gather', 'scatterAdd', 'sortIndices',

@@ -21,6 +21,7 @@ import * as data from './data.js';
 import * as ew from './elementwise.js';
 import * as fusion from './fusion.js';
 import { KernelProfiler } from './profiler.js';
+import { scaleInPlace } from './foreach.js';
 import { optimizerStep } from './optim.js';
 import * as red from './reduce.js';
 import type { ScanOptions } from '../backend.js';
@@ -274,6 +275,10 @@ export class WebGPUBackend implements Backend {
 
   optimizerStep(updates: readonly OptimizerUpdate[]): void {
     optimizerStep(this.#gpu, updates);
+  }
+
+  scaleInPlace(targets: readonly Storage[], factor: Storage): void {
+    scaleInPlace(this.#gpu, targets, factor);
   }
 
   // ---- joining and slicing ----
