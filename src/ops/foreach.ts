@@ -29,7 +29,7 @@ export function foreachMul_(targets: readonly Tensor[], factor: Tensor): void {
   if (isGradEnabled() && (factor.requiresGrad || targets.some((t) => t.requiresGrad))) {
     throw new WebgradError(OP, 'in-place operations are not recorded for autograd; wrap the update in noGrad(() => ...)');
   }
-  const fast = (t: Tensor): boolean => t.dtype === factor.dtype && t.dtype !== 'int32' && !t.isTransposedView;
+  const fast = (t: Tensor): boolean => t.dtype === factor.dtype && t.dtype !== 'int32' && t.layout.perm === null;
   for (const t of targets) {
     if (fast(t)) continue;
     // What mul_ would refuse (an int32 target: its product is float), refused before any write.
@@ -38,8 +38,8 @@ export function foreachMul_(targets: readonly Tensor[], factor: Tensor): void {
       throw new WebgradError(OP, `result of shape ${fmtShape(want.shape)} (${want.dtype}) cannot be written into a tensor of shape ${fmtShape(t.shape)} (${t.dtype})`);
     }
   }
-  // The storage itself (matmulOperand never materializes a transposed view's copy).
-  const raw = (t: Tensor) => t.matmulOperand.storage;
+  // The storage itself (layout never materializes a view's copy).
+  const raw = (t: Tensor) => t.layout.storage;
   if (targets.some((t) => raw(t) === raw(factor))) {
     for (const t of targets) t.mul_(factor);
     return;
