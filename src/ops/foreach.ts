@@ -13,7 +13,7 @@ const OP = 'foreachMul_';
  * float dtype: torch's `_foreach_mul_` with a 0-d tensor. Not recorded for autograd. Each
  * target's version is bumped as `mul_` bumps it.
  *
- * The rest take `mul_` one by one: transposed views (their storage holds the values in another
+ * The rest take `mul_` one by one: permuted views (their storage holds the values in another
  * layout, and `mul_` writes back through it) and targets of another dtype (a float64 target
  * times a float32 factor on the CPU). A factor that shares storage with a target makes the
  * whole call the loop of `mul_`, in order: the targets after it see it scaled. Every check
