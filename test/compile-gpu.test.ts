@@ -287,6 +287,37 @@ describeEachBackend(backends, 'buffers of released chain results', () => {
     expectFewerDispatches(info);
   });
 
+  it('broadcast and permuted copies join the chain that reads them (expand, a mean\'s gradient, a view\'s copy)', async () => {
+    // Eager, each copy is a strided gather dispatch of its own; compiled, the chain reads its
+    // source through the strides: a LayerNorm backward's two broadcast row gradients, a
+    // transposed view's values.
+    const info = await sameAsEager(
+      () => [rand([65, 17], 27, { special: true }), rand([17, 65], 28), rand([3, 17, 1], 29)],
+      ([x, y, r]) => {
+        const e = r.expand([3, 17, 65]).mul(2).add(1);
+        const t = y.t().mul(x).exp().sub(x.mean(1, true).expand([65, 17]));
+        const p = x.reshape([5, 13, 17]).permute(2, 0, 1).add(0.5).sqrt();
+        return [e, t, p, t.sum(0)];
+      },
+      TOL,
+    );
+    expectFewerDispatches(info);
+    // Eager: 3 gathers and 10 other ops at least; compiled: the gathers are in the chains.
+    expect(info.dispatches).toBeLessThanOrEqual(info.eagerDispatches! - 3);
+  });
+
+  it('an op the pending chain cannot take (another broadcast shape of the same size) starts a chain that runs', async () => {
+    // Both ops have 1,105 elements but broadcast over [65, 17] and [17, 65]: the second cannot
+    // join the first's chain and reads none of its results. It once went into a chain that was
+    // never recorded, and read as zeros (so did clipGradNorm_'s infinity norm, compiled).
+    const info = await sameAsEager(
+      () => [rand([65, 1], 30), rand([1, 17], 31), rand([17, 1], 32), rand([1, 65], 33)],
+      ([a, b, c, d]) => [a.add(b).exp(), c.mul(d).sub(1)],
+      TOL,
+    );
+    expect(info.dispatches).toBe(2);
+  });
+
   it('a result released after its chain was recorded (not yet submitted) is not reused early', async () => {
     // The matmul reads exp(x), so the chain is recorded with it stored; exp(x) released then
     // must wait for the submit: an upload into its buffer would land before the chain's store.

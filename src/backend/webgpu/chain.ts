@@ -288,6 +288,19 @@ export class ChainBuilder {
     return this.#join('clone', 'copy', null, x.numel, [{ storage: x, strides: null }], []);
   }
 
+  /**
+   * x read with `strides` as a tensor of `shape` (a broadcast copy: expand, the gradient of a
+   * mean or a sum; a permuted view's contiguous copy): the chain reads x through the strides
+   * and the ops that use the copy join it. Started fresh when no chain is pending, since it
+   * costs the one dispatch the gather kernel would and what follows may join it: a LayerNorm
+   * backward's two broadcast copies of row gradients each joined the chain after them.
+   */
+  gather(x: Storage, shape: Shape, strides: readonly number[]): GPUStorage | null {
+    let n = 1;
+    for (const d of shape) n *= d;
+    return this.#join('strided', 'copy', shape, n, [{ storage: x, strides }], []);
+  }
+
   binary(op: ArithOp, a: Storage, b: Storage, outShape: Shape, aStrides: readonly number[], bStrides: readonly number[]): GPUStorage | null {
     let n = 1;
     for (const d of outShape) n *= d;
@@ -357,8 +370,11 @@ export class ChainBuilder {
       // a submit records every held dispatch: the chain this op meant to join, too. It then
       // holds no more ops (they would never run): plan again.
       gpu.recorder.encodeWriters(plan.newInputs.map((i) => i.buf), chain!);
-      if (current !== null && !gpu.recorder.held.includes(current)) continue;
-      if (current === null) {
+      if (current !== null && chain === current && !gpu.recorder.held.includes(current)) continue;
+      if (chain !== current) {
+        // A fresh chain, also when the pending one could not take the op (another shape, no
+        // room) and stays held: an op that read none of its results was once added to a chain
+        // never held, so never recorded, and its result read as zeros.
         gpu.recorder.hold(chain!);   // held last, after whatever holding records first
         this.#chain = chain;
       }

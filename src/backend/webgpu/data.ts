@@ -107,13 +107,18 @@ export function cast(gpu: GpuRuntime, x: Storage, dtype: DType): GPUStorage {
 }
 
 export function strided(gpu: GpuRuntime, x: Storage, outShape: Shape, strides: readonly number[], offset: number): GPUStorage {
-  const xb = gpu.buf(x, 'strided');
   const n = outShape.reduce((s, d) => s * d, 1);
-  const out = gpu.alloc(n, x.dtype, 'strided');
   const m = mergeDims(outShape, [strides]);
   const rank = m.shape.length;
+  const run = rank === 0 || (rank === 1 && m.strides[0][0] === 1);
+  // Inside a compiled step a float32 gather joins (or starts) a chain (chain.ts:
+  // ChainBuilder.gather); one contiguous run stays a buffer copy, which is no dispatch.
+  const chained = !run && offset === 0 && x.dtype === 'float32' ? gpu.chains?.gather(x, outShape, strides) : null;
+  if (chained) return chained;
+  const xb = gpu.buf(x, 'strided');
+  const out = gpu.alloc(n, x.dtype, 'strided');
   if (rank > MAX_RANK) throw new WebgradError('strided', `views with more than ${MAX_RANK} non-mergeable dims are not supported on WebGPU`);
-  if (n > 0 && (rank === 0 || (rank === 1 && m.strides[0][0] === 1))) {
+  if (n > 0 && run) {
     // One contiguous run (a slice of whole rows, or a single element): a buffer copy.
     gpu.live('strided');
     gpu.recorder.copy(xb.gpu, out.buffer!.gpu, n * 4, 'strided', offset * 4);
