@@ -849,8 +849,9 @@ export class Tensor {
    */
   t(): Tensor { return S.t(this); }
   /**
-   * Swaps dims `dim0` and `dim1` (negative counts from the end). Swapping the last two gives a
-   * view sharing this tensor's storage, which matmul reads in place; any other pair is a copy.
+   * Swaps dims `dim0` and `dim1` (negative counts from the end): a view sharing this tensor's
+   * storage, as PyTorch's. matmul reads a view of the last two dims swapped in place, attention
+   * a head split; other ops read a contiguous copy made once.
    *
    * PyTorch equivalent: `torch.transpose`.
    */
@@ -858,13 +859,36 @@ export class Tensor {
   /** `reshape(8, 10)` or `reshape([8, 10])`; one size may be -1. */
   reshape(...shape: number[] | [readonly number[]]): Tensor { return S.reshape(this, S.sizesOf('reshape', shape, 'reshape(8, 10) or reshape([8, 10])')); }
   /**
-   * Same as `reshape` (tensors are contiguous, so every reshape shares storage): `view(8, 10)` or
-   * `view([8, 10])`; one size may be -1.
+   * This tensor when its storage holds it row-major, else a contiguous copy of a view
+   * (`transpose`, `permute`), recorded for autograd.
+   *
+   * PyTorch equivalent: `torch.Tensor.contiguous`.
+   */
+  contiguous(): Tensor { return S.contiguous(this); }
+  /**
+   * Whether the storage holds this tensor row-major: false for a view made by `transpose` or
+   * `permute` unless the dims it reorders have size 1 (as PyTorch decides from the strides).
+   *
+   * PyTorch equivalent: `torch.Tensor.is_contiguous`.
+   */
+  isContiguous(): boolean {
+    const { baseShape, perm } = this.layout;
+    if (perm === null) return true;
+    const base = contiguousStrides(baseShape);
+    const want = contiguousStrides(this.shape);
+    return perm.every((d, i) => this.shape[i] === 1 || base[d] === want[i]);
+  }
+  /**
+   * Same as `reshape` (a contiguous tensor's reshape shares storage; a view's is a copy, where
+   * PyTorch's `view` would refuse): `view(8, 10)` or `view([8, 10])`; one size may be -1.
    *
    * PyTorch equivalent: `torch.Tensor.view`.
    */
   view(...shape: number[] | [readonly number[]]): Tensor { return S.reshape(this, S.sizesOf('view', shape, 'view(8, 10) or view([8, 10])')); }
-  /** `permute(2, 0, 1)` or `permute([2, 0, 1])`: dim i of the result is input dim dims[i]. */
+  /**
+   * `permute(2, 0, 1)` or `permute([2, 0, 1])`: dim i of the result is input dim dims[i]; a
+   * view sharing this tensor's storage, as PyTorch's.
+   */
   permute(...dims: number[] | [readonly number[]]): Tensor { return S.permute(this, S.sizesOf('permute', dims, 'permute(2, 0, 1) or permute([2, 0, 1])')); }
   /**
    * Merges dims startDim..endDim (default: all) into one; shares storage. A 0-d tensor gives shape [1].

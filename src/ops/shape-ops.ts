@@ -81,6 +81,17 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return record('transpose', x.permutedView(order), [x], [], (dy) => [transpose(dy, d0, d1)]);
 }
 
+/** x itself when contiguous, else a contiguous copy of the view (torch's contiguous()). */
+export function contiguous(x: Tensor): Tensor {
+  checkLive('contiguous', x);
+  if (x.isContiguous()) return x;
+  const { storage, baseShape, perm } = x.layout;
+  if (perm === null) return x;
+  const base = contiguousStrides(baseShape);
+  const out = wrap(x, x.backend.strided(storage, x.shape, perm.map((d) => base[d]), 0), x.shape, x.dtype);
+  return record('contiguous', out, [x], [], (dy) => [dy]);
+}
+
 /**
  * Transpose of a tensor with at most 2 dims (a 0-d or 1-D tensor comes back unchanged, as a view).
  *

@@ -206,6 +206,23 @@ export const TENSOR: Record<string, Run> = {
     await is(x.grad!, [[[1, 2, 3]], [[1, 2, 3]]]);
     expect(() => T([1]).mT).toThrow('mT: expects a tensor with at least 2 dimensions, got shape [1]');
   },
+  'Tensor#contiguous': async () => {
+    const x = T([[1, 2, 3], [4, 5, 6]]);
+    expect(x.contiguous()).toBe(x); // already row-major: the tensor itself
+    const v = x.t();
+    const c = v.contiguous();
+    expect(c).not.toBe(v);
+    expect(c.isContiguous()).toBe(true);
+    await is(c, [[1, 4], [2, 5], [3, 6]]);
+  },
+  'Tensor#isContiguous': () => {
+    const x = T([[[1, 2, 3]], [[4, 5, 6]]]); // [2, 1, 3]
+    expect(x.isContiguous()).toBe(true);
+    expect(x.transpose(0, 2).isContiguous()).toBe(false);
+    expect(x.transpose(0, 1).isContiguous()).toBe(true); // moves the size-1 dim only (PyTorch: True)
+    expect(x.transpose(1, 2).transpose(1, 2).isContiguous()).toBe(true);
+    expect(T([[1, 2, 3]]).t().isContiguous()).toBe(true); // [1, 3] -> [3, 1]: same order in memory
+  },
   'Tensor#permute': async () => {
     const x = G([[[0, 1, 2], [3, 4, 5]]]); // [1, 2, 3]
     const y = x.permute(2, 0, 1); // dim i of y is dim dims[i] of x: [3, 1, 2]
