@@ -224,7 +224,7 @@ describeEachBackend(backends, 'clipGradNorm_ with foreachMul_', (backendName) =>
   }
 
   for (const normType of [2, Infinity]) {
-    it(`normType ${normType}: the bits of the norm and mul_ per gradient, eager${normType === Infinity ? '' : ' and compiled'}`, async () => {
+    it(`normType ${normType}: the bits of the norm and mul_ per gradient, eager and compiled`, async () => {
       const run = async (compiled: boolean, clip: (ps: wg.Tensor[]) => wg.Tensor): Promise<number[][]> => {
         const { params, loss } = model();
         const step = (x: wg.Tensor): wg.Tensor => wg.scope(() => {
@@ -245,10 +245,11 @@ describeEachBackend(backends, 'clipGradNorm_ with foreachMul_', (backendName) =>
       };
       const want = await run(false, (ps) => byHand(ps, 0.5, normType));
       expect(await run(false, (ps) => wg.nn.utils.clipGradNorm_(ps, 0.5, { normType }))).toEqual(want);
-      // Compiled with normType Infinity, WebGPU's norm comes out Infinity from the first compiled
-      // call with mul_ per gradient as with foreachMul_ (a bug of the compiled max-norm, not of
-      // the scaling): checked eagerly only.
-      if (normType !== Infinity) expect(await run(true, (ps) => wg.nn.utils.clipGradNorm_(ps, 0.5, { normType }))).toEqual(want);
+      // Compiled with normType Infinity on lavapipe (16 storage buffers per stage), the max-norm's
+      // 0-d ops fill one chain and the next starts a chain that reads none of its results: that
+      // chain was never run, and the norm came out NaN (test/compile-gpu.test.ts, 'a full chain
+      // and the next op of its size').
+      expect(await run(true, (ps) => wg.nn.utils.clipGradNorm_(ps, 0.5, { normType }))).toEqual(want);
     });
   }
 
