@@ -244,6 +244,39 @@ describeEachBackend(backends, 'compiled chains equal eager', () => {
   });
 });
 
+describeEachBackend(backends, 'a full chain and the next op of its size', () => {
+  // An op that finds the pending chain full (48 ops here; the storage-buffer and uniform-word
+  // limits take the same path) starts a chain of its own. When it reads none of the full
+  // chain's results, nothing records the full one first, so the new chain must be held by
+  // the recorder itself, or it never runs and its results stay whatever their pooled buffers
+  // held (clipGradNorm_'s max-norm in a compiled step came out NaN this way). Every call gets
+  // inputs of its own: a result left unwritten could otherwise still hold the previous
+  // call's equal value.
+  it('an op reading none of the full chain\'s results starts a chain that runs', async () => {
+    const make = (): { call: number; xs: wg.Tensor[]; ys: wg.Tensor[] } =>
+      ({ call: 0, xs: [0, 1, 2].map((k) => rand([65], 40 + k, { special: true })), ys: [0, 1, 2].map((k) => rand([65], 50 + k)) });
+    const info = await sameAsEager(
+      make,
+      (s) =>
+        wg.noGrad(() => {
+          const x = s.xs[s.call];
+          const y = s.ys[s.call++];
+          let t = x;
+          for (let i = 0; i < 48; i++) {
+            const next = i % 2 === 0 ? t.neg() : t.tanh();
+            drop(t, x);
+            t = next;
+          }
+          const u = y.mul(3);
+          return [t, u, u.add(1)];
+        }),
+      TOL,
+    );
+    // 48 ops in one chain, the two on y in another.
+    expect([info.eagerDispatches, info.dispatches]).toEqual([50, 2]);
+  });
+});
+
 /** Every unary op of the table, through its public function, with a parameter where it takes one. */
 const UNARY: Record<UnaryOp, (x: wg.Tensor) => wg.Tensor> = {
   neg: wg.neg, exp: wg.exp, log: wg.log, sqrt: wg.sqrt, sigmoid: wg.sigmoid, tanh: wg.tanh, relu: wg.relu, abs: wg.abs,

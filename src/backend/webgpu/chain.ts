@@ -368,13 +368,13 @@ export class ChainBuilder {
       // What other held dispatches write and this op reads is recorded first (held dispatches
       // never depend on each other, so it may go before the chain). Recording may submit, and
       // a submit records every held dispatch: the chain this op meant to join, too. It then
-      // holds no more ops (they would never run): plan again.
+      // holds no more ops (they would never run): plan again. A fresh chain is held here, also
+      // one started because the pending chain had no room for the op (bindings, nodes,
+      // parameter words): a chain the recorder does not hold never runs, and when the op reads
+      // none of the full chain's results, nothing else records that one first.
       gpu.recorder.encodeWriters(plan.newInputs.map((i) => i.buf), chain!);
-      if (current !== null && chain === current && !gpu.recorder.held.includes(current)) continue;
+      if (chain === current && !gpu.recorder.held.includes(current!)) continue;
       if (chain !== current) {
-        // A fresh chain, also when the pending one could not take the op (another shape, no
-        // room) and stays held: an op that read none of its results was once added to a chain
-        // never held, so never recorded, and its result read as zeros.
         gpu.recorder.hold(chain!);   // held last, after whatever holding records first
         this.#chain = chain;
       }
