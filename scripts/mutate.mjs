@@ -94,6 +94,7 @@ const MUTANTS = [
   { name: 'attention reads every operand contiguously (head splits copied first)', file: 'src/ops/attention.ts', search: '  if (view.perm !== null) {', replace: '  if (view.perm === undefined) {', tests: ['test/attention.test.ts'] },
   { name: 'attention layouts: the batch index splits with the outer stride twice', file: 'shaders/attention.wgsl', search: 'return (b / inner) * outer + (b % inner) * istride + r * row;', replace: 'return (b / inner) * outer + (b % inner) * outer + r * row;', tests: ['test/attention.test.ts'] },
   { name: 'permuted views: a view of a view forgets the first permutation', file: 'src/tensor.ts', search: 'const perm = this.#copy === null ? order : order.map((d) => this.#copy!.perm[d]);', replace: 'const perm = order;', tests: ['test/transpose-view.test.ts'] },
+  { name: 'fusion: a held producer is taken back before what the consumer reads is recorded (a submit may fall between)', file: 'src/backend/webgpu/recorder.ts', search: '    this.encodeWriters(reads, d);\n    if (this.#slots === MAX_DISPATCHES_PER_SUBMIT) this.submit();\n', replace: '', tests: ['test/chain-sum-gpu.test.ts'] },
   { name: 'causal attention lets a query see the next key (CPU)', file: 'src/backend/cpu/attention.ts', search: '    if (causal && j > i) {', replace: '    if (causal && j > i + 1) {', tests: ['test/attention.test.ts'] },
 ];
 

@@ -90,8 +90,8 @@ export function binary(
     // would bind that buffer for writing and reading at once).
     for (const first of [producer(gpu, HeldBinary, launch.a), producer(gpu, HeldBinary, launch.b)]) {
       if (first === null || first.launch.n !== n || first.launch.dtype !== a.dtype || launch.a === launch.b) continue;
-      gpu.recorder.take(first);
       const left = first.launch.out === launch.a;
+      if (!gpu.recorder.take(first, [left ? launch.b : launch.a])) break;
       ew.binaryAfter(gpu, first.launch, op as ArithOp, left ? launch.b : launch.a, left, launch.out);
       return storage;
     }
@@ -110,9 +110,8 @@ export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): 
   if (chained) return chained;
   const first = enabled && x.dtype === 'float32' ? producer(gpu, HeldBinary, gpu.buf(x, op)) : null;
   const pre = first?.launch;
-  if (first && pre && pre.contig && pre.n === x.numel && ew.runsBeforeUnary(pre.op)) {
+  if (first && pre && pre.contig && pre.n === x.numel && ew.runsBeforeUnary(pre.op) && gpu.recorder.take(first, [])) {
     const out = gpu.alloc(x.numel, x.dtype, op);
-    gpu.recorder.take(first);
     ew.unaryAfter(gpu, { op: pre.op, a: pre.a, b: pre.b, out: pre.out }, op, out.buffer!, x.numel, param);
     return out;
   }
@@ -137,9 +136,8 @@ export function matmul(gpu: GpuRuntime, a: Storage, b: Storage, args: MatmulArgs
 
 export function clamp(gpu: GpuRuntime, x: Storage, min: number, max: number): GPUStorage {
   const product = enabled && x.dtype === 'float32' ? producer(gpu, HeldMatmul, gpu.buf(x, 'clamp')) : null;
-  if (product === null) return gpu.chains?.clamp(x, min, max) ?? ew.clamp(gpu, x, min, max);
+  if (product === null || !gpu.recorder.take(product, [])) return gpu.chains?.clamp(x, min, max) ?? ew.clamp(gpu, x, min, max);
   const out = gpu.alloc(x.numel, x.dtype, 'clamp');
-  gpu.recorder.take(product);
   matmulThen(gpu, product.launch, null, out.buffer!, ew.clampBounds('float32', min, max), 'clamp');
   return out;
 }
@@ -149,9 +147,10 @@ export function clampGrad(gpu: GpuRuntime, x: Storage, dy: Storage, min: number,
   const xb = gpu.buf(x, name);
   const product = enabled && x.dtype === 'float32' && dy.dtype === 'float32' ? producer(gpu, HeldMatmul, gpu.buf(dy, name)) : null;
   // The product as the clamp's own input would be bound for reading and writing at once.
-  if (product === null || xb === product.launch.out) return gpu.chains?.clampGrad(x, dy, min, max) ?? ew.clampGrad(gpu, x, dy, min, max);
+  if (product === null || xb === product.launch.out || !gpu.recorder.take(product, [xb])) {
+    return gpu.chains?.clampGrad(x, dy, min, max) ?? ew.clampGrad(gpu, x, dy, min, max);
+  }
   const out = gpu.alloc(dy.numel, dy.dtype, name);
-  gpu.recorder.take(product);
   const { lo, hi } = ew.clampBounds('float32', min, max);
   matmulThen(gpu, product.launch, xb, out.buffer!, { lo, lo_val: 0, hi, hi_val: 0 }, name);
   return out;

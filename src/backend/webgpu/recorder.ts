@@ -103,10 +103,22 @@ export class Recorder {
     return this.#held;
   }
 
-  /** Takes a held dispatch back unrecorded: the caller records a dispatch that does its work. */
-  take(d: HeldDispatch): void {
+  /**
+   * Takes the held `d` back unrecorded for a dispatch that does its work and more, reading
+   * `reads` besides d's own: true when taken, and the caller then records that dispatch at once.
+   * It must land in the submit `d` was held for: buffers `d` reads that were released while it
+   * was held go back to the pool once that submit is sent, and an upload into one would land
+   * before a later submit (an add's scalar 1 once read 0.5, the next op's scalar, when a matmul
+   * the consumer waited for filled the batch). So what writes `reads` is recorded first and a
+   * full batch submitted first, both while `d` is still held; if either recorded `d`, false.
+   */
+  take(d: HeldDispatch, reads: readonly PooledBuffer[]): boolean {
+    this.encodeWriters(reads, d);
+    if (this.#slots === MAX_DISPATCHES_PER_SUBMIT) this.submit();
     const i = this.#held.indexOf(d);
-    if (i >= 0) this.#held.splice(i, 1);
+    if (i < 0) return false;
+    this.#held.splice(i, 1);
+    return true;
   }
 
   /**
