@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as wg from 'webgrad-gpu';
 import type { Storage } from '../src/backend/backend.js';
 import { CpuBackend } from '../src/backend/cpu/cpu-backend.js';
-import { colChunks } from '../src/backend/webgpu/layer-norm.js';
+import { colChunks, colThreads } from '../src/backend/webgpu/layer-norm.js';
 import { layerNormComposed } from '../src/nn/layer-norm.js';
 import { getBackend } from '../src/runtime.js';
 import { backendsUnderTest, describeEachBackend } from './helpers/backends.js';
@@ -157,7 +157,9 @@ describe('layerNorm column chunks', () => {
       expect((chunks - 1) * chunkRows).toBeLessThan(rows);
       expect(chunks === 1 || chunkRows >= 64).toBe(true);
     }
-    expect(colChunks(2048, 64, 1024)).toEqual({ chunks: 16, chunkRows: 128 });
+    expect(colChunks(2048, 64, 16384)).toEqual({ chunks: 32, chunkRows: 64 });
+    expect(colChunks(2048, 64, colThreads('cpu-emulated'))).toEqual({ chunks: 1, chunkRows: 2048 });
+    expect(colChunks(3000, 3, colThreads('cpu-emulated')).chunks).toBeGreaterThan(1);
   });
 });
 
@@ -199,15 +201,16 @@ describe.skipIf(gpuSkip !== null)(`layerNorm kernels: WebGPU = CPU${gpuSkip ? ` 
     }
     await compare(2048, 64, true, seed++);
     await compare(3000, 1, false, seed++);
+    await compare(3000, 3, true, seed++);   // several column chunks on every adapter kind
   });
 
-  it('one dispatch forward; backward: dx, then the column sums in one (one chunk) or two', async () => {
+  it('one dispatch forward; backward: dx, then the column sums in one (one chunk) or two (3000 rows of 3: several chunks)', async () => {
     const count = (f: () => void): number => {
       const before = gpu!.dispatchCount();
       f();
       return gpu!.dispatchCount() - before;
     };
-    for (const [rows, cols, sums] of [[17, 65, 1], [2048, 64, 2], [3, 1025, 1]] as const) {
+    for (const [rows, cols, sums] of [[17, 65, 1], [3000, 3, 2], [3, 1025, 1]] as const) {
       const x = gpu!.upload(randn(rows * cols, 1), 'float32');
       const w = gpu!.upload(randn(cols, 2), 'float32');
       const d0 = gpu!.dispatchCount();

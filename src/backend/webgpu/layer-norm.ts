@@ -3,6 +3,7 @@ import type { LayerNormGrads, LayerNormResult, Storage } from '../backend.js';
 import { groupsFor } from './dims.js';
 import { defineKernel } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
+import type { KernelProfile } from './tuner.js';
 import { shaderInterface } from './shader-interface.js';
 import { invocationPerLine, lineShape } from './tuner-elementwise.js';
 
@@ -41,9 +42,13 @@ const MIN_CHUNK_ROWS = 64;
 
 /**
  * About how many (column, chunk) invocations the weight/bias column sums spread over: enough
- * to fill a GPU; a CPU-emulated adapter runs only a few invocations at a time.
+ * to fill a GPU. CPU-emulated: as few as keep a 64-lane batch busy, so rows of 64 or more
+ * columns take one chunk and one dispatch. lavapipe, backward of [2048, 64] (dx and both sums),
+ * 20 calls per block, medians of 6 interleaved blocks: one chunk 5.7 ms, 16 chunks 6.2 ms,
+ * 64 chunks 6.2 ms, 256 chunks 6.8 ms (blocks spread ±1.5 ms: no chunking gain to pay the
+ * second dispatch for).
  */
-const colThreads = (gpu: GpuRuntime): number => (gpu.profile === 'cpu-emulated' ? 1024 : 16384);
+export const colThreads = (profile: KernelProfile): number => (profile === 'cpu-emulated' ? 64 : 16384);
 
 /** Rows per chunk and chunks of the column sums for [rows, cols]. */
 export function colChunks(rows: number, cols: number, threads: number): { chunks: number; chunkRows: number } {
@@ -90,7 +95,7 @@ export function layerNormBackward(gpu: GpuRuntime, dy: Storage, x: Storage, mean
   const rstdb = gpu.buf(rstd, op);
   const dx = gpu.alloc(n, 'float32', op);
   const { perRow, wg, groups } = rowGrid(gpu, rows, cols);
-  const { chunks, chunkRows } = colChunks(rows, cols, colThreads(gpu));
+  const { chunks, chunkRows } = colChunks(rows, cols, colThreads(gpu.profile));
   const params = { rows, cols, eps: 0, chunks, chunk_rows: chunkRows };
   gpu.run(perRow ? BWD_ROWS : BWD_COLS, { constants: { WG: wg, HAS_WEIGHT: weight !== null } },
     { x: xb, dy: dyb, weight: weight ? gpu.buf(weight, op) : gpu.dummyRead, mean: meanb, rstd: rstdb, dx: dx.buffer! },
