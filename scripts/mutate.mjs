@@ -96,6 +96,11 @@ const MUTANTS = [
   { name: 'permuted views: a view of a view forgets the first permutation', file: 'src/tensor.ts', search: 'const perm = this.#copy === null ? order : order.map((d) => this.#copy!.perm[d]);', replace: 'const perm = order;', tests: ['test/transpose-view.test.ts'] },
   { name: 'fusion: a held producer is taken back before what the consumer reads is recorded (a submit may fall between)', file: 'src/backend/webgpu/recorder.ts', search: '    this.encodeWriters(reads, d);\n    if (this.#slots === MAX_DISPATCHES_PER_SUBMIT) this.submit();\n', replace: '', tests: ['test/chain-sum-gpu.test.ts'] },
   { name: 'causal attention lets a query see the next key (CPU)', file: 'src/backend/cpu/attention.ts', search: '    if (causal && j > i) {', replace: '    if (causal && j > i + 1) {', tests: ['test/attention.test.ts'] },
+  { name: 'layerNorm variance without the centring (WGSL, invocation per row)', file: 'shaders/layer_norm.wgsl', search: 'for (var j = 0u; j < P.cols; j++) { let d = x[base + j] - m; q += d * d; }', replace: 'for (var j = 0u; j < P.cols; j++) { let d = x[base + j]; q += d * d; }', tests: ['test/layer-norm-fused.test.ts'] },
+  { name: 'layerNorm dx without the mean(dy·w) term (WGSL, invocation per row)', file: 'shaders/layer_norm.wgsl', search: '  let mg = sg / n;', replace: '  let mg = 0.0;', tests: ['test/layer-norm-fused.test.ts'] },
+  { name: 'layerNorm dbias partials summed along the wrong axis (WGSL)', file: 'shaders/layer_norm.wgsl', search: 'sb += pb[k * P.cols + c];', replace: 'sb += pb[c * P.chunks + k];', tests: ['test/layer-norm-fused.test.ts'] },
+  { name: 'layerNorm dbias summed along the wrong axis (CPU)', file: 'src/backend/cpu/layer-norm.ts', search: 'db[c] += dy[base + c];', replace: 'db[r % cols] += dy[base + c];', tests: ['test/layer-norm-fused.test.ts'] },
+  { name: 'layerNorm weight and bias gradients swapped', file: 'src/nn/layer-norm.ts', search: '      if (w) grads.push(dw);\n      if (b) grads.push(db);', replace: '      if (w) grads.push(db ?? dw);\n      if (b) grads.push(dw ?? db);', tests: ['test/layer-norm-fused.test.ts'] },
 ];
 
 /** What the copy needs to run the test files. */

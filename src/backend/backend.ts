@@ -63,6 +63,23 @@ export interface AttentionResult {
   readonly lse: Storage;
 }
 
+/** LayerNorm's output and the per-row statistics its backward reads. */
+export interface LayerNormResult {
+  /** y [rows, cols]. */
+  readonly y: Storage;
+  /** [rows]: each row's mean (float32 on WebGPU, the input's dtype on the CPU). */
+  readonly mean: Storage;
+  /** [rows]: each row's 1/√(var + eps), var biased and computed from the centred values. */
+  readonly rstd: Storage;
+}
+
+/** LayerNorm's gradients: dx [rows, cols]; dweight and dbias [cols] (null when not asked for). */
+export interface LayerNormGrads {
+  readonly dx: Storage;
+  readonly dweight: Storage | null;
+  readonly dbias: Storage | null;
+}
+
 /** The three input gradients of attention, shaped like q, k and v. */
 export interface AttentionGrads {
   readonly dq: Storage;
@@ -405,6 +422,21 @@ export interface Backend extends PoolBackend {
   crossEntropy(logits: Storage, targets: Storage, rows: number, classes: number): Storage;
   /** dlogits = (softmax(x) - onehot(target)) * dloss[row]. */
   crossEntropyGrad(logits: Storage, targets: Storage, dloss: Storage, rows: number, classes: number): Storage;
+
+  // ---- fused layer norm, over the contiguous rows of x viewed as [rows, cols] ----
+  /**
+   * y = (x - mean)·rstd·weight + bias per row (null weight 1, null bias 0), mean and biased
+   * variance two-pass (from the centred values), rstd = 1/√(var + eps). NaN or Inf in a row
+   * makes the row NaN, as the composed op does.
+   */
+  layerNorm(x: Storage, weight: Storage | null, bias: Storage | null, rows: number, cols: number, eps: number): LayerNormResult;
+  /**
+   * From the saved mean and rstd, x̂ = (x - mean)·rstd and g = dy·weight:
+   * dx = rstd·(g - mean(g) - x̂·mean(g·x̂)) per row; dweight = Σ_rows dy·x̂ and dbias = Σ_rows dy
+   * when `paramGrads` (else null).
+   */
+  layerNormBackward(dy: Storage, x: Storage, mean: Storage, rstd: Storage, weight: Storage | null, rows: number, cols: number,
+    paramGrads: boolean): LayerNormGrads;
 
   // ---- optimizers, in place on param (and state) ----
   /**

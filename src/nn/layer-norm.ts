@@ -1,7 +1,8 @@
 import { ones, zeros } from '../creation.js';
 import type { DType } from '../dtype.js';
 import { WebgradError, check, fmtShape } from '../errors.js';
-import { checkSameBackend, requireFloat } from '../ops/util.js';
+import type { Storage } from '../backend/backend.js';
+import { checkSameBackend, opScope, record, requireFloat, wrap } from '../ops/util.js';
 import { options } from '../options.js';
 import { checkShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -28,13 +29,16 @@ function shapeList(op: string, normalizedShape: number | readonly number[]): num
   return s;
 }
 
-/**
- * (x - mean) / √(var + eps) · weight + bias over the last `normalizedShape.length` dims, with
- * the biased variance, as torch.nn.functional.layer_norm. Composed from reductions and
- * elementwise ops, so autograd derives the backward.
- */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, opts: LayerNormFnOptions = {}): Tensor {
-  const op = 'layerNorm';
+interface LayerNormArgs {
+  readonly shape: readonly number[];
+  readonly eps: number;
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+}
+
+/** layerNorm's checks, shared by the fused and the composed forms. */
+function checkArgs(op: string, x: Tensor, normalizedShape: number | readonly number[], weight: Tensor | null | undefined,
+  bias: Tensor | null | undefined, opts: LayerNormFnOptions): LayerNormArgs {
   const { eps = 1e-5 } = options(op, opts, ['eps']);
   check(typeof eps === 'number' && eps >= 0, op, () => `eps must be a non-negative number, got ${String(eps)}`);
   const shape = shapeList(op, normalizedShape);
@@ -49,12 +53,70 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
     check(p.ndim === k && shape.every((d, i) => p.shape[i] === d), op, () =>
       `${name} of shape ${fmtShape(p.shape)} must have the normalizedShape ${fmtShape(shape)}`);
   }
-  const dims = shape.map((_, i) => x.ndim - k + i);
+  return { shape, eps, weight: weight ?? null, bias: bias ?? null };
+}
+
+function composed(x: Tensor, { shape, eps, weight, bias }: LayerNormArgs): Tensor {
+  const dims = shape.map((_, i) => x.ndim - shape.length + i);
   const centered = x.sub(x.mean(dims, true));
   let y = centered.mul(centered.square().mean(dims, true).add(eps).rsqrt());
   if (weight) y = y.mul(weight);
   if (bias) y = y.add(bias);
   return y;
+}
+
+/**
+ * (x - mean) / √(var + eps) · weight + bias over the last `normalizedShape.length` dims, with
+ * the biased variance, as torch.nn.functional.layer_norm. One fused kernel forward (x viewed
+ * as [rows, cols], cols the product of normalizedShape; each row's mean and 1/√(var + eps)
+ * saved) and one fused backward (dx, and the weight and bias gradients as column sums), as
+ * torch's native_layer_norm. The backward is not itself differentiable (no double backward;
+ * `layerNormComposed` is).
+ */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, opts: LayerNormFnOptions = {}): Tensor {
+  const op = 'layerNorm';
+  const a = checkArgs(op, x, normalizedShape, weight, bias, opts);
+  if (x.numel === 0 || !x.backend.supports(x.dtype)) return composed(x, a);
+  const cols = a.shape.reduce((p, d) => p * d, 1);
+  const rows = x.numel / cols;
+  const { eps, weight: w, bias: b } = a;
+  return opScope(() => {
+    const r = x.backend.layerNorm(x.storage, w?.storage ?? null, b?.storage ?? null, rows, cols, eps);
+    const y = wrap(x, r.y, x.shape, x.dtype);
+    const mean = wrap(x, r.mean, [rows]);
+    const rstd = wrap(x, r.rstd, [rows]);
+    const inputs = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
+    return record(op, y, inputs, [x, mean, rstd], (dy, needs) => {
+      const wantW = w !== null && needs[1];
+      const wantB = b !== null && needs[inputs.length - 1];
+      const g = dy.backend.layerNormBackward(dy.storage, x.storage, mean.storage, rstd.storage, w?.storage ?? null, rows, cols,
+        wantW || wantB);
+      const keep = (s: Storage | null, want: boolean, shape: readonly number[]): Tensor | null => {
+        if (s === null) return null;
+        if (!want) {
+          dy.backend.release(s);
+          return null;
+        }
+        return wrap(dy, s, shape, dy.dtype);
+      };
+      const grads = [keep(g.dx, needs[0], x.shape)];
+      const dw = keep(g.dweight, wantW, a.shape);
+      const db = keep(g.dbias, wantB, a.shape);
+      if (w) grads.push(dw);
+      if (b) grads.push(db);
+      return grads;
+    });
+  });
+}
+
+/**
+ * layerNorm composed from reductions and elementwise ops (mean, sub, square, mean, add eps,
+ * rsqrt, mul, mul weight, add bias), autograd deriving the backward (twice differentiable):
+ * the reference of the fused kernels in tests.
+ */
+export function layerNormComposed(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null,
+  opts: LayerNormFnOptions = {}): Tensor {
+  return composed(x, checkArgs('layerNorm', x, normalizedShape, weight, bias, opts));
 }
 
 /**

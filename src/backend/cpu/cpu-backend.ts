@@ -38,6 +38,8 @@ import type { ConvArgs } from '../backend.js';
 import * as conv from './conv.js';
 import type { AttentionArgs, AttentionGrads, AttentionResult } from '../backend.js';
 import { attention, attentionBackward } from './attention.js';
+import type { LayerNormGrads, LayerNormResult } from '../backend.js';
+import { layerNorm, layerNormBackward } from './layer-norm.js';
 
 /**
  * The pure-TypeScript backend: the fallback when there is no WebGPU adapter and the oracle every
@@ -267,6 +269,19 @@ export class CpuBackend implements Backend {
 
   conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage {
     return this.#wrap(conv.conv2dWeightGrad(arr(x), arr(dy), args));
+  }
+
+  // ---- fused layer norm ----
+
+  layerNorm(x: Storage, weight: Storage | null, bias: Storage | null, rows: number, cols: number, eps: number): LayerNormResult {
+    const r = layerNorm(arr(x), opt(weight), opt(bias), rows, cols, eps);
+    return { y: this.#wrap(r.y), mean: this.#wrap(r.mean), rstd: this.#wrap(r.rstd) };
+  }
+
+  layerNormBackward(dy: Storage, x: Storage, mean: Storage, rstd: Storage, weight: Storage | null, rows: number, cols: number,
+    paramGrads: boolean): LayerNormGrads {
+    const g = layerNormBackward(arr(dy), arr(x), arr(mean), arr(rstd), opt(weight), rows, cols, paramGrads);
+    return { dx: this.#wrap(g.dx), dweight: g.dweight && this.#wrap(g.dweight), dbias: g.dbias && this.#wrap(g.dbias) };
   }
 
   // ---- fused attention ----

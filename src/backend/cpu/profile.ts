@@ -10,7 +10,7 @@ const KERNELS = [
   'gather', 'scatterAdd', 'sortIndices',
   'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'batchNormStats', 'batchNormForward', 'batchNormGradSums', 'batchNormInputGrad',
   'conv2d', 'conv2dInputGrad', 'conv2dWeightGrad',
-  'attention', 'attentionBackward',
+  'attention', 'attentionBackward', 'layerNorm', 'layerNormBackward',
 ] as const satisfies readonly (keyof Backend)[];
 
 /**

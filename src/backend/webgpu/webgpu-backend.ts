@@ -40,8 +40,9 @@ import * as pool from './pool.js';
 import * as bn from './batch-norm.js';
 import type { ConvArgs } from '../backend.js';
 import * as cnv from './conv.js';
-import type { AttentionArgs, AttentionGrads, AttentionResult } from '../backend.js';
+import type { AttentionArgs, AttentionGrads, AttentionResult, LayerNormGrads, LayerNormResult } from '../backend.js';
 import * as att from './attention.js';
+import * as ln from './layer-norm.js';
 
 /** Zeros for the bytes between an upload's end and its last whole vec4 (at most 12). */
 const ZERO_TAIL = new Uint8Array(16);
@@ -382,6 +383,17 @@ export class WebGPUBackend implements Backend {
 
   conv2dWeightGrad(x: Storage, dy: Storage, args: ConvArgs): Storage {
     return cnv.conv2dWeightGrad(this.#gpu, x, dy, args);
+  }
+
+  // ---- fused layer norm ----
+
+  layerNorm(x: Storage, weight: Storage | null, bias: Storage | null, rows: number, cols: number, eps: number): LayerNormResult {
+    return ln.layerNorm(this.#gpu, x, weight, bias, rows, cols, eps);
+  }
+
+  layerNormBackward(dy: Storage, x: Storage, mean: Storage, rstd: Storage, weight: Storage | null, rows: number, cols: number,
+    paramGrads: boolean): LayerNormGrads {
+    return ln.layerNormBackward(this.#gpu, dy, x, mean, rstd, weight, rows, cols, paramGrads);
   }
 
   // ---- fused attention ----
