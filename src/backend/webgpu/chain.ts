@@ -32,8 +32,9 @@ import { elementwiseShape } from './tuner-elementwise.js';
  * write fresh buffers only (every elementwise op allocates its output), and the buffers it reads
  * stay out of the pool until it has run.
  *
- * The GPT step of `npm run gpt` has long chains (LayerNorm and GELU are composed, the Adam-free
- * parts of the backward are sums and products of gradients): see BENCHMARKS.md for the counts.
+ * The GPT step of `npm run gpt` has chains of a bias add and GELU, residual adds, and the
+ * sums and products of gradients in the backward (LayerNorm is a kernel of its own): see
+ * BENCHMARKS.md for the counts.
  */
 
 /** Ops in one chain: more would mostly lengthen the generated shader, not save dispatches. */

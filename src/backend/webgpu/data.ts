@@ -113,8 +113,8 @@ export function strided(gpu: GpuRuntime, x: Storage, outShape: Shape, strides: r
   const run = rank === 0 || (rank === 1 && m.strides[0][0] === 1);
   // Inside a compiled step a float32 gather joins (or starts) a chain (chain.ts:
   // ChainBuilder.gather); one contiguous run stays a buffer copy, which is no dispatch.
-  const chained = !run && offset === 0 && x.dtype === 'float32' ? gpu.chains?.gather(x, outShape, strides) : null;
-  if (chained) return chained;
+  const gathered = !run && offset === 0 && x.dtype === 'float32' ? gpu.chains?.gather(x, outShape, strides) : null;
+  if (gathered) return gathered;
   const xb = gpu.buf(x, 'strided');
   const out = gpu.alloc(n, x.dtype, 'strided');
   if (rank > MAX_RANK) throw new WebgradError('strided', `views with more than ${MAX_RANK} non-mergeable dims are not supported on WebGPU`);
