@@ -11,6 +11,8 @@ import { WebgradError } from '../src/errors.js';
 import { broadcastShapes, broadcastStrides, type ReduceLayout } from '../src/shape.js';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/device.js';
 import { setFusion } from '../src/backend/webgpu/fusion.js';
+import { getBackend } from '../src/runtime.js';
+import * as wg from 'webgrad-gpu';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 import { randn } from './helpers/random.js';
 
@@ -1271,5 +1273,82 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       other.destroy();
       expect(() => other.full(1, 'float32', 0)).toThrow(/destroyed/);
     });
+  });
+});
+
+// The bias epilogue through the tensor API: nn.Linear (x·wᵀ, the weight read transposed) and a
+// batched matmul plus a bias, in either order. Fused and unfused (setFusion(false)) run the same
+// float32 product and one rounding of the add, so they agree exactly (NaN and Inf positions
+// included), backward too; eager forward saves one dispatch per bias add.
+describe.skipIf(gpu === null)('bias epilogue through the tensor API', () => {
+  beforeAll(async () => {
+    await wg.init({ backend: 'webgpu', verbose: false });
+  });
+  afterAll(() => wg.destroy());
+  const t = (shape: number[], seed: number): wg.Tensor => wg.tensor(randn(shape.reduce((p, q) => p * q, 1), seed)).reshape(shape);
+  /** Values and eager dispatches of `f`, with fusion on and off. */
+  const both = async (f: () => wg.Tensor[]): Promise<{ on: TypedArray[]; off: TypedArray[]; saved: number }> => {
+    const run = async (on: boolean): Promise<[TypedArray[], number]> => {
+      setFusion(on);
+      try {
+        const be = getBackend();
+        be.flush();
+        const d0 = be.dispatchCount();
+        const ys = f();
+        be.flush();
+        const d = be.dispatchCount() - d0;
+        return [await Promise.all(ys.map((y) => y.toArray())), d];
+      } finally {
+        setFusion(true);
+      }
+    };
+    const [off, dOff] = await run(false);
+    const [on, dOn] = await run(true);
+    return { on, off, saved: dOff - dOn };
+  };
+  const same = (r: { on: TypedArray[]; off: TypedArray[] }, label: string): void => {
+    r.on.forEach((v, i) => expect(Array.from(v), `${label} #${i}`).toEqual(Array.from(r.off[i]!)));
+  };
+
+  test('nn.Linear forward: one dispatch fewer, equal to unfused; backward equal', async () => {
+    for (const [m, inF, outF] of [[1, 1, 1], [3, 17, 65], [17, 65, 3], [65, 3, 257], [257, 17, 17]] as const) {
+      const fc = new wg.nn.Linear(inF, outF);
+      const x = t([m, inF], m + inF);
+      const fwd = await both(() => [fc.forward(x)]);
+      expect(fwd.saved, `Linear(${inF}, ${outF}) x[${m}]: dispatches saved`).toBe(1);
+      same(fwd, `Linear(${inF}, ${outF}) x[${m}]`);
+      const bwd = await both(() => {
+        fc.zeroGrad();
+        const xg = x.detach().requiresGrad_();
+        fc.forward(xg).square().sum().backward();
+        return [xg.grad!, fc.weight.grad!, fc.bias!.grad!];
+      });
+      same(bwd, `Linear(${inF}, ${outF}) x[${m}] backward`);
+    }
+  });
+
+  test('batched matmul plus a bias (either order, NaN/Inf in the bias, transposed weight), and a bias that must not fuse', async () => {
+    const [B, m, k, n] = [3, 17, 9, 65];
+    const x = t([B, m, k], 1);
+    const w = t([k, n], 2);
+    const wt = t([n, k], 3);
+    const bData = randn(n, 4);
+    bData[0] = NaN;
+    bData[5] = Infinity;
+    bData[9] = -Infinity;
+    const b = wg.tensor(bData);
+    const col = t([m, 1], 5);
+    for (const [label, f, saved] of [
+      ['x@w + b', () => x.matmul(w).add(b), 1],
+      ['b + x@w', () => b.add(x.matmul(w)), 1],
+      ['x@wt.t() - b', () => x.matmul(wt.t()).sub(b), 1],
+      ['b - x@w', () => b.sub(x.matmul(w)), 1],
+      ['x@w + column', () => x.matmul(w).add(col), 0],
+      ['x@w + x@w', () => { const p = x.matmul(w); return p.add(p); }, 0],
+    ] as const) {
+      const r = await both(() => [f()]);
+      expect(r.saved, `${label}: dispatches saved`).toBe(saved);
+      same(r, label);
+    }
   });
 });
