@@ -30,9 +30,13 @@
 // constants VEC_A, VEC_B and the readers load_a/load_a4/load_b/load_b4, each over one view.
 //
 // EPILOGUE (float32 only) also writes a second result from each stored value v into `out2`,
-// for a clamp or clamp gradient that reads the product (the host fuses them, matmul.ts):
-// 1: clamp(v) as unary.wgsl's clamp_op; 2: clamp's gradient with v as dy and `ex` as the
-// clamp's input, as unary.wgsl's clamp_grad_op. Bindings 4 and 5 are dummies otherwise.
+// for a clamp, clamp gradient or bias add that reads the product (the host fuses them,
+// matmul.ts): 1: clamp(v) as unary.wgsl's clamp_op; 2: clamp's gradient with v as dy and `ex`
+// as the clamp's input, as unary.wgsl's clamp_grad_op; 3, 4, 5: v + ex[col], v - ex[col],
+// ex[col] - v with `ex` a row vector of n values broadcast over rows and batches (nn.Linear's
+// bias), one rounding as binary.wgsl's add/sub. Every variant stores through the one loop at
+// the end, so this covers the tiled, direct and vec4 forms. Bindings 4 and 5 are dummies
+// otherwise.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -52,8 +56,11 @@ override B_TILE: u32 = BK * BN;
 
 fn is_nan(v: T) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 
-// The second result of element `o` (EPILOGUE 1 or 2) for the stored value v.
-fn epilogue(o: u32, v: T) -> T {
+// The second result of element `o` in column `c` (EPILOGUE 1 to 5) for the stored value v.
+fn epilogue(o: u32, c: u32, v: T) -> T {
+  if (EPILOGUE == 3u) { return v + ex[c]; }
+  if (EPILOGUE == 4u) { return v - ex[c]; }
+  if (EPILOGUE == 5u) { return ex[c] - v; }
   if (EPILOGUE == 1u) {
     var r = v;
     if (!is_nan(r)) {
@@ -171,7 +178,7 @@ fn matmul(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
       if (c < N) {
         let o = o_off + r * N + c;
         out[o] = acc[i * 8u + j];
-        if (EPILOGUE != 0u) { out2[o] = epilogue(o, acc[i * 8u + j]); }
+        if (EPILOGUE != 0u) { out2[o] = epilogue(o, c, acc[i * 8u + j]); }
       }
     }
   }

@@ -10,6 +10,9 @@ import type { DType, TypedArray } from '../src/dtype.js';
 import { WebgradError } from '../src/errors.js';
 import { broadcastShapes, broadcastStrides, type ReduceLayout } from '../src/shape.js';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/device.js';
+import { setFusion } from '../src/backend/webgpu/fusion.js';
+import { getBackend } from '../src/runtime.js';
+import * as wg from 'webgrad-gpu';
 import { gpuBackendOrSkip } from './helpers/gpu.js';
 import { randn } from './helpers/random.js';
 
@@ -692,6 +695,101 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       }, 1e-5, 'clamp after a fill');
     });
 
+    // A row vector added to or subtracted from a float32 product (nn.Linear's bias) runs as
+    // the product's epilogue: one dispatch, both results written. The sum is one float32
+    // rounding of the same product, so it equals the unfused pair (setFusion(false)) exactly,
+    // NaN and Inf included; against the CPU's float64 product, 1e-5 relative norm as above.
+    test('a bias row added to a product joins it as one dispatch (either order, sub, batches, NaN/Inf)', async () => {
+      const CASES: [number, number, number, boolean, boolean, number][] = [
+        [1, 1, 1, false, false, 1], [3, 17, 65, false, false, 1], [65, 257, 3, true, false, 1], [257, 3, 17, false, true, 1],
+        [17, 65, 257, true, true, 1], [1, 3, 257, false, true, 1], [17, 9, 33, false, false, 3], [3, 65, 17, false, true, 4],
+        [20, 7, 36, false, false, 1], [36, 5, 68, true, false, 2], [6, 5, 6, false, false, 1],
+      ];
+      const bits = (v: TypedArray): Uint32Array => {
+        const u = new Uint32Array(Float32Array.from(v).buffer);
+        return u.map((x) => ((x & 0x7fffffff) > 0x7f800000 ? 0x7fc00000 : x)); // any NaN as one
+      };
+      for (const [m, k, n, transA, transB, batch] of CASES) {
+        const a = upTo(randn(batch * m * k, m + k));
+        const b = upTo(randn(k * n, k + n));
+        const biasData = randn(n, n + 1);
+        for (let i = 1; i < n; i += 4) biasData[i] = [NaN, Infinity, -Infinity, 0][(i >> 2) % 4]!;
+        const bias = upTo(biasData);
+        const args: MatmulArgs = { batch, m, k, n, transA, transB, aBatchStride: m * k, bBatchStride: 0 };
+        const outShape = batch > 1 ? [batch, m, n] : [m, n];
+        const pStrides = batch > 1 ? [m * n, n, 1] : [n, 1];
+        const vStrides = batch > 1 ? [0, 0, 1] : [0, 1];
+        // Every order and op on one shape; elsewhere one each, in turn (each combination is a
+        // pipeline to compile, seconds apiece on lavapipe).
+        const forms = ([['add', true], ['add', false], ['sub', true], ['sub', false]] as const)
+          .filter((_, i) => (m === 3 && k === 17) || i === CASES.findIndex((c) => c[0] === m && c[1] === k) % 4);
+        for (const [op, left] of forms) {
+          {
+            const tag = `[${batch}x${m},${k},${n}] tA=${transA} tB=${transB} ${left ? `p ${op} bias` : `bias ${op} p`}`;
+            const run = (bk: Backend, key: 'cpu' | 'webgpu'): [Storage, Storage] => {
+              const p = bk.matmul(a[key], b[key], args);
+              const y = left
+                ? bk.binary(op, p, bias[key], outShape, pStrides, vStrides, 'float32')
+                : bk.binary(op, bias[key], p, outShape, vStrides, pStrides, 'float32');
+              return [p, y];
+            };
+            const [cp, cy] = run(cpu, 'cpu');
+            be.flush();
+            const before = be.stats.dispatches;
+            const [gp, gy] = run(be, 'webgpu');
+            be.flush();
+            expect(be.stats.dispatches - before, `${tag}: dispatches`).toBe(1);
+            setFusion(false);
+            let up: [Storage, Storage];
+            try {
+              up = run(be, 'webgpu');
+            } finally {
+              setFusion(true);
+            }
+            const [gpv, gyv] = [await be.read(gp), await be.read(gy)];
+            expectMatch(gpv, await cpu.read(cp), 1e-5, `${tag} product`);
+            expectMatch(gyv, await cpu.read(cy), 1e-5, `${tag} result`);
+            expect(bits(gpv), `${tag} product = unfused`).toEqual(bits(await be.read(up[0])));
+            expect(bits(gyv), `${tag} result = unfused`).toEqual(bits(await be.read(up[1])));
+            for (const st of [gp, gy, ...up]) be.release(st);
+          }
+        }
+      }
+    });
+
+    test('no bias epilogue where it does not apply: column vector, full operand, transposed product, p + p, int32, a command between', async () => {
+      const [m, k, n] = [6, 5, 6]; // square, so a column vector indexed as a row one would read in bounds
+      const a = upTo(randn(m * k, 11));
+      const b = upTo(randn(k * n, 12));
+      const col = upTo(randn(m, 13));
+      const full = upTo(randn(m * n, 14));
+      const args: MatmulArgs = { batch: 1, m, k, n, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+      const cases: [string, number, (bk: Backend, key: 'cpu' | 'webgpu', p: Storage) => Storage][] = [
+        ['column vector', 2, (bk, key, p) => bk.binary('add', p, col[key], [m, n], [n, 1], [1, 0], 'float32')],
+        ['full-size operand', 2, (bk, key, p) => bk.binary('add', full[key], p, [m, n], [n, 1], [n, 1], 'float32')],
+        ['transposed product', 2, (bk, key, p) => bk.binary('add', p, col[key], [n, m], [1, n], [0, 1], 'float32')],
+        ['p + p', 2, (bk, _key, p) => bk.binary('add', p, p, [m, n], [n, 1], [0, 1], 'float32')],
+        ['mul', 2, (bk, key, p) => bk.binary('mul', p, col[key], [m, n], [n, 1], [0, 1], 'float32')],
+        ['a fill between', 2, (bk, key, p) => {
+          bk.fill(full[key], 0.5); // an upload: records the product first; the add runs on its own
+          return bk.binary('add', p, col[key], [m, n], [n, 1], [0, 1], 'float32');
+        }],
+      ];
+      for (const [label, dispatches, f] of cases) {
+        const c = await cpu.read(f(cpu, 'cpu', cpu.matmul(a.cpu, b.cpu, args)));
+        be.flush();
+        const before = be.stats.dispatches;
+        const g = f(be, 'webgpu', be.matmul(a.webgpu, b.webgpu, args));
+        be.flush();
+        expect(be.stats.dispatches - before, `${label}: dispatches`).toBe(dispatches);
+        expectMatch(await be.read(g), c, 1e-5, label);
+      }
+      const ai = upTo(randint(m * k, 1, -5, 5));
+      const bi = upTo(randint(k * n, 2, -5, 5));
+      const vi = upTo(randint(n, 3, -5, 5));
+      await cmp((bk, key) => bk.binary('add', bk.matmul(ai[key], bi[key], args), vi[key], [m, n], [n, 1], [0, 1], 'int32'), 0, 'int32 product + bias');
+    });
+
     // float32 accumulation over k <= 300 against float64: 1e-5 relative norm.
     test.each([[false, false], [true, false], [false, true], [true, true]])('2-D, transA=%s transB=%s', async (transA, transB) => {
       for (const [m, k, n] of SHAPES) {
@@ -1175,5 +1273,82 @@ describe.skipIf(gpu === null)(`WebGPU backend vs CPU backend${gpuSkip ? ` (SKIPP
       other.destroy();
       expect(() => other.full(1, 'float32', 0)).toThrow(/destroyed/);
     });
+  });
+});
+
+// The bias epilogue through the tensor API: nn.Linear (x·wᵀ, the weight read transposed) and a
+// batched matmul plus a bias, in either order. Fused and unfused (setFusion(false)) run the same
+// float32 product and one rounding of the add, so they agree exactly (NaN and Inf positions
+// included), backward too; eager forward saves one dispatch per bias add.
+describe.skipIf(gpu === null)('bias epilogue through the tensor API', () => {
+  beforeAll(async () => {
+    await wg.init({ backend: 'webgpu', verbose: false });
+  });
+  afterAll(() => wg.destroy());
+  const t = (shape: number[], seed: number): wg.Tensor => wg.tensor(randn(shape.reduce((p, q) => p * q, 1), seed)).reshape(shape);
+  /** Values and eager dispatches of `f`, with fusion on and off. */
+  const both = async (f: () => wg.Tensor[]): Promise<{ on: TypedArray[]; off: TypedArray[]; saved: number }> => {
+    const run = async (on: boolean): Promise<[TypedArray[], number]> => {
+      setFusion(on);
+      try {
+        const be = getBackend();
+        be.flush();
+        const d0 = be.dispatchCount();
+        const ys = f();
+        be.flush();
+        const d = be.dispatchCount() - d0;
+        return [await Promise.all(ys.map((y) => y.toArray())), d];
+      } finally {
+        setFusion(true);
+      }
+    };
+    const [off, dOff] = await run(false);
+    const [on, dOn] = await run(true);
+    return { on, off, saved: dOff - dOn };
+  };
+  const same = (r: { on: TypedArray[]; off: TypedArray[] }, label: string): void => {
+    r.on.forEach((v, i) => expect(Array.from(v), `${label} #${i}`).toEqual(Array.from(r.off[i]!)));
+  };
+
+  test('nn.Linear forward: one dispatch fewer, equal to unfused; backward equal', async () => {
+    for (const [m, inF, outF] of [[1, 1, 1], [3, 17, 65], [17, 65, 3], [65, 3, 257], [257, 17, 17]] as const) {
+      const fc = new wg.nn.Linear(inF, outF);
+      const x = t([m, inF], m + inF);
+      const fwd = await both(() => [fc.forward(x)]);
+      expect(fwd.saved, `Linear(${inF}, ${outF}) x[${m}]: dispatches saved`).toBe(1);
+      same(fwd, `Linear(${inF}, ${outF}) x[${m}]`);
+      const bwd = await both(() => {
+        fc.zeroGrad();
+        const xg = x.detach().requiresGrad_();
+        fc.forward(xg).square().sum().backward();
+        return [xg.grad!, fc.weight.grad!, fc.bias!.grad!];
+      });
+      same(bwd, `Linear(${inF}, ${outF}) x[${m}] backward`);
+    }
+  });
+
+  test('batched matmul plus a bias (either order, NaN/Inf in the bias, transposed weight), and a bias that must not fuse', async () => {
+    const [B, m, k, n] = [3, 17, 9, 65];
+    const x = t([B, m, k], 1);
+    const w = t([k, n], 2);
+    const wt = t([n, k], 3);
+    const bData = randn(n, 4);
+    bData[0] = NaN;
+    bData[5] = Infinity;
+    bData[9] = -Infinity;
+    const b = wg.tensor(bData);
+    const col = t([m, 1], 5);
+    for (const [label, f, saved] of [
+      ['x@w + b', () => x.matmul(w).add(b), 1],
+      ['b + x@w', () => b.add(x.matmul(w)), 1],
+      ['x@wt.t() - b', () => x.matmul(wt.t()).sub(b), 1],
+      ['b - x@w', () => b.sub(x.matmul(w)), 1],
+      ['x@w + column', () => x.matmul(w).add(col), 0],
+      ['x@w + x@w', () => { const p = x.matmul(w); return p.add(p); }, 0],
+    ] as const) {
+      const r = await both(() => [f()]);
+      expect(r.saved, `${label}: dispatches saved`).toBe(saved);
+      same(r, label);
+    }
   });
 });

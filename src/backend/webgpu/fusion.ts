@@ -5,7 +5,7 @@ import type { Shape } from '../../shape.js';
 import type { MatmulArgs, Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import * as ew from './elementwise.js';
-import { matmulThen, prepareMatmul, type MatmulLaunch } from './matmul.js';
+import { matmulBias, matmulThen, prepareMatmul, type MatmulLaunch } from './matmul.js';
 import type { HeldDispatch } from './recorder.js';
 import type { GpuRuntime } from './runtime.js';
 import type { GPUStorage } from './storage.js';
@@ -21,11 +21,13 @@ import { CHAIN_MAX_ELEMS } from './tuner.js';
  * - a contiguous float32 arithmetic op other than div (add, sub, mul, maximum, minimum) and
  *   then a unary op of its result: unary_pre (`pred.sub(y).pow(2)`);
  * - a float32 matmul and then a clamp of its result (forward) or a clamp gradient with it as
- *   dy (backward): the matmul's epilogue (`x.mm(w).clamp(0)` and its backward).
+ *   dy (backward): the matmul's epilogue (`x.mm(w).clamp(0)` and its backward);
+ * - a float32 matmul and then an add or sub of a row vector (one value per column) to its
+ *   result: the matmul's epilogue (nn.Linear's `x.mm(wᵀ).add(b)`), eager only.
  *
  * Inside a compiled step, elementwise chains of any length run as one generated kernel instead
  * (chain.ts: `gpu.chains`); the pairs above remain for what a chain does not take (int32 ops,
- * the matmul epilogue).
+ * the matmul clamp epilogue).
  *
  * The mechanism: the launcher of a producer hands its unrecorded dispatch to the recorder to
  * hold (recorder.ts); a held dispatch is recorded as soon as any command touches what it
@@ -78,6 +80,8 @@ export function binary(
   bStrides: readonly number[],
   outDtype: DType,
 ): GPUStorage {
+  const biased = enabled && gpu.chains === null ? biasEpilogue(gpu, op, a, b, outShape, aStrides, bStrides, outDtype) : null;
+  if (biased !== null) return biased;
   if (gpu.chains !== null && isArith(op) && outDtype === a.dtype) {
     const out = gpu.chains.binary(op, a, b, outShape, aStrides, bStrides);
     if (out !== null) return out;
@@ -103,6 +107,62 @@ export function binary(
     launch.encode();
   }
   return storage;
+}
+
+/** Whether `strides` walk `shape` in row-major order (dims of size 1 may have any stride). */
+function rowMajor(shape: Shape, strides: readonly number[]): boolean {
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && strides[d] !== s) return false;
+    s *= shape[d]!;
+  }
+  return true;
+}
+
+/** Whether `strides` read one value per column of `shape`'s last dim, the same for every row. */
+function rowVector(shape: Shape, strides: readonly number[]): boolean {
+  const last = shape.length - 1;
+  return last >= 0 && shape.every((size, d) => size === 1 || strides[d] === (d === last ? 1 : 0));
+}
+
+/**
+ * A held float32 product plus (or minus) a row vector of one value per column, as the
+ * product's epilogue (matmulBias): nn.Linear's bias add. Null when it does not apply: the
+ * product in any layout but its own row-major one, a bias broadcast along columns or full
+ * size, int32, the bias being the product, or the product recorded meanwhile. Not inside a
+ * compiled step: there the chain builder takes the add, and a bias add is mostly followed by
+ * more elementwise ops (GELU, a residual add) that join the same chain, so the epilogue would
+ * save no dispatch.
+ */
+function biasEpilogue(
+  gpu: GpuRuntime,
+  op: BinaryOp,
+  a: Storage,
+  b: Storage,
+  outShape: Shape,
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+  outDtype: DType,
+): GPUStorage | null {
+  if ((op !== 'add' && op !== 'sub') || a.dtype !== 'float32' || b.dtype !== 'float32' || outDtype !== 'float32') return null;
+  const ab = gpu.buf(a, op);
+  const bb = gpu.buf(b, op);
+  if (ab === bb) return null;
+  const numel = outShape.reduce((x, y) => x * y, 1);
+  for (const left of [true, false]) {
+    const product = producer(gpu, HeldMatmul, left ? ab : bb);
+    if (product === null) continue;
+    const { m, n } = product.launch.params;
+    const [pStrides, vStrides] = left ? [aStrides, bStrides] : [bStrides, aStrides];
+    if (numel !== product.launch.grid[2] * m * n || outShape[outShape.length - 1] !== n) continue;
+    if (!rowMajor(outShape, pStrides) || !rowVector(outShape, vStrides)) continue;
+    const bias = left ? bb : ab;
+    if (!gpu.recorder.take(product, [bias])) return null;
+    const out = gpu.alloc(numel, 'float32', op);
+    matmulBias(gpu, product.launch, bias, out.buffer!, op === 'add' ? 'add' : left ? 'sub' : 'rsub', op);
+    return out;
+  }
+  return null;
 }
 
 export function unary(gpu: GpuRuntime, op: UnaryOp, x: Storage, param: number): GPUStorage {

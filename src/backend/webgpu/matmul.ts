@@ -29,7 +29,7 @@ const MATMUL_IO = shaderInterface(
     a: { binding: 1, access: 'r', type: 'T', vec4: 'a4' },   // a4: VEC_A
     b: { binding: 2, access: 'r', type: 'T', vec4: 'b4' },   // b4: VEC_B
     out: { binding: 3, access: 'w', type: 'T' },
-    ex: { binding: 4, access: 'r', type: 'T' },     // EPILOGUE 2: the clamp's input
+    ex: { binding: 4, access: 'r', type: 'T' },     // EPILOGUE 2: the clamp's input; 3-5: the bias row
     out2: { binding: 5, access: 'w', type: 'T' },   // EPILOGUE 1, 2: the second result
   },
 );
@@ -50,8 +50,8 @@ type MatmulParams = ParamValues<typeof MATMUL_IO.params>;
 
 /**
  * A product ready to be recorded as one dispatch (float32): `encode()` records it, and
- * fusion.ts may instead record it with a clamp (or clamp gradient) of its result as the
- * kernel's epilogue (matmulThen).
+ * fusion.ts may instead record it with a clamp (or clamp gradient) of its result or a bias
+ * added to it as the kernel's epilogue (matmulThen, matmulBias).
  */
 export interface MatmulLaunch {
   readonly kernel: MatmulKernel;
@@ -154,4 +154,20 @@ export function matmulThen(
   const params = { ...product.params, ...bounds };
   const { a, b, out } = product;
   gpu.run(product.kernel, variant, { a, b, out, ex: x ?? gpu.dummyRead, out2 }, params, product.grid, `matmul+${op}`);
+}
+
+/** How a bias row joins the product in matmulBias: p + bias, p - bias, bias - p. */
+export type BiasForm = 'add' | 'sub' | 'rsub';
+const BIAS_EPILOGUE: Record<BiasForm, number> = { add: 3, sub: 4, rsub: 5 };
+
+/**
+ * Records `product` with a row vector `bias` of n values (one per column, broadcast over rows
+ * and batches) added to or subtracted from its result as the kernel's epilogue, written to
+ * `out2`: nn.Linear's `x.mm(wᵀ).add(b)` as one dispatch, the product itself still written
+ * (fusion.ts decides when).
+ */
+export function matmulBias(gpu: GpuRuntime, product: MatmulLaunch, bias: PooledBuffer, out2: PooledBuffer, form: BiasForm, op: string): void {
+  const variant = { types: product.variant.types, constants: { ...product.variant.constants, EPILOGUE: BIAS_EPILOGUE[form] } };
+  const { a, b, out } = product;
+  gpu.run(product.kernel, variant, { a, b, out, ex: bias, out2 }, product.params, product.grid, `matmul+${op}`);
 }
