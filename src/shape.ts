@@ -16,6 +16,16 @@ export function contiguousStrides(shape: Shape): number[] {
 }
 
 /** Kernels index elements with 32-bit integers (WGSL has no 64-bit ones). */
+/** Whether `strides` walk `shape` in row-major order (dims of size 1 may have any stride). */
+export function isRowMajor(shape: Shape, strides: readonly number[]): boolean {
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && strides[d] !== s) return false;
+    s *= shape[d];
+  }
+  return true;
+}
+
 export const MAX_NUMEL = 2 ** 31 - 1;
 
 export function checkShape(op: string, shape: Shape): void {

@@ -6,7 +6,7 @@ import type { DType, TypedArray } from './dtype.js';
 import { WebgradError, fmtShape } from './errors.js';
 import { type HostRange, StorageRef, trackTensor, untrackTensor, yieldForFinalizers } from './memory.js';
 import type { Shape } from './shape.js';
-import { contiguousStrides, inversePerm, normalizeDim, numelOf } from './shape.js';
+import { contiguousStrides, inversePerm, isRowMajor, normalizeDim, numelOf } from './shape.js';
 import { warnOnce } from './warn.js';
 import { refuseReadInCompiledStep } from './compile-state.js';
 import * as B from './ops/binary.js';
@@ -46,6 +46,8 @@ export interface Layout {
   readonly baseShape: Shape;
   /** Null: the tensor is its base (contiguous). */
   readonly perm: readonly number[] | null;
+  /** Where each of the tensor's dims steps in the storage (the base's strides, permuted). */
+  readonly strides: readonly number[];
 }
 
 const viewCopies = new FinalizationRegistry<ViewCopy>((c) => {
@@ -200,7 +202,10 @@ export class Tensor {
   /** @internal Where this tensor's values lie, without materializing a view's copy. */
   get layout(): Layout {
     const ref = this.#live('layout');
-    return { storage: ref.storage, baseShape: this.#baseShape(), perm: this.#copy?.perm ?? null };
+    const baseShape = this.#baseShape();
+    const perm = this.#copy?.perm ?? null;
+    const base = contiguousStrides(baseShape);
+    return { storage: ref.storage, baseShape, perm, strides: perm === null ? base : perm.map((d) => base[d]) };
   }
 
   /** @internal */
@@ -872,11 +877,7 @@ export class Tensor {
    * PyTorch equivalent: `torch.Tensor.is_contiguous`.
    */
   isContiguous(): boolean {
-    const { baseShape, perm } = this.layout;
-    if (perm === null) return true;
-    const base = contiguousStrides(baseShape);
-    const want = contiguousStrides(this.shape);
-    return perm.every((d, i) => this.shape[i] === 1 || base[d] === want[i]);
+    return isRowMajor(this.shape, this.layout.strides);
   }
   /**
    * Same as `reshape` (a contiguous tensor's reshape shares storage; a view's is a copy, where

@@ -1,7 +1,7 @@
 import type { AttentionArgs, Storage } from '../backend/backend.js';
 import { check, fmtShape } from '../errors.js';
 import { options } from '../options.js';
-import { broadcastShapes, contiguousMatrices, contiguousStrides, type MatrixLayout, matrixLayoutOf, sameShape, type Shape } from '../shape.js';
+import { broadcastShapes, contiguousMatrices, type MatrixLayout, matrixLayoutOf, sameShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { compare } from './binary.js';
 import { matmul } from './matmul.js';
@@ -147,8 +147,7 @@ function operand(t: Tensor): Operand {
   const [rows, cols] = t.shape.slice(-2);
   const view = t.layout;
   if (view.perm !== null) {
-    const base = contiguousStrides(view.baseShape);
-    const layout = matrixLayoutOf(t.shape, view.perm.map((d) => base[d]));
+    const layout = matrixLayoutOf(t.shape, view.strides);
     if (layout !== null) return { storage: () => t.layout.storage, layout, baseShape: view.baseShape, perm: view.perm };
   }
   return { storage: () => t.storage, layout: contiguousMatrices(rows, cols), baseShape: t.shape, perm: null };

@@ -85,10 +85,8 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 export function contiguous(x: Tensor): Tensor {
   checkLive('contiguous', x);
   if (x.isContiguous()) return x;
-  const { storage, baseShape, perm } = x.layout;
-  if (perm === null) return x;
-  const base = contiguousStrides(baseShape);
-  const out = wrap(x, x.backend.strided(storage, x.shape, perm.map((d) => base[d]), 0), x.shape, x.dtype);
+  const { storage, strides } = x.layout;
+  const out = wrap(x, x.backend.strided(storage, x.shape, strides, 0), x.shape, x.dtype);
   return record('contiguous', out, [x], [], (dy) => [dy]);
 }
 

@@ -4,7 +4,7 @@ import coordsSrc from '../../../shaders/coords.wgsl';
 import mathSrc from '../../../shaders/elementwise_math.wgsl';
 import { type ArithOp, BINARY, type BinaryOp } from '../../kernels/binary.js';
 import { UNARY, type UnaryOp } from '../../kernels/unary.js';
-import { contiguousStrides, type ReduceLayout, type Shape } from '../../shape.js';
+import { isRowMajor, type ReduceLayout, sameShape, type Shape } from '../../shape.js';
 import type { Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import { groupsFor, MAX_RANK } from './dims.js';
@@ -432,10 +432,5 @@ export class ChainBuilder {
 function modeOf(o: Operand, shape: Shape | null, n: number): Mode {
   if (o.strides === null) return 'contig';
   if (o.storage.numel === 1 && n !== 1) return 'scalar';
-  const full = contiguousStrides(shape!);
-  let contig = o.storage.numel === n;
-  for (let d = 0; d < shape!.length && contig; d++) if (shape![d] !== 1 && o.strides[d] !== full[d]) contig = false;
-  return contig ? 'contig' : 'strided';
+  return o.storage.numel === n && isRowMajor(shape!, o.strides) ? 'contig' : 'strided';
 }
-
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);

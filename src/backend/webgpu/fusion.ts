@@ -1,7 +1,7 @@
 import type { DType } from '../../dtype.js';
 import { BINARY, type ArithOp, type BinaryOp } from '../../kernels/binary.js';
 import type { UnaryOp } from '../../kernels/unary.js';
-import type { Shape } from '../../shape.js';
+import { isRowMajor, type Shape } from '../../shape.js';
 import type { MatmulArgs, Storage } from '../backend.js';
 import type { PooledBuffer } from './buffer-pool.js';
 import * as ew from './elementwise.js';
@@ -109,16 +109,6 @@ export function binary(
   return storage;
 }
 
-/** Whether `strides` walk `shape` in row-major order (dims of size 1 may have any stride). */
-function rowMajor(shape: Shape, strides: readonly number[]): boolean {
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d] !== 1 && strides[d] !== s) return false;
-    s *= shape[d]!;
-  }
-  return true;
-}
-
 /** Whether `strides` read one value per column of `shape`'s last dim, the same for every row. */
 function rowVector(shape: Shape, strides: readonly number[]): boolean {
   const last = shape.length - 1;
@@ -155,7 +145,7 @@ function biasEpilogue(
     const { m, n } = product.launch.params;
     const [pStrides, vStrides] = left ? [aStrides, bStrides] : [bStrides, aStrides];
     if (numel !== product.launch.grid[2] * m * n || outShape[outShape.length - 1] !== n) continue;
-    if (!rowMajor(outShape, pStrides) || !rowVector(outShape, vStrides)) continue;
+    if (!isRowMajor(outShape, pStrides) || !rowVector(outShape, vStrides)) continue;
     const bias = left ? bb : ab;
     if (!gpu.recorder.take(product, [bias])) return null;
     const out = gpu.alloc(numel, 'float32', op);

@@ -150,10 +150,14 @@ export function matmulThen(
   bounds: { lo: number; lo_val: number; hi: number; hi_val: number },
   op: string,
 ): void {
-  const variant = { types: product.variant.types, constants: { ...product.variant.constants, EPILOGUE: x === null ? 1 : 2 } };
-  const params = { ...product.params, ...bounds };
+  withEpilogue(gpu, product, x === null ? 1 : 2, x ?? gpu.dummyRead, out2, { ...product.params, ...bounds }, op);
+}
+
+/** Records `product` with epilogue `epilogue` (shaders/matmul.wgsl EPILOGUE) reading `ex` and writing `out2`. */
+function withEpilogue(gpu: GpuRuntime, product: MatmulLaunch, epilogue: number, ex: PooledBuffer, out2: PooledBuffer, params: MatmulParams, op: string): void {
+  const variant = { types: product.variant.types, constants: { ...product.variant.constants, EPILOGUE: epilogue } };
   const { a, b, out } = product;
-  gpu.run(product.kernel, variant, { a, b, out, ex: x ?? gpu.dummyRead, out2 }, params, product.grid, `matmul+${op}`);
+  gpu.run(product.kernel, variant, { a, b, out, ex, out2 }, params, product.grid, `matmul+${op}`);
 }
 
 /** How a bias row joins the product in matmulBias: p + bias, p - bias, bias - p. */
@@ -167,7 +171,5 @@ const BIAS_EPILOGUE: Record<BiasForm, number> = { add: 3, sub: 4, rsub: 5 };
  * (fusion.ts decides when).
  */
 export function matmulBias(gpu: GpuRuntime, product: MatmulLaunch, bias: PooledBuffer, out2: PooledBuffer, form: BiasForm, op: string): void {
-  const variant = { types: product.variant.types, constants: { ...product.variant.constants, EPILOGUE: BIAS_EPILOGUE[form] } };
-  const { a, b, out } = product;
-  gpu.run(product.kernel, variant, { a, b, out, ex: bias, out2 }, product.params, product.grid, `matmul+${op}`);
+  withEpilogue(gpu, product, BIAS_EPILOGUE[form], bias, out2, product.params, op);
 }
