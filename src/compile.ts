@@ -1,6 +1,7 @@
 import { enterCompiledStep, leaveCompiledStep, notePlans } from './compile-state.js';
 import { WebgradError } from './errors.js';
 import { options } from './options.js';
+import type { StepPlan } from './backend/backend.js';
 import { getBackend } from './runtime.js';
 import { Tensor } from './tensor.js';
 
@@ -37,6 +38,18 @@ export interface CompiledStepInfo {
    * op's temporaries) are never stored and their buffers are reused at once.
    */
   readonly peakBytes: number | null;
+  /**
+   * Bytes of the buffers of this signature's memory plan (WebGPU): every allocation of a
+   * compiled call has a static buffer, shared by allocations that do not live at once. Null
+   * before a compiled call and on the CPU backend. Compare with `eagerPeakBytes`.
+   */
+  readonly planBytes: number | null;
+  /**
+   * Allocations of the last compiled call that did not get their planned buffer (a buffer
+   * still held by a tensor from an earlier call, a call that took another branch, the first
+   * calls while the plan settles): 0 when the call ran entirely on its plan. Null as above.
+   */
+  readonly replanned: number | null;
 }
 
 /** A step compiled by `wg.compile`: call it as the function itself; `info()` reports. */
@@ -55,13 +68,26 @@ export interface CompiledStep<A extends unknown[], R> {
 const active = { compiled: 0, tracing: 0 };
 const fusing = (): boolean => active.compiled > 0 && active.tracing === 0;
 
-const forgotten = new FinalizationRegistry<Map<string, Plan>>((plans) => notePlans(-plans.size));
+const forgotten = new FinalizationRegistry<Map<string, Plan>>((plans) => {
+  notePlans(-plans.size);
+  for (const p of plans.values()) p.memory?.dispose();
+});
+
+/** Drops a plan: its count in `wg.memory()` and its buffers. */
+function drop(plan: Plan): void {
+  notePlans(-1);
+  plan.memory?.dispose();
+  plan.memory = null;
+}
 
 interface Plan {
   eagerDispatches: number | null;
   dispatches: number | null;
   eagerPeakBytes: number | null;
   peakBytes: number | null;
+  /** The memory plan of the compiled calls (WebGPU), made by the first. */
+  memory: StepPlan | null;
+  replanned: number | null;
 }
 
 /**
@@ -112,10 +138,11 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
     let plan = plans.get(key);
     const tracing = plan === undefined;
     if (plan === undefined) {
-      plan = { eagerDispatches: null, dispatches: null, eagerPeakBytes: null, peakBytes: null };
+      plan = { eagerDispatches: null, dispatches: null, eagerPeakBytes: null, peakBytes: null, memory: null, replanned: null };
       if (plans.size >= maxPlans) {
-        plans.delete(plans.keys().next().value!);
-        notePlans(-1);
+        const oldest = plans.keys().next().value!;
+        drop(plans.get(oldest)!);
+        plans.delete(oldest);
       }
       plans.set(key, plan);
       notePlans(1);
@@ -131,15 +158,24 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
     const backend = getBackend();
     const gpu = backend.name === 'webgpu';
     const d0 = backend.dispatchCount();
-    // The call's own high-water mark, then the enclosing one restored as if never restarted.
-    const outerPeak = backend.peakBytes(0);
-    const held0 = backend.peakBytes();
+    // Only a call that runs alone uses its memory plan: an overlapping async call's
+    // allocations would interleave with it (the plan would stay correct, but churn).
+    const planned = !tracing && active.compiled === 0 && active.tracing === 0;
     if (tracing) active.tracing++;
     else active.compiled++;
     backend.compiledMode(fusing());
+    // (Before the marks: it submits what earlier calls recorded, which frees their buffers.)
+    if (planned) current.memory = backend.beginPlannedCall(current.memory);
+    // The call's own high-water mark, then the enclosing one restored as if never restarted.
+    const outerPeak = backend.peakBytes(0);
+    const held0 = backend.peakBytes();
     enterCompiledStep();
     const done = (): void => {
       leaveCompiledStep();
+      if (planned) {
+        backend.endPlannedCall();
+        current.replanned = current.memory?.replanned ?? null;
+      }
       if (tracing) active.tracing--;
       else active.compiled--;
       backend.compiledMode(fusing());
@@ -180,11 +216,13 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
     dispatches: last?.dispatches ?? null,
     eagerPeakBytes: last?.eagerPeakBytes ?? null,
     peakBytes: last?.peakBytes ?? null,
+    planBytes: last?.memory?.bytes ?? null,
+    replanned: last?.replanned ?? null,
   });
   // A step dropped without reset() gives its plans back when it is collected.
   forgotten.register(step, plans);
   step.reset = () => {
-    notePlans(-plans.size);
+    for (const p of plans.values()) drop(p);
     plans.clear();
     last = null;
   };

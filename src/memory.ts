@@ -247,6 +247,12 @@ export interface MemoryReport {
    * reused for 2 s are given back by themselves; `emptyCache()` gives back all of them now.
    */
   poolBytes: number;
+  /**
+   * Bytes that compiled steps' memory plans keep for their next call (WebGPU; 0 on the CPU):
+   * their buffers that no tensor holds now. `emptyCache()` gives these back too (the next call
+   * assigns them again); a step's `reset()` gives back its own.
+   */
+  planBytes: number;
   /** The backend's name ('cpu' or 'webgpu'). */
   backend: string;
   /** Plans cached by compiled steps (`wg.compile`), each at most its `maxPlans`. */

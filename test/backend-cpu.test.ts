@@ -60,7 +60,7 @@ describe('storage', () => {
     const b2 = new CpuBackend();
     const a = b2.full(10, 'float32', 0);
     const c = b2.full(3, 'float64', 0);
-    expect(b2.memory()).toEqual({ bytesInUse: 64, poolBytes: 0 });
+    expect(b2.memory()).toEqual({ bytesInUse: 64, poolBytes: 0, planBytes: 0 });
     b2.release(a);
     b2.release(a);
     expect(b2.memory().bytesInUse).toBe(24);

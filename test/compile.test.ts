@@ -368,7 +368,9 @@ describeEachBackend(backends, 'wg.compile API', (backend) => {
 
   it('info() before any call, and on the CPU backend without dispatch counts', () => {
     const step = wg.compile((x: wg.Tensor) => x.neg().exp());
-    expect(step.info()).toEqual({ calls: 0, traces: 0, plans: 0, eagerDispatches: null, dispatches: null, eagerPeakBytes: null, peakBytes: null });
+    expect(step.info()).toEqual({
+      calls: 0, traces: 0, plans: 0, eagerDispatches: null, dispatches: null, eagerPeakBytes: null, peakBytes: null, planBytes: null, replanned: null,
+    });
     step(rand([5], 1));
     step(rand([5], 2));
     const info = step.info();
@@ -378,6 +380,10 @@ describeEachBackend(backends, 'wg.compile API', (backend) => {
     // Two results of 5 floats (the pool's smallest size class on WebGPU) at the highest point.
     expect(info.eagerPeakBytes).toBeGreaterThanOrEqual(2 * 5 * 4);
     expect(info.peakBytes).toBeGreaterThanOrEqual(5 * 4);
+    // The compiled call's memory plan: a slot per allocation, 256 B each (the smallest size
+    // class). neg's result is not disposed in the call, so it keeps a buffer of its own.
+    if (backend === 'cpu') expect([info.planBytes, info.replanned]).toEqual([null, null]);
+    else expect([info.planBytes, info.replanned]).toEqual([512, 0]);
     step.reset();
   });
 

@@ -323,6 +323,24 @@ export interface MemoryInfo {
   readonly bytesInUse: number;
   /** Bytes kept in the pool for reuse. */
   readonly poolBytes: number;
+  /** Bytes compiled steps' memory plans keep for their next call (buffers no tensor holds now). */
+  readonly planBytes: number;
+}
+
+/**
+ * The memory plan of a compiled step (WebGPU: src/backend/webgpu/step-plan.ts): a static buffer
+ * for every allocation of a call, by position, shared by allocations that do not live at once.
+ */
+export interface StepPlan {
+  /** Bytes of the plan's buffers, held by tensors or not: the static assignment's footprint. */
+  readonly bytes: number;
+  /** Allocations planned (one call's). */
+  readonly slots: number;
+  /** Allocations of the last call, and those of them that missed their planned buffer. */
+  readonly allocations: number;
+  readonly replanned: number;
+  /** Gives the plan's buffers back (free ones now, held ones when their tensor is released). */
+  dispose(): void;
 }
 
 /** GPU (or CPU) time spent in one kernel during `wg.profile()`, summed over its launches. */
@@ -561,6 +579,13 @@ export interface Backend extends PoolBackend {
   compiledMode(on: boolean): boolean;
   /** GPU dispatches recorded so far (the CPU backend has none: 0); compiled steps report them. */
   dispatchCount(): number;
+  /**
+   * Runs the allocations from here to `endPlannedCall()` through a compiled step's memory plan
+   * (`plan`, or a new one when null or another backend's) and records them as one submit;
+   * returns the plan. The CPU backend has no plan: null.
+   */
+  beginPlannedCall(plan: StepPlan | null): StepPlan | null;
+  endPlannedCall(): void;
   /** Release the device; the backend is unusable afterwards. */
   destroy(): void;
 }

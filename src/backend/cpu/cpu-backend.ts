@@ -86,7 +86,7 @@ export class CpuBackend implements Backend {
   }
 
   memory(): MemoryInfo {
-    return { bytesInUse: this.#bytesInUse, poolBytes: 0 };
+    return { bytesInUse: this.#bytesInUse, poolBytes: 0, planBytes: 0 };
   }
 
   peakBytes(next?: number): number {
@@ -370,6 +370,12 @@ export class CpuBackend implements Backend {
   dispatchCount(): number {
     return 0;
   }
+
+  beginPlannedCall(): null {
+    return null;
+  }
+
+  endPlannedCall(): void {}
 
   /** Nothing to free (storages are GC'd), but new storage and reads fail from now on. */
   destroy(): void {

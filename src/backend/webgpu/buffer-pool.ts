@@ -78,6 +78,11 @@ export class BufferPool {
     this.maxPooledBytes = maxPooledBytes;
   }
 
+  /** The largest buffer a size class may round up to (the binding limit). */
+  get limit(): number {
+    return this.#limit;
+  }
+
   get pooledBytes(): number {
     return this.#pooledBytes;
   }

@@ -73,6 +73,8 @@ export class Pipelines {
   readonly #layouts = new Map<string, GPUBindGroupLayout>();
   #bindGroups = new Map<string, GPUBindGroup>();
   #uniform: GPUBuffer | null = null;
+  /** Bind groups created so far (a compiled step's replays should create none). */
+  bindGroupsCreated = 0;
 
   constructor(device: GPUDevice, onError: (kernel: string, message: string) => void) {
     this.#device = device;
@@ -108,6 +110,7 @@ export class Pipelines {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.#uniform!, size: UNIFORM_SLOT_BYTES } }];
       k.def.storage.forEach(([binding], i) => entries.push({ binding, resource: { buffer: buffers[k.def.uses[i]].gpu } }));
       bg = this.#device.createBindGroup({ layout: k.layout, entries });
+      this.bindGroupsCreated++;
       this.#bindGroups.set(key, bg);
     }
     return bg;

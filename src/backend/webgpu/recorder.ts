@@ -13,6 +13,12 @@ import { UniformArena } from './uniforms.js';
 export const MAX_DISPATCHES_PER_SUBMIT = 64;
 
 /**
+ * Uniform slots of the arena: a planned compiled call (step-plan.ts) records its whole step
+ * into one batch, up to this many dispatches (the GPT bench step has 103); 256 KiB.
+ */
+export const ARENA_SLOTS = 1024;
+
+/**
  * A dispatch whose recording is put off, so that the op reading its result may run with it as
  * one dispatch instead (fusion.ts). `encode` records it as it would have been recorded at once.
  */
@@ -41,7 +47,7 @@ const MAX_HELD = 2;
 export class Recorder {
   readonly #device: GPUDevice;
   readonly #arena: GPUBuffer;
-  readonly #uniforms = new UniformArena(MAX_DISPATCHES_PER_SUBMIT);
+  readonly #uniforms = new UniformArena(ARENA_SLOTS);
   readonly #onSubmitted: (submitted: number) => void;
   readonly #onError: (ops: string, message: string) => void;
   #encoder: GPUCommandEncoder | null = null;
@@ -50,6 +56,12 @@ export class Recorder {
   #commands = 0;
   #ops = new Set<string>();
   #held: HeldDispatch[] = [];
+  /** A dispatch taken back for a fused one (take) that is not recorded yet: it still reads its inputs. */
+  #taken: HeldDispatch | null = null;
+  /** Held dispatches being recorded now (recording one may record others first). */
+  readonly #encoding: HeldDispatch[] = [];
+  /** Dispatches a batch may hold: MAX_DISPATCHES_PER_SUBMIT, or ARENA_SLOTS in a planned call. */
+  #limit = MAX_DISPATCHES_PER_SUBMIT;
   /** Set while `wg.profile()` runs: every dispatch then gets a timed pass of its own. */
   profiler: KernelProfiler | null = null;
   /** Number of submits so far. Work recorded now goes out with submit number `submitted + 1`. */
@@ -114,11 +126,32 @@ export class Recorder {
    */
   take(d: HeldDispatch, reads: readonly PooledBuffer[]): boolean {
     this.encodeWriters(reads, d);
-    if (this.#slots === MAX_DISPATCHES_PER_SUBMIT) this.submit();
+    if (this.#slots === this.#limit) this.submit();
     const i = this.#held.indexOf(d);
     if (i < 0) return false;
     this.#held.splice(i, 1);
+    this.#taken = d;
     return true;
+  }
+
+  /**
+   * Whether held work (also while it is being recorded), or a dispatch taken back and not yet
+   * recorded as part of a fused one, reads or writes `buf`: a memory plan (step-plan.ts) must not hand it to a new tensor yet.
+   */
+  references(buf: PooledBuffer): boolean {
+    const uses = (d: HeldDispatch): boolean => d.reads.includes(buf) || d.writes.includes(buf);
+    return (this.#taken !== null && uses(this.#taken)) || this.#held.some(uses) || this.#encoding.some(uses);
+  }
+
+  /**
+   * Lets a batch grow to the whole uniform arena (a planned compiled call records its step as
+   * one submit) or back to MAX_DISPATCHES_PER_SUBMIT; returns the previous setting.
+   */
+  longBatch(on: boolean): boolean {
+    const was = this.#limit !== MAX_DISPATCHES_PER_SUBMIT;
+    this.#limit = on ? ARENA_SLOTS : MAX_DISPATCHES_PER_SUBMIT;
+    if (this.#slots >= this.#limit) this.submit();
+    return was;
   }
 
   /**
@@ -156,12 +189,18 @@ export class Recorder {
 
   #encode(i: number): void {
     const [d] = this.#held.splice(i, 1);
-    d.encode();
+    // While it records, it may allocate (a chain's partial sums): its buffers are still in use.
+    this.#encoding.push(d);
+    try {
+      d.encode();
+    } finally {
+      this.#encoding.pop();
+    }
   }
 
   /** Claims the next uniform slot (submitting first if the arena is full) and a writer for it. */
   params(): { words: SlotWords; offset: number } {
-    if (this.#slots === MAX_DISPATCHES_PER_SUBMIT) this.submit();
+    if (this.#slots >= this.#limit) this.submit();
     const offset = this.#slots++ * UNIFORM_SLOT_BYTES;
     return { words: this.#uniforms.slot(offset), offset };
   }
@@ -172,11 +211,12 @@ export class Recorder {
     pass.setPipeline(k.pipeline);
     pass.setBindGroup(0, bindGroup, [offset]);
     pass.dispatchWorkgroups(x, y, z);
+    this.#taken = null;
     if (this.profiler) this.#endPass();
     this.#ops.add(op);
     this.#commands++;
     this.dispatches++;
-    if (this.#slots >= MAX_DISPATCHES_PER_SUBMIT) this.submit();
+    if (this.#slots >= this.#limit) this.submit();
   }
 
   copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, op: string, srcOffset = 0, dstOffset = 0): void {
@@ -199,7 +239,8 @@ export class Recorder {
 
   /** Copies and clears use no uniform slot but count towards the batch all the same. */
   #counted(): void {
-    if (++this.#commands >= 2 * MAX_DISPATCHES_PER_SUBMIT) this.submit();
+    this.#taken = null;
+    if (++this.#commands >= 2 * this.#limit) this.submit();
   }
 
   submit(): void {

@@ -7,6 +7,7 @@ import type { ChainBuilder } from './chain.js';
 import { type Buffers, Pipelines, type KernelDef, type Variant } from './pipelines.js';
 import { Recorder } from './recorder.js';
 import { Staging } from './staging.js';
+import { GpuStepPlan } from './step-plan.js';
 import { GPUStorage } from './storage.js';
 import type { KernelProfile } from './tuner.js';
 import type { Field, ParamValues } from './shader-interface.js';
@@ -17,6 +18,7 @@ export interface GpuStats {
   submits: number;
   dispatches: number;
   buffersCreated: number;
+  bindGroups: number;
   pipelines: number;
 }
 
@@ -32,7 +34,7 @@ export class GpuRuntime {
   readonly pipelines: Pipelines;
   readonly recorder: Recorder;
   readonly staging: Staging;
-  readonly stats: GpuStats = { readbacks: 0, submits: 0, dispatches: 0, buffersCreated: 0, pipelines: 0 };
+  readonly stats: GpuStats = { readbacks: 0, submits: 0, dispatches: 0, buffersCreated: 0, bindGroups: 0, pipelines: 0 };
   /** Tiny buffers bound where a kernel declares a binding that this variant never touches. */
   readonly dummyRead: PooledBuffer;
   readonly dummyWrite: PooledBuffer;
@@ -45,6 +47,11 @@ export class GpuRuntime {
   peakBytes = 0;
   /** Set while a compiled step runs: elementwise ops join chains (chain.ts). */
   chains: ChainBuilder | null = null;
+  /** The memory plan of the compiled call running now (step-plan.ts), if any. */
+  plan: GpuStepPlan | null = null;
+  /** Every live plan, and which of them owns a buffer. */
+  readonly plans = new Set<GpuStepPlan>();
+  readonly planOf = new Map<PooledBuffer, GpuStepPlan>();
   #error: WebgradError | null = null;
   #lost: string | null = null;
   #lostInfo: DeviceLostInfo | null = null;
@@ -117,7 +124,7 @@ export class GpuRuntime {
       throw new WebgradError(op, `a tensor of ${numel} elements needs ${bytes} bytes, more than this adapter's ` +
         `maxBufferSize (${lim.maxBufferSize} bytes)`);
     }
-    const buf = this.pool.acquire(bytes, op, (e) => this.fail(e.op, e.message.slice(e.op.length + 2)));
+    const buf = this.plan?.acquire(bytes, op) ?? this.pool.acquire(bytes, op, (e) => this.fail(e.op, e.message.slice(e.op.length + 2)));
     this.bytesInUse += buf.size;
     const needed = this.bytesInUse + this.pool.pendingBytes;
     if (needed > this.peakBytes) this.peakBytes = needed;
@@ -132,6 +139,7 @@ export class GpuRuntime {
     if (this.#destroyed) return;
     // A chain result released before the chain ran was never bound: free at once.
     const unbound = this.chains?.released(buf) ?? false;
+    if (this.planOf.get(buf)?.release(buf)) return;
     this.pool.release(buf, unbound ? this.recorder.submitted : this.recorder.pendingSubmit, this.recorder.submitted);
   }
 
@@ -202,9 +210,43 @@ export class GpuRuntime {
    * Destroys every pooled buffer: submits first, so buffers waiting for recorded work become
    * free, then empties the pool and the readback staging buffers.
    */
+  /** A new memory plan for a compiled step; `beginPlan` makes it the running call's. */
+  newPlan(): GpuStepPlan {
+    const p = new GpuStepPlan(this);
+    this.plans.add(p);
+    return p;
+  }
+
+  /**
+   * Starts a planned call: what earlier calls recorded is submitted first (so an upload into a
+   * plan's buffer never lands before their commands), and the call records as one batch.
+   */
+  beginPlan(p: GpuStepPlan): void {
+    if (!this.#destroyed && this.#lost === null) {
+      this.recorder.submit();
+      this.recorder.longBatch(true);
+    }
+    this.plan = p;
+    p.begin();
+  }
+
+  endPlan(): void {
+    const p = this.plan;
+    if (p === null) return;
+    this.plan = null;
+    p.end();
+    if (!this.#destroyed && this.#lost === null) this.recorder.longBatch(false);
+  }
+
+  /** Before queue.writeBuffer into `buf`: submits first if the batch may still use it (step-plan.ts). */
+  beforeUpload(buf: PooledBuffer): void {
+    if (this.planOf.get(buf)?.uploadHazard(buf)) this.recorder.submit();
+  }
+
   emptyCache(): void {
     if (this.#destroyed || this.#lost !== null) return;
     this.recorder.submit();
+    for (const p of this.plans) p.emptyCache();
     this.pool.empty();
     this.staging.destroy();
   }
@@ -219,6 +261,7 @@ export class GpuRuntime {
     this.stats.dispatches = this.recorder.dispatches;
     this.stats.buffersCreated = this.pool.created;
     this.stats.pipelines = this.pipelines.count;
+    this.stats.bindGroups = this.pipelines.bindGroupsCreated;
     return this.stats;
   }
 
@@ -226,6 +269,10 @@ export class GpuRuntime {
     if (this.#destroyed) return;
     if (this.#lost === null) this.recorder.submit();
     this.#destroyed = true;
+    for (const b of this.planOf.keys()) b.gpu.destroy();
+    for (const p of this.plans) p.abandon();
+    this.plans.clear();
+    this.planOf.clear();
     this.recorder.destroy();
     this.pool.destroy();
     this.staging.destroy();

@@ -13,6 +13,7 @@ import type {
   MemoryInfo,
   ReduceOp,
   OptimizerUpdate,
+  StepPlan,
   Storage,
   StridedRegion,
   UnaryOp,
@@ -28,6 +29,7 @@ import type { ScanOptions } from '../backend.js';
 import { scan } from './scan.js';
 import { ChainBuilder } from './chain.js';
 import { GpuRuntime, type GpuStats } from './runtime.js';
+import { GpuStepPlan } from './step-plan.js';
 import * as sm from './softmax.js';
 import * as st from './strided.js';
 import { FULL_UPLOAD_MAX_BYTES, type KernelProfile } from './tuner.js';
@@ -124,6 +126,7 @@ export class WebGPUBackend implements Backend {
       // A differently typed array is converted first, as a typed-array store would.
       const src = data instanceof (dtype === 'int32' ? Int32Array : Float32Array) ? data : typedArrayFor(dtype, data);
       // writeBuffer is ordered before the next submit, so kernels recorded after see the data.
+      this.#gpu.beforeUpload(s.buffer!);
       const gpu = s.buffer!.gpu;
       this.#gpu.device.queue.writeBuffer(gpu, 0, src.buffer, src.byteOffset, src.byteLength);
       // The pooled buffer may be larger and hold a freed tensor's bytes. The vec4 kernels read
@@ -166,7 +169,9 @@ export class WebGPUBackend implements Backend {
   }
 
   memory(): MemoryInfo {
-    return { bytesInUse: this.#gpu.bytesInUse, poolBytes: this.#gpu.pool.pooledBytes };
+    let planBytes = 0;
+    for (const p of this.#gpu.plans) planBytes += p.reservedBytes;
+    return { bytesInUse: this.#gpu.bytesInUse, poolBytes: this.#gpu.pool.pooledBytes, planBytes };
   }
 
   peakBytes(next?: number): number {
@@ -428,6 +433,17 @@ export class WebGPUBackend implements Backend {
 
   dispatchCount(): number {
     return this.#gpu.recorder.dispatches;
+  }
+
+  beginPlannedCall(plan: StepPlan | null): StepPlan {
+    const gpu = this.#gpu;
+    const p = plan instanceof GpuStepPlan && plan.runtime === gpu && !plan.disposed ? plan : gpu.newPlan();
+    gpu.beginPlan(p);
+    return p;
+  }
+
+  endPlannedCall(): void {
+    this.#gpu.endPlan();
   }
 
   startProfile(): void {
