@@ -94,23 +94,27 @@ describeEachBackend(['webgpu'], 'compiled steps: the memory plan', () => {
   });
 
   it('an upload inside the step, into a buffer a released temporary used in the same call, lands after its readers', async () => {
-    // The scalar tensor is a fresh upload each call (its value changes); in the first planned
-    // call it may get the buffer of `t`, which the chain and the sum recorded before still read.
+    // t (16 floats) is written by the matmul and read by max, both recorded in this call's
+    // batch; then t is released and the first planned call gives its buffer to the upload of c
+    // (same size class). queue.writeBuffer lands before the batch, so unless the plan submits
+    // first, the matmul overwrites c and c.sum() reads t.
     let k = 0;
+    const w = rand([4, 4], 6);
     const body = (x: wg.Tensor): wg.Tensor => wg.scope(() => {
-      const t = x.mul(3).add(1);
-      const s = t.sum();
+      const t = x.mm(w);
+      const u = t.max();
       t.dispose();
-      const c = wg.tensor([++k, 2 * k, 3 * k, 4 * k]);
-      return s.add(c.mul(x.narrow(0, 0, 4)).sum());
+      k++;
+      const c = wg.tensor(Float32Array.from({ length: 16 }, (_, i) => 100 * k + i)).reshape([4, 4]);
+      return u.add(c.sum());
     });
-    const x = rand([4], 5);
+    const x = rand([4, 4], 5);
     const step = wg.compile(body);
     const got: wg.Tensor[] = [];
     for (let i = 0; i < 5; i++) got.push(step(x));
     k = 0;
     for (let i = 0; i < 5; i++) compare(`call ${i + 1}`, await arr(got[i]), await arr(body(x)), TOL);
-    for (const t of [x, ...got]) t.dispose();
+    for (const t of [w, x, ...got]) t.dispose();
     step.reset();
   });
 
