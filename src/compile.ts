@@ -12,6 +12,13 @@ export interface CompileOptions {
    * recently used is dropped beyond this, and its signature traces again. Default 8.
    */
   maxPlans?: number;
+  /**
+   * On WebGPU, whether compiled calls take their memory from the step's plan (static buffers
+   * by allocation position, bind groups built once, one submit per call; see `planBytes`).
+   * false: buffers come from the pool as in eager mode and nothing is kept between calls.
+   * Default true.
+   */
+  memoryPlan?: boolean;
 }
 
 /** What a compiled step has done so far (`step.info()`). */
@@ -126,7 +133,8 @@ interface Plan {
  */
 export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: CompileOptions = {}): CompiledStep<A, R> {
   if (typeof fn !== 'function') throw new WebgradError('compile', `expected a function, got ${typeof fn}`);
-  const { maxPlans = 8 } = options('compile', opts, ['maxPlans']);
+  const { maxPlans = 8, memoryPlan = true } = options('compile', opts, ['maxPlans', 'memoryPlan']);
+  if (typeof memoryPlan !== 'boolean') throw new WebgradError('compile', `memoryPlan must be a boolean, got ${String(memoryPlan)}`);
   if (!Number.isInteger(maxPlans) || maxPlans < 1) throw new WebgradError('compile', `maxPlans must be a positive integer, got ${maxPlans}`);
   const plans = new Map<string, Plan>();
   let calls = 0;
@@ -160,7 +168,7 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, opts: Com
     const d0 = backend.dispatchCount();
     // Only a call that runs alone uses its memory plan: an overlapping async call's
     // allocations would interleave with it (the plan would stay correct, but churn).
-    const planned = !tracing && active.compiled === 0 && active.tracing === 0;
+    const planned = memoryPlan && !tracing && active.compiled === 0 && active.tracing === 0;
     if (tracing) active.tracing++;
     else active.compiled++;
     backend.compiledMode(fusing());

@@ -84,8 +84,9 @@ describeEachBackend(backends, 'compiled chains ending in a sum', (backend) => {
 describeEachBackend(backends, 'compiled and fused eager steps recorded between submits', () => {
   // Three steps of Linear + LayerNorm + clipGradNorm_ + AdamW with no readback between them:
   // their dispatches cross the recorder's 64-per-submit boundary inside a chain's join (a
-  // submit records every held chain; one that then took more ops left them unwritten).
-  it('equal eager exactly, with and without a readback between the steps', async () => {
+  // submit records every held chain; one that then took more ops left them unwritten). A
+  // step with its memory plan records each call as one batch; without, the 64 apply.
+  it.each([true, false])('equal eager exactly, with and without a readback between the steps (memoryPlan %s)', async (memoryPlan) => {
     const run = async (compiled: boolean): Promise<number[]> => {
       wg.manualSeed(0);
       const lin = new wg.nn.Linear(16, 16);
@@ -100,7 +101,7 @@ describeEachBackend(backends, 'compiled and fused eager steps recorded between s
         opt.step();
         return l;
       });
-      const step = compiled ? wg.compile(fn) : fn;
+      const step = compiled ? wg.compile(fn, { memoryPlan }) : fn;
       const losses: wg.Tensor[] = [];
       for (let i = 0; i < 4; i++) {
         const x = make([64, 16], 10 + i);
@@ -120,6 +121,7 @@ describeEachBackend(backends, 'compiled and fused eager steps recorded between s
   // chain too, and the op must start a new chain. k reductions before it put the matmul at
   // every position around the boundary (a readback before each call starts an empty batch).
   // Checked against values computed here: mm of 8 terms in [-2, 2], atol and rtol 1e-5.
+  // Without a memory plan, so that a compiled call submits every 64 dispatches too.
   it('an op whose join submits the batch starts a new chain, at every position around the boundary', async () => {
     const a = make([4, 8], 1);
     const b = make([8, 5], 2);
@@ -129,7 +131,7 @@ describeEachBackend(backends, 'compiled and fused eager steps recorded between s
       for (let i = 0; i < k; i++) pad.sum();
       return x.mul(2).add(1).mul(a.mm(b)).sub(0.5);
     });
-    const step = wg.compile(fn);
+    const step = wg.compile(fn, { memoryPlan: false });
     for (let k = 56; k < 72; k++) {
       for (let call = 0; call < 2; call++) {   // the first traces, the second runs compiled
         const seed = 10 + 2 * k + call;   // inputs of its own: an unwritten result holds no earlier equal value

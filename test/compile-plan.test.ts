@@ -118,6 +118,35 @@ describeEachBackend(['webgpu'], 'compiled steps: the memory plan', () => {
     step.reset();
   });
 
+  it('an op after an upload that submitted the batch starts a new chain (the pending one was recorded)', async () => {
+    // As above, the first planned call's upload of c submits first, and the submit records the
+    // pending chain of a (a size class of its own, so a does not take t's buffer); a.add(1)
+    // must not join the recorded chain, whose kernel would never write its result.
+    let k = 0;
+    const w = rand([4, 4], 16);
+    const body = (x: wg.Tensor, big: wg.Tensor): wg.Tensor[] => wg.scope(() => {
+      const t = x.mm(w);
+      const u = t.max();
+      t.dispose();
+      const a = big.mul(2);
+      k++;
+      const c = wg.tensor(Float32Array.from({ length: 16 }, (_, i) => 10 * k + i));
+      const b = a.add(1).mul(a);
+      return [b, u.add(c.sum())];
+    });
+    const x = rand([4, 4], 17);
+    const big = rand([1000], 18);
+    const step = wg.compile(body);
+    const got = [0, 1, 2, 3].map(() => step(x, big));
+    k = 0;
+    for (let i = 0; i < 4; i++) {
+      const want = body(x, big);
+      for (let j = 0; j < 2; j++) compare(`call ${i + 1} result ${j}`, await arr(got[i][j]), await arr(want[j]), TOL);
+    }
+    for (const t of [w, x, big, ...got.flat()]) t.dispose();
+    step.reset();
+  });
+
   it('a temporary released while a held matmul still reads it is not handed to the fused result', async () => {
     // mm is held for a consumer; t is disposed before clamp takes the product back and fuses
     // it (one dispatch that reads t and writes clamp's result: they must not share a buffer).

@@ -427,6 +427,7 @@ describeEachBackend(backends, 'wg.compile API', (backend) => {
     expect(() => wg.compile(fn, { maxPlan: 3 } as wg.CompileOptions)).toThrow(/maxPlan\b/);
     expect(() => wg.compile(42 as unknown as typeof fn)).toThrow(wg.WebgradError);
     expect(() => wg.compile(42 as unknown as typeof fn)).toThrow(/compile.*function/);
+    expect(() => wg.compile(fn, { memoryPlan: 'yes' as unknown as boolean })).toThrow(/compile.*memoryPlan.*yes/);
     expect(wg.memory().compiledPlans).toBe(base);
   });
 

@@ -66,14 +66,14 @@ const read = async (r: Out): Promise<Float32Array[]> => Promise.all(list(r).map(
  * Builds a state with `make` twice; calls `body(state)` `calls` times eagerly on the first and
  * through `wg.compile` on the second (call 1 traces, calls 2+ run compiled), reading every
  * result after its call; compares call by call (the traced call must be identical to eager,
- * the compiled ones within `tol`). Returns the compiled step's info().
+ * the compiled ones within `tol`). `opts` go to wg.compile. Returns the compiled step's info().
  */
-export async function sameAsEager<S>(make: () => S, body: (s: S) => Out, tol: Tol, calls = 3): Promise<wg.CompiledStepInfo> {
+export async function sameAsEager<S>(make: () => S, body: (s: S) => Out, tol: Tol, calls = 3, opts: wg.CompileOptions = {}): Promise<wg.CompiledStepInfo> {
   const eagerState = make();
   const eager: Float32Array[][] = [];
   for (let i = 0; i < calls; i++) eager.push(await read(body(eagerState)));
   const state = make();
-  const step = wg.compile(() => body(state));
+  const step = wg.compile(() => body(state), opts);
   for (let i = 0; i < calls; i++) {
     const got = await read(step());
     expect(got.length).toBe(eager[i].length);
