@@ -4,14 +4,13 @@
 // turns in a rotating order, each block ending with a loss readback.
 //   XDG_RUNTIME_DIR=/tmp/xdg node --import ./scripts/register.mjs bench/experiments/layer-norm-ab.ts [blocks=4]
 import * as wg from 'webgrad-gpu';
-import { GPT } from '../../examples/gpt/model.js';
+import { batchFor, gptStep, median, timeBlock, type Step } from './ab-steps.js';
 import { layerNormComposed } from '../../src/nn/layer-norm.js';
 import { getBackend } from '../../src/runtime.js';
 
 const blocks = Number(process.argv[2] ?? 4);
 await wg.init({ backend: 'webgpu', verbose: false });
-const { nn, optim } = wg;
-const F = nn.functional;
+const { nn } = wg;
 
 let composed = false;
 const fused = nn.LayerNorm.prototype.forward;
@@ -19,21 +18,6 @@ nn.LayerNorm.prototype.forward = function (this: wg.nn.LayerNorm, x: wg.Tensor):
   return composed ? layerNormComposed(x, this.normalizedShape, this.weight, this.bias, { eps: this.eps }) : fused.call(this, x);
 };
 
-type Step = (x: wg.Tensor, y: wg.Tensor, sum: wg.Tensor) => wg.Tensor;
-function gptStep(): Step {
-  wg.manualSeed(0);
-  const model = new GPT({ vocabSize: 89, layers: 2, heads: 4, embd: 64, block: 64 });
-  const params = [...model.parameters()];
-  const opt = new optim.AdamW(model.paramGroups(0.1, false), { lr: 3e-3, betas: [0.9, 0.99] });
-  return (x, y, sum) => wg.scope(() => {
-    const loss = F.crossEntropy(model.forward(x), y.reshape([-1]));
-    opt.zeroGrad();
-    loss.backward();
-    nn.utils.clipGradNorm_(params, 1);
-    opt.step();
-    return wg.noGrad(() => sum.add(loss));
-  });
-}
 const names = ['fused eager', 'composed eager', 'fused compiled', 'composed compiled'] as const;
 type Name = (typeof names)[number];
 const sides: Record<Name, Step> = {
@@ -44,29 +28,16 @@ const ms = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<N
 const dispatches = {} as Record<Name, number>;
 const block = async (name: Name): Promise<void> => {
   composed = name.startsWith('composed');
-  let sum = wg.zeros([]);
   const b = getBackend();
   const d0 = b.dispatchCount();
-  const t0 = performance.now();
-  for (let i = 0; i < 10; i++) {
-    const x = wg.randint(0, 89, [32, 64]);
-    const y = wg.randint(0, 89, [32, 64]);
-    const next = sides[name](x, y, sum);
-    sum.dispose();
-    x.dispose();
-    y.dispose();
-    sum = next;
-  }
-  await sum.item();
-  ms[name].push((performance.now() - t0) / 10);
+  ms[name].push((await timeBlock(sides[name], () => batchFor('gpt', 32))).ms);
   dispatches[name] = (b.dispatchCount() - d0) / 10;
-  sum.dispose();
 };
 for (const n of names) await block(n); // warm-up (and the compiled sides' traces)
 for (let b = 0; b < blocks; b++) {
   for (let i = 0; i < names.length; i++) await block(names[(i + b) % names.length]);
 }
-const med = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
+const med = median;
 for (const n of names) {
   const v = ms[n].slice(1);
   console.log(`${n}: ${v.map((t) => t.toFixed(0)).join(' ')} ms/step, median ${med(v).toFixed(1)}; ~${dispatches[n].toFixed(0)} dispatches/step`);
