@@ -84,8 +84,15 @@ describeEachBackend(['webgpu'], 'compiled steps: the memory plan', () => {
     };
     const step = wg.compile(body);
     const inputs = [0, 1, 2, 3, 4, 5].map((i) => rand([8, 8], 10 + i));
-    const kept = inputs.map((x) => step(x));
+    const planBytes: (number | null)[] = [];
+    const kept = inputs.map((x) => {
+      const r = step(x);
+      planBytes.push(step.info().planBytes);
+      return r;
+    });
     const want = inputs.map((x) => body(x));
+    // Kept results leave the plan (each call's get fresh buffers): it does not grow with them.
+    expect(planBytes.at(-1)).toBe(planBytes[2]);
     for (let i = 0; i < inputs.length; i++) {
       for (let k = 0; k < 2; k++) compare(`call ${i + 1} result ${k}`, await arr(kept[i][k]), await arr(want[i][k]), TOL);
     }

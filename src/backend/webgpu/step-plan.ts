@@ -170,7 +170,7 @@ export class GpuStepPlan implements StepPlan {
   /**
    * Ends a call. A buffer whose tensor survived the call, or that received an upload, now
    * serves its slot alone (the survivor's slot first: it holds the buffer); slots that shared
-   * it get another next call. Buffers no slot plans to use go back to the pool.
+   * it get another next call. Buffers no slot plans to use leave the plan.
    */
   end(): void {
     this.#active = false;
@@ -189,7 +189,13 @@ export class GpuStepPlan implements StepPlan {
         if (s.spare === p) this.#set(i, 'spare', null);
       }
     }
-    for (const p of [...this.#buffers.values()]) if (p.users.size === 0 && !p.inUse) this.#drop(p);
+    // A buffer no slot plans on leaves the plan: to the pool now, or when its tensor is
+    // released (results a caller keeps, one per call, would otherwise pile up here).
+    for (const p of [...this.#buffers.values()]) {
+      if (p.users.size > 0) continue;
+      if (p.inUse) this.#forget(p);
+      else this.#drop(p);
+    }
   }
 
   /** Gives every buffer back: free ones to the pool, held ones when their tensor is released. */
