@@ -114,6 +114,12 @@ interface Plan {
  * fusion decides from the ops actually issued, so a call that takes another branch stays
  * correct. The CPU backend runs `fn` eagerly.
  *
+ * On WebGPU a compiled call that runs alone takes its memory from the signature's memory plan
+ * (`memoryPlan: false` turns it off): the n-th allocation of every call gets the same buffer,
+ * allocations that do not live at once share one, so the step's bind groups are created once
+ * and the call is recorded as one submit. A call that allocates differently is planned again;
+ * temporaries left to the garbage collector (not disposed or scoped in `fn`) keep missing it.
+ *
  * A readback inside `fn` (`await t.item()`) is refused: return the tensor and read it after the
  * call. An async `fn` is awaited (the step is compiled until it settles).
  *
