@@ -47,8 +47,9 @@ interface Slot {
  * submit, unlike the pool's (which waits for the submit). That is safe because every command
  * is recorded in program order and the recorder puts a held dispatch that touches a buffer
  * before any later command that writes it (settle), except where the plan cannot see it:
- * - a held dispatch still reading or writing the buffer, or one just taken back for a fused
- *   dispatch (Recorder.references): the buffer is not reused while one does;
+ * - a held dispatch still reading or writing the buffer, one being recorded (a chain
+ *   allocates its partial sums then), or one just taken back for a fused dispatch
+ *   (Recorder.references): the buffer is not reused while one does;
  * - queue.writeBuffer, which lands before the batch it is recorded in: an upload into a
  *   buffer released in the current batch submits that batch first, and its slot gets a buffer
  *   of its own from then on;
@@ -59,7 +60,7 @@ interface Slot {
  * ones: an allocation whose slot's buffer is taken or of another size, or beyond the planned
  * ones (a call that took another branch), is assigned again by the same rules, so a plan is a
  * cache of decisions, never a promise the code relies on. Buffers no slot refers to any more
- * go back to the pool at the end of a call.
+ * leave the plan at the end of a call (to the pool, or to it when their tensor is released).
  */
 export class GpuStepPlan implements StepPlan {
   readonly #gpu: GpuRuntime;
