@@ -1,16 +1,18 @@
+import coordsSrc from '../../../shaders/coords.wgsl';
 import whereSrc from '../../../shaders/where.wgsl';
 import { WebgradError } from '../../errors.js';
 import { mergeDims, numelOf, type Shape } from '../../shape.js';
 import type { Storage } from '../backend.js';
-import { elemType, EW_PER_GROUP, groupsFor, MAX_RANK } from './dims.js';
+import { elemType, MAX_RANK } from './dims.js';
 import { defineKernel } from './pipelines.js';
 import type { GpuRuntime } from './runtime.js';
 import { shaderInterface } from './shader-interface.js';
 import type { GPUStorage } from './storage.js';
+import { elementwiseShape } from './tuner-elementwise.js';
 
-/** where.wgsl: one dispatch, 4 elements per invocation like the other elementwise kernels. */
+/** where.wgsl: one grid-stride dispatch over the output, shaped like the other elementwise kernels. */
 const WHERE_IO = shaderInterface(
-  { shape: 'u32x8', c_strides: 'u32x8', a_strides: 'u32x8', b_strides: 'u32x8', rank: 'u32', n: 'u32' },
+  { shape: 'u32x8', c_strides: 'u32x8', a_strides: 'u32x8', b_strides: 'u32x8', n: 'u32' },
   {
     cond: { binding: 1, access: 'r', type: 'C' },
     a: { binding: 2, access: 'r', type: 'T' },
@@ -18,7 +20,7 @@ const WHERE_IO = shaderInterface(
     out: { binding: 4, access: 'w', type: 'T' },
   },
 );
-const WHERE = defineKernel('where', whereSrc, 'where_', WHERE_IO, ['cond', 'a', 'b', 'out']);
+const WHERE = defineKernel('where', whereSrc, 'where_', WHERE_IO, ['cond', 'a', 'b', 'out'], coordsSrc);
 
 /** out = cond ? a : b (broadcast through the strides) into the contiguous `outShape`. */
 export function where(
@@ -41,12 +43,16 @@ export function where(
   const n = numelOf(outShape);
   const out = gpu.alloc(n, a.dtype, 'where');
   const [cs, as, bs] = merged.strides;
+  const { wg, groups } = elementwiseShape(n, gpu.profile);
   gpu.run(
     WHERE,
-    { types: { C: elemType(cond.dtype), T: elemType(a.dtype) }, constants: { COND_FLOAT: cond.dtype !== 'int32' } },
+    {
+      types: { C: elemType(cond.dtype), T: elemType(a.dtype) },
+      constants: { COND_FLOAT: cond.dtype !== 'int32', RANK: Math.max(1, rank), WG: wg },
+    },
     { cond: cb, a: ab, b: bb, out: out.buffer! },
-    { shape: merged.shape, c_strides: cs ?? [], a_strides: as ?? [], b_strides: bs ?? [], rank, n },
-    groupsFor(n, EW_PER_GROUP),
+    { shape: merged.shape, c_strides: cs ?? [], a_strides: as ?? [], b_strides: bs ?? [], n },
+    groups,
     'where',
   );
   return out;
