@@ -67,7 +67,7 @@ describeEachBackend(['webgpu'], 'compiled steps: the memory plan', () => {
     // Calls 5 and 6: settled. Call 2 made the plan, call 3 gave the running sum (which meets
     // the previous call's) a second buffer and the slots that shared a buffer with a survivor
     // or an upload their own, call 4 bound the sum's two buffers the other way round. The one
-    // submit is the previous call's batch, sent when the call starts.
+    // submit is the call's own batch, sent as it ends.
     for (const p of perCall.slice(4)) expect(p).toEqual({ bindGroups: 0, submits: 1 });
     // Lifetimes shared: the plan holds less than the call allocates in all.
     expect(info.planBytes).toBeGreaterThan(0);

@@ -136,7 +136,8 @@ export class Recorder {
 
   /**
    * Whether held work (also while it is being recorded), or a dispatch taken back and not yet
-   * recorded as part of a fused one, reads or writes `buf`: a memory plan (step-plan.ts) must not hand it to a new tensor yet.
+   * recorded as part of a fused one, reads or writes `buf`: a memory plan (step-plan.ts) must
+   * not hand it to a new tensor yet.
    */
   references(buf: PooledBuffer): boolean {
     const uses = (d: HeldDispatch): boolean => d.reads.includes(buf) || d.writes.includes(buf);

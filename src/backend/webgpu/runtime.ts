@@ -206,10 +206,6 @@ export class GpuRuntime {
     return out;
   }
 
-  /**
-   * Destroys every pooled buffer: submits first, so buffers waiting for recorded work become
-   * free, then empties the pool and the readback staging buffers.
-   */
   /** A new memory plan for a compiled step; `beginPlan` makes it the running call's. */
   newPlan(): GpuStepPlan {
     const p = new GpuStepPlan(this);
@@ -218,8 +214,9 @@ export class GpuRuntime {
   }
 
   /**
-   * Starts a planned call: what earlier calls recorded is submitted first (so an upload into a
-   * plan's buffer never lands before their commands), and the call records as one batch.
+   * Starts a planned call: what was recorded since the last one is submitted first (so an
+   * upload into a plan's buffer never lands before those commands), and the call records as
+   * one batch.
    */
   beginPlan(p: GpuStepPlan): void {
     if (!this.#destroyed && this.#lost === null) {
@@ -230,12 +227,19 @@ export class GpuRuntime {
     p.begin();
   }
 
+  /**
+   * Ends a planned call: its work goes out as one submit now (the GPU starts on it while the
+   * host goes on), held dispatches included, recorded while the plan still serves their
+   * allocations (a chain's partial sums).
+   */
   endPlan(): void {
     const p = this.plan;
     if (p === null) return;
+    const live = !this.#destroyed && this.#lost === null;
+    if (live) this.recorder.submit();
     this.plan = null;
     p.end();
-    if (!this.#destroyed && this.#lost === null) this.recorder.longBatch(false);
+    if (live) this.recorder.longBatch(false);
   }
 
   /** Before queue.writeBuffer into `buf`: submits first if the batch may still use it (step-plan.ts). */
@@ -243,6 +247,11 @@ export class GpuRuntime {
     if (this.planOf.get(buf)?.uploadHazard(buf)) this.recorder.submit();
   }
 
+  /**
+   * Destroys every pooled buffer: submits first, so buffers waiting for recorded work become
+   * free, then empties the pool and the readback staging buffers; memory plans give back the
+   * buffers no tensor holds.
+   */
   emptyCache(): void {
     if (this.#destroyed || this.#lost !== null) return;
     this.recorder.submit();
