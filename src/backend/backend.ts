@@ -334,10 +334,7 @@ export interface MemoryInfo {
 export interface StepPlan {
   /** Bytes of the plan's buffers, held by tensors or not: the static assignment's footprint. */
   readonly bytes: number;
-  /** Allocations planned (one call's). */
-  readonly slots: number;
-  /** Allocations of the last call, and those of them that missed their planned buffer. */
-  readonly allocations: number;
+  /** Allocations of the last call that missed their planned buffer. */
   readonly replanned: number;
   /** Gives the plan's buffers back (free ones now, held ones when their tensor is released). */
   dispose(): void;

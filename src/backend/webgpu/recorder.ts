@@ -146,13 +146,11 @@ export class Recorder {
 
   /**
    * Lets a batch grow to the whole uniform arena (a planned compiled call records its step as
-   * one submit) or back to MAX_DISPATCHES_PER_SUBMIT; returns the previous setting.
+   * one submit) or back to MAX_DISPATCHES_PER_SUBMIT.
    */
-  longBatch(on: boolean): boolean {
-    const was = this.#limit !== MAX_DISPATCHES_PER_SUBMIT;
+  longBatch(on: boolean): void {
     this.#limit = on ? ARENA_SLOTS : MAX_DISPATCHES_PER_SUBMIT;
     if (this.#slots >= this.#limit) this.submit();
-    return was;
   }
 
   /**

@@ -78,9 +78,8 @@ export class GpuRuntime {
     );
     this.pipelines.setUniformBuffer(this.recorder.arena);
     this.staging = new Staging(device);
-    const onAllocError = (e: WebgradError): void => this.fail(e.op, e.message.slice(e.op.length + 2));
-    this.dummyRead = this.pool.acquire(4, 'dummy', onAllocError);
-    this.dummyWrite = this.pool.acquire(4, 'dummy', onAllocError);
+    this.dummyRead = this.acquire(4, 'dummy');
+    this.dummyWrite = this.acquire(4, 'dummy');
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => this.fail('webgpu', ev.error.message);
     void device.lost.then((info) => {
       if (this.#destroyed) return;
@@ -112,6 +111,11 @@ export class GpuRuntime {
     }
   }
 
+  /** A pool buffer of at least `bytes`; an allocation error becomes the backend's pending error. */
+  acquire(bytes: number, op: string): PooledBuffer {
+    return this.pool.acquire(bytes, op, (e) => this.fail(e.op, e.message.slice(e.op.length + 2)));
+  }
+
   alloc(numel: number, dtype: DType, op: string): GPUStorage {
     this.live(op);
     const bytes = numel * 4;
@@ -124,7 +128,7 @@ export class GpuRuntime {
       throw new WebgradError(op, `a tensor of ${numel} elements needs ${bytes} bytes, more than this adapter's ` +
         `maxBufferSize (${lim.maxBufferSize} bytes)`);
     }
-    const buf = this.plan?.acquire(bytes, op) ?? this.pool.acquire(bytes, op, (e) => this.fail(e.op, e.message.slice(e.op.length + 2)));
+    const buf = this.plan?.acquire(bytes, op) ?? this.acquire(bytes, op);
     this.bytesInUse += buf.size;
     const needed = this.bytesInUse + this.pool.pendingBytes;
     if (needed > this.peakBytes) this.peakBytes = needed;

@@ -71,8 +71,7 @@ export class GpuStepPlan implements StepPlan {
   #built = false;
   #active = false;
   #disposed = false;
-  /** Allocations of the last call, and those that did not get a buffer the plan had for them. */
-  allocations = 0;
+  /** Allocations of the last call that did not get a buffer the plan had for them. */
   replanned = 0;
 
   constructor(gpu: GpuRuntime) {
@@ -101,14 +100,9 @@ export class GpuStepPlan implements StepPlan {
     return b;
   }
 
-  get slots(): number {
-    return this.#slots.length;
-  }
-
   begin(): void {
     this.#active = true;
     this.#cursor = 0;
-    this.allocations = 0;
     this.replanned = 0;
   }
 
@@ -116,7 +110,6 @@ export class GpuStepPlan implements StepPlan {
   acquire(bytes: number, op: string): PooledBuffer {
     const size = sizeClass(bytes, this.#gpu.pool.limit);
     const j = this.#cursor++;
-    this.allocations++;
     let slot = this.#slots[j];
     if (slot === undefined || slot.size !== size) {
       // Beyond the plan or a different allocation: the rest of the call is planned afresh.
@@ -183,20 +176,11 @@ export class GpuStepPlan implements StepPlan {
     for (const [p, j] of owner) {
       p.dedicatedTo = j;
       this.#slots[j].dedicated = true;
-      for (const i of [...p.users]) {
-        if (i === j) continue;
-        const s = this.#slots[i];
-        if (s.buffer === p) this.#set(i, 'buffer', null);
-        if (s.spare === p) this.#set(i, 'spare', null);
-      }
+      this.#unplan(p, j);
     }
-    // A buffer no slot plans on leaves the plan: to the pool now, or when its tensor is
-    // released (results a caller keeps, one per call, would otherwise pile up here).
-    for (const p of [...this.#buffers.values()]) {
-      if (p.users.size > 0) continue;
-      if (p.inUse) this.#forget(p);
-      else this.#drop(p);
-    }
+    // A buffer no slot plans on leaves the plan (results a caller keeps, one per call, would
+    // otherwise pile up here).
+    for (const p of [...this.#buffers.values()]) if (p.users.size === 0) this.#leave(p);
   }
 
   /** Gives every buffer back: free ones to the pool, held ones when their tensor is released. */
@@ -204,10 +188,7 @@ export class GpuStepPlan implements StepPlan {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#active = false;
-    for (const p of [...this.#buffers.values()]) {
-      if (p.inUse) this.#forget(p);
-      else this.#drop(p);
-    }
+    for (const p of [...this.#buffers.values()]) this.#leave(p);
     this.#slots.length = 0;
     this.#gpu.plans.delete(this);
   }
@@ -216,10 +197,7 @@ export class GpuStepPlan implements StepPlan {
   emptyCache(): void {
     for (const p of [...this.#buffers.values()]) {
       if (p.inUse) continue;
-      for (const j of [...p.users]) {
-        if (this.#slots[j].buffer === p) this.#set(j, 'buffer', null);
-        if (this.#slots[j].spare === p) this.#set(j, 'spare', null);
-      }
+      this.#unplan(p);
       this.#drop(p);
     }
   }
@@ -238,6 +216,15 @@ export class GpuStepPlan implements StepPlan {
     s[field] = p;
     if (old !== null && s.buffer !== old && s.spare !== old) old.users.delete(j);
     p?.users.add(j);
+  }
+
+  /** Takes `p` out of every slot but `keep` (as buffer and as spare). */
+  #unplan(p: PlanBuffer, keep = -1): void {
+    for (const i of [...p.users]) {
+      if (i === keep) continue;
+      if (this.#slots[i].buffer === p) this.#set(i, 'buffer', null);
+      if (this.#slots[i].spare === p) this.#set(i, 'spare', null);
+    }
   }
 
   /** Forgets the slots from `j` on. */
@@ -266,12 +253,18 @@ export class GpuStepPlan implements StepPlan {
       for (const i of p.users) if (i > j) later = true;
       if (!later) return p;
     }
-    const buf = this.#gpu.pool.acquire(size, op, (e) => this.#gpu.fail(e.op, e.message.slice(e.op.length + 2)));
+    const buf = this.#gpu.acquire(size, op);
     // A fresh pool buffer is used by no unsubmitted work: an upload into it is safe at once.
     const p: PlanBuffer = { buf, inUse: false, releasedAt: -1, holder: j, dedicatedTo: -1, users: new Set() };
     this.#buffers.set(buf, p);
     this.#gpu.planOf.set(buf, this);
     return p;
+  }
+
+  /** Out of the plan: to the pool now, or when its tensor is released. */
+  #leave(p: PlanBuffer): void {
+    if (p.inUse) this.#forget(p);
+    else this.#drop(p);
   }
 
   /** Back to the pool (after the batch that may still use it). */
